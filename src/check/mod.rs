@@ -1,0 +1,407 @@
+//! Checks over the IAM model: the rules AWS enforces when a policy is created, and statements
+//! that cannot do what they seem to. They see only [`iam`] data, so they apply alike to policies
+//! written in iamx and to policies read from JSON.
+
+use std::collections::HashMap;
+
+use crate::diag::{Code, Diagnostic};
+use crate::iam::{self, Document, DocumentKind, Effect, Project, Statement};
+use crate::source::Span;
+
+/// Limits that can be raised on the command line.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// The trust policy quota: 2,048 by default, up to 4,096 on request to AWS.
+    pub trust_policy: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            trust_policy: 2048,
+        }
+    }
+}
+
+/// The quota for one document of a kind (characters without white space). Inline policies of a
+/// role, user or group count together; see [`check`].
+pub fn size_limit(kind: DocumentKind, limits: &Limits) -> usize {
+    match kind {
+        DocumentKind::Managed | DocumentKind::Boundary => 6_144,
+        DocumentKind::RoleInline => 10_240,
+        DocumentKind::UserInline => 2_048,
+        DocumentKind::GroupInline => 5_120,
+        DocumentKind::Trust => limits.trust_policy,
+    }
+}
+
+/// Runs every rule over a project.
+pub fn check(project: &Project, limits: &Limits) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for document in &project.documents {
+        document_rules(document, &mut out);
+        if !matches!(
+            document.kind,
+            DocumentKind::RoleInline | DocumentKind::UserInline | DocumentKind::GroupInline
+        ) {
+            let size = iam::json::quota_size(&iam::json::policy(&document.policy));
+            let limit = size_limit(document.kind, limits);
+            if size > limit {
+                let mut d = Diagnostic::new(
+                    Code::PolicyTooLarge,
+                    format!(
+                        "{} policy `{}` is {size} characters, over the limit of {limit}",
+                        kind_words(document.kind),
+                        document.name
+                    ),
+                )
+                .help(size_help(document.kind));
+                if let Some(span) = document.span {
+                    d = d.at(span, format!("{size} characters without white space"));
+                }
+                out.push(d);
+            }
+        }
+    }
+    for principal in &project.principals {
+        principal_rules(project, principal, limits, &mut out);
+    }
+    out
+}
+
+fn kind_words(kind: DocumentKind) -> &'static str {
+    match kind {
+        DocumentKind::Managed => "managed",
+        DocumentKind::Boundary => "boundary",
+        DocumentKind::RoleInline => "role inline",
+        DocumentKind::UserInline => "user inline",
+        DocumentKind::GroupInline => "group inline",
+        DocumentKind::Trust => "trust",
+    }
+}
+
+fn size_help(kind: DocumentKind) -> &'static str {
+    match kind {
+        DocumentKind::Trust => "AWS can raise the trust policy quota to 4,096 on request; then pass `--trust-limit 4096`",
+        _ => "split it into several managed policies, or use wildcards and access levels to shorten action lists",
+    }
+}
+
+fn principal_rules(
+    project: &Project,
+    principal: &iam::PrincipalInfo,
+    limits: &Limits,
+    out: &mut Vec<Diagnostic>,
+) {
+    // Inline policies of one principal count together.
+    let inline: Vec<&Document> = principal
+        .documents
+        .iter()
+        .map(|&i| &project.documents[i])
+        .filter(|d| d.kind != DocumentKind::Trust)
+        .collect();
+    if let Some(first) = inline.first() {
+        let total: usize = inline
+            .iter()
+            .map(|d| iam::json::quota_size(&iam::json::policy(&d.policy)))
+            .sum();
+        let limit = size_limit(first.kind, limits);
+        if total > limit {
+            let mut d = Diagnostic::new(
+                Code::PolicyTooLarge,
+                format!(
+                    "the inline policies of {} `{}` total {total} characters, over the limit of {limit}",
+                    principal.kind.as_str(),
+                    principal.name
+                ),
+            )
+            .help("move statements into managed policies and attach them");
+            if let Some(span) = principal.span {
+                d = d.at(span, format!("{total} characters without white space"));
+            }
+            for doc in &inline {
+                if let Some(span) = doc.span {
+                    let size = iam::json::quota_size(&iam::json::policy(&doc.policy));
+                    d = d.with_label(span, format!("`{}`: {size}", doc.name));
+                }
+            }
+            out.push(d);
+        }
+    }
+    let count = principal.attached.len();
+    if count > 10 {
+        let (code, message, help) = if count > 20 {
+            (
+                Code::TooManyManagedPolicies,
+                format!(
+                    "{} `{}` has {count} managed policies attached; IAM allows at most 20",
+                    principal.kind.as_str(),
+                    principal.name
+                ),
+                "combine policies: no quota increase goes past 20",
+            )
+        } else {
+            (
+                Code::ManyManagedPolicies,
+                format!(
+                    "{} `{}` has {count} managed policies attached; the default quota is 10",
+                    principal.kind.as_str(),
+                    principal.name
+                ),
+                "the quota can be raised to 20 on request to AWS; otherwise combine policies",
+            )
+        };
+        let mut d = Diagnostic::new(code, message).help(help);
+        let eleventh = principal.attached.get(if count > 20 { 20 } else { 10 });
+        if let Some(span) = eleventh.and_then(|a| a.span).or(principal.span) {
+            d = d.at(span, "one too many from here on");
+        }
+        out.push(d);
+    }
+}
+
+/// Rules on one document's statements.
+pub fn document_rules(document: &Document, out: &mut Vec<Diagnostic>) {
+    let mut sids: HashMap<&str, Option<Span>> = HashMap::new();
+    for statement in &document.policy.statements {
+        if let Some(sid) = &statement.sid {
+            sid_rules(sid, &mut sids, out);
+        }
+        statement_rules(document.kind, statement, out);
+    }
+}
+
+fn sid_rules<'a>(
+    sid: &'a iam::Spanned<String>,
+    seen: &mut HashMap<&'a str, Option<Span>>,
+    out: &mut Vec<Diagnostic>,
+) {
+    if sid.value.is_empty() || !sid.value.chars().all(|c| c.is_ascii_alphanumeric()) {
+        let bad = sid.value.chars().find(|c| !c.is_ascii_alphanumeric());
+        let label = match bad {
+            Some(c) => format!("`{c}` is not allowed in a Sid"),
+            None => "a Sid cannot be empty".to_string(),
+        };
+        let fixed: String = sid.value.chars().filter(char::is_ascii_alphanumeric).collect();
+        let mut d = Diagnostic::new(Code::InvalidSid, format!("invalid Sid `{}`", sid.value))
+            .help(if fixed.is_empty() {
+                "a Sid holds only ASCII letters and digits".to_string()
+            } else {
+                format!("a Sid holds only ASCII letters and digits: `{fixed}`")
+            });
+        if let Some(span) = sid.span {
+            d = d.at(span, label);
+        }
+        out.push(d);
+    }
+    if let Some(first) = seen.get(sid.value.as_str()) {
+        let mut d = Diagnostic::new(
+            Code::DuplicateSid,
+            format!("Sid `{}` is used twice in one policy", sid.value),
+        )
+        .help("each statement of a policy needs its own Sid");
+        if let Some(span) = sid.span {
+            d = d.at(span, "used again here");
+        }
+        if let Some(span) = first {
+            d = d.with_label(*span, "first used here");
+        }
+        out.push(d);
+    } else {
+        seen.insert(&sid.value, sid.span);
+    }
+}
+
+fn at(d: Diagnostic, span: Option<Span>, label: &str) -> Diagnostic {
+    match span {
+        Some(s) => d.at(s, label),
+        None => d,
+    }
+}
+
+fn statement_rules(kind: DocumentKind, statement: &Statement, out: &mut Vec<Diagnostic>) {
+    let effect = statement.effect.value;
+    match (&statement.principal, kind.has_principal()) {
+        (Some(principal), false) => {
+            let span = match principal {
+                iam::Principal::Any(s) => *s,
+                iam::Principal::Kinds(k) => k.values().flatten().find_map(|v| v.span),
+            }
+            .or(statement.span);
+            out.push(at(
+                Diagnostic::new(
+                    Code::PrincipalOutsideTrust,
+                    "an identity policy cannot name a `Principal`",
+                )
+                .help("the principal of an identity policy is whoever holds it; remove `Principal`"),
+                span,
+                "`Principal` here",
+            ));
+        }
+        (None, true) => out.push(at(
+            Diagnostic::new(Code::MissingElement, "trust statement has no `Principal`")
+                .help("say who may assume the role"),
+            statement.span,
+            "no principal",
+        )),
+        _ => {}
+    }
+    match &statement.action {
+        None => out.push(at(
+            Diagnostic::new(Code::MissingElement, "statement has no `Action`")
+                .help("every statement names the actions it allows or denies"),
+            statement.span,
+            "no action",
+        )),
+        Some(block) if block.values.is_empty() => out.push(at(
+            Diagnostic::new(Code::EmptyList, "statement has an empty action list")
+                .help("an empty list matches nothing; name at least one action"),
+            block.span.or(statement.span),
+            "no actions",
+        )),
+        Some(block) => {
+            for action in &block.values {
+                if let Some(problem) = action_problem(&action.value) {
+                    out.push(at(
+                        Diagnostic::new(
+                            Code::InvalidAction,
+                            format!("malformed action `{}`", action.value),
+                        )
+                        .help("an action is `service:Action`, like `s3:GetObject`, or `*`"),
+                        action.span,
+                        problem,
+                    ));
+                }
+            }
+            if block.not && effect == Effect::Allow {
+                out.push(at(
+                    Diagnostic::new(Code::NotWithAllow, "`NotAction` with `Allow` allows every action not listed")
+                        .help("this grants every present and future action of every service but these; list what is allowed instead, or pair it with a narrow resource"),
+                    block.span.or(statement.span),
+                    "allow not …",
+                ));
+            }
+            if block.not && block.values.iter().any(|a| a.value == "*") {
+                out.push(at(
+                    Diagnostic::new(Code::NeverMatches, "this statement can never match")
+                        .help("`NotAction` of `*` excludes every action"),
+                    block.span.or(statement.span),
+                    "not *",
+                ));
+            }
+        }
+    }
+    if kind.has_principal() {
+        // Trust policies have no resource: the role is the resource.
+    } else {
+        match &statement.resource {
+            None => out.push(at(
+                Diagnostic::new(Code::MissingElement, "statement has no `Resource`")
+                    .help("say what it applies to: `Resource: \"*\"` or ARNs"),
+                statement.span,
+                "no resource",
+            )),
+            Some(block) if block.values.is_empty() => out.push(at(
+                Diagnostic::new(Code::EmptyList, "statement has an empty resource list")
+                    .help("an empty list matches nothing; name at least one resource, or `*`"),
+                block.span.or(statement.span),
+                "no resources",
+            )),
+            Some(block) => {
+                for resource in &block.values {
+                    if resource.value == "*" {
+                        continue;
+                    }
+                    if let Err(problem) = iam::arn::parse(&resource.value) {
+                        out.push(at(
+                            Diagnostic::new(
+                                Code::InvalidArn,
+                                format!("`{}` is not an ARN", resource.value),
+                            )
+                            .help("an ARN reads `arn:partition:service:region:account:resource`, like `arn:aws:s3:::my-bucket/*`"),
+                            resource.span,
+                            problem,
+                        ));
+                    }
+                }
+                if block.not && effect == Effect::Allow {
+                    out.push(at(
+                        Diagnostic::new(Code::NotWithAllow, "`NotResource` with `Allow` allows every resource not listed")
+                            .help("this grants the actions on every present and future resource but these; list the resources instead"),
+                        block.span.or(statement.span),
+                        "on not …",
+                    ));
+                }
+                if block.not && block.values.iter().any(|r| r.value == "*") {
+                    out.push(at(
+                        Diagnostic::new(Code::NeverMatches, "this statement can never match")
+                            .help("`NotResource` of `*` excludes every resource"),
+                        block.span.or(statement.span),
+                        "not *",
+                    ));
+                }
+            }
+        }
+    }
+    contradictions(statement, out);
+}
+
+/// Why an action is malformed, if it is.
+fn action_problem(action: &str) -> Option<&'static str> {
+    if action == "*" {
+        return None;
+    }
+    let Some((service, name)) = action.split_once(':') else {
+        return Some("no `:` between service and action");
+    };
+    if service.is_empty() {
+        return Some("the service prefix is empty");
+    }
+    if !service
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '*' || c == '?')
+    {
+        return Some("a service prefix is lower case letters, digits and `-`");
+    }
+    if name.is_empty() {
+        return Some("the action name is empty");
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?' || c == '-' || c == '_')
+    {
+        return Some("an action name is letters and digits, with `*` and `?` as wildcards");
+    }
+    None
+}
+
+/// Conditions that exclude each other: a key required missing and also compared.
+fn contradictions(statement: &Statement, out: &mut Vec<Diagnostic>) {
+    for missing in statement
+        .conditions
+        .iter()
+        .filter(|c| c.operator == "Null" && c.values.iter().all(|v| v == "true"))
+    {
+        let clash = statement.conditions.iter().find(|c| {
+            c.key.eq_ignore_ascii_case(&missing.key)
+                && c.operator != "Null"
+                && !c.operator.ends_with("IfExists")
+                && !c.operator.starts_with("ForAllValues:")
+                && !c.operator.contains("Not")
+        });
+        if let Some(clash) = clash {
+            let mut d = Diagnostic::new(Code::NeverMatches, "this statement can never match")
+                .help(format!(
+                    "`{}` cannot be missing and compared at once; use `{}?` (IfExists) to accept a missing key",
+                    missing.key, missing.key
+                ));
+            if let Some(span) = clash.span {
+                d = d.at(span, "needs the key present");
+            }
+            if let Some(span) = missing.span {
+                d = d.with_label(span, "needs the key missing");
+            }
+            out.push(d);
+        }
+    }
+}

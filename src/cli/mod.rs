@@ -1,0 +1,237 @@
+//! The `iamx` command: a thin layer over the library. The only module that touches files.
+
+mod build;
+mod check;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::diag::{render, Diagnostic, Severity};
+use crate::{Compilation, Options, Source};
+
+/// Exit codes: 0 success (warnings allowed), 1 error diagnostics, 2 usage or I/O error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Success = 0,
+    Diagnostics = 1,
+    Usage = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit as u8)
+    }
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "iamx",
+    version,
+    about = "Compile .iamx files to validated AWS IAM policy documents",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Compile a project and write its policy documents and manifest.json.
+    Build(build::BuildArgs),
+    /// Compile a project and report diagnostics, writing nothing.
+    Check(check::CheckArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MessageFormat {
+    /// Rendered with the source, for people.
+    Human,
+    /// One JSON object per line, for editors and CI.
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+/// What every compiling command takes.
+#[derive(Args, Debug)]
+pub struct CompileArgs {
+    /// `.iamx` files, or directories holding them (searched recursively). All of them form one
+    /// project with one namespace.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Set a param: `--var env=prod`. May be repeated.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+    /// The trust policy quota, if AWS raised it for the account (2048 by default, at most 4096).
+    #[arg(long, value_name = "CHARS", default_value_t = 2048,
+          value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub trust_limit: u64,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
+    /// When to colour diagnostics.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
+        _ => Err(format!("expected NAME=VALUE, found `{text}`")),
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                Exit::Usage.into()
+            } else {
+                Exit::Success.into()
+            };
+        }
+    };
+    let exit = match cli.command {
+        Command::Build(args) => build::run(args),
+        Command::Check(args) => check::run(args),
+    };
+    exit.into()
+}
+
+/// Prints an I/O or usage problem (not a diagnostic: it has no place in a source).
+pub fn fail(message: impl std::fmt::Display) -> Exit {
+    eprintln!("error: {message}");
+    Exit::Usage
+}
+
+/// Every `.iamx` file named or under a named directory, in a stable order.
+pub fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for input in inputs {
+        let meta = std::fs::metadata(input)
+            .map_err(|e| format!("cannot read `{}`: {}", input.display(), io_reason(&e)))?;
+        if meta.is_dir() {
+            let before = files.len();
+            walk(input, &mut files)?;
+            if files.len() == before {
+                return Err(format!("no .iamx files in `{}`", input.display()));
+            }
+        } else {
+            files.push(input.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read `{}`: {}", dir.display(), io_reason(&e)))?;
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        let hidden = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if path.is_dir() {
+            walk(&path, files)?;
+        } else if path.extension().is_some_and(|e| e == "iamx") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// An I/O error in words, without Rust's "(os error 2)".
+pub fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_lowercase(),
+        None => text.to_lowercase(),
+    }
+}
+
+/// Reads the inputs and compiles them; `Err` is an exit for I/O or usage problems.
+pub fn compile_inputs(args: &CompileArgs) -> Result<Compilation, Exit> {
+    let files = collect_inputs(&args.inputs).map_err(fail)?;
+    let mut sources = Vec::with_capacity(files.len());
+    for file in &files {
+        let bytes = std::fs::read(file).map_err(|e| {
+            fail(format!("cannot read `{}`: {}", file.display(), io_reason(&e)))
+        })?;
+        sources.push(Source::new(display_path(file), bytes));
+    }
+    let mut options = Options::default();
+    options.vars.0.extend(args.vars.iter().cloned());
+    options.limits.trust_policy = args.trust_limit as usize;
+    Ok(crate::compile(sources, &options))
+}
+
+/// A path as shown in diagnostics: as given, with `/` separators.
+fn display_path(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    text.strip_prefix("./").unwrap_or(&text).to_string()
+}
+
+/// Prints the diagnostics to stderr and says whether they fail the command.
+pub fn report(compilation: &Compilation, args: &CompileArgs) -> bool {
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let stderr = std::io::stderr();
+    let mut out = stderr.lock();
+    for d in &compilation.diagnostics {
+        let text = match args.message_format {
+            MessageFormat::Human => render::human(d, &compilation.sources, color),
+            MessageFormat::Json => render::json(d, &compilation.sources) + "\n",
+        };
+        let _ = out.write_all(text.as_bytes());
+    }
+    let errors = count(&compilation.diagnostics, Severity::Error);
+    let warnings = count(&compilation.diagnostics, Severity::Warning);
+    let failed = errors > 0 || (args.deny_warnings && warnings > 0);
+    if args.message_format == MessageFormat::Human && (errors > 0 || warnings > 0) {
+        let summary = match (errors, warnings) {
+            (0, w) => plural(w, "warning"),
+            (e, 0) => plural(e, "error"),
+            (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
+        };
+        let verdict = if failed { "failed" } else { "passed" };
+        let _ = writeln!(out, "iamx: {verdict} with {summary}");
+    }
+    failed
+}
+
+fn count(diagnostics: &[Diagnostic], severity: Severity) -> usize {
+    diagnostics
+        .iter()
+        .filter(|d| d.severity() == severity)
+        .count()
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}

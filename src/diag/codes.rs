@@ -1,0 +1,104 @@
+//! The one registry of diagnostic codes.
+//!
+//! A code is `E` (error) or `W` (warning) and four digits; the first two digits name the stage:
+//! `00` input, `01` syntax, `02` names and values (resolve), `03` IAM rules.
+//! Every code has a page in the book (`book/src/diagnostics/<CODE>.md`) and a fixture
+//! (`tests/fixtures/diagnostics/<CODE>_<case>.iamx`); a test fails when either is missing.
+
+use super::Severity;
+
+macro_rules! codes {
+    ($($variant:ident = $code:literal, $title:literal;)*) => {
+        /// A stable diagnostic code.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $($variant),* }
+
+        impl Code {
+            /// Every code, in registry order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            /// The code as written: `E0101`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code),* }
+            }
+
+            /// A short title, used for the book's index.
+            pub fn title(self) -> &'static str {
+                match self { $(Code::$variant => $title),* }
+            }
+        }
+    };
+}
+
+codes! {
+    // 00: input
+    InvalidUtf8 = "E0001", "file is not valid UTF-8";
+    FileTooLarge = "E0002", "file is too large";
+    NothingDeclared = "E0003", "file declares nothing";
+    UnknownVar = "E0004", "`--var` names no param";
+    MissingParam = "E0005", "param has no value";
+    // 01: syntax
+    Syntax = "E0101", "unexpected input";
+    UnterminatedString = "E0102", "unterminated string";
+    UnterminatedComment = "E0103", "unterminated block comment";
+    TooDeep = "E0104", "nesting too deep";
+    Unclosed = "E0105", "unclosed delimiter";
+    UnexpectedCloser = "E0106", "unexpected closing delimiter";
+    InvalidEscape = "E0107", "invalid escape in string";
+    // 02: names and values
+    UnknownName = "E0201", "unknown name";
+    DuplicateName = "E0202", "duplicate name";
+    WrongKind = "E0203", "reference to the wrong kind of item";
+    LetCycle = "E0204", "`let` refers to itself";
+    UnknownTemplate = "E0205", "unknown template variable";
+    UnusedLet = "W0206", "unused `let`";
+    DuplicateSetting = "E0207", "setting given twice";
+    SettingNotAllowed = "E0208", "setting not allowed here";
+    NoAccount = "E0209", "no account for an ARN";
+    UnknownAttribute = "E0210", "unknown attribute";
+    WrongValueType = "E0211", "value of the wrong type";
+    InvalidPath = "E0212", "invalid path";
+    InvalidName = "E0213", "invalid IAM name";
+    UnknownOperator = "E0214", "unknown condition operator";
+    OperatorMismatch = "E0215", "operator does not fit the value";
+    MissingResource = "E0216", "statement has no resource";
+    DuplicateCondition = "E0217", "condition key and operator given twice";
+    InvalidTag = "E0218", "invalid tag";
+    InvalidAccount = "E0219", "invalid account id";
+    BadTemplate = "E0220", "malformed template";
+    MissingTrust = "E0221", "role has no trust policy";
+    // 03: IAM rules
+    InvalidSid = "E0301", "invalid Sid";
+    DuplicateSid = "E0302", "duplicate Sid";
+    EmptyList = "E0303", "empty list";
+    InvalidArn = "E0304", "malformed ARN";
+    PolicyTooLarge = "E0305", "policy too large";
+    ManyManagedPolicies = "W0306", "more than 10 managed policies";
+    TooManyManagedPolicies = "E0307", "more than 20 managed policies";
+    NotWithAllow = "W0308", "`NotAction` or `NotResource` with `Allow`";
+    NeverMatches = "W0309", "statement can never match";
+    PrincipalOutsideTrust = "E0310", "`Principal` outside a trust or resource policy";
+    MissingElement = "E0311", "policy element missing";
+    InvalidAction = "E0312", "malformed action";
+}
+
+impl Code {
+    pub fn severity(self) -> Severity {
+        if self.as_str().starts_with('W') {
+            Severity::Warning
+        } else {
+            Severity::Error
+        }
+    }
+
+    /// Looks a code up by its text (`"E0101"`).
+    pub fn parse(text: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|c| c.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

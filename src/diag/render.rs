@@ -1,0 +1,143 @@
+//! The only place that knows ariadne: diagnostics rendered for people, or as JSON lines.
+
+use std::ops::Range;
+
+use ariadne::{Config, IndexType, Label as AriadneLabel, Report, ReportKind};
+use serde_json::{json, Map, Value};
+
+use super::{Diagnostic, Severity};
+use crate::source::{SourceMap, Span};
+
+/// Renders one diagnostic for a terminal: the message, the source with its spans underlined,
+/// and the help. `color` switches ANSI colours on.
+pub fn human(diagnostic: &Diagnostic, sources: &SourceMap, color: bool) -> String {
+    let Some(span) = diagnostic.span else {
+        return without_source(diagnostic);
+    };
+    let kind = match diagnostic.severity() {
+        Severity::Error => ReportKind::Error,
+        Severity::Warning => ReportKind::Warning,
+    };
+    let id = |s: Span| sources.get(s.file).name.clone();
+    let range = |s: Span| clamp(sources, s);
+    let config = Config::default()
+        .with_index_type(IndexType::Byte)
+        .with_color(color);
+    let mut builder: ariadne::ReportBuilder<'_, (String, Range<usize>)> =
+        Report::build(kind, (id(span), range(span)))
+            .with_code(diagnostic.code.as_str())
+            .with_message(&diagnostic.message)
+            .with_config(config);
+    let mut primary = AriadneLabel::new((id(span), range(span))).with_order(0);
+    if let Some(label) = &diagnostic.label {
+        primary = primary.with_message(label);
+    }
+    if color {
+        primary = primary.with_color(match diagnostic.severity() {
+            Severity::Error => ariadne::Color::Red,
+            Severity::Warning => ariadne::Color::Yellow,
+        });
+    }
+    builder.add_label(primary);
+    for (i, label) in diagnostic.labels.iter().enumerate() {
+        let mut l = AriadneLabel::new((id(label.span), range(label.span)))
+            .with_message(&label.message)
+            .with_order(i as i32 + 1);
+        if color {
+            l = l.with_color(ariadne::Color::Blue);
+        }
+        builder.add_label(l);
+    }
+    if let Some(help) = &diagnostic.help {
+        builder.set_help(help);
+    }
+    let cache = ariadne::sources(
+        sources
+            .files()
+            .map(|(_, f)| (f.name.clone(), f.text.as_str())),
+    );
+    let mut out = Vec::new();
+    if builder.finish().write(cache, &mut out).is_err() {
+        return without_source(diagnostic);
+    }
+    let text = String::from_utf8_lossy(&out).into_owned();
+    // ariadne pads some lines with trailing spaces; strip them so snapshots stay clean.
+    let mut cleaned: String = text
+        .lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n");
+    cleaned.push('\n');
+    cleaned
+}
+
+/// A span clamped to its file and to character boundaries, so rendering never panics.
+fn clamp(sources: &SourceMap, span: Span) -> Range<usize> {
+    let text = &sources.get(span.file).text;
+    let mut start = (span.start as usize).min(text.len());
+    let mut end = (span.end as usize).clamp(start, text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    start..end
+}
+
+fn without_source(diagnostic: &Diagnostic) -> String {
+    let mut out = format!(
+        "{}[{}]: {}\n",
+        diagnostic.severity().as_str(),
+        diagnostic.code,
+        diagnostic.message
+    );
+    if let Some(help) = &diagnostic.help {
+        out.push_str(&format!("  help: {help}\n"));
+    }
+    out
+}
+
+/// One JSON object (one line) per diagnostic, for editors and CI.
+pub fn json(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
+    let mut object = Map::new();
+    object.insert("code".into(), json!(diagnostic.code.as_str()));
+    object.insert("severity".into(), json!(diagnostic.severity().as_str()));
+    object.insert("message".into(), json!(diagnostic.message));
+    match diagnostic.span {
+        Some(span) => position(&mut object, sources, span),
+        None => {
+            for key in ["file", "line", "column", "end_line", "end_column"] {
+                object.insert(key.into(), Value::Null);
+            }
+        }
+    }
+    let mut labels = Vec::new();
+    if let (Some(span), Some(label)) = (diagnostic.span, &diagnostic.label) {
+        labels.push(label_json(sources, span, label, true));
+    }
+    for label in &diagnostic.labels {
+        labels.push(label_json(sources, label.span, &label.message, false));
+    }
+    object.insert("labels".into(), Value::Array(labels));
+    object.insert("help".into(), json!(diagnostic.help));
+    Value::Object(object).to_string()
+}
+
+fn label_json(sources: &SourceMap, span: Span, message: &str, primary: bool) -> Value {
+    let mut object = Map::new();
+    position(&mut object, sources, span);
+    object.insert("message".into(), json!(message));
+    object.insert("primary".into(), json!(primary));
+    Value::Object(object)
+}
+
+fn position(object: &mut Map<String, Value>, sources: &SourceMap, span: Span) {
+    let (line, column) = sources.line_col(span.file, span.start);
+    let (end_line, end_column) = sources.line_col(span.file, span.end);
+    object.insert("file".into(), json!(sources.get(span.file).name));
+    object.insert("line".into(), json!(line));
+    object.insert("column".into(), json!(column));
+    object.insert("end_line".into(), json!(end_line));
+    object.insert("end_column".into(), json!(end_column));
+}

@@ -1,0 +1,118 @@
+//! Output formats. Only this module decides file names and layouts.
+
+use serde_json::{json, Map, Value};
+
+use crate::iam::{self, Project};
+
+/// One file to write: a path relative to the output directory (`/`-separated) and its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Artifact {
+    pub path: String,
+    pub contents: String,
+}
+
+/// Every policy document, then `manifest.json`, each as pretty JSON with a final newline.
+pub fn files(project: &Project) -> Vec<Artifact> {
+    let mut out: Vec<Artifact> = project
+        .documents
+        .iter()
+        .map(|d| Artifact {
+            path: d.file.clone(),
+            contents: iam::json::pretty(&iam::json::policy(&d.policy)),
+        })
+        .collect();
+    out.push(Artifact {
+        path: "manifest.json".into(),
+        contents: iam::json::pretty(&manifest(project)),
+    });
+    out
+}
+
+/// Who is who: every principal with its boundary, attachments and files; every managed policy.
+pub fn manifest(project: &Project) -> Value {
+    let principals: Vec<Value> = project
+        .principals
+        .iter()
+        .map(|p| {
+            let mut object = Map::new();
+            object.insert("kind".into(), json!(p.kind.as_str()));
+            object.insert("name".into(), json!(p.name));
+            object.insert("path".into(), json!(p.path));
+            object.insert("arn".into(), json!(p.arn));
+            if p.kind != iam::PrincipalKind::Group {
+                object.insert(
+                    "boundary".into(),
+                    json!(p.boundary.as_ref().map(|b| b.value.clone())),
+                );
+            }
+            object.insert(
+                "attached".into(),
+                json!(p.attached.iter().map(|a| a.value.clone()).collect::<Vec<_>>()),
+            );
+            if p.kind == iam::PrincipalKind::User {
+                object.insert("groups".into(), json!(p.groups));
+            }
+            if p.kind != iam::PrincipalKind::Group {
+                object.insert(
+                    "tags".into(),
+                    Value::Object(p.tags.iter().map(|(k, v)| (k.clone(), json!(v))).collect()),
+                );
+            }
+            if let Some(description) = &p.description {
+                object.insert("description".into(), json!(description));
+            }
+            let mut inline = Map::new();
+            let mut trust = None;
+            for &i in &p.documents {
+                let document = &project.documents[i];
+                if document.kind == iam::DocumentKind::Trust {
+                    trust = Some(document.file.clone());
+                } else {
+                    inline.insert(document.name.clone(), json!(document.file));
+                }
+            }
+            object.insert("inline_policies".into(), Value::Object(inline));
+            if p.kind == iam::PrincipalKind::Role {
+                object.insert("trust_policy".into(), json!(trust));
+            }
+            Value::Object(object)
+        })
+        .collect();
+    let policies: Vec<Value> = project
+        .policies
+        .iter()
+        .map(|p| {
+            let mut object = Map::new();
+            object.insert(
+                "kind".into(),
+                json!(if p.boundary { "boundary" } else { "managed" }),
+            );
+            object.insert("name".into(), json!(p.name));
+            object.insert("path".into(), json!(p.path));
+            object.insert("arn".into(), json!(p.arn));
+            if let Some(description) = &p.description {
+                object.insert("description".into(), json!(description));
+            }
+            object.insert("file".into(), json!(project.documents[p.document].file));
+            Value::Object(object)
+        })
+        .collect();
+    let mut object = Map::new();
+    object.insert("account".into(), json!(project.account));
+    object.insert("partition".into(), json!(project.partition));
+    object.insert("principals".into(), Value::Array(principals));
+    object.insert("policies".into(), Value::Array(policies));
+    Value::Object(object)
+}
+
+/// Everything in one JSON value, for `-o -`: the manifest and every document by its path.
+pub fn bundle(project: &Project) -> String {
+    let mut documents = Map::new();
+    for d in &project.documents {
+        documents.insert(d.file.clone(), iam::json::policy(&d.policy));
+    }
+    let mut object = Map::new();
+    object.insert("manifest".into(), manifest(project));
+    object.insert("documents".into(), Value::Object(documents));
+    iam::json::pretty(&Value::Object(object))
+}

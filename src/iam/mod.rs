@@ -1,0 +1,188 @@
+//! The AWS IAM policy model: plain data in source order, each element keeping the span it came
+//! from so checks can point at the source. [`json`] turns it into the documents AWS reads.
+
+pub mod arn;
+pub mod json;
+
+use indexmap::IndexMap;
+
+use crate::source::Span;
+
+/// The only policy language version iamx writes.
+pub const VERSION: &str = "2012-10-17";
+
+/// A value with the source span it came from, if any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Option<Span>,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, span: Option<Span>) -> Spanned<T> {
+        Spanned { value, span }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+impl Effect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::Allow => "Allow",
+            Effect::Deny => "Deny",
+        }
+    }
+}
+
+/// `Action` or `NotAction`, `Resource` or `NotResource`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    pub not: bool,
+    pub values: Vec<Spanned<String>>,
+    /// Where the whole list is written.
+    pub span: Option<Span>,
+}
+
+/// `Principal`: either `"*"` or principals by kind (`AWS`, `Service`, `Federated`, …).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Principal {
+    Any(Option<Span>),
+    Kinds(IndexMap<String, Vec<Spanned<String>>>),
+}
+
+/// One `operator: { key: values }` entry of a `Condition` block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Condition {
+    pub operator: String,
+    pub key: String,
+    pub values: Vec<String>,
+    pub span: Option<Span>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement {
+    pub sid: Option<Spanned<String>>,
+    pub effect: Spanned<Effect>,
+    pub principal: Option<Principal>,
+    pub action: Option<Block>,
+    pub resource: Option<Block>,
+    pub conditions: Vec<Condition>,
+    /// The whole statement in the source.
+    pub span: Option<Span>,
+    /// `///` doc comments on the statement.
+    pub docs: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Policy {
+    pub statements: Vec<Statement>,
+}
+
+/// What a policy document is for; decides its size limit and which elements it may hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DocumentKind {
+    Managed,
+    Boundary,
+    RoleInline,
+    UserInline,
+    GroupInline,
+    Trust,
+}
+
+impl DocumentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::Managed => "managed",
+            DocumentKind::Boundary => "boundary",
+            DocumentKind::RoleInline => "role-inline",
+            DocumentKind::UserInline => "user-inline",
+            DocumentKind::GroupInline => "group-inline",
+            DocumentKind::Trust => "trust",
+        }
+    }
+
+    /// Trust and resource policies name a `Principal`; identity policies must not.
+    pub fn has_principal(self) -> bool {
+        self == DocumentKind::Trust
+    }
+}
+
+/// One policy document iamx writes.
+#[derive(Clone, Debug)]
+pub struct Document {
+    pub kind: DocumentKind,
+    /// The policy's name (for a trust policy, the role's).
+    pub name: String,
+    /// For inline and trust policies, the principal that holds it.
+    pub owner: Option<String>,
+    /// Output path relative to the output directory, with `/` separators.
+    pub file: String,
+    pub policy: Policy,
+    /// The item (or block) that declares it.
+    pub span: Option<Span>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PrincipalKind {
+    Role,
+    User,
+    Group,
+}
+
+impl PrincipalKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalKind::Role => "role",
+            PrincipalKind::User => "user",
+            PrincipalKind::Group => "group",
+        }
+    }
+}
+
+/// A role, user or group as deployed.
+#[derive(Clone, Debug)]
+pub struct PrincipalInfo {
+    pub kind: PrincipalKind,
+    pub name: String,
+    pub path: String,
+    pub arn: String,
+    pub boundary: Option<Spanned<String>>,
+    pub attached: Vec<Spanned<String>>,
+    /// Groups a user is in (names).
+    pub groups: Vec<String>,
+    pub tags: IndexMap<String, String>,
+    pub description: Option<String>,
+    pub docs: Vec<String>,
+    /// Indices into [`Project::documents`]: inline policies, then the trust policy.
+    pub documents: Vec<usize>,
+    pub span: Option<Span>,
+}
+
+/// A customer managed policy or boundary the project declares.
+#[derive(Clone, Debug)]
+pub struct ManagedPolicyInfo {
+    pub name: String,
+    pub path: String,
+    pub arn: String,
+    pub boundary: bool,
+    pub description: Option<String>,
+    pub docs: Vec<String>,
+    /// Index into [`Project::documents`].
+    pub document: usize,
+    pub span: Option<Span>,
+}
+
+/// Everything a compilation produces: the documents and who holds them.
+#[derive(Clone, Debug, Default)]
+pub struct Project {
+    pub account: Option<String>,
+    pub partition: String,
+    pub documents: Vec<Document>,
+    pub principals: Vec<PrincipalInfo>,
+    pub policies: Vec<ManagedPolicyInfo>,
+}

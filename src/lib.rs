@@ -1,0 +1,166 @@
+//! iamx: a compiler for a small policy-as-code language for AWS IAM.
+//!
+//! ```text
+//! source ─▶ parse (ast) ─▶ resolve (scope) ─▶ lower (iam model) ─▶ check ─▶ emit
+//! ```
+//!
+//! [`compile`] runs the whole pipeline with no I/O: sources in, documents and diagnostics out.
+//! It is what the `iamx` command calls, and what a build script calls:
+//!
+//! ```
+//! let sources = vec![iamx::Source::new("main.iamx", r#"
+//!     account "123456789012"
+//!     policy ReadLogs { allow logs:GetLogEvents on * }
+//! "#)];
+//! let result = iamx::compile(sources, &iamx::Options::default());
+//! assert!(!result.has_errors());
+//! let files = iamx::emit::files(result.project.as_ref().unwrap());
+//! assert_eq!(files[0].path, "policies/ReadLogs.json");
+//! ```
+
+pub mod ast;
+pub mod check;
+pub mod cli;
+pub mod diag;
+pub mod emit;
+pub mod iam;
+pub mod lower;
+pub mod parse;
+pub mod resolve;
+pub mod source;
+
+use diag::{Code, Diagnostic};
+use source::{SourceMap, Span};
+
+pub use resolve::Vars;
+
+/// The largest source file iamx reads: far above any real project, low enough to stay fast.
+pub const MAX_SOURCE_BYTES: usize = 8 * 1024 * 1024;
+
+/// One input: a display name (usually the path) and its bytes, not yet known to be UTF-8.
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Source {
+    pub fn new(name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Source {
+        Source {
+            name: name.into(),
+            bytes: bytes.into(),
+        }
+    }
+}
+
+/// What a compilation may be told.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Values for params: `--var NAME=VALUE`.
+    pub vars: Vars,
+    pub limits: check::Limits,
+}
+
+/// The result of [`compile`]: the sources (to render diagnostics against), every diagnostic
+/// sorted by place, and the project when there were no errors.
+#[derive(Debug)]
+pub struct Compilation {
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+    pub project: Option<iam::Project>,
+}
+
+impl Compilation {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Reads the bytes of a source into the map, checking size and encoding.
+fn load(map: &mut SourceMap, source: Source, diagnostics: &mut Vec<Diagnostic>) -> Option<source::FileId> {
+    if source.bytes.len() > MAX_SOURCE_BYTES {
+        let id = map.add(source.name, "");
+        diagnostics.push(
+            Diagnostic::new(
+                Code::FileTooLarge,
+                format!(
+                    "file is {} bytes; iamx reads files of at most {} bytes",
+                    source.bytes.len(),
+                    MAX_SOURCE_BYTES
+                ),
+            )
+            .at(Span::new(id, 0, 0), "this file")
+            .help("split the project into several files in one directory"),
+        );
+        return None;
+    }
+    match String::from_utf8(source.bytes) {
+        Ok(text) => Some(map.add(source.name, text)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let id = map.add(source.name, text);
+            diagnostics.push(
+                Diagnostic::new(Code::InvalidUtf8, "file is not valid UTF-8")
+                    .at(Span::new(id, at, at + 1), "this byte is not UTF-8")
+                    .help("iamx files are UTF-8 text; is this a binary file?"),
+            );
+            None
+        }
+    }
+}
+
+/// Parses every source. Files that fail to load or parse are reported and left out.
+pub fn parse_sources(sources: Vec<Source>) -> (SourceMap, Vec<ast::Module>, Vec<Diagnostic>) {
+    let mut map = SourceMap::new();
+    let mut diagnostics = Vec::new();
+    let mut modules = Vec::new();
+    for source in sources {
+        let Some(id) = load(&mut map, source, &mut diagnostics) else {
+            continue;
+        };
+        match parse::parse_file(id, &map.get(id).text) {
+            Ok(module) => {
+                if module.items.is_empty() {
+                    let len = map.get(id).text.len();
+                    diagnostics.push(
+                        Diagnostic::new(
+                            Code::NothingDeclared,
+                            format!("`{}` declares nothing", map.get(id).name),
+                        )
+                        .at(Span::new(id, 0, len.min(1)), "no items in this file")
+                        .help("declare a policy, boundary, role, user or group, or remove the file"),
+                    );
+                }
+                modules.push(module);
+            }
+            Err(d) => diagnostics.push(d),
+        }
+    }
+    (map, modules, diagnostics)
+}
+
+/// Compiles a project: every source is one file of it, sharing one namespace.
+pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
+    let (map, modules, mut diagnostics) = parse_sources(sources);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        // Names declared in a file that did not parse would all look unknown: stop here.
+        diag::sort(&mut diagnostics);
+        return Compilation {
+            sources: map,
+            diagnostics,
+            project: None,
+        };
+    }
+    let scope = resolve::resolve(&modules, &options.vars);
+    let project = lower::lower(&modules, &scope);
+    diagnostics.extend(scope.finish());
+    diagnostics.extend(check::check(&project, &options.limits));
+    diag::sort(&mut diagnostics);
+    let failed = diagnostics.iter().any(Diagnostic::is_error);
+    Compilation {
+        sources: map,
+        diagnostics,
+        project: (!failed).then_some(project),
+    }
+}

@@ -1,0 +1,949 @@
+//! Syntax tree to the IAM model: each policy, boundary, principal and trust block becomes a
+//! [`Document`], each statement keeps the spans it came from.
+
+use indexmap::IndexMap;
+
+use crate::ast::{self, *};
+use crate::diag::{self, Code, Diagnostic};
+use crate::iam::{self, Block, Document, DocumentKind, Spanned};
+use crate::resolve::{Decl, Scope, Val};
+use crate::source::Span;
+
+/// Lowers every item of the project.
+pub fn lower(modules: &[Module], scope: &Scope) -> iam::Project {
+    let mut project = iam::Project {
+        account: scope.declared_account(),
+        partition: scope.partition(),
+        ..Default::default()
+    };
+    for module in modules {
+        for item in &module.items {
+            match item {
+                Item::Policy(p) => policy_item(scope, p, &mut project),
+                Item::Principal(p) => principal_item(scope, p, &mut project),
+                Item::Setting(_) | Item::Param(_) | Item::Let(_) => {}
+            }
+        }
+    }
+    project
+}
+
+/// Reports the second of two settings that may be given once.
+fn once<'e>(scope: &Scope, seen: &mut IndexMap<&'static str, Span>, entry: &'e Entry) -> bool {
+    let keyword = entry.keyword();
+    if let Some(first) = seen.get(keyword) {
+        scope.push(
+            Diagnostic::new(Code::DuplicateSetting, format!("`{keyword}` is given twice"))
+                .at(entry.span(), "given again here")
+                .with_label(*first, "first given here")
+                .help(format!("keep one `{keyword}`")),
+        );
+        return false;
+    }
+    seen.insert(keyword, entry.span());
+    true
+}
+
+fn check_name(scope: &Scope, ident: &Ident, what: &str, max: usize) {
+    if ident.name.len() > max {
+        scope.push(
+            Diagnostic::new(
+                Code::InvalidName,
+                format!("the name of {what} is longer than {max} characters"),
+            )
+            .at(ident.span, format!("{} characters", ident.name.len()))
+            .help(format!("IAM limits the name of {what} to {max} characters")),
+        );
+    }
+}
+
+fn description(scope: &Scope, entries: &[Entry]) -> Option<String> {
+    entries.iter().find_map(|e| match e {
+        Entry::Description(s, _) => scope.expand(s),
+        _ => None,
+    })
+}
+
+fn policy_item(scope: &Scope, item: &PolicyItem, project: &mut iam::Project) {
+    let (kind, dir) = match item.kind {
+        PolicyKind::Managed => (DocumentKind::Managed, "policies"),
+        PolicyKind::Boundary => (DocumentKind::Boundary, "boundaries"),
+    };
+    check_name(scope, &item.name, "a managed policy", 128);
+    let mut seen = IndexMap::new();
+    let mut statements = Vec::new();
+    for entry in &item.entries {
+        match entry {
+            Entry::Statement(s) => statements.extend(statement(scope, s, true)),
+            Entry::Path(..) | Entry::Description(..) => {
+                once(scope, &mut seen, entry);
+            }
+            other => not_allowed(scope, other, "a policy"),
+        }
+    }
+    let path = scope.path(&item.entries);
+    let arn = scope
+        .decl_arn(&Decl::Policy(item), item.name.span)
+        .unwrap_or_default();
+    project.documents.push(Document {
+        kind,
+        name: item.name.name.clone(),
+        owner: None,
+        file: format!("{dir}/{}.json", item.name.name),
+        policy: iam::Policy { statements },
+        span: Some(item.span),
+    });
+    project.policies.push(iam::ManagedPolicyInfo {
+        name: item.name.name.clone(),
+        path,
+        arn,
+        boundary: item.kind == PolicyKind::Boundary,
+        description: description(scope, &item.entries),
+        docs: item.docs.clone(),
+        document: project.documents.len() - 1,
+        span: Some(item.span),
+    });
+}
+
+fn not_allowed(scope: &Scope, entry: &Entry, what: &str) {
+    let keyword = entry.keyword();
+    let help = match keyword {
+        "trust" => "only roles have a trust policy",
+        "groups" => "only users are members of groups",
+        "boundary" => "only users and roles carry a permissions boundary",
+        "tags" => "IAM groups cannot be tagged",
+        _ => "remove it",
+    };
+    scope.push(
+        Diagnostic::new(
+            Code::SettingNotAllowed,
+            format!("`{keyword}` is not allowed in {what}"),
+        )
+        .at(entry.span(), "not allowed here")
+        .help(help),
+    );
+}
+
+fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Project) {
+    let (kind, what, dir, inline_kind, name_max) = match item.kind {
+        ast::PrincipalKind::Role => (
+            iam::PrincipalKind::Role,
+            "a role",
+            "roles",
+            DocumentKind::RoleInline,
+            64,
+        ),
+        ast::PrincipalKind::User => (
+            iam::PrincipalKind::User,
+            "a user",
+            "users",
+            DocumentKind::UserInline,
+            64,
+        ),
+        ast::PrincipalKind::Group => (
+            iam::PrincipalKind::Group,
+            "a group",
+            "groups",
+            DocumentKind::GroupInline,
+            128,
+        ),
+    };
+    let name = &item.name.name;
+    check_name(scope, &item.name, what, name_max);
+    let mut seen = IndexMap::new();
+    let mut boundary = None;
+    let mut attached: Vec<Spanned<String>> = Vec::new();
+    let mut groups = Vec::new();
+    let mut tags = IndexMap::new();
+    let mut trust = None;
+    let mut inline: IndexMap<String, (Span, Vec<iam::Statement>, Vec<String>)> = IndexMap::new();
+    let mut loose = Vec::new();
+    let mut loose_span: Option<Span> = None;
+    for entry in &item.entries {
+        match entry {
+            Entry::Path(..) | Entry::Description(..) => {
+                once(scope, &mut seen, entry);
+            }
+            Entry::Boundary(policy, _) => {
+                if kind == iam::PrincipalKind::Group {
+                    not_allowed(scope, entry, what);
+                } else if once(scope, &mut seen, entry) {
+                    boundary = scope
+                        .policy_ref(policy, &[EntityKind::Boundary])
+                        .map(|(arn, _)| Spanned::new(arn, Some(policy.span())));
+                }
+            }
+            Entry::Attach(policies, _) => {
+                for policy in policies {
+                    let Some((arn, _)) =
+                        scope.policy_ref(policy, &[EntityKind::Policy, EntityKind::Boundary])
+                    else {
+                        continue;
+                    };
+                    if let Some(first) = attached.iter().find(|a| a.value == arn) {
+                        let mut d = Diagnostic::new(
+                            Code::DuplicateSetting,
+                            format!("`{arn}` is attached twice"),
+                        )
+                        .at(policy.span(), "attached again here")
+                        .help("attach each policy once");
+                        if let Some(span) = first.span {
+                            d = d.with_label(span, "first attached here");
+                        }
+                        scope.push(d);
+                        continue;
+                    }
+                    attached.push(Spanned::new(arn, Some(policy.span())));
+                }
+            }
+            Entry::Groups(names, _) => {
+                if kind != iam::PrincipalKind::User {
+                    not_allowed(scope, entry, what);
+                    continue;
+                }
+                for group in names {
+                    if scope.entity(group, &[EntityKind::Group]).is_some() {
+                        if groups.contains(&group.name) {
+                            scope.push(
+                                Diagnostic::new(
+                                    Code::DuplicateSetting,
+                                    format!("group `{}` is listed twice", group.name),
+                                )
+                                .at(group.span, "listed again here"),
+                            );
+                        } else {
+                            groups.push(group.name.clone());
+                        }
+                    }
+                }
+            }
+            Entry::Tags(list, _) => {
+                if kind == iam::PrincipalKind::Group {
+                    not_allowed(scope, entry, what);
+                } else if once(scope, &mut seen, entry) {
+                    tags = lower_tags(scope, list);
+                }
+            }
+            Entry::Trust(statements, span) => {
+                if kind != iam::PrincipalKind::Role {
+                    not_allowed(scope, entry, what);
+                } else if once(scope, &mut seen, entry) {
+                    let lowered: Vec<_> = statements
+                        .iter()
+                        .filter_map(|s| trust_statement(scope, s))
+                        .collect();
+                    trust = Some((lowered, *span));
+                }
+            }
+            Entry::Policy(p) => {
+                check_name(scope, &p.name, "an inline policy", 128);
+                let statements = p
+                    .statements
+                    .iter()
+                    .filter_map(|s| statement(scope, s, true))
+                    .collect();
+                if let Some((first, ..)) = inline.get(&p.name.name) {
+                    scope.push(
+                        Diagnostic::new(
+                            Code::DuplicateName,
+                            format!("inline policy `{}` is declared twice", p.name.name),
+                        )
+                        .at(p.name.span, "declared again here")
+                        .with_label(*first, "first declared here"),
+                    );
+                    continue;
+                }
+                inline.insert(p.name.name.clone(), (p.name.span, statements, p.docs.clone()));
+            }
+            Entry::Statement(s) => {
+                loose_span = Some(loose_span.map_or(s.span, |l| l.to(s.span)));
+                loose.extend(statement(scope, s, true));
+            }
+        }
+    }
+    if let Some(span) = loose_span {
+        let loose_name = format!("{name}Policy");
+        if let Some((first, ..)) = inline.get(&loose_name) {
+            scope.push(
+                Diagnostic::new(
+                    Code::DuplicateName,
+                    format!("inline policy `{loose_name}` is declared twice"),
+                )
+                .at(span, format!("these statements form the inline policy `{loose_name}`"))
+                .with_label(*first, "a policy block of the same name")
+                .help("move the statements into the policy block, or rename it"),
+            );
+        } else {
+            inline.insert(loose_name, (span, loose, Vec::new()));
+        }
+    }
+    if kind == iam::PrincipalKind::Role && trust.is_none() {
+        scope.push(
+            Diagnostic::new(Code::MissingTrust, format!("role `{name}` has no trust policy"))
+                .at(item.name.span, "nobody can assume this role")
+                .help("say who may assume it: `trust { allow service ec2.amazonaws.com }`"),
+        );
+    }
+    let path = scope.path(&item.entries);
+    let arn = scope
+        .decl_arn(&Decl::Principal(item), item.name.span)
+        .unwrap_or_default();
+    let mut documents = Vec::new();
+    for (policy_name, (span, statements, _docs)) in inline {
+        project.documents.push(Document {
+            kind: inline_kind,
+            name: policy_name.clone(),
+            owner: Some(name.clone()),
+            file: format!("{dir}/{name}/policies/{policy_name}.json"),
+            policy: iam::Policy { statements },
+            span: Some(span),
+        });
+        documents.push(project.documents.len() - 1);
+    }
+    if let Some((statements, span)) = trust {
+        project.documents.push(Document {
+            kind: DocumentKind::Trust,
+            name: name.clone(),
+            owner: Some(name.clone()),
+            file: format!("{dir}/{name}/trust.json"),
+            policy: iam::Policy { statements },
+            span: Some(span),
+        });
+        documents.push(project.documents.len() - 1);
+    }
+    project.principals.push(iam::PrincipalInfo {
+        kind,
+        name: name.clone(),
+        path,
+        arn,
+        boundary,
+        attached,
+        groups,
+        tags,
+        description: description(scope, &item.entries),
+        docs: item.docs.clone(),
+        documents,
+        span: Some(item.span),
+    });
+}
+
+fn lower_tags(scope: &Scope, tags: &[Tag]) -> IndexMap<String, String> {
+    let mut out: IndexMap<String, String> = IndexMap::new();
+    let mut first_span: IndexMap<String, Span> = IndexMap::new();
+    let valid_char =
+        |c: char| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c);
+    for tag in tags {
+        let (Some(key), Some(value)) = (scope.expand(&tag.key), scope.expand(&tag.value)) else {
+            continue;
+        };
+        let problem = if key.is_empty() || key.chars().count() > 128 {
+            Some((tag.key.span, "a tag key has 1 to 128 characters".to_string()))
+        } else if key.to_ascii_lowercase().starts_with("aws:") {
+            Some((tag.key.span, "the `aws:` prefix is reserved for AWS".to_string()))
+        } else if value.chars().count() > 256 {
+            Some((tag.value.span, "a tag value has at most 256 characters".to_string()))
+        } else if let Some(c) = key.chars().chain(value.chars()).find(|c| !valid_char(*c)) {
+            let span = if key.contains(c) { tag.key.span } else { tag.value.span };
+            Some((span, format!("`{c}` is not allowed in tags")))
+        } else {
+            None
+        };
+        if let Some((span, label)) = problem {
+            scope.push(
+                Diagnostic::new(Code::InvalidTag, format!("invalid tag `{key}`"))
+                    .at(span, label)
+                    .help("tags hold letters, digits, spaces and `_ . : / = + - @`"),
+            );
+            continue;
+        }
+        let lower = key.to_lowercase();
+        if let Some(first) = first_span.get(&lower) {
+            scope.push(
+                Diagnostic::new(Code::InvalidTag, format!("tag `{key}` is given twice"))
+                    .at(tag.key.span, "given again here")
+                    .with_label(*first, "first given here")
+                    .help("tag keys are unique, ignoring case"),
+            );
+            continue;
+        }
+        first_span.insert(lower, tag.key.span);
+        out.insert(key, value);
+    }
+    if out.len() > 50 {
+        if let Some(tag) = tags.get(50) {
+            scope.push(
+                Diagnostic::new(Code::InvalidTag, "more than 50 tags")
+                    .at(tag.span, "the 51st tag")
+                    .help("IAM allows at most 50 tags on a principal"),
+            );
+        }
+    }
+    out
+}
+
+/// The `Sid` from `@sid(Name)`; reports unknown attributes.
+fn attributes(scope: &Scope, attributes: &[Attribute]) -> Option<Spanned<String>> {
+    let mut sid: Option<Spanned<String>> = None;
+    for attribute in attributes {
+        match attribute.name.name.as_str() {
+            "sid" => {
+                let Some((text, span)) = &attribute.arg else {
+                    scope.push(
+                        Diagnostic::new(Code::UnknownAttribute, "`@sid` needs a name")
+                            .at(attribute.span, "no name given")
+                            .help("write `@sid(AllowReads)`"),
+                    );
+                    continue;
+                };
+                if let Some(first) = &sid {
+                    let mut d = Diagnostic::new(Code::DuplicateSetting, "`@sid` is given twice")
+                        .at(attribute.span, "given again here");
+                    if let Some(s) = first.span {
+                        d = d.with_label(s, "first given here");
+                    }
+                    scope.push(d);
+                    continue;
+                }
+                sid = Some(Spanned::new(text.clone(), Some(*span)));
+            }
+            other => {
+                let help = diag::did_you_mean(diag::suggest(other, ["sid"]))
+                    .unwrap_or_else(|| "the known attribute is `@sid(Name)`".into());
+                scope.push(
+                    Diagnostic::new(Code::UnknownAttribute, format!("unknown attribute `@{other}`"))
+                        .at(attribute.name.span, "not a known attribute")
+                        .help(help),
+                );
+            }
+        }
+    }
+    sid
+}
+
+fn effect(effect: ast::Effect, span: Span) -> Spanned<iam::Effect> {
+    let effect = match effect {
+        ast::Effect::Allow => iam::Effect::Allow,
+        ast::Effect::Deny => iam::Effect::Deny,
+    };
+    Spanned::new(effect, Some(span))
+}
+
+fn action_block(scope: &Scope, not: bool, items: &[ActionItem]) -> Option<Block> {
+    let actions = scope.actions(items)?;
+    let span = items.first().map(|f| f.span().to(items[items.len() - 1].span()));
+    Some(Block {
+        not,
+        values: actions
+            .into_iter()
+            .map(|(a, s)| Spanned::new(a, Some(s)))
+            .collect(),
+        span,
+    })
+}
+
+/// Lowers an identity statement. `None` when part of it could not be lowered (already reported).
+fn statement(scope: &Scope, s: &ast::Statement, needs_resource: bool) -> Option<iam::Statement> {
+    let sid = attributes(scope, &s.attributes);
+    let action = action_block(scope, s.not_action, &s.actions);
+    let resource = match &s.resource {
+        Some(clause) => resources(scope, clause),
+        None => {
+            if needs_resource {
+                scope.push(
+                    Diagnostic::new(Code::MissingResource, "statement has no resource")
+                        .at(s.span, "no `on …` in this statement")
+                        .help("say what it applies to: `on *` for everything, or `on \"arn:…\"`"),
+                );
+            }
+            None
+        }
+    };
+    let conditions = conditions(scope, &s.conditions);
+    Some(iam::Statement {
+        sid,
+        effect: effect(s.effect, s.effect_span),
+        principal: None,
+        action: Some(action?),
+        resource: if needs_resource { Some(resource?) } else { None },
+        conditions: conditions?,
+        span: Some(s.span),
+        docs: s.docs.clone(),
+    })
+}
+
+fn resources(scope: &Scope, clause: &ResourceClause) -> Option<Block> {
+    let mut values = Vec::new();
+    let mut ok = true;
+    for item in &clause.items {
+        let span = item.span();
+        let value = match item {
+            ResourceItem::Any(_) => Some(Val::Str("*".into())),
+            ResourceItem::Str(s) => scope.expand(s).map(Val::Str),
+            ResourceItem::Entity(e) => scope.entity_arn(e).map(Val::Arn),
+            ResourceItem::Name(n) => scope.value_of(n),
+        };
+        let flat = match value {
+            Some(Val::List(items)) => items.into_iter().map(|(v, _)| v).collect(),
+            Some(v) => vec![v],
+            None => {
+                ok = false;
+                continue;
+            }
+        };
+        for v in flat {
+            match v {
+                Val::Str(s) | Val::Arn(s) => values.push(Spanned::new(s, Some(span))),
+                other => {
+                    scope.push(
+                        Diagnostic::new(
+                            Code::WrongValueType,
+                            format!("a resource is an ARN, not {}", other.describe()),
+                        )
+                        .at(span, "expected an ARN or `*`"),
+                    );
+                    ok = false;
+                }
+            }
+        }
+    }
+    ok.then_some(Block {
+        not: clause.not,
+        values,
+        span: Some(clause.span),
+    })
+}
+
+/// What kind of values a condition compares, read from the values themselves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Family {
+    String,
+    Numeric,
+    Date,
+    Bool,
+    Arn,
+    Ip,
+}
+
+fn looks_like_cidr(s: &str) -> bool {
+    let (addr, bits) = match s.split_once('/') {
+        Some((a, b)) => (a, Some(b)),
+        None => (s, None),
+    };
+    let bits_ok = |max: u32| bits.is_none_or(|b| b.parse::<u32>().is_ok_and(|n| n <= max));
+    if addr.parse::<std::net::Ipv4Addr>().is_ok() {
+        return bits_ok(32);
+    }
+    addr.contains(':') && addr.parse::<std::net::Ipv6Addr>().is_ok() && bits_ok(128)
+}
+
+fn looks_like_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 10
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5..7].iter().all(u8::is_ascii_digit)
+        && b[7] == b'-'
+        && b[8..10].iter().all(u8::is_ascii_digit)
+}
+
+fn family_of(values: &[(Val, Span)]) -> Family {
+    let all = |f: fn(&Val) -> bool| !values.is_empty() && values.iter().all(|(v, _)| f(v));
+    if values.iter().any(|(v, _)| matches!(v, Val::Bool(_))) {
+        Family::Bool
+    } else if all(|v| matches!(v, Val::Num(_))) {
+        Family::Numeric
+    } else if all(|v| matches!(v, Val::Arn(_)) || matches!(v, Val::Str(s) if s.starts_with("arn:"))) {
+        Family::Arn
+    } else if all(|v| matches!(v, Val::Str(s) if looks_like_cidr(s))) {
+        Family::Ip
+    } else if all(|v| matches!(v, Val::Str(s) if looks_like_date(s))) {
+        Family::Date
+    } else {
+        Family::String
+    }
+}
+
+/// Every operator of the IAM condition grammar, before `IfExists` and set prefixes.
+pub const OPERATORS: &[&str] = &[
+    "StringEquals",
+    "StringNotEquals",
+    "StringEqualsIgnoreCase",
+    "StringNotEqualsIgnoreCase",
+    "StringLike",
+    "StringNotLike",
+    "NumericEquals",
+    "NumericNotEquals",
+    "NumericLessThan",
+    "NumericLessThanEquals",
+    "NumericGreaterThan",
+    "NumericGreaterThanEquals",
+    "DateEquals",
+    "DateNotEquals",
+    "DateLessThan",
+    "DateLessThanEquals",
+    "DateGreaterThan",
+    "DateGreaterThanEquals",
+    "Bool",
+    "BinaryEquals",
+    "IpAddress",
+    "NotIpAddress",
+    "ArnEquals",
+    "ArnLike",
+    "ArnNotEquals",
+    "ArnNotLike",
+    "Null",
+];
+
+/// Whether `name` is a valid IAM condition operator: a base operator, optionally with
+/// `ForAnyValue:`/`ForAllValues:` before and `IfExists` after (never on `Null`).
+pub fn is_operator(name: &str) -> bool {
+    let rest = name
+        .strip_prefix("ForAnyValue:")
+        .or_else(|| name.strip_prefix("ForAllValues:"))
+        .unwrap_or(name);
+    if OPERATORS.contains(&rest) {
+        return true;
+    }
+    rest.strip_suffix("IfExists")
+        .is_some_and(|base| base != "Null" && OPERATORS.contains(&base))
+}
+
+fn all_operator_names() -> Vec<String> {
+    let mut names = Vec::new();
+    for base in OPERATORS {
+        for prefix in ["", "ForAnyValue:", "ForAllValues:"] {
+            names.push(format!("{prefix}{base}"));
+            if *base != "Null" {
+                names.push(format!("{prefix}{base}IfExists"));
+            }
+        }
+    }
+    names
+}
+
+fn condition_values(scope: &Scope, value: &ConditionValue) -> Option<Vec<(Val, Span)>> {
+    match value {
+        ConditionValue::One(v) => match scope.value(v)? {
+            Val::List(items) => Some(items),
+            other => Some(vec![(other, v.span())]),
+        },
+        ConditionValue::List(list) => match scope.list(list)? {
+            Val::List(items) => Some(items),
+            _ => None,
+        },
+    }
+}
+
+fn mismatch(scope: &Scope, op: CompareOp, op_span: Span, family: Family, help: &str) {
+    let what = match family {
+        Family::String => "strings",
+        Family::Numeric => "numbers",
+        Family::Date => "dates",
+        Family::Bool => "booleans",
+        Family::Arn => "ARNs",
+        Family::Ip => "IP addresses",
+    };
+    scope.push(
+        Diagnostic::new(
+            Code::OperatorMismatch,
+            format!("`{}` does not compare {what}", op.as_str()),
+        )
+        .at(op_span, format!("the values are {what}"))
+        .help(help.to_string()),
+    );
+}
+
+fn compare_operator(
+    scope: &Scope,
+    op: CompareOp,
+    op_span: Span,
+    family: Family,
+) -> Option<&'static str> {
+    use CompareOp::*;
+    use Family::*;
+    let name = match (op, family) {
+        (Eq | In, String | Date) => "StringEquals",
+        (Ne | NotIn, String | Date) => "StringNotEquals",
+        (Eq | In, Numeric) => "NumericEquals",
+        (Ne | NotIn, Numeric) => "NumericNotEquals",
+        (Eq | In, Bool) => "Bool",
+        (Eq | In, Arn) => "ArnEquals",
+        (Ne | NotIn, Arn) => "ArnNotEquals",
+        (Eq | In, Ip) => "IpAddress",
+        (Ne | NotIn, Ip) => "NotIpAddress",
+        (Like, String | Date) => "StringLike",
+        (NotLike, String | Date) => "StringNotLike",
+        (Like, Arn) => "ArnLike",
+        (NotLike, Arn) => "ArnNotLike",
+        (Lt, Numeric) => "NumericLessThan",
+        (Le, Numeric) => "NumericLessThanEquals",
+        (Gt, Numeric) => "NumericGreaterThan",
+        (Ge, Numeric) => "NumericGreaterThanEquals",
+        (Lt, Date) => "DateLessThan",
+        (Le, Date) => "DateLessThanEquals",
+        (Gt, Date) => "DateGreaterThan",
+        (Ge, Date) => "DateGreaterThanEquals",
+        (Ne | NotIn, Bool) => {
+            mismatch(
+                scope,
+                op,
+                op_span,
+                family,
+                "IAM has no negated Bool operator: write `key == false`, or `not key`",
+            );
+            return None;
+        }
+        (Lt | Le | Gt | Ge, _) => {
+            mismatch(
+                scope,
+                op,
+                op_span,
+                family,
+                "ordering compares numbers (`10`) or dates (`\"2026-01-01T00:00:00Z\"`)",
+            );
+            return None;
+        }
+        (Like | NotLike, _) => {
+            mismatch(
+                scope,
+                op,
+                op_span,
+                family,
+                "`like` matches strings and ARNs with `*` and `?`",
+            );
+            return None;
+        }
+    };
+    Some(name)
+}
+
+fn conditions(scope: &Scope, conditions: &[ast::Condition]) -> Option<Vec<iam::Condition>> {
+    let mut out: Vec<iam::Condition> = Vec::new();
+    let mut ok = true;
+    for c in conditions {
+        let Some(lowered) = condition(scope, c) else {
+            ok = false;
+            continue;
+        };
+        if let Some(first) = out.iter().find(|o| {
+            o.operator == lowered.operator && o.key.eq_ignore_ascii_case(&lowered.key)
+        }) {
+            let mut d = Diagnostic::new(
+                Code::DuplicateCondition,
+                format!(
+                    "`{}` is tested twice with `{}` in one statement",
+                    c.key.name, lowered.operator
+                ),
+            )
+            .at(c.span, "tested again here")
+            .help("a statement holds each key once per operator; to accept several values, list them: `key == [\"a\", \"b\"]`");
+            if let Some(span) = first.span {
+                d = d.with_label(span, "first tested here");
+            }
+            scope.push(d);
+            ok = false;
+            continue;
+        }
+        out.push(lowered);
+    }
+    ok.then_some(out)
+}
+
+fn condition(scope: &Scope, c: &ast::Condition) -> Option<iam::Condition> {
+    let key = c.key.name.clone();
+    let suffix = if c.if_exists { "IfExists" } else { "" };
+    let texts = |values: Vec<(Val, Span)>| -> Vec<String> {
+        values.into_iter().filter_map(|(v, _)| v.text()).collect()
+    };
+    let (operator, values) = match &c.kind {
+        ConditionKind::Presence { exists } => {
+            if c.if_exists {
+                scope.push(
+                    Diagnostic::new(
+                        Code::OperatorMismatch,
+                        "`?` has no meaning with `exists` or `missing`",
+                    )
+                    .at(c.key.span, "remove the `?`"),
+                );
+                return None;
+            }
+            ("Null".to_string(), vec![(!exists).to_string()])
+        }
+        ConditionKind::Bool { negated } => {
+            (format!("Bool{suffix}"), vec![(!negated).to_string()])
+        }
+        ConditionKind::Compare {
+            quantifier,
+            op,
+            op_span,
+            value,
+        } => {
+            let values = condition_values(scope, value)?;
+            let family = family_of(&values);
+            let base = compare_operator(scope, *op, *op_span, family)?;
+            let prefix = match quantifier {
+                Some(Quantifier::Any) => "ForAnyValue:",
+                Some(Quantifier::All) => "ForAllValues:",
+                None => "",
+            };
+            (format!("{prefix}{base}{suffix}"), texts(values))
+        }
+        ConditionKind::Explicit {
+            operator,
+            op_span,
+            value,
+        } => {
+            if !is_operator(operator) {
+                let names = all_operator_names();
+                let help = diag::did_you_mean(diag::suggest(
+                    operator,
+                    names.iter().map(String::as_str),
+                ))
+                .unwrap_or_else(|| {
+                    "operators are named as in IAM JSON: `StringEqualsIgnoreCase`, `ForAnyValue:StringLike`, …"
+                        .into()
+                });
+                scope.push(
+                    Diagnostic::new(
+                        Code::UnknownOperator,
+                        format!("unknown condition operator `{operator}`"),
+                    )
+                    .at(*op_span, "not an IAM condition operator")
+                    .help(help),
+                );
+                return None;
+            }
+            let values = condition_values(scope, value)?;
+            (operator.clone(), texts(values))
+        }
+    };
+    if values.is_empty() {
+        scope.push(
+            Diagnostic::new(Code::EmptyList, format!("`{key}` is compared with no values"))
+                .at(c.span, "an empty list matches nothing")
+                .help("give at least one value"),
+        );
+        return None;
+    }
+    Some(iam::Condition {
+        operator,
+        key,
+        values,
+        span: Some(c.span),
+    })
+}
+
+fn trust_statement(scope: &Scope, s: &TrustStatement) -> Option<iam::Statement> {
+    let sid = attributes(scope, &s.attributes);
+    let mut kinds: IndexMap<String, Vec<Spanned<String>>> = IndexMap::new();
+    let mut anyone: Option<Span> = None;
+    let mut federated_saml = false;
+    let mut ok = true;
+    for principal in &s.principals {
+        let span = principal.span();
+        let mut add = |kind: &str, value: String| {
+            kinds
+                .entry(kind.to_string())
+                .or_default()
+                .push(Spanned::new(value, Some(span)));
+        };
+        match principal {
+            TrustPrincipal::Service(name, _) => add("Service", name.clone()),
+            TrustPrincipal::Federated(name, _) => {
+                federated_saml |= name.contains(":saml-provider/");
+                add("Federated", name.clone());
+            }
+            TrustPrincipal::Account(value, _) => {
+                let account = match value {
+                    None => scope.account(span),
+                    Some(v) => scope.value(v).and_then(|v| v.text()),
+                };
+                match account {
+                    Some(a) if a.starts_with("arn:") => add("AWS", a),
+                    Some(a) if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) => {
+                        let partition = scope.partition();
+                        add("AWS", format!("arn:{partition}:iam::{a}:root"));
+                    }
+                    Some(a) => {
+                        scope.push(
+                            Diagnostic::new(
+                                Code::InvalidAccount,
+                                format!("`{a}` is not an AWS account id"),
+                            )
+                            .at(span, "expected 12 digits")
+                            .help("an account id is twelve digits, like `123456789012`"),
+                        );
+                        ok = false;
+                    }
+                    None => ok = false,
+                }
+            }
+            TrustPrincipal::Role(ident, _) | TrustPrincipal::User(ident, _) => {
+                let kind = if matches!(principal, TrustPrincipal::Role(..)) {
+                    EntityKind::Role
+                } else {
+                    EntityKind::User
+                };
+                match scope
+                    .entity(ident, &[kind])
+                    .and_then(|d| scope.decl_arn(&d, ident.span))
+                {
+                    Some(arn) => add("AWS", arn),
+                    None => ok = false,
+                }
+            }
+            TrustPrincipal::Anyone(span) => anyone = Some(*span),
+            TrustPrincipal::Arn(text) => match scope.expand(text) {
+                Some(arn) if arn.contains(":saml-provider/") => {
+                    federated_saml = true;
+                    add("Federated", arn);
+                }
+                Some(arn) if arn.contains(":oidc-provider/") => add("Federated", arn),
+                Some(arn) => add("AWS", arn),
+                None => ok = false,
+            },
+        }
+    }
+    let principal = match anyone {
+        Some(span) if kinds.is_empty() => iam::Principal::Any(Some(span)),
+        Some(span) => {
+            kinds
+                .entry("AWS".to_string())
+                .or_default()
+                .push(Spanned::new("*".to_string(), Some(span)));
+            iam::Principal::Kinds(kinds.clone())
+        }
+        None => iam::Principal::Kinds(kinds.clone()),
+    };
+    let action = match &s.actions {
+        Some(items) => action_block(scope, false, items),
+        None => {
+            let default = if federated_saml {
+                "sts:AssumeRoleWithSAML"
+            } else if kinds.contains_key("Federated") {
+                "sts:AssumeRoleWithWebIdentity"
+            } else {
+                "sts:AssumeRole"
+            };
+            Some(Block {
+                not: false,
+                values: vec![Spanned::new(default.to_string(), Some(s.effect_span))],
+                span: Some(s.effect_span),
+            })
+        }
+    };
+    let conditions = conditions(scope, &s.conditions);
+    if !ok {
+        return None;
+    }
+    Some(iam::Statement {
+        sid,
+        effect: effect(s.effect, s.effect_span),
+        principal: Some(principal),
+        action: Some(action?),
+        resource: None,
+        conditions: conditions?,
+        span: Some(s.span),
+        docs: s.docs.clone(),
+    })
+}

@@ -1,0 +1,796 @@
+//! Text to syntax tree. The only module that knows pest: pairs never leave it.
+//!
+//! One function per grammar rule; children are taken through [`Children`], which names the rule
+//! it expects, so a grammar change that breaks an assumption is an error, not a panic.
+
+mod rules;
+pub mod scan;
+
+use pest::error::{ErrorVariant, InputLocation};
+use pest::iterators::{Pair, Pairs};
+use pest::Parser;
+use pest_derive::Parser;
+
+use crate::ast::*;
+use crate::diag::{Code, Diagnostic};
+use crate::source::{FileId, Span};
+
+pub use rules::phrase;
+
+#[derive(Parser)]
+#[grammar = "../grammar/iamx.pest"]
+pub struct IamxParser;
+
+type Result<T> = std::result::Result<T, Diagnostic>;
+
+/// Parses one file.
+pub fn parse_file(file: FileId, text: &str) -> Result<Module> {
+    scan::scan(file, text)?;
+    let mut pairs = IamxParser::parse(Rule::file, text).map_err(|e| syntax_error(file, text, e))?;
+    let p = Parsing { file };
+    let file_pair = pairs.next().ok_or_else(|| p.internal(Span::new(file, 0, 0)))?;
+    let mut items = Vec::new();
+    for pair in file_pair.into_inner() {
+        match pair.as_rule() {
+            Rule::EOI => {}
+            _ => items.push(p.item(pair)?),
+        }
+    }
+    Ok(Module { file, items })
+}
+
+/// Parses a text as one rule, for tests of the grammar.
+pub fn parse_rule(rule: Rule, text: &str) -> std::result::Result<(), String> {
+    match IamxParser::parse(rule, text) {
+        Ok(pairs) => {
+            let end = pairs.last().map_or(0, |p| p.as_span().end());
+            if end == text.len() {
+                Ok(())
+            } else {
+                Err(format!("stopped at byte {end}"))
+            }
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Rewords a pest error: what was found, and what could have come there, in words.
+fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> Diagnostic {
+    let pos = match error.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let mut expected: Vec<&'static str> = match &error.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            positives.iter().map(|r| rules::phrase(*r)).collect()
+        }
+        ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    expected.retain(|p| seen.insert(*p));
+    let found = token_at(text, pos);
+    let span = Span::new(file, pos, pos + found.len());
+    let message = if found.is_empty() {
+        "unexpected end of file".to_string()
+    } else {
+        format!("unexpected `{}`", found.escape_debug())
+    };
+    let label = match expected.len() {
+        0 => "not expected here".to_string(),
+        1 => format!("expected {}", expected[0]),
+        n => format!(
+            "expected {} or {}",
+            expected[..n - 1].join(", "),
+            expected[n - 1]
+        ),
+    };
+    let mut diagnostic = Diagnostic::new(Code::Syntax, message).at(span, label);
+    if let Some(help) = syntax_help(found, &expected) {
+        diagnostic = diagnostic.help(help);
+    }
+    diagnostic
+}
+
+/// The word or character at a byte offset, for "unexpected `…`".
+fn token_at(text: &str, pos: usize) -> &str {
+    let Some(rest) = text.get(pos..) else {
+        return "";
+    };
+    let Some(first) = rest.chars().next() else {
+        return "";
+    };
+    let is_word = |c: char| c.is_alphanumeric() || "_-.:*?$/".contains(c);
+    if is_word(first) {
+        let end = rest.find(|c: char| !is_word(c)).unwrap_or(rest.len());
+        &rest[..end.min(64)]
+    } else {
+        &rest[..first.len_utf8()]
+    }
+}
+
+fn syntax_help(found: &str, expected: &[&str]) -> Option<String> {
+    const KEYWORDS: &[&str] = &[
+        "account",
+        "partition",
+        "region",
+        "param",
+        "let",
+        "policy",
+        "boundary",
+        "role",
+        "user",
+        "group",
+        "allow",
+        "deny",
+        "path",
+        "attach",
+        "groups",
+        "tags",
+        "trust",
+        "description",
+    ];
+    if found.chars().all(|c| c.is_ascii_alphabetic()) && !found.is_empty() {
+        if let Some(k) = crate::diag::suggest(found, KEYWORDS.iter().copied()) {
+            if k != found {
+                return Some(format!("did you mean `{k}`?"));
+            }
+        }
+    }
+    if expected.contains(&"`on`") && found.starts_with('"') {
+        return Some("resources come after `on`: `allow s3:GetObject on \"arn:…\"`".into());
+    }
+    None
+}
+
+struct Parsing {
+    file: FileId,
+}
+
+/// The children of a pair, taken in order by the rule each is expected to be.
+struct Children<'i> {
+    pairs: std::iter::Peekable<Pairs<'i, Rule>>,
+    span: Span,
+}
+
+impl<'i> Children<'i> {
+    fn peek(&mut self) -> Option<Rule> {
+        self.pairs.peek().map(|p| p.as_rule())
+    }
+
+    fn take(&mut self, rule: Rule) -> Result<Pair<'i, Rule>> {
+        match self.pairs.next() {
+            Some(p) if p.as_rule() == rule => Ok(p),
+            _ => Err(internal(self.span, rule)),
+        }
+    }
+
+    fn optional(&mut self, rule: Rule) -> Option<Pair<'i, Rule>> {
+        if self.peek() == Some(rule) {
+            self.pairs.next()
+        } else {
+            None
+        }
+    }
+
+    fn any(&mut self) -> Result<Pair<'i, Rule>> {
+        self.pairs.next().ok_or_else(|| internal(self.span, Rule::EOI))
+    }
+}
+
+fn internal(span: Span, rule: Rule) -> Diagnostic {
+    Diagnostic::new(Code::Syntax, "the parser could not read this").at(
+        span,
+        format!("internal: expected {}", rules::phrase(rule)),
+    )
+}
+
+impl Parsing {
+    fn span(&self, pair: &Pair<Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.file, s.start(), s.end())
+    }
+
+    fn internal(&self, span: Span) -> Diagnostic {
+        internal(span, Rule::file)
+    }
+
+    fn children<'i>(&self, pair: Pair<'i, Rule>) -> Children<'i> {
+        let span = self.span(&pair);
+        Children {
+            pairs: pair.into_inner().peekable(),
+            span,
+        }
+    }
+
+    fn item(&self, pair: Pair<Rule>) -> Result<Item> {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::account_item => self.global(pair, GlobalKind::Account),
+            Rule::partition_item => self.global(pair, GlobalKind::Partition),
+            Rule::region_item => self.global(pair, GlobalKind::Region),
+            Rule::param_item => self.param(pair),
+            Rule::let_item => self.let_item(pair),
+            Rule::policy_item => self.policy_item(pair, PolicyKind::Managed),
+            Rule::boundary_item => self.policy_item(pair, PolicyKind::Boundary),
+            Rule::role_item => self.principal_item(pair, PrincipalKind::Role),
+            Rule::user_item => self.principal_item(pair, PrincipalKind::User),
+            Rule::group_item => self.principal_item(pair, PrincipalKind::Group),
+            _ => Err(internal(span, Rule::item)),
+        }
+    }
+
+    fn docs(&self, pair: Pair<Rule>) -> Vec<String> {
+        pair.into_inner()
+            .map(|d| {
+                let text = d.as_str().trim_start_matches("///");
+                text.strip_prefix(' ').unwrap_or(text).trim_end().to_string()
+            })
+            .collect()
+    }
+
+    fn ident(&self, pair: Pair<Rule>) -> Ident {
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
+    }
+
+    fn string(&self, pair: Pair<Rule>) -> Str {
+        let span = self.span(&pair);
+        let raw = pair.as_str();
+        let raw = raw
+            .strip_prefix('"')
+            .and_then(|r| r.strip_suffix('"'))
+            .unwrap_or(raw);
+        Str {
+            raw: raw.to_string(),
+            span,
+        }
+    }
+
+    fn global(&self, pair: Pair<Rule>, kind: GlobalKind) -> Result<Item> {
+        let span = self.span(&pair);
+        let mut c = self.children(pair);
+        let docs = self.docs(c.take(Rule::docs)?);
+        c.any()?; // keyword
+        let value = self.string(c.take(Rule::string)?);
+        Ok(Item::Setting(GlobalSetting {
+            docs,
+            kind,
+            value,
+            span,
+        }))
+    }
+
+    fn param(&self, pair: Pair<Rule>) -> Result<Item> {
+        let span = self.span(&pair);
+        let mut c = self.children(pair);
+        let docs = self.docs(c.take(Rule::docs)?);
+        c.take(Rule::kw_param)?;
+        let name = self.ident(c.take(Rule::ident)?);
+        let default = match c.pairs.next() {
+            Some(p) => Some(self.literal(p)?),
+            None => None,
+        };
+        Ok(Item::Param(Param {
+            docs,
+            name,
+            default,
+            span,
+        }))
+    }
+
+    fn literal(&self, pair: Pair<Rule>) -> Result<Literal> {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::string => Ok(Literal::Str(self.string(pair))),
+            Rule::number => Ok(Literal::Number(pair.as_str().to_string(), span)),
+            Rule::boolean => {
+                let inner = self.children(pair).any()?;
+                Ok(Literal::Bool(inner.as_rule() == Rule::kw_true, span))
+            }
+            _ => Err(internal(span, Rule::literal)),
+        }
+    }
+
+    fn let_item(&self, pair: Pair<Rule>) -> Result<Item> {
+        let span = self.span(&pair);
+        let mut c = self.children(pair);
+        let docs = self.docs(c.take(Rule::docs)?);
+        c.take(Rule::kw_let)?;
+        let name = self.ident(c.take(Rule::ident)?);
+        let value_pair = c.take(Rule::let_value)?;
+        let inner = self.children(value_pair).any()?;
+        let value = match inner.as_rule() {
+            Rule::list => LetValue::List(self.list(inner)?),
+            Rule::action_items => LetValue::Actions(self.action_items(inner)?),
+            _ => LetValue::Value(self.value(inner)?),
+        };
+        Ok(Item::Let(Let {
+            docs,
+            name,
+            value,
+            span,
+        }))
+    }
+
+    fn value(&self, pair: Pair<Rule>) -> Result<Value> {
+        match pair.as_rule() {
+            Rule::entity_ref => Ok(Value::Entity(self.entity_ref(pair)?)),
+            Rule::ident => Ok(Value::Name(self.ident(pair))),
+            _ => Ok(Value::Literal(self.literal(pair)?)),
+        }
+    }
+
+    fn list(&self, pair: Pair<Rule>) -> Result<List> {
+        let span = self.span(&pair);
+        let items = pair
+            .into_inner()
+            .map(|p| self.value(p))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(List { items, span })
+    }
+
+    fn entity_ref(&self, pair: Pair<Rule>) -> Result<EntityRef> {
+        let span = self.span(&pair);
+        let mut c = self.children(pair);
+        let kind_pair = c.take(Rule::entity_kind)?;
+        let kind = match self.children(kind_pair).any()?.as_rule() {
+            Rule::kw_role => EntityKind::Role,
+            Rule::kw_user => EntityKind::User,
+            Rule::kw_group => EntityKind::Group,
+            Rule::kw_policy => EntityKind::Policy,
+            _ => EntityKind::Boundary,
+        };
+        let name = self.ident(c.take(Rule::ident)?);
+        Ok(EntityRef { kind, name, span })
+    }
+
+    fn policy_item(&self, pair: Pair<Rule>, kind: PolicyKind) -> Result<Item> {
+        let span = self.span(&pair);
+        let mut c = self.children(pair);
+        let docs = self.docs(c.take(Rule::docs)?);
+        c.any()?; // keyword
+        let name = self.ident(c.take(Rule::ident)?);
+        let entries = c
+            .pairs
+            .map(|p| self.entry(p))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Item::Policy(PolicyItem {
+            docs,
+            kind,
+            name,
+            entries,
+            span,
+        }))
+    }
+
+    fn principal_item(&self, pair: Pair<Rule>, kind: PrincipalKind) -> Result<Item> {
+        let span = self.span(&pair);
+        let mut c = self.children(pair);
+        let docs = self.docs(c.take(Rule::docs)?);
+        c.any()?; // keyword
+        let name = self.ident(c.take(Rule::ident)?);
+        let entries = c
+            .pairs
+            .map(|p| self.entry(p))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Item::Principal(PrincipalItem {
+            docs,
+            kind,
+            name,
+            entries,
+            span,
+        }))
+    }
+
+    fn entry(&self, pair: Pair<Rule>) -> Result<Entry> {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        if rule == Rule::statement {
+            return Ok(Entry::Statement(self.statement(pair)?));
+        }
+        if rule == Rule::inline_policy {
+            return Ok(Entry::Policy(self.inline_policy(pair)?));
+        }
+        let mut c = self.children(pair);
+        c.any()?; // keyword
+        Ok(match rule {
+            Rule::path_setting => Entry::Path(self.string(c.take(Rule::string)?), span),
+            Rule::description_setting => {
+                Entry::Description(self.string(c.take(Rule::string)?), span)
+            }
+            Rule::boundary_setting => Entry::Boundary(self.policy_ref(c.any()?)?, span),
+            Rule::attach_setting => Entry::Attach(
+                c.pairs
+                    .map(|p| self.policy_ref(p))
+                    .collect::<Result<_>>()?,
+                span,
+            ),
+            Rule::groups_setting => Entry::Groups(c.pairs.map(|p| self.ident(p)).collect(), span),
+            Rule::tags_setting => Entry::Tags(
+                c.pairs.map(|p| self.tag(p)).collect::<Result<_>>()?,
+                span,
+            ),
+            Rule::trust_block => Entry::Trust(
+                c.pairs
+                    .map(|p| self.trust_statement(p))
+                    .collect::<Result<_>>()?,
+                span,
+            ),
+            _ => return Err(internal(span, Rule::principal_entry)),
+        })
+    }
+
+    fn tag(&self, pair: Pair<Rule>) -> Result<Tag> {
+        let span = self.span(&pair);
+        let mut c = self.children(pair);
+        let key_pair = c.any()?;
+        let key = match key_pair.as_rule() {
+            Rule::string => self.string(key_pair),
+            _ => {
+                let span = self.span(&key_pair);
+                Str {
+                    raw: key_pair.as_str().to_string(),
+                    // An identifier key has no quotes; widen by one on each side so
+                    // `content_start` still points at its first character.
+                    span: Span {
+                        start: span.start.saturating_sub(1),
+                        ..span
+                    },
+                }
+            }
+        };
+        let value = self.string(c.take(Rule::string)?);
+        Ok(Tag { key, value, span })
+    }
+
+    fn inline_policy(&self, pair: Pair<Rule>) -> Result<InlinePolicy> {
+        let span = self.span(&pair);
+        let mut c = self.children(pair);
+        let docs = self.docs(c.take(Rule::docs)?);
+        c.take(Rule::kw_policy)?;
+        let name = self.ident(c.take(Rule::ident)?);
+        let statements = c
+            .pairs
+            .map(|p| self.statement(p))
+            .collect::<Result<_>>()?;
+        Ok(InlinePolicy {
+            docs,
+            name,
+            statements,
+            span,
+        })
+    }
+
+    fn policy_ref(&self, pair: Pair<Rule>) -> Result<PolicyRef> {
+        let span = self.span(&pair);
+        let inner = self.children(pair).any()?;
+        match inner.as_rule() {
+            Rule::aws_policy_ref => {
+                let mut c = self.children(inner);
+                c.take(Rule::kw_aws)?;
+                let name_pair = c.any()?;
+                let name = match name_pair.as_rule() {
+                    Rule::string => self.string(name_pair).raw,
+                    _ => name_pair.as_str().to_string(),
+                };
+                Ok(PolicyRef::Aws(name, span))
+            }
+            Rule::ident => Ok(PolicyRef::Name(self.ident(inner))),
+            Rule::string => Ok(PolicyRef::Arn(self.string(inner))),
+            _ => Err(internal(span, Rule::policy_ref)),
+        }
+    }
+
+    fn attributes(&self, c: &mut Children) -> Result<Vec<Attribute>> {
+        let mut attributes = Vec::new();
+        while let Some(pair) = c.optional(Rule::attribute) {
+            let span = self.span(&pair);
+            let mut a = self.children(pair);
+            let name = self.ident(a.take(Rule::ident)?);
+            let arg = match a.optional(Rule::attribute_arg) {
+                Some(arg) => {
+                    let inner = self.children(arg).any()?;
+                    let span = self.span(&inner);
+                    let text = match inner.as_rule() {
+                        Rule::string => self.string(inner).raw,
+                        _ => inner.as_str().to_string(),
+                    };
+                    Some((text, span))
+                }
+                None => None,
+            };
+            attributes.push(Attribute { name, arg, span });
+        }
+        Ok(attributes)
+    }
+
+    fn effect(&self, pair: Pair<Rule>) -> Result<(Effect, Span)> {
+        let span = self.span(&pair);
+        let inner = self.children(pair).any()?;
+        let effect = match inner.as_rule() {
+            Rule::kw_allow => Effect::Allow,
+            _ => Effect::Deny,
+        };
+        Ok((effect, span))
+    }
+
+    fn statement(&self, pair: Pair<Rule>) -> Result<Statement> {
+        let span = self.span(&pair);
+        let mut c = self.children(pair);
+        let docs = self.docs(c.take(Rule::docs)?);
+        let attributes = self.attributes(&mut c)?;
+        let (effect, effect_span) = self.effect(c.take(Rule::effect)?)?;
+        let not_action = c.optional(Rule::not_marker).is_some();
+        let actions = self.action_items(c.take(Rule::action_items)?)?;
+        let mut resource = None;
+        let mut conditions = Vec::new();
+        while let Some(rule) = c.peek() {
+            match rule {
+                Rule::kw_on => {
+                    let on = c.take(Rule::kw_on)?;
+                    let not = c.optional(Rule::not_marker).is_some();
+                    let items_pair = c.take(Rule::resource_items)?;
+                    let clause_span = self.span(&on).to(self.span(&items_pair));
+                    let items = items_pair
+                        .into_inner()
+                        .map(|p| self.resource_item(p))
+                        .collect::<Result<_>>()?;
+                    resource = Some(ResourceClause {
+                        not,
+                        items,
+                        span: clause_span,
+                    });
+                }
+                Rule::kw_when => {
+                    c.take(Rule::kw_when)?;
+                    conditions = self.conditions(c.take(Rule::conditions)?)?;
+                }
+                _ => return Err(internal(span, Rule::statement)),
+            }
+        }
+        Ok(Statement {
+            docs,
+            attributes,
+            effect,
+            effect_span,
+            not_action,
+            actions,
+            resource,
+            conditions,
+            span,
+        })
+    }
+
+    fn action_items(&self, pair: Pair<Rule>) -> Result<Vec<ActionItem>> {
+        pair.into_inner().map(|p| self.action_item(p)).collect()
+    }
+
+    fn action_item(&self, pair: Pair<Rule>) -> Result<ActionItem> {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::action_pattern => Ok(ActionItem::Pattern(pair.as_str().to_string(), span)),
+            Rule::ident => Ok(ActionItem::Name(self.ident(pair))),
+            Rule::action_group => {
+                let mut c = self.children(pair);
+                let head = c.take(Rule::group_head)?;
+                let service = head
+                    .as_str()
+                    .trim_end_matches('{')
+                    .trim_end_matches(':')
+                    .to_string();
+                let names = c
+                    .pairs
+                    .map(|p| (p.as_str().to_string(), self.span(&p)))
+                    .collect();
+                Ok(ActionItem::Group {
+                    service,
+                    names,
+                    span,
+                })
+            }
+            _ => Err(internal(span, Rule::action_item)),
+        }
+    }
+
+    fn resource_item(&self, pair: Pair<Rule>) -> Result<ResourceItem> {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::any_resource => Ok(ResourceItem::Any(span)),
+            Rule::string => Ok(ResourceItem::Str(self.string(pair))),
+            Rule::entity_ref => Ok(ResourceItem::Entity(self.entity_ref(pair)?)),
+            Rule::ident => Ok(ResourceItem::Name(self.ident(pair))),
+            _ => Err(internal(span, Rule::resource_item)),
+        }
+    }
+
+    fn conditions(&self, pair: Pair<Rule>) -> Result<Vec<Condition>> {
+        pair.into_inner()
+            .filter(|p| p.as_rule() != Rule::kw_and)
+            .map(|p| self.condition(p))
+            .collect()
+    }
+
+    fn condition_key(&self, pair: Pair<Rule>) -> Result<ConditionKey> {
+        let span = self.span(&pair);
+        let inner = self.children(pair).any()?;
+        let name = match inner.as_rule() {
+            Rule::string => self.string(inner).raw,
+            _ => inner.as_str().to_string(),
+        };
+        Ok(ConditionKey { name, span })
+    }
+
+    fn condition_value(&self, pair: Pair<Rule>) -> Result<ConditionValue> {
+        match pair.as_rule() {
+            Rule::list => Ok(ConditionValue::List(self.list(pair)?)),
+            _ => Ok(ConditionValue::One(self.value(pair)?)),
+        }
+    }
+
+    fn condition(&self, pair: Pair<Rule>) -> Result<Condition> {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut c = self.children(pair);
+        match rule {
+            Rule::explicit_condition => {
+                let key = self.condition_key(c.take(Rule::condition_key)?)?;
+                let op = c.take(Rule::operator_name)?;
+                let op_span = self.span(&op);
+                let value = self.condition_value(c.any()?)?;
+                Ok(Condition {
+                    key,
+                    if_exists: false,
+                    kind: ConditionKind::Explicit {
+                        operator: op.as_str().to_string(),
+                        op_span,
+                        value,
+                    },
+                    span,
+                })
+            }
+            Rule::presence_condition => {
+                let key = self.condition_key(c.take(Rule::condition_key)?)?;
+                let if_exists = c.optional(Rule::if_exists).is_some();
+                let exists = c.any()?.as_rule() == Rule::kw_exists;
+                Ok(Condition {
+                    key,
+                    if_exists,
+                    kind: ConditionKind::Presence { exists },
+                    span,
+                })
+            }
+            Rule::quantified_condition | Rule::compare_condition => {
+                let quantifier = match c.optional(Rule::quantifier) {
+                    Some(q) => Some(match self.children(q).any()?.as_rule() {
+                        Rule::kw_any => Quantifier::Any,
+                        _ => Quantifier::All,
+                    }),
+                    None => None,
+                };
+                let key = self.condition_key(c.take(Rule::condition_key)?)?;
+                let if_exists = c.optional(Rule::if_exists).is_some();
+                let op_pair = c.take(Rule::compare_op)?;
+                let op_span = self.span(&op_pair);
+                let op = match self.children(op_pair).any()?.as_rule() {
+                    Rule::op_eq => CompareOp::Eq,
+                    Rule::op_ne => CompareOp::Ne,
+                    Rule::op_le => CompareOp::Le,
+                    Rule::op_ge => CompareOp::Ge,
+                    Rule::op_lt => CompareOp::Lt,
+                    Rule::op_gt => CompareOp::Gt,
+                    Rule::op_not_like => CompareOp::NotLike,
+                    Rule::op_like => CompareOp::Like,
+                    Rule::op_not_in => CompareOp::NotIn,
+                    _ => CompareOp::In,
+                };
+                let value = self.condition_value(c.any()?)?;
+                Ok(Condition {
+                    key,
+                    if_exists,
+                    kind: ConditionKind::Compare {
+                        quantifier,
+                        op,
+                        op_span,
+                        value,
+                    },
+                    span,
+                })
+            }
+            Rule::bool_condition => {
+                let negated = c.optional(Rule::not_marker).is_some();
+                let key = self.condition_key(c.take(Rule::condition_key)?)?;
+                let if_exists = c.optional(Rule::if_exists).is_some();
+                Ok(Condition {
+                    key,
+                    if_exists,
+                    kind: ConditionKind::Bool { negated },
+                    span,
+                })
+            }
+            _ => Err(internal(span, Rule::condition)),
+        }
+    }
+
+    fn trust_statement(&self, pair: Pair<Rule>) -> Result<TrustStatement> {
+        let span = self.span(&pair);
+        let mut c = self.children(pair);
+        let docs = self.docs(c.take(Rule::docs)?);
+        let attributes = self.attributes(&mut c)?;
+        let (effect, effect_span) = self.effect(c.take(Rule::effect)?)?;
+        let mut principals = Vec::new();
+        while let Some(p) = c.optional(Rule::trust_principal) {
+            principals.push(self.trust_principal(p)?);
+        }
+        let mut actions = None;
+        let mut conditions = Vec::new();
+        while let Some(rule) = c.peek() {
+            match rule {
+                Rule::kw_to => {
+                    c.take(Rule::kw_to)?;
+                    actions = Some(self.action_items(c.take(Rule::action_items)?)?);
+                }
+                Rule::kw_when => {
+                    c.take(Rule::kw_when)?;
+                    conditions = self.conditions(c.take(Rule::conditions)?)?;
+                }
+                _ => return Err(internal(span, Rule::trust_statement)),
+            }
+        }
+        Ok(TrustStatement {
+            docs,
+            attributes,
+            effect,
+            effect_span,
+            principals,
+            actions,
+            conditions,
+            span,
+        })
+    }
+
+    fn trust_principal(&self, pair: Pair<Rule>) -> Result<TrustPrincipal> {
+        let span = self.span(&pair);
+        let inner = self.children(pair).any()?;
+        let rule = inner.as_rule();
+        let mut c = self.children(inner);
+        let name_of = |p: Pair<Rule>| match p.as_rule() {
+            Rule::string => self.string(p).raw,
+            _ => p.as_str().to_string(),
+        };
+        Ok(match rule {
+            Rule::service_principal => {
+                c.take(Rule::kw_service)?;
+                TrustPrincipal::Service(name_of(c.any()?), span)
+            }
+            Rule::federated_principal => {
+                c.take(Rule::kw_federated)?;
+                TrustPrincipal::Federated(name_of(c.any()?), span)
+            }
+            Rule::account_principal => {
+                c.take(Rule::kw_account)?;
+                let value = match c.pairs.next() {
+                    Some(p) if p.as_rule() == Rule::string => {
+                        Some(Value::Literal(Literal::Str(self.string(p))))
+                    }
+                    Some(p) => Some(Value::Name(self.ident(p))),
+                    None => None,
+                };
+                TrustPrincipal::Account(value, span)
+            }
+            Rule::entity_principal => {
+                let kind = c.any()?.as_rule();
+                let name = self.ident(c.take(Rule::ident)?);
+                if kind == Rule::kw_role {
+                    TrustPrincipal::Role(name, span)
+                } else {
+                    TrustPrincipal::User(name, span)
+                }
+            }
+            Rule::anyone_principal => TrustPrincipal::Anyone(span),
+            Rule::arn_principal => TrustPrincipal::Arn(self.string(c.take(Rule::string)?)),
+            _ => return Err(internal(span, Rule::trust_principal)),
+        })
+    }
+}

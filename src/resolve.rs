@@ -1,0 +1,714 @@
+//! Names, params, `let` values and templates.
+//!
+//! [`resolve`] builds a [`Scope`]: every declared name (one namespace per project), duplicate
+//! and `--var` checks. The scope then answers the questions lowering asks: what a name holds,
+//! what a string's `{template}`s expand to, what an entity's ARN is. Values are computed on first
+//! use and remembered; a `let` that refers to itself is reported once.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+use indexmap::IndexMap;
+
+use crate::ast::*;
+use crate::diag::{self, Code, Diagnostic};
+use crate::source::Span;
+
+/// Compile options that name values: `--var NAME=VALUE`.
+#[derive(Clone, Debug, Default)]
+pub struct Vars(pub IndexMap<String, String>);
+
+/// A declaration in the project's one namespace.
+#[derive(Clone, Copy, Debug)]
+pub enum Decl<'a> {
+    Global(&'a GlobalSetting),
+    Param(&'a Param),
+    Let(&'a Let),
+    Policy(&'a PolicyItem),
+    Principal(&'a PrincipalItem),
+}
+
+impl<'a> Decl<'a> {
+    pub fn name_span(&self) -> Span {
+        match self {
+            Decl::Global(g) => g.span,
+            Decl::Param(p) => p.name.span,
+            Decl::Let(l) => l.name.span,
+            Decl::Policy(p) => p.name.span,
+            Decl::Principal(p) => p.name.span,
+        }
+    }
+
+    /// "a role", "a boundary", "a `let`", … for messages.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Decl::Global(g) => match g.kind {
+                GlobalKind::Account => "the account",
+                GlobalKind::Partition => "the partition",
+                GlobalKind::Region => "the region",
+            },
+            Decl::Param(_) => "a param",
+            Decl::Let(_) => "a `let`",
+            Decl::Policy(p) => match p.kind {
+                PolicyKind::Managed => "a policy",
+                PolicyKind::Boundary => "a boundary",
+            },
+            Decl::Principal(p) => match p.kind {
+                PrincipalKind::Role => "a role",
+                PrincipalKind::User => "a user",
+                PrincipalKind::Group => "a group",
+            },
+        }
+    }
+
+    fn is_value(&self) -> bool {
+        matches!(self, Decl::Global(_) | Decl::Param(_) | Decl::Let(_))
+    }
+}
+
+/// A computed value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Val {
+    Str(String),
+    Num(String),
+    Bool(bool),
+    /// The ARN of a declared entity (`role X`, `boundary B`, …).
+    Arn(String),
+    List(Vec<(Val, Span)>),
+    Actions(Vec<(String, Span)>),
+}
+
+impl Val {
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Val::Str(_) => "a string",
+            Val::Num(_) => "a number",
+            Val::Bool(_) => "a boolean",
+            Val::Arn(_) => "an ARN",
+            Val::List(_) => "a list",
+            Val::Actions(_) => "actions",
+        }
+    }
+
+    /// The text of a scalar value.
+    pub fn text(&self) -> Option<String> {
+        match self {
+            Val::Str(s) | Val::Num(s) | Val::Arn(s) => Some(s.clone()),
+            Val::Bool(b) => Some(b.to_string()),
+            Val::List(_) | Val::Actions(_) => None,
+        }
+    }
+}
+
+/// The names of a project and what they hold.
+pub struct Scope<'a> {
+    decls: IndexMap<String, Decl<'a>>,
+    vars: &'a Vars,
+    memo: RefCell<HashMap<String, Option<Val>>>,
+    stack: RefCell<Vec<(String, Span)>>,
+    used: RefCell<HashSet<String>>,
+    reported_no_account: RefCell<bool>,
+    diagnostics: RefCell<Vec<Diagnostic>>,
+}
+
+/// Builds the scope of a project: declarations, duplicates, `--var`s.
+pub fn resolve<'a>(modules: &'a [Module], vars: &'a Vars) -> Scope<'a> {
+    let mut scope = Scope {
+        decls: IndexMap::new(),
+        vars,
+        memo: RefCell::default(),
+        stack: RefCell::default(),
+        used: RefCell::default(),
+        reported_no_account: RefCell::new(false),
+        diagnostics: RefCell::default(),
+    };
+    let mut by_lower: HashMap<String, Decl<'a>> = HashMap::new();
+    for module in modules {
+        for item in &module.items {
+            let (name, decl) = match item {
+                Item::Setting(g) => (g.kind.keyword().to_string(), Decl::Global(g)),
+                Item::Param(p) => (p.name.name.clone(), Decl::Param(p)),
+                Item::Let(l) => (l.name.name.clone(), Decl::Let(l)),
+                Item::Policy(p) => (p.name.name.clone(), Decl::Policy(p)),
+                Item::Principal(p) => (p.name.name.clone(), Decl::Principal(p)),
+            };
+            let lower = name.to_ascii_lowercase();
+            if let Some(first) = by_lower.get(&lower) {
+                let message = match (first, decl) {
+                    (Decl::Global(_), Decl::Global(_)) => format!("`{name}` is set twice"),
+                    _ if first_name(first).eq(&name) => format!("`{name}` is declared twice"),
+                    _ => format!(
+                        "`{name}` is declared twice (IAM names ignore case: `{}` is taken)",
+                        first_name(first)
+                    ),
+                };
+                scope.push(
+                    Diagnostic::new(Code::DuplicateName, message)
+                        .at(decl.name_span(), "declared again here")
+                        .with_label(first.name_span(), "first declared here")
+                        .help("every name in a project is unique; rename one of them"),
+                );
+                continue;
+            }
+            by_lower.insert(lower, decl);
+            scope.decls.insert(name, decl);
+        }
+    }
+    for (name, _) in &vars.0 {
+        match scope.decls.get(name) {
+            Some(Decl::Param(_)) => {}
+            _ => {
+                let params = scope.decls.iter().filter_map(|(n, d)| match d {
+                    Decl::Param(_) => Some(n.as_str()),
+                    _ => None,
+                });
+                let help = diag::did_you_mean(diag::suggest(name, params))
+                    .unwrap_or_else(|| format!("declare it: `param {name}`"));
+                scope.push(
+                    Diagnostic::new(
+                        Code::UnknownVar,
+                        format!("`--var {name}=…` names no param of the project"),
+                    )
+                    .help(help),
+                );
+            }
+        }
+    }
+    for decl in scope.decls.values() {
+        if let Decl::Param(p) = decl {
+            if p.default.is_none() && !vars.0.contains_key(&p.name.name) {
+                scope.push(
+                    Diagnostic::new(
+                        Code::MissingParam,
+                        format!("param `{}` has no value", p.name.name),
+                    )
+                    .at(p.name.span, "declared here without a default")
+                    .help(format!(
+                        "pass `--var {}=VALUE`, or give it a default: `param {} = \"…\"`",
+                        p.name.name, p.name.name
+                    )),
+                );
+            }
+        }
+    }
+    scope
+}
+
+fn first_name(decl: &Decl) -> String {
+    match decl {
+        Decl::Global(g) => g.kind.keyword().to_string(),
+        Decl::Param(p) => p.name.name.clone(),
+        Decl::Let(l) => l.name.name.clone(),
+        Decl::Policy(p) => p.name.name.clone(),
+        Decl::Principal(p) => p.name.name.clone(),
+    }
+}
+
+impl<'a> Scope<'a> {
+    pub fn push(&self, diagnostic: Diagnostic) {
+        self.diagnostics.borrow_mut().push(diagnostic);
+    }
+
+    /// The diagnostics found so far, with the unused-`let` warnings added. Call once, at the end.
+    pub fn finish(self) -> Vec<Diagnostic> {
+        for (name, decl) in &self.decls {
+            if let Decl::Let(l) = decl {
+                if !self.used.borrow().contains(name) {
+                    // Compute it anyway, so its own errors are reported.
+                    self.eval(name, decl);
+                    self.push(
+                        Diagnostic::new(Code::UnusedLet, format!("`{name}` is never used"))
+                            .at(l.name.span, "declared here")
+                            .help("remove it if nothing needs it"),
+                    );
+                }
+            }
+        }
+        self.diagnostics.into_inner()
+    }
+
+    pub fn decls(&self) -> impl Iterator<Item = (&str, &Decl<'a>)> {
+        self.decls.iter().map(|(n, d)| (n.as_str(), d))
+    }
+
+    pub fn decl(&self, name: &str) -> Option<&Decl<'a>> {
+        self.decls.get(name)
+    }
+
+    /// Reports a name that is not declared, with the closest one as "did you mean".
+    fn unknown(&self, ident: &Ident, what: &str, filter: impl Fn(&Decl<'a>) -> bool) {
+        let candidates = self
+            .decls
+            .iter()
+            .filter(|(_, d)| filter(d))
+            .map(|(n, _)| n.as_str());
+        let help = diag::did_you_mean(diag::suggest(&ident.name, candidates))
+            .unwrap_or_else(|| format!("declare {what} named `{}`", ident.name));
+        self.push(
+            Diagnostic::new(Code::UnknownName, format!("unknown name `{}`", ident.name))
+                .at(ident.span, format!("no {what} has this name"))
+                .help(help),
+        );
+    }
+
+    /// The value a name holds: a param, a `let` or a global setting.
+    pub fn value_of(&self, ident: &Ident) -> Option<Val> {
+        let Some(decl) = self.decls.get(&ident.name) else {
+            self.unknown(ident, "param or `let`", |d| d.is_value());
+            return None;
+        };
+        if !decl.is_value() {
+            let help = match decl {
+                Decl::Policy(p) if p.kind == PolicyKind::Boundary => {
+                    format!("write `boundary {}` for its ARN", ident.name)
+                }
+                Decl::Policy(_) => format!("write `policy {}` for its ARN", ident.name),
+                Decl::Principal(p) => format!("write `{} {}` for its ARN", p.kind.keyword(), ident.name),
+                _ => String::new(),
+            };
+            self.push(
+                Diagnostic::new(
+                    Code::WrongKind,
+                    format!("`{}` is {}, not a value", ident.name, decl.describe()),
+                )
+                .at(ident.span, "used as a value here")
+                .with_label(decl.name_span(), "declared here")
+                .help(help),
+            );
+            return None;
+        }
+        self.used.borrow_mut().insert(ident.name.clone());
+        self.eval(&ident.name, decl)
+    }
+
+    fn eval(&self, name: &str, decl: &Decl<'a>) -> Option<Val> {
+        if let Some(v) = self.memo.borrow().get(name) {
+            return v.clone();
+        }
+        if let Some(pos) = self.stack.borrow().iter().position(|(n, _)| n == name) {
+            let stack = self.stack.borrow();
+            let chain: Vec<&str> = stack[pos..].iter().map(|(n, _)| n.as_str()).collect();
+            let mut d = Diagnostic::new(
+                Code::LetCycle,
+                format!("`{name}` is defined in terms of itself"),
+            )
+            .at(decl.name_span(), "this value depends on itself")
+            .help(format!("the cycle: {} → {name}", chain.join(" → ")));
+            for (n, span) in stack[pos + 1..].iter() {
+                d = d.with_label(*span, format!("through `{n}`"));
+            }
+            drop(stack);
+            self.push(d);
+            self.memo.borrow_mut().insert(name.to_string(), None);
+            return None;
+        }
+        self.stack
+            .borrow_mut()
+            .push((name.to_string(), decl.name_span()));
+        let value = match decl {
+            Decl::Global(g) => self.expand(&g.value).map(Val::Str),
+            Decl::Param(p) => match self.vars.0.get(name) {
+                Some(v) => Some(Val::Str(v.clone())),
+                None => match &p.default {
+                    Some(lit) => self.literal(lit),
+                    None => None,
+                },
+            },
+            Decl::Let(l) => match &l.value {
+                LetValue::Value(v) => self.value(v),
+                LetValue::List(list) => self.list(list),
+                LetValue::Actions(items) => match items.as_slice() {
+                    [ActionItem::Name(alias)] => self.value_of(alias),
+                    _ => self.actions(items).map(Val::Actions),
+                },
+            },
+            Decl::Policy(_) | Decl::Principal(_) => None,
+        };
+        self.stack.borrow_mut().pop();
+        let value = match (decl, value) {
+            (Decl::Global(g), Some(Val::Str(s))) if g.kind == GlobalKind::Account => {
+                self.check_account(&s, g.value.span).then_some(Val::Str(s))
+            }
+            (_, v) => v,
+        };
+        if !self.memo.borrow().contains_key(name) {
+            self.memo
+                .borrow_mut()
+                .insert(name.to_string(), value.clone());
+        }
+        value
+    }
+
+    fn check_account(&self, account: &str, span: Span) -> bool {
+        if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
+            return true;
+        }
+        self.push(
+            Diagnostic::new(
+                Code::InvalidAccount,
+                format!("`{account}` is not an AWS account id"),
+            )
+            .at(span, "expected 12 digits")
+            .help("an account id is twelve digits, like `123456789012`"),
+        );
+        false
+    }
+
+    pub fn literal(&self, literal: &Literal) -> Option<Val> {
+        match literal {
+            Literal::Str(s) => self.expand(s).map(Val::Str),
+            Literal::Number(n, _) => Some(Val::Num(n.clone())),
+            Literal::Bool(b, _) => Some(Val::Bool(*b)),
+        }
+    }
+
+    /// A single value: a literal, an entity's ARN, or what a name holds.
+    pub fn value(&self, value: &Value) -> Option<Val> {
+        match value {
+            Value::Literal(l) => self.literal(l),
+            Value::Entity(e) => self.entity_arn(e).map(Val::Arn),
+            Value::Name(n) => self.value_of(n),
+        }
+    }
+
+    /// A list; names holding lists are spliced in.
+    pub fn list(&self, list: &List) -> Option<Val> {
+        let mut out = Vec::new();
+        let mut ok = true;
+        for item in &list.items {
+            match self.value(item) {
+                Some(Val::List(inner)) => out.extend(inner),
+                Some(Val::Actions(_)) => {
+                    self.push(
+                        Diagnostic::new(
+                            Code::WrongValueType,
+                            "actions cannot be list values".to_string(),
+                        )
+                        .at(item.span(), "this holds actions"),
+                    );
+                    ok = false;
+                }
+                Some(v) => out.push((v, item.span())),
+                None => ok = false,
+            }
+        }
+        ok.then_some(Val::List(out))
+    }
+
+    /// Actions as written: patterns, groups expanded to `svc:Name`, names of `let`s spliced in.
+    pub fn actions(&self, items: &[ActionItem]) -> Option<Vec<(String, Span)>> {
+        let mut out = Vec::new();
+        let mut ok = true;
+        for item in items {
+            match item {
+                ActionItem::Pattern(p, span) => out.push((p.clone(), *span)),
+                ActionItem::Group { service, names, .. } => {
+                    out.extend(names.iter().map(|(n, s)| (format!("{service}:{n}"), *s)));
+                }
+                ActionItem::Name(ident) => match self.value_of(ident) {
+                    Some(Val::Actions(actions)) => {
+                        // Point at the use, so diagnostics show where the actions came in.
+                        out.extend(actions.into_iter().map(|(a, _)| (a, ident.span)));
+                    }
+                    Some(other) => {
+                        self.push(
+                            Diagnostic::new(
+                                Code::WrongValueType,
+                                format!(
+                                    "`{}` holds {}, not actions",
+                                    ident.name,
+                                    other.describe()
+                                ),
+                            )
+                            .at(ident.span, "expected actions here")
+                            .help(format!(
+                                "a `let` of actions is written without quotes: `let {} = s3:GetObject, s3:PutObject`",
+                                ident.name
+                            )),
+                        );
+                        ok = false;
+                    }
+                    None => ok = false,
+                },
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// Expands `{name}` templates in a string and applies escapes. `${…}` (IAM policy variables)
+    /// pass through untouched.
+    pub fn expand(&self, s: &Str) -> Option<String> {
+        let raw = &s.raw;
+        let base = s.content_start();
+        let at = |start: usize, end: usize| Span {
+            file: s.span.file,
+            start: base + start as u32,
+            end: base + end as u32,
+        };
+        let mut out = String::with_capacity(raw.len());
+        let mut ok = true;
+        let mut chars = raw.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\\' => match chars.next() {
+                    Some((_, 'n')) => out.push('\n'),
+                    Some((_, 't')) => out.push('\t'),
+                    Some((_, other)) => out.push(other),
+                    None => {}
+                },
+                '$' if raw[i + 1..].starts_with('{') => {
+                    let Some(end) = raw[i..].find('}') else {
+                        self.push(
+                            Diagnostic::new(Code::BadTemplate, "unclosed policy variable `${`")
+                                .at(at(i, raw.len()), "no `}` closes this")
+                                .help("close it: `${aws:username}`"),
+                        );
+                        return None;
+                    };
+                    out.push_str(&raw[i..i + end + 1]);
+                    while chars.peek().is_some_and(|(j, _)| *j <= i + end) {
+                        chars.next();
+                    }
+                }
+                '{' => {
+                    let Some(len) = raw[i + 1..].find('}') else {
+                        self.push(
+                            Diagnostic::new(Code::BadTemplate, "unclosed template `{`")
+                                .at(at(i, raw.len()), "no `}` closes this")
+                                .help("close it (`{account}`), or write a literal brace as `\\{`"),
+                        );
+                        return None;
+                    };
+                    let name = &raw[i + 1..i + 1 + len];
+                    let span = at(i, i + len + 2);
+                    while chars.peek().is_some_and(|(j, _)| *j <= i + len + 1) {
+                        chars.next();
+                    }
+                    match self.template(name, span) {
+                        Some(text) => out.push_str(&text),
+                        None => ok = false,
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// The text of `{name}` in a string.
+    fn template(&self, name: &str, span: Span) -> Option<String> {
+        let ident = Ident {
+            name: name.to_string(),
+            span,
+        };
+        if name == "partition" && !self.decls.contains_key("partition") {
+            return Some("aws".to_string());
+        }
+        if name == "account" && !self.decls.contains_key("account") {
+            self.no_account(span);
+            return None;
+        }
+        if !self.decls.contains_key(name) {
+            let candidates = self
+                .decls
+                .iter()
+                .filter(|(_, d)| d.is_value())
+                .map(|(n, _)| n.as_str())
+                .chain(["account", "partition", "region"]);
+            let help = if name == "region" {
+                "declare the region: `region \"us-east-1\"`".to_string()
+            } else if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
+                "a literal brace is written `\\{`; IAM policy variables start with `$`: `${aws:username}`".to_string()
+            } else {
+                diag::did_you_mean(diag::suggest(name, candidates))
+                    .unwrap_or_else(|| format!("declare it: `param {name}` or `let {name} = \"…\"`"))
+            };
+            self.push(
+                Diagnostic::new(
+                    Code::UnknownTemplate,
+                    format!("unknown template variable `{{{name}}}`"),
+                )
+                .at(span, "nothing of this name to fill in")
+                .help(help),
+            );
+            return None;
+        }
+        match self.value_of(&ident)? {
+            v @ (Val::List(_) | Val::Actions(_)) => {
+                self.push(
+                    Diagnostic::new(
+                        Code::WrongValueType,
+                        format!("`{name}` holds {}, which cannot go in a string", v.describe()),
+                    )
+                    .at(span, "expected a string, number or boolean"),
+                );
+                None
+            }
+            v => v.text(),
+        }
+    }
+
+    fn no_account(&self, span: Span) {
+        if std::mem::replace(&mut *self.reported_no_account.borrow_mut(), true) {
+            return;
+        }
+        self.push(
+            Diagnostic::new(Code::NoAccount, "an ARN needs the account, but none is declared")
+                .at(span, "the account is needed here")
+                .help("declare it: `account \"123456789012\"`, or take it from the command line: `param account`"),
+        );
+    }
+
+    /// The account id, reported missing at `span` if none is declared.
+    pub fn account(&self, span: Span) -> Option<String> {
+        match self.decls.get("account") {
+            Some(_) => {
+                let ident = Ident {
+                    name: "account".into(),
+                    span,
+                };
+                self.value_of(&ident)?.text()
+            }
+            None => {
+                self.no_account(span);
+                None
+            }
+        }
+    }
+
+    /// The account id if one is declared; never reports.
+    pub fn declared_account(&self) -> Option<String> {
+        let decl = self.decls.get("account")?;
+        self.used.borrow_mut().insert("account".into());
+        self.eval("account", decl)?.text()
+    }
+
+    pub fn partition(&self) -> String {
+        match self.decls.get("partition") {
+            Some(decl) => {
+                self.used.borrow_mut().insert("partition".into());
+                self.eval("partition", decl)
+                    .and_then(|v| v.text())
+                    .unwrap_or_else(|| "aws".into())
+            }
+            None => "aws".into(),
+        }
+    }
+
+    /// The path of a policy or principal item (`/` when none is given), checked.
+    pub fn path(&self, entries: &[Entry]) -> String {
+        for entry in entries {
+            if let Entry::Path(s, _) = entry {
+                let Some(path) = self.expand(s) else {
+                    return "/".into();
+                };
+                let problem = if !path.starts_with('/') || !path.ends_with('/') {
+                    Some("a path starts and ends with `/`")
+                } else if path.len() > 512 {
+                    Some("a path is at most 512 characters")
+                } else if path.contains("//") {
+                    Some("a path has no empty segments")
+                } else if !path.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+                    Some("a path holds printable ASCII characters only, no spaces")
+                } else {
+                    None
+                };
+                if let Some(problem) = problem {
+                    self.push(
+                        Diagnostic::new(Code::InvalidPath, format!("invalid path `{path}`"))
+                            .at(s.span, problem)
+                            .help("write it like `/engineering/dev/`"),
+                    );
+                    return "/".into();
+                }
+                return path;
+            }
+        }
+        "/".into()
+    }
+
+    /// Looks up a declared entity of one of the wanted kinds.
+    pub fn entity(&self, ident: &Ident, wanted: &[EntityKind]) -> Option<Decl<'a>> {
+        let matches = |d: &Decl| wanted.iter().any(|k| kind_matches(*k, d));
+        let Some(decl) = self.decls.get(&ident.name).copied() else {
+            let what = wanted
+                .iter()
+                .map(|k| k.keyword())
+                .collect::<Vec<_>>()
+                .join(" or ");
+            self.unknown(ident, &what, |d| matches(d));
+            return None;
+        };
+        if !matches(&decl) {
+            let wanted_text = wanted
+                .iter()
+                .map(|k| format!("a {}", k.keyword()))
+                .collect::<Vec<_>>()
+                .join(" or ");
+            self.push(
+                Diagnostic::new(
+                    Code::WrongKind,
+                    format!(
+                        "`{}` is {}, not {wanted_text}",
+                        ident.name,
+                        decl.describe()
+                    ),
+                )
+                .at(ident.span, format!("expected {wanted_text}"))
+                .with_label(decl.name_span(), "declared here"),
+            );
+            return None;
+        }
+        Some(decl)
+    }
+
+    /// The ARN of a declared policy, boundary or principal.
+    pub fn decl_arn(&self, decl: &Decl<'a>, use_span: Span) -> Option<String> {
+        let (kind, name, entries) = match decl {
+            Decl::Policy(p) => ("policy", &p.name.name, &p.entries),
+            Decl::Principal(p) => (p.kind.keyword(), &p.name.name, &p.entries),
+            _ => return None,
+        };
+        let account = self.account(use_span)?;
+        let partition = self.partition();
+        let path = self.path(entries);
+        Some(format!("arn:{partition}:iam::{account}:{kind}{path}{name}"))
+    }
+
+    /// `role X`, `boundary B`, …: the entity's ARN.
+    pub fn entity_arn(&self, entity: &EntityRef) -> Option<String> {
+        let decl = self.entity(&entity.name, &[entity.kind])?;
+        self.decl_arn(&decl, entity.span)
+    }
+
+    /// A managed policy reference: its ARN, and the project's declaration when it is one.
+    pub fn policy_ref(&self, policy: &PolicyRef, wanted: &[EntityKind]) -> Option<(String, Option<&'a PolicyItem>)> {
+        match policy {
+            PolicyRef::Aws(name, _) => {
+                let partition = self.partition();
+                let name = name.trim_start_matches('/');
+                Some((format!("arn:{partition}:iam::aws:policy/{name}"), None))
+            }
+            PolicyRef::Name(ident) => {
+                let decl = self.entity(ident, wanted)?;
+                let arn = self.decl_arn(&decl, ident.span)?;
+                match decl {
+                    Decl::Policy(p) => Some((arn, Some(p))),
+                    _ => None,
+                }
+            }
+            PolicyRef::Arn(s) => Some((self.expand(s)?, None)),
+        }
+    }
+}
+
+fn kind_matches(kind: EntityKind, decl: &Decl) -> bool {
+    match (kind, decl) {
+        (EntityKind::Policy, Decl::Policy(p)) => p.kind == PolicyKind::Managed,
+        (EntityKind::Boundary, Decl::Policy(p)) => p.kind == PolicyKind::Boundary,
+        (EntityKind::Role, Decl::Principal(p)) => p.kind == PrincipalKind::Role,
+        (EntityKind::User, Decl::Principal(p)) => p.kind == PrincipalKind::User,
+        (EntityKind::Group, Decl::Principal(p)) => p.kind == PrincipalKind::Group,
+        _ => false,
+    }
+}
