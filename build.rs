@@ -142,6 +142,12 @@ fn generate(data: &Path, out: &Path) {
         writeln!(rs, "    ({}, KeyType::{}),", lit(n), t).unwrap();
     }
     rs.push_str("];\n\n");
+    rs.push_str("/// The entries of `ALL_KEYS` that are templates (`${...}`, `<...>`).\n");
+    rs.push_str("pub static TEMPLATE_KEYS: &[(&str, KeyType)] = &[\n");
+    for (n, t, _) in all_keys.values().filter(|k| k.0.contains("${") || k.0.contains('<')) {
+        writeln!(rs, "    ({}, KeyType::{}),", lit(n), t).unwrap();
+    }
+    rs.push_str("];\n\n");
 
     // Managed policies.
     let mut pfiles: Vec<PathBuf> = fs::read_dir(data.join("managed-policies"))
@@ -197,15 +203,17 @@ fn generate(data: &Path, out: &Path) {
 ///
 /// ```text
 /// service  = [prefix, name, [action...], [resource_type...], [condition_key...]]
-/// action   = [name, [level...], [action_resource...], [key...], [dependent...], [scenario...]]
-/// action_resource = [name, required, [key...]]
+/// action   = [name, levels, [action_resource...], "key,key", "dependent,...", [scenario...]]
+/// action_resource = [name, required, "key,key"]
 /// scenario = [name, [action_resource...]]
-/// resource_type = [name, arn, [key...]]
-/// condition_key = [name, type]
+/// resource_type = [name, arn, "key,key"]
+/// condition_key = [name, KeyTypeVariant]
 /// ```
 ///
-/// Lists of actions, resource types and keys are sorted case-insensitively
-/// (ASCII), which the runtime's binary searches rely on.
+/// `levels` is an index into `LEVEL_SETS`. Lists of names are joined with
+/// commas so that the runtime borrows them without allocating. Actions,
+/// resource types and keys are sorted case-insensitively (ASCII), which the
+/// runtime's binary searches rely on.
 fn service_blob(v: &J, path: &Path, all_keys: &mut BTreeMap<String, (String, String, u8)>) -> Svc {
     let s = |v: &J, k: &str| plain(v.field(k, path).str(path), path).to_string();
     let opt_list = |v: &J, k: &str| -> Vec<String> {
@@ -233,7 +241,7 @@ fn service_blob(v: &J, path: &Path, all_keys: &mut BTreeMap<String, (String, Str
                 o.push(',');
             }
             let req = matches!(r.field("required", path), J::Bool(true));
-            write!(o, "[{},{},{}]", q(&s(r, "name")), req, qlist(&opt_list(r, "conditionKeys"))).unwrap();
+            write!(o, "[{},{},{}]", q(&s(r, "name")), req, joined(&opt_list(r, "conditionKeys"), path)).unwrap();
         }
         o.push(']');
     };
@@ -250,22 +258,19 @@ fn service_blob(v: &J, path: &Path, all_keys: &mut BTreeMap<String, (String, Str
         }
         let an = s(a, "name");
         names.push_str(&an);
-        let mut levels = Vec::new();
-        for l in a.field("accessLevels", path).arr(path) {
-            levels.push(access_level(l.str(path), path));
-        }
-        if levels.is_empty() {
-            fail(path, &format!("action {an} has no access level"));
-        }
+        let levels: Vec<&str> = a.field("accessLevels", path).arr(path).iter().map(|l| l.str(path)).collect();
+        let Some(levels) = LEVEL_SETS.iter().position(|set| *set == levels.as_slice()) else {
+            fail(path, &format!("action {an}: access levels {levels:?} not in LEVEL_SETS (extend it here and in src/awsdb)"));
+        };
         let mut deps = opt_list(a, "dependentActions");
         for r in a.field("resourceTypes", path).arr(path) {
             deps.extend(opt_list(r, "dependentActions"));
         }
         deps.sort_by_key(|x| x.to_ascii_lowercase());
         deps.dedup();
-        write!(o, "[{},{},", q(&an), qlist(&levels)).unwrap();
+        write!(o, "[{},{},", q(&an), levels).unwrap();
         resources(a.field("resourceTypes", path), &mut o);
-        write!(o, ",{},{},[", qlist(&opt_list(a, "conditionKeys")), qlist(&deps)).unwrap();
+        write!(o, ",{},{},[", joined(&opt_list(a, "conditionKeys"), path), joined(&deps, path)).unwrap();
         if let Some(sc) = a.get("scenarios") {
             for (j, scn) in sc.arr(path).iter().enumerate() {
                 if j > 0 {
@@ -288,7 +293,7 @@ fn service_blob(v: &J, path: &Path, all_keys: &mut BTreeMap<String, (String, Str
         if i > 0 {
             o.push(',');
         }
-        write!(o, "[{},{},{}]", q(&s(r, "name")), q(&s(r, "arn")), qlist(&opt_list(r, "conditionKeys"))).unwrap();
+        write!(o, "[{},{},{}]", q(&s(r, "name")), q(&s(r, "arn")), joined(&opt_list(r, "conditionKeys"), path)).unwrap();
     }
     o.push(']');
 
@@ -321,13 +326,17 @@ fn service_blob(v: &J, path: &Path, all_keys: &mut BTreeMap<String, (String, Str
     Svc { prefix, blob: o, names }
 }
 
-/// Maps the data's access level spelling to the serde name used at runtime.
-fn access_level(s: &str, path: &Path) -> String {
-    match s {
-        "List" | "Read" | "Write" | "Tagging" | "Permissions management" => s.to_string(),
-        _ => fail(path, &format!("unknown access level {s:?}")),
-    }
-}
+/// The sets of access levels an action can have; the blob stores an index.
+/// Must match `LEVEL_SETS` in `src/awsdb/mod.rs`.
+const LEVEL_SETS: [&[&str]; 7] = [
+    &["List"],
+    &["Read"],
+    &["Write"],
+    &["Tagging"],
+    &["Permissions management"],
+    &["Tagging", "Write"],
+    &["Permissions management", "Write"],
+];
 
 /// Maps the data's key type spelling to the `KeyType` variant name.
 fn key_type(s: &str, path: &Path) -> &'static str {
@@ -363,9 +372,12 @@ fn q(s: &str) -> String {
     format!("\"{s}\"")
 }
 
-fn qlist(l: &[String]) -> String {
-    let items: Vec<String> = l.iter().map(|s| q(s)).collect();
-    format!("[{}]", items.join(","))
+/// A JSON string of the names joined with commas (names must not contain any).
+fn joined(l: &[String], path: &Path) -> String {
+    if let Some(n) = l.iter().find(|n| n.contains(',') || n.is_empty()) {
+        fail(path, &format!("name {n:?} in a list is empty or has a comma"));
+    }
+    q(&l.join(","))
 }
 
 /// A Rust string literal.

@@ -19,6 +19,7 @@
 //! ```
 
 pub mod ast;
+pub mod awsdb;
 pub mod check;
 pub mod cli;
 pub mod diag;

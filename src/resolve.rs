@@ -162,8 +162,15 @@ pub fn resolve<'a>(modules: &'a [Module], vars: &'a Vars) -> Scope<'a> {
                     Decl::Param(_) => Some(n.as_str()),
                     _ => None,
                 });
-                let help = diag::did_you_mean(diag::suggest(name, params))
-                    .unwrap_or_else(|| format!("declare it: `param {name}`"));
+                let params: Vec<&str> = params.collect();
+                let help = diag::did_you_mean(diag::suggest(name, params.iter().copied()))
+                    .unwrap_or_else(|| match params.as_slice() {
+                        [] => format!("the project declares no params; declare it: `param {name}`"),
+                        _ => format!(
+                            "the project's params are {}",
+                            params.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+                        ),
+                    });
                 scope.push(
                     Diagnostic::new(
                         Code::UnknownVar,
@@ -328,6 +335,11 @@ impl<'a> Scope<'a> {
         let value = match (decl, value) {
             (Decl::Global(g), Some(Val::Str(s))) if g.kind == GlobalKind::Account => {
                 self.check_account(&s, g.value.span).then_some(Val::Str(s))
+            }
+            (Decl::Param(p), Some(v)) if name == "account" => {
+                let span = p.default.as_ref().map_or(p.name.span, Literal::span);
+                let text = v.text().unwrap_or_default();
+                self.check_account(&text, span).then_some(Val::Str(text))
             }
             (_, v) => v,
         };

@@ -21,7 +21,7 @@
 //! assert_eq!(a.primary_access_level(), AccessLevel::Read);
 //! ```
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use std::cmp::Ordering;
 use std::fmt;
 use std::sync::OnceLock;
@@ -102,6 +102,27 @@ impl AccessLevel {
             .into_iter()
             .find(|l| l.selector_name().eq_ignore_ascii_case(s) || l.aws_name().eq_ignore_ascii_case(s))
     }
+}
+
+/// The sets of access levels an action can have, in [`Action::access_levels`]
+/// order. The blob encodes an action's levels as an index into this table;
+/// `build.rs` has the same table (`LEVEL_SETS`).
+static LEVEL_SETS: [&[AccessLevel]; 7] = [
+    &[AccessLevel::List],
+    &[AccessLevel::Read],
+    &[AccessLevel::Write],
+    &[AccessLevel::Tagging],
+    &[AccessLevel::PermissionsManagement],
+    &[AccessLevel::Tagging, AccessLevel::Write],
+    &[AccessLevel::PermissionsManagement, AccessLevel::Write],
+];
+
+fn de_levels<'de, D: Deserializer<'de>>(d: D) -> Result<&'static [AccessLevel], D::Error> {
+    let i = u8::deserialize(d)?;
+    LEVEL_SETS
+        .get(usize::from(i))
+        .copied()
+        .ok_or_else(|| serde::de::Error::custom("unknown access level set"))
 }
 
 impl fmt::Display for AccessLevel {
@@ -195,6 +216,53 @@ impl fmt::Display for KeyType {
     }
 }
 
+/// A list of names (condition keys, dependent actions) stored as one
+/// comma-separated embedded string, so decoding a service allocates nothing
+/// for it. Iterate it, or use [`NameList::contains`].
+#[derive(Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(transparent)]
+pub struct NameList(&'static str);
+
+impl NameList {
+    /// The names, in order (sorted case-insensitively).
+    pub fn iter(&self) -> std::iter::Filter<std::str::Split<'static, char>, fn(&&'static str) -> bool> {
+        fn nonempty(s: &&'static str) -> bool {
+            !s.is_empty()
+        }
+        self.0.split(',').filter(nonempty as fn(&&'static str) -> bool)
+    }
+
+    /// The number of names.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Whether there are no names.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether `name` is in the list, ignoring ASCII case (exact names only;
+    /// see [`key_name_matches`] for templates).
+    pub fn contains(&self, name: &str) -> bool {
+        self.iter().any(|n| n.eq_ignore_ascii_case(name))
+    }
+}
+
+impl IntoIterator for NameList {
+    type Item = &'static str;
+    type IntoIter = std::iter::Filter<std::str::Split<'static, char>, fn(&&'static str) -> bool>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl fmt::Debug for NameList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 /// One AWS service: its actions, resource types and condition keys.
 ///
 /// All lists are sorted case-insensitively by name.
@@ -223,17 +291,18 @@ pub struct Action {
     pub name: &'static str,
     /// The access levels, never empty. When there are two, the specific one
     /// (`Tagging`, `Permissions management`) comes first and `Write` second.
-    pub access_levels: Vec<AccessLevel>,
+    #[serde(deserialize_with = "de_levels")]
+    pub access_levels: &'static [AccessLevel],
     /// The resource types the action can be authorized against, sorted by
     /// name. Empty for actions that only support `"Resource": "*"`.
     pub resource_types: Vec<ActionResource>,
     /// Condition keys listed for the action itself (not the ones listed on its
     /// resource types, see [`Action::has_condition_key`]). Global keys such as
     /// `aws:SourceIp` apply to every action and are not listed.
-    pub condition_keys: Vec<&'static str>,
+    pub condition_keys: NameList,
     /// Other actions (`prefix:Name`) the caller also needs permission for.
     /// Empty for every action in the current data.
-    pub dependent_actions: Vec<&'static str>,
+    pub dependent_actions: NameList,
     /// Alternative sets of resource types, for the few actions AWS documents
     /// per scenario (e.g. `ec2:RunInstances`); usually empty.
     pub scenarios: Vec<Scenario>,
@@ -248,7 +317,7 @@ pub struct ActionResource {
     /// with `*`). When false it applies only in some uses of the action.
     pub required: bool,
     /// Condition keys that apply only when this resource type is involved.
-    pub condition_keys: Vec<&'static str>,
+    pub condition_keys: NameList,
 }
 
 /// A named alternative set of resource types for an action.
@@ -269,7 +338,7 @@ pub struct ResourceType {
     /// `arn:${Partition}:s3:::${BucketName}/${ObjectName}`.
     pub arn: &'static str,
     /// Condition keys that apply to this resource type.
-    pub condition_keys: Vec<&'static str>,
+    pub condition_keys: NameList,
 }
 
 /// A condition key and its type.
@@ -293,12 +362,21 @@ fn find_ci<'a, T>(items: &'a [T], name: &str, key: impl Fn(&T) -> &str) -> Optio
 /// Finds a condition key by exact name, or else the template that matches
 /// `name` with the most literal characters.
 fn find_key<'a, T>(items: &'a [T], name: &str, key: impl Fn(&T) -> &str) -> Option<&'a T> {
-    find_ci(items, name, &key).or_else(|| {
-        items
-            .iter()
-            .filter(|it| is_template(key(it)) && key_name_matches(key(it), name))
-            .max_by_key(|it| literal_len(key(it)))
-    })
+    find_ci(items, name, &key).or_else(|| best_template(items, name, key))
+}
+
+/// The template among `items` that matches `name` with the most literal
+/// characters.
+fn best_template<'a, T>(items: &'a [T], name: &str, key: impl Fn(&T) -> &str) -> Option<&'a T> {
+    items
+        .iter()
+        .filter(|it| is_template(key(it)) && key_name_matches(key(it), name))
+        .max_by_key(|it| literal_len(key(it)))
+}
+
+/// Looks `name` up in `ALL_KEYS` (exact) or `TEMPLATE_KEYS`.
+fn find_any_key(name: &str) -> Option<&'static (&'static str, KeyType)> {
+    find_ci(ALL_KEYS, name, |k| k.0).or_else(|| best_template(TEMPLATE_KEYS, name, |k| k.0))
 }
 
 impl Service {
@@ -360,11 +438,10 @@ impl Action {
     /// The condition keys listed on the action and on its resource types,
     /// without duplicates, in that order.
     pub fn all_condition_keys(&self) -> impl Iterator<Item = &'static str> + '_ {
-        let on_resources = self.resource_types.iter().flat_map(|r| r.condition_keys.iter().copied());
+        let on_resources = self.resource_types.iter().flat_map(|r| r.condition_keys.iter());
         let mut seen: Vec<&'static str> = Vec::new();
         self.condition_keys
             .iter()
-            .copied()
             .chain(on_resources)
             .filter(move |k| {
                 if seen.iter().any(|s| s.eq_ignore_ascii_case(k)) {
@@ -516,13 +593,13 @@ pub fn global_condition_keys() -> impl ExactSizeIterator<Item = (&'static str, K
 /// `accounts.google.com:aud`), case-insensitive, with templates matching
 /// concrete names. Decodes no service.
 pub fn condition_key_type(name: &str) -> Option<KeyType> {
-    find_key(ALL_KEYS, name, |k| k.0).map(|k| k.1)
+    find_any_key(name).map(|k| k.1)
 }
 
 /// The spelling AWS uses for condition key `name`: the key itself, or the
 /// template it matches (`aws:requesttag/env` -> `aws:RequestTag/${TagKey}`).
 pub fn condition_key_name(name: &str) -> Option<&'static str> {
-    find_key(ALL_KEYS, name, |k| k.0).map(|k| k.0)
+    find_any_key(name).map(|k| k.0)
 }
 
 /// All known condition key names (global and of all services), sorted

@@ -12,7 +12,8 @@ fn names(actions: &[&Action]) -> Vec<&'static str> {
 #[test]
 fn iam_create_user_accepts_permissions_boundary() {
     let a = action("iam", "CreateUser").expect("iam:CreateUser");
-    assert!(a.condition_keys.contains(&"iam:PermissionsBoundary"));
+    assert!(a.condition_keys.contains("iam:PermissionsBoundary"));
+    assert!(a.condition_keys.iter().any(|k| k == "iam:PermissionsBoundary"));
     assert!(a.has_condition_key("iam:permissionsboundary"));
     assert!(a.has_condition_key("aws:RequestTag/team"));
     assert!(!a.has_condition_key("s3:prefix"));
@@ -193,9 +194,13 @@ fn wildcards() {
     assert!(actions_matching("s3:NoSuch*").is_empty());
     assert!(actions_matching("").is_empty());
     assert!(actions_matching(":").is_empty());
-    let no_colon = actions_matching("s3:GetObjectT*");
-    assert_eq!(actions_matching("s3:GetObjectT*").len(), no_colon.len());
+    // Without a colon the pattern matches the whole `prefix:Name`.
     assert_eq!(actions_matching("s3?GetObject").len(), 1);
+    assert_eq!(actions_matching("*").len(), 22091);
+    let so: Vec<String> =
+        actions_matching("s3*:GetObject").iter().map(|(s, a)| format!("{}:{}", s.prefix, a.name)).collect();
+    assert_eq!(so, actions_matching("s3*GetObject").iter().map(|(s, a)| format!("{}:{}", s.prefix, a.name)).collect::<Vec<_>>());
+    assert!(so.contains(&"s3-outposts:GetObject".to_string()), "{so:?}");
 
     assert!(wildcard_match("*", ""));
     assert!(wildcard_match("a*b*c", "aXXbYYc"));
@@ -294,6 +299,12 @@ fn timing() {
     let p = managed_policy("AWSLambdaBasicExecutionRole").unwrap();
     let t_pol = t.elapsed();
     let t = Instant::now();
+    let kt = condition_key_type("aws:RequestTag/team");
+    let t_key = t.elapsed();
+    let t = Instant::now();
+    let _ = condition_key_type("s3:ExistingObjectTag/team");
+    let t_key2 = t.elapsed();
+    let t = Instant::now();
     let n = service_prefixes().filter_map(service).count();
     let t_all = t.elapsed();
     eprintln!("first s3 lookup (decode {} actions): {t_s3:?}", s3.actions.len());
@@ -301,6 +312,7 @@ fn timing() {
     eprintln!("cached action lookup: {t_hit:?}");
     eprintln!("actions_matching(\"*:Get?bject\") -> {} actions: {t_wild:?}", m.len());
     eprintln!("managed_policy({}): {t_pol:?}", p.name);
+    eprintln!("condition_key_type(aws:RequestTag/team) = {kt:?}: {t_key:?}, next template lookup {t_key2:?}");
     eprintln!("decode all remaining of {n} services: {t_all:?}");
     eprintln!(
         "embedded: services {} B, action names {} B, policies {} B",

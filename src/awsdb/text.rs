@@ -100,7 +100,7 @@ fn template_pieces(template: &str) -> Vec<(&str, bool)> {
 /// Whether condition key name `template` contains a placeholder
 /// (`${TagKey}`, `<key>`).
 pub(crate) fn is_template(template: &str) -> bool {
-    template_pieces(template).iter().any(|p| p.1)
+    template.contains("${") || template.contains('<')
 }
 
 /// Number of literal (non-placeholder) bytes in `template`: the more, the
@@ -116,6 +116,15 @@ pub(crate) fn literal_len(template: &str) -> usize {
 /// `aws:requesttag/${TagKey}`; `s3:ExistingObjectTag/<key>` matches
 /// `s3:ExistingObjectTag/classification`.
 pub fn key_name_matches(template: &str, name: &str) -> bool {
+    if !is_template(template) {
+        return template.eq_ignore_ascii_case(name);
+    }
+    // Cheap rejection: the literal text before the first placeholder.
+    let head = template.find(['$', '<']).unwrap_or(template.len());
+    let (t, n) = (template.as_bytes(), name.as_bytes());
+    if n.len() < head || !n[..head].eq_ignore_ascii_case(&t[..head]) {
+        return false;
+    }
     fn go(pieces: &[(&str, bool)], name: &[u8]) -> bool {
         let Some(((lit, hole), rest)) = pieces.split_first() else {
             return name.is_empty();

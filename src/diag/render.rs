@@ -28,25 +28,28 @@ pub fn human(diagnostic: &Diagnostic, sources: &SourceMap, color: bool) -> Strin
             .with_code(diagnostic.code.as_str())
             .with_message(&diagnostic.message)
             .with_config(config);
-    let mut primary = AriadneLabel::new((id(span), range(span))).with_order(0);
-    if let Some(label) = &diagnostic.label {
-        primary = primary.with_message(label);
-    }
-    if color {
-        primary = primary.with_color(match diagnostic.severity() {
-            Severity::Error => ariadne::Color::Red,
-            Severity::Warning => ariadne::Color::Yellow,
-        });
-    }
-    builder.add_label(primary);
-    for (i, label) in diagnostic.labels.iter().enumerate() {
-        let mut l = AriadneLabel::new((id(label.span), range(label.span)))
-            .with_message(&label.message)
-            .with_order(i as i32 + 1);
-        if color {
-            l = l.with_color(ariadne::Color::Blue);
+    // Labels are ordered by place, so ariadne keeps those of one file in one excerpt.
+    let mut spans: Vec<(Span, Option<&str>, bool)> = vec![(span, diagnostic.label.as_deref(), true)];
+    spans.extend(
+        diagnostic
+            .labels
+            .iter()
+            .map(|l| (l.span, Some(l.message.as_str()), false)),
+    );
+    spans.sort_by_key(|(s, _, _)| (s.file, s.start, s.end));
+    for (order, (label_span, message, is_primary)) in spans.into_iter().enumerate() {
+        let mut label = AriadneLabel::new((id(label_span), range(label_span))).with_order(order as i32);
+        if let Some(message) = message {
+            label = label.with_message(message);
         }
-        builder.add_label(l);
+        if color {
+            label = label.with_color(match (is_primary, diagnostic.severity()) {
+                (false, _) => ariadne::Color::Blue,
+                (true, Severity::Error) => ariadne::Color::Red,
+                (true, Severity::Warning) => ariadne::Color::Yellow,
+            });
+        }
+        builder.add_label(label);
     }
     if let Some(help) = &diagnostic.help {
         builder.set_help(help);

@@ -267,7 +267,7 @@ impl Parsing {
         let mut c = self.children(pair);
         let docs = self.docs(c.take(Rule::docs)?);
         c.take(Rule::kw_param)?;
-        let name = self.ident(c.take(Rule::ident)?);
+        let name = self.ident(c.take(Rule::param_name)?);
         let default = match c.pairs.next() {
             Some(p) => Some(self.literal(p)?),
             None => None,

@@ -48,7 +48,7 @@ pub fn phrase(rule: Rule) -> &'static str {
         Rule::kw_trust | Rule::trust_block => "`trust`",
         Rule::kw_user | Rule::user_item => "`user`",
         Rule::kw_when => "`when`",
-        Rule::ident_char | Rule::ident => "a name",
+        Rule::ident_char | Rule::ident | Rule::param_name => "a name",
         Rule::string | Rule::string_inner => "a string",
         Rule::number => "a number",
         Rule::boolean => "`true` or `false`",

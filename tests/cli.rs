@@ -1,0 +1,223 @@
+//! The `iamx` command as a user runs it: exit codes, stdout, stderr, files written.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Runs `iamx` in the crate root; returns a transcript: the command, exit code, stdout, stderr.
+fn run(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_iamx"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("iamx runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn transcript(args: &[&str]) -> String {
+    let (code, stdout, stderr) = run(args);
+    format!(
+        "$ iamx {}\nexit: {code}\n--- stdout\n{stdout}--- stderr\n{stderr}",
+        args.join(" ")
+    )
+}
+
+/// A fresh scratch directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("iamx-cli-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn files_under(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.push(path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn build_writes_documents_and_manifest() {
+    let out = scratch("build");
+    let target = out.join("out");
+    let (code, stdout, stderr) = run(&["build", "examples/company-xyz", "-o", target.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "");
+    insta::assert_snapshot!(files_under(&target).join("\n"), @r"
+    boundaries/CompanyXYZPermissionsBoundary.json
+    manifest.json
+    users/DeveloperSteve/policies/SteveDeveloper.json
+    ");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(target.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["principals"][0]["boundary"],
+        "arn:aws:iam::123456789012:policy/CompanyXYZPermissionsBoundary"
+    );
+    // Up to date right after a build.
+    let (code, _, stderr) = run(&["build", "examples/company-xyz", "-o", target.to_str().unwrap(), "--check"]);
+    assert_eq!(code, 0, "{stderr}");
+    fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn build_replaces_outputs_whole_and_check_finds_stale_files() {
+    let out = scratch("stale");
+    let target = out.join("out");
+    let t = target.to_str().unwrap();
+    assert_eq!(run(&["build", "examples/team-groups", "-o", t]).0, 0);
+    // A different project into the same directory: nothing of the first may remain.
+    assert_eq!(run(&["build", "examples/company-xyz", "-o", t]).0, 0);
+    assert!(!target.join("groups").exists());
+    // Tamper with one file and add another: --check reports both and writes nothing.
+    fs::write(target.join("manifest.json"), "{}\n").unwrap();
+    fs::write(target.join("extra.json"), "{}\n").unwrap();
+    let (code, _, stderr) = run(&["build", "examples/company-xyz", "-o", t, "--check"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("differs: manifest.json"), "{stderr}");
+    assert!(stderr.contains("extra:   extra.json"), "{stderr}");
+    assert_eq!(fs::read_to_string(target.join("manifest.json")).unwrap(), "{}\n");
+    fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn a_failed_build_leaves_previous_outputs_untouched() {
+    let out = scratch("atomic");
+    let target = out.join("out");
+    let t = target.to_str().unwrap();
+    assert_eq!(run(&["build", "examples/company-xyz", "-o", t]).0, 0);
+    let before = files_under(&target);
+    let bad = out.join("bad.iamx");
+    fs::write(&bad, "policy P { allow s3:GetObject }\n").unwrap();
+    let (code, stdout, _) = run(&["build", bad.to_str().unwrap(), "-o", t]);
+    assert_eq!(code, 1);
+    assert_eq!(stdout, "");
+    assert_eq!(files_under(&target), before);
+    // And a first build that fails creates nothing.
+    let fresh = out.join("fresh");
+    assert_eq!(run(&["build", bad.to_str().unwrap(), "-o", fresh.to_str().unwrap()]).0, 1);
+    assert!(!fresh.exists());
+    fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn build_refuses_to_replace_a_directory_it_did_not_write() {
+    let out = scratch("refuse");
+    fs::write(out.join("precious.txt"), "keep me").unwrap();
+    let (code, _, stderr) = run(&["build", "examples/company-xyz", "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("refusing to replace"), "{stderr}");
+    assert_eq!(fs::read_to_string(out.join("precious.txt")).unwrap(), "keep me");
+    fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn build_to_stdout_prints_one_bundle() {
+    insta::assert_snapshot!(transcript(&["build", "examples/company-xyz", "-o", "-"]));
+}
+
+#[test]
+fn check_reports_errors_with_exit_1() {
+    insta::assert_snapshot!(transcript(&[
+        "check",
+        "tests/fixtures/cli/typo.iamx",
+        "--color",
+        "never"
+    ]));
+}
+
+#[test]
+fn check_reports_json_lines() {
+    let (code, stdout, stderr) = run(&[
+        "check",
+        "tests/fixtures/cli/typo.iamx",
+        "--message-format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(stdout, "");
+    insta::assert_snapshot!(stderr);
+    for line in stderr.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
+        for key in ["code", "severity", "message", "file", "line", "column", "end_line", "end_column", "labels", "help"] {
+            assert!(v.get(key).is_some(), "missing {key} in {line}");
+        }
+    }
+}
+
+#[test]
+fn warnings_pass_unless_denied() {
+    let (code, _, stderr) = run(&["check", "tests/fixtures/cli/warning.iamx", "--color", "never"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("W0206"), "{stderr}");
+    insta::assert_snapshot!(transcript(&[
+        "check",
+        "tests/fixtures/cli/warning.iamx",
+        "--color",
+        "never",
+        "--deny-warnings"
+    ]));
+}
+
+#[test]
+fn color_always_colours_and_never_does_not() {
+    let (_, _, coloured) = run(&["check", "tests/fixtures/cli/typo.iamx", "--color", "always"]);
+    assert!(coloured.contains("\u{1b}["));
+    let (_, _, plain) = run(&["check", "tests/fixtures/cli/typo.iamx", "--color", "never"]);
+    assert!(!plain.contains("\u{1b}["));
+}
+
+#[test]
+fn vars_set_params_and_unknown_vars_are_errors() {
+    let (code, stdout, stderr) = run(&[
+        "build", "examples/multi-env", "-o", "-", "--var", "env=prod", "--var", "account=210987654321",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("arn:aws:iam::210987654321:role/prod/Deployer"));
+    insta::assert_snapshot!(transcript(&[
+        "check", "examples/multi-env", "--var", "enviroment=prod", "--color", "never"
+    ]));
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    insta::assert_snapshot!(transcript(&["check", "does/not/exist.iamx"]));
+    insta::assert_snapshot!(transcript(&["build", "examples/company-xyz"]));
+    insta::assert_snapshot!(transcript(&["check", "examples/company-xyz", "--var", "novalue"]));
+    insta::assert_snapshot!(transcript(&["frobnicate"]));
+    let empty = scratch("empty-dir");
+    let (code, _, stderr) = run(&["check", empty.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no .iamx files"), "{stderr}");
+}
+
+#[test]
+fn trust_limit_is_bounded() {
+    let (code, _, _) = run(&["check", "examples/company-xyz", "--trust-limit", "4096"]);
+    assert_eq!(code, 0);
+    let (code, _, _) = run(&["check", "examples/company-xyz", "--trust-limit", "9000"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let (code, stdout, _) = run(&["--help"]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!(stdout);
+}
