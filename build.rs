@@ -55,13 +55,22 @@ fn generate(data: &Path, out: &Path) {
     // Manifest: format check and source versions.
     let manifest_path = data.join("manifest.json");
     let manifest = parse_file(&manifest_path);
-    let fv = manifest.get("formatVersion").map(|v| v.num()).unwrap_or_default();
+    let fv = manifest
+        .get("formatVersion")
+        .map(|v| v.num())
+        .unwrap_or_default();
     if fv != FORMAT_VERSION {
-        fail(&manifest_path, &format!("formatVersion {fv}, build.rs reads {FORMAT_VERSION}"));
+        fail(
+            &manifest_path,
+            &format!("formatVersion {fv}, build.rs reads {FORMAT_VERSION}"),
+        );
     }
     rs.push_str("/// Source packages of the embedded data: (npm package, version).\n");
     rs.push_str("pub const DATA_SOURCES: &[(&str, &str)] = &[\n");
-    for s in manifest.field("sources", &manifest_path).arr(&manifest_path) {
+    for s in manifest
+        .field("sources", &manifest_path)
+        .arr(&manifest_path)
+    {
         let p = s.field("package", &manifest_path).str(&manifest_path);
         let v = s.field("version", &manifest_path).str(&manifest_path);
         writeln!(rs, "    ({}, {}),", lit(p), lit(v)).unwrap();
@@ -78,7 +87,10 @@ fn generate(data: &Path, out: &Path) {
         let name = plain(k.field("name", &gk_path).str(&gk_path), &gk_path);
         let ty = key_type(k.field("type", &gk_path).str(&gk_path), &gk_path);
         globals.push((name.to_string(), ty));
-        all_keys.insert(name.to_ascii_lowercase(), (name.to_string(), ty.to_string(), 2));
+        all_keys.insert(
+            name.to_ascii_lowercase(),
+            (name.to_string(), ty.to_string(), 2),
+        );
     }
     globals.sort_by_key(|(n, _)| n.to_ascii_lowercase());
 
@@ -98,13 +110,19 @@ fn generate(data: &Path, out: &Path) {
         }
         svcs.push(svc);
     }
-    svcs.sort_by(|a, b| a.prefix.to_ascii_lowercase().cmp(&b.prefix.to_ascii_lowercase()));
+    svcs.sort_by(|a, b| {
+        a.prefix
+            .to_ascii_lowercase()
+            .cmp(&b.prefix.to_ascii_lowercase())
+    });
 
     let mut blob = String::new();
     let mut names = String::new();
     rs.push_str("/// Number of embedded services.\npub const SERVICE_COUNT: usize = ");
     writeln!(rs, "{};\n", svcs.len()).unwrap();
-    rs.push_str("/// (prefix, blob offset, blob length, names offset, names length), sorted by prefix.\n");
+    rs.push_str(
+        "/// (prefix, blob offset, blob length, names offset, names length), sorted by prefix.\n",
+    );
     rs.push_str("pub static SERVICE_INDEX: [(&str, u32, u32, u32, u32); SERVICE_COUNT] = [\n");
     for s in &svcs {
         writeln!(
@@ -144,7 +162,10 @@ fn generate(data: &Path, out: &Path) {
     rs.push_str("];\n\n");
     rs.push_str("/// The entries of `ALL_KEYS` that are templates (`${...}`, `<...>`).\n");
     rs.push_str("pub static TEMPLATE_KEYS: &[(&str, KeyType)] = &[\n");
-    for (n, t, _) in all_keys.values().filter(|k| k.0.contains("${") || k.0.contains('<')) {
+    for (n, t, _) in all_keys
+        .values()
+        .filter(|k| k.0.contains("${") || k.0.contains('<'))
+    {
         writeln!(rs, "    ({}, KeyType::{}),", lit(n), t).unwrap();
     }
     rs.push_str("];\n\n");
@@ -160,7 +181,12 @@ fn generate(data: &Path, out: &Path) {
     for path in &pfiles {
         let v = parse_file(path);
         let get = |k: &str| plain(v.field(k, path).str(path), path).to_string();
-        let (name, arn, ppath, ver) = (get("name"), get("arn"), get("path"), get("defaultVersionId"));
+        let (name, arn, ppath, ver) = (
+            get("name"),
+            get("arn"),
+            get("path"),
+            get("defaultVersionId"),
+        );
         if !arn.ends_with(&format!("{ppath}{name}")) {
             fail(path, "ARN does not end with path + name");
         }
@@ -219,7 +245,11 @@ fn service_blob(v: &J, path: &Path, all_keys: &mut BTreeMap<String, (String, Str
     let opt_list = |v: &J, k: &str| -> Vec<String> {
         let mut l: Vec<String> = match v.get(k) {
             None => Vec::new(),
-            Some(a) => a.arr(path).iter().map(|x| plain(x.str(path), path).to_string()).collect(),
+            Some(a) => a
+                .arr(path)
+                .iter()
+                .map(|x| plain(x.str(path), path).to_string())
+                .collect(),
         };
         l.sort_by_key(|x| x.to_ascii_lowercase());
         l
@@ -241,7 +271,14 @@ fn service_blob(v: &J, path: &Path, all_keys: &mut BTreeMap<String, (String, Str
                 o.push(',');
             }
             let req = matches!(r.field("required", path), J::Bool(true));
-            write!(o, "[{},{},{}]", q(&s(r, "name")), req, joined(&opt_list(r, "conditionKeys"), path)).unwrap();
+            write!(
+                o,
+                "[{},{},{}]",
+                q(&s(r, "name")),
+                req,
+                joined(&opt_list(r, "conditionKeys"), path)
+            )
+            .unwrap();
         }
         o.push(']');
     };
@@ -258,7 +295,12 @@ fn service_blob(v: &J, path: &Path, all_keys: &mut BTreeMap<String, (String, Str
         }
         let an = s(a, "name");
         names.push_str(&an);
-        let levels: Vec<&str> = a.field("accessLevels", path).arr(path).iter().map(|l| l.str(path)).collect();
+        let levels: Vec<&str> = a
+            .field("accessLevels", path)
+            .arr(path)
+            .iter()
+            .map(|l| l.str(path))
+            .collect();
         let Some(levels) = LEVEL_SETS.iter().position(|set| *set == levels.as_slice()) else {
             fail(path, &format!("action {an}: access levels {levels:?} not in LEVEL_SETS (extend it here and in src/awsdb)"));
         };
@@ -270,7 +312,13 @@ fn service_blob(v: &J, path: &Path, all_keys: &mut BTreeMap<String, (String, Str
         deps.dedup();
         write!(o, "[{},{},", q(&an), levels).unwrap();
         resources(a.field("resourceTypes", path), &mut o);
-        write!(o, ",{},{},[", joined(&opt_list(a, "conditionKeys"), path), joined(&deps, path)).unwrap();
+        write!(
+            o,
+            ",{},{},[",
+            joined(&opt_list(a, "conditionKeys"), path),
+            joined(&deps, path)
+        )
+        .unwrap();
         if let Some(sc) = a.get("scenarios") {
             for (j, scn) in sc.arr(path).iter().enumerate() {
                 if j > 0 {
@@ -293,7 +341,14 @@ fn service_blob(v: &J, path: &Path, all_keys: &mut BTreeMap<String, (String, Str
         if i > 0 {
             o.push(',');
         }
-        write!(o, "[{},{},{}]", q(&s(r, "name")), q(&s(r, "arn")), joined(&opt_list(r, "conditionKeys"), path)).unwrap();
+        write!(
+            o,
+            "[{},{},{}]",
+            q(&s(r, "name")),
+            q(&s(r, "arn")),
+            joined(&opt_list(r, "conditionKeys"), path)
+        )
+        .unwrap();
     }
     o.push(']');
 
@@ -302,7 +357,12 @@ fn service_blob(v: &J, path: &Path, all_keys: &mut BTreeMap<String, (String, Str
         .field("conditionKeys", path)
         .arr(path)
         .iter()
-        .map(|k| (s(k, "name"), key_type(k.field("type", path).str(path), path)))
+        .map(|k| {
+            (
+                s(k, "name"),
+                key_type(k.field("type", path).str(path), path),
+            )
+        })
         .collect();
     cks.sort_by_key(|k| k.0.to_ascii_lowercase());
     o.push_str(",[");
@@ -313,7 +373,10 @@ fn service_blob(v: &J, path: &Path, all_keys: &mut BTreeMap<String, (String, Str
         write!(o, "[{},{}]", q(n), q(t)).unwrap();
         // Global-table precedence: global keys (2) > keys whose prefix names
         // this service (1) > keys other services mention (0).
-        let owner = n.split(':').next().is_some_and(|p| p.eq_ignore_ascii_case(&prefix)) as u8;
+        let owner = n
+            .split(':')
+            .next()
+            .is_some_and(|p| p.eq_ignore_ascii_case(&prefix)) as u8;
         let lc = n.to_ascii_lowercase();
         match all_keys.get(&lc) {
             Some((_, _, rank)) if *rank >= owner => {}
@@ -323,7 +386,11 @@ fn service_blob(v: &J, path: &Path, all_keys: &mut BTreeMap<String, (String, Str
         }
     }
     o.push_str("]]");
-    Svc { prefix, blob: o, names }
+    Svc {
+        prefix,
+        blob: o,
+        names,
+    }
 }
 
 /// The sets of access levels an action can have; the blob stores an index.
@@ -363,7 +430,10 @@ fn key_type(s: &str, path: &Path) -> &'static str {
 /// JSON escaping.
 fn plain<'a>(s: &'a str, path: &Path) -> &'a str {
     if s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
-        fail(path, &format!("string {s:?} needs JSON escaping; awsdb cannot embed it"));
+        fail(
+            path,
+            &format!("string {s:?} needs JSON escaping; awsdb cannot embed it"),
+        );
     }
     s
 }
@@ -375,7 +445,10 @@ fn q(s: &str) -> String {
 /// A JSON string of the names joined with commas (names must not contain any).
 fn joined(l: &[String], path: &Path) -> String {
     if let Some(n) = l.iter().find(|n| n.contains(',') || n.is_empty()) {
-        fail(path, &format!("name {n:?} in a list is empty or has a comma"));
+        fail(
+            path,
+            &format!("name {n:?} in a list is empty or has a comma"),
+        );
     }
     q(&l.join(","))
 }
@@ -414,7 +487,8 @@ impl J {
         }
     }
     fn field(&self, k: &str, path: &Path) -> &J {
-        self.get(k).unwrap_or_else(|| fail(path, &format!("missing field {k:?}")))
+        self.get(k)
+            .unwrap_or_else(|| fail(path, &format!("missing field {k:?}")))
     }
     fn str(&self, path: &Path) -> &str {
         match self {
@@ -484,7 +558,11 @@ fn write_str(s: &str, o: &mut String) {
 
 fn parse_file(path: &Path) -> J {
     let text = fs::read_to_string(path).unwrap_or_else(|e| fail(path, &e.to_string()));
-    let mut p = Parser { b: text.as_bytes(), i: 0, path };
+    let mut p = Parser {
+        b: text.as_bytes(),
+        i: 0,
+        path,
+    };
     let v = p.value();
     p.ws();
     if p.i != p.b.len() {
@@ -501,7 +579,10 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn err(&self, msg: &str) -> ! {
-        fail(self.path, &format!("invalid JSON at byte {}: {msg}", self.i))
+        fail(
+            self.path,
+            &format!("invalid JSON at byte {}: {msg}", self.i),
+        )
     }
     fn ws(&mut self) {
         while self.i < self.b.len() && matches!(self.b[self.i], b' ' | b'\t' | b'\n' | b'\r') {
@@ -571,7 +652,12 @@ impl Parser<'_> {
             Some(b'n') => self.lit("null", J::Null),
             Some(c) if *c == b'-' || c.is_ascii_digit() => {
                 let start = self.i;
-                while self.i < self.b.len() && matches!(self.b[self.i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                while self.i < self.b.len()
+                    && matches!(
+                        self.b[self.i],
+                        b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'
+                    )
+                {
                     self.i += 1;
                 }
                 J::Num(String::from_utf8_lossy(&self.b[start..self.i]).into_owned())
@@ -597,7 +683,10 @@ impl Parser<'_> {
                     break;
                 }
                 Some(b'\\') => {
-                    let e = *self.b.get(self.i + 1).unwrap_or_else(|| self.err("bad escape"));
+                    let e = *self
+                        .b
+                        .get(self.i + 1)
+                        .unwrap_or_else(|| self.err("bad escape"));
                     self.i += 2;
                     let c = match e {
                         b'"' => '"',
@@ -610,7 +699,9 @@ impl Parser<'_> {
                         b't' => '\t',
                         b'u' => {
                             let hi = self.hex4();
-                            let cp = if (0xD800..0xDC00).contains(&hi) && self.b[self.i..].starts_with(b"\\u") {
+                            let cp = if (0xD800..0xDC00).contains(&hi)
+                                && self.b[self.i..].starts_with(b"\\u")
+                            {
                                 self.i += 2;
                                 let lo = self.hex4();
                                 0x10000 + ((hi - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3FF)
@@ -630,8 +721,13 @@ impl Parser<'_> {
         String::from_utf8(out).unwrap_or_else(|_| self.err("invalid UTF-8"))
     }
     fn hex4(&mut self) -> u32 {
-        let s = self.b.get(self.i..self.i + 4).unwrap_or_else(|| self.err("bad \\u escape"));
-        let v = std::str::from_utf8(s).ok().and_then(|s| u32::from_str_radix(s, 16).ok());
+        let s = self
+            .b
+            .get(self.i..self.i + 4)
+            .unwrap_or_else(|| self.err("bad \\u escape"));
+        let v = std::str::from_utf8(s)
+            .ok()
+            .and_then(|s| u32::from_str_radix(s, 16).ok());
         self.i += 4;
         v.unwrap_or_else(|| self.err("bad \\u escape"))
     }

@@ -78,7 +78,11 @@ impl Compilation {
 }
 
 /// Reads the bytes of a source into the map, checking size and encoding.
-fn load(map: &mut SourceMap, source: Source, diagnostics: &mut Vec<Diagnostic>) -> Option<source::FileId> {
+fn load(
+    map: &mut SourceMap,
+    source: Source,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<source::FileId> {
     if source.bytes.len() > MAX_SOURCE_BYTES {
         let id = map.add(source.name, "");
         diagnostics.push(
@@ -130,7 +134,9 @@ pub fn parse_sources(sources: Vec<Source>) -> (SourceMap, Vec<ast::Module>, Vec<
                             format!("`{}` declares nothing", map.get(id).name),
                         )
                         .at(Span::new(id, 0, len.min(1)), "no items in this file")
-                        .help("declare a policy, boundary, role, user or group, or remove the file"),
+                        .help(
+                            "declare a policy, boundary, role, user or group, or remove the file",
+                        ),
                     );
                 }
                 modules.push(module);

@@ -29,14 +29,17 @@ pub fn lower(modules: &[Module], scope: &Scope) -> iam::Project {
 }
 
 /// Reports the second of two settings that may be given once.
-fn once<'e>(scope: &Scope, seen: &mut IndexMap<&'static str, Span>, entry: &'e Entry) -> bool {
+fn once(scope: &Scope, seen: &mut IndexMap<&'static str, Span>, entry: &Entry) -> bool {
     let keyword = entry.keyword();
     if let Some(first) = seen.get(keyword) {
         scope.push(
-            Diagnostic::new(Code::DuplicateSetting, format!("`{keyword}` is given twice"))
-                .at(entry.span(), "given again here")
-                .with_label(*first, "first given here")
-                .help(format!("keep one `{keyword}`")),
+            Diagnostic::new(
+                Code::DuplicateSetting,
+                format!("`{keyword}` is given twice"),
+            )
+            .at(entry.span(), "given again here")
+            .with_label(*first, "first given here")
+            .help(format!("keep one `{keyword}`")),
         );
         return false;
     }
@@ -83,8 +86,9 @@ fn policy_item(scope: &Scope, item: &PolicyItem, project: &mut iam::Project) {
     }
     let path = scope.path(&item.entries);
     let arn = scope
-        .decl_arn(&Decl::Policy(item), item.name.span)
-        .unwrap_or_default();
+        .has_account()
+        .then(|| scope.decl_arn(&Decl::Policy(item), item.name.span))
+        .flatten();
     project.documents.push(Document {
         kind,
         name: item.name.name.clone(),
@@ -253,7 +257,10 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
                     );
                     continue;
                 }
-                inline.insert(p.name.name.clone(), (p.name.span, statements, p.docs.clone()));
+                inline.insert(
+                    p.name.name.clone(),
+                    (p.name.span, statements, p.docs.clone()),
+                );
             }
             Entry::Statement(s) => {
                 loose_span = Some(loose_span.map_or(s.span, |l| l.to(s.span)));
@@ -269,7 +276,10 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
                     Code::DuplicateName,
                     format!("inline policy `{loose_name}` is declared twice"),
                 )
-                .at(span, format!("these statements form the inline policy `{loose_name}`"))
+                .at(
+                    span,
+                    format!("these statements form the inline policy `{loose_name}`"),
+                )
                 .with_label(*first, "a policy block of the same name")
                 .help("move the statements into the policy block, or rename it"),
             );
@@ -279,15 +289,19 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
     }
     if kind == iam::PrincipalKind::Role && trust.is_none() {
         scope.push(
-            Diagnostic::new(Code::MissingTrust, format!("role `{name}` has no trust policy"))
-                .at(item.name.span, "nobody can assume this role")
-                .help("say who may assume it: `trust { allow service ec2.amazonaws.com }`"),
+            Diagnostic::new(
+                Code::MissingTrust,
+                format!("role `{name}` has no trust policy"),
+            )
+            .at(item.name.span, "nobody can assume this role")
+            .help("say who may assume it: `trust { allow service ec2.amazonaws.com }`"),
         );
     }
     let path = scope.path(&item.entries);
     let arn = scope
-        .decl_arn(&Decl::Principal(item), item.name.span)
-        .unwrap_or_default();
+        .has_account()
+        .then(|| scope.decl_arn(&Decl::Principal(item), item.name.span))
+        .flatten();
     let mut documents = Vec::new();
     for (policy_name, (span, statements, _docs)) in inline {
         project.documents.push(Document {
@@ -330,20 +344,32 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
 fn lower_tags(scope: &Scope, tags: &[Tag]) -> IndexMap<String, String> {
     let mut out: IndexMap<String, String> = IndexMap::new();
     let mut first_span: IndexMap<String, Span> = IndexMap::new();
-    let valid_char =
-        |c: char| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c);
+    let valid_char = |c: char| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c);
     for tag in tags {
         let (Some(key), Some(value)) = (scope.expand(&tag.key), scope.expand(&tag.value)) else {
             continue;
         };
         let problem = if key.is_empty() || key.chars().count() > 128 {
-            Some((tag.key.span, "a tag key has 1 to 128 characters".to_string()))
+            Some((
+                tag.key.span,
+                "a tag key has 1 to 128 characters".to_string(),
+            ))
         } else if key.to_ascii_lowercase().starts_with("aws:") {
-            Some((tag.key.span, "the `aws:` prefix is reserved for AWS".to_string()))
+            Some((
+                tag.key.span,
+                "the `aws:` prefix is reserved for AWS".to_string(),
+            ))
         } else if value.chars().count() > 256 {
-            Some((tag.value.span, "a tag value has at most 256 characters".to_string()))
+            Some((
+                tag.value.span,
+                "a tag value has at most 256 characters".to_string(),
+            ))
         } else if let Some(c) = key.chars().chain(value.chars()).find(|c| !valid_char(*c)) {
-            let span = if key.contains(c) { tag.key.span } else { tag.value.span };
+            let span = if key.contains(c) {
+                tag.key.span
+            } else {
+                tag.value.span
+            };
             Some((span, format!("`{c}` is not allowed in tags")))
         } else {
             None
@@ -410,9 +436,12 @@ fn attributes(scope: &Scope, attributes: &[Attribute]) -> Option<Spanned<String>
                 let help = diag::did_you_mean(diag::suggest(other, ["sid"]))
                     .unwrap_or_else(|| "the known attribute is `@sid(Name)`".into());
                 scope.push(
-                    Diagnostic::new(Code::UnknownAttribute, format!("unknown attribute `@{other}`"))
-                        .at(attribute.name.span, "not a known attribute")
-                        .help(help),
+                    Diagnostic::new(
+                        Code::UnknownAttribute,
+                        format!("unknown attribute `@{other}`"),
+                    )
+                    .at(attribute.name.span, "not a known attribute")
+                    .help(help),
                 );
             }
         }
@@ -430,7 +459,9 @@ fn effect(effect: ast::Effect, span: Span) -> Spanned<iam::Effect> {
 
 fn action_block(scope: &Scope, not: bool, items: &[ActionItem]) -> Option<Block> {
     let actions = scope.actions(items)?;
-    let span = items.first().map(|f| f.span().to(items[items.len() - 1].span()));
+    let span = items
+        .first()
+        .map(|f| f.span().to(items[items.len() - 1].span()));
     Some(Block {
         not,
         values: actions
@@ -464,7 +495,11 @@ fn statement(scope: &Scope, s: &ast::Statement, needs_resource: bool) -> Option<
         effect: effect(s.effect, s.effect_span),
         principal: None,
         action: Some(action?),
-        resource: if needs_resource { Some(resource?) } else { None },
+        resource: if needs_resource {
+            Some(resource?)
+        } else {
+            None
+        },
         conditions: conditions?,
         span: Some(s.span),
         docs: s.docs.clone(),
@@ -552,7 +587,8 @@ fn family_of(values: &[(Val, Span)]) -> Family {
         Family::Bool
     } else if all(|v| matches!(v, Val::Num(_))) {
         Family::Numeric
-    } else if all(|v| matches!(v, Val::Arn(_)) || matches!(v, Val::Str(s) if s.starts_with("arn:"))) {
+    } else if all(|v| matches!(v, Val::Arn(_)) || matches!(v, Val::Str(s) if s.starts_with("arn:")))
+    {
         Family::Arn
     } else if all(|v| matches!(v, Val::Str(s) if looks_like_cidr(s))) {
         Family::Ip
@@ -725,9 +761,10 @@ fn conditions(scope: &Scope, conditions: &[ast::Condition]) -> Option<Vec<iam::C
             ok = false;
             continue;
         };
-        if let Some(first) = out.iter().find(|o| {
-            o.operator == lowered.operator && o.key.eq_ignore_ascii_case(&lowered.key)
-        }) {
+        if let Some(first) = out
+            .iter()
+            .find(|o| o.operator == lowered.operator && o.key.eq_ignore_ascii_case(&lowered.key))
+        {
             let mut d = Diagnostic::new(
                 Code::DuplicateCondition,
                 format!(
@@ -769,9 +806,7 @@ fn condition(scope: &Scope, c: &ast::Condition) -> Option<iam::Condition> {
             }
             ("Null".to_string(), vec![(!exists).to_string()])
         }
-        ConditionKind::Bool { negated } => {
-            (format!("Bool{suffix}"), vec![(!negated).to_string()])
-        }
+        ConditionKind::Bool { negated } => (format!("Bool{suffix}"), vec![(!negated).to_string()]),
         ConditionKind::Compare {
             quantifier,
             op,
@@ -819,9 +854,12 @@ fn condition(scope: &Scope, c: &ast::Condition) -> Option<iam::Condition> {
     };
     if values.is_empty() {
         scope.push(
-            Diagnostic::new(Code::EmptyList, format!("`{key}` is compared with no values"))
-                .at(c.span, "an empty list matches nothing")
-                .help("give at least one value"),
+            Diagnostic::new(
+                Code::EmptyList,
+                format!("`{key}` is compared with no values"),
+            )
+            .at(c.span, "an empty list matches nothing")
+            .help("give at least one value"),
         );
         return None;
     }

@@ -168,7 +168,11 @@ pub fn resolve<'a>(modules: &'a [Module], vars: &'a Vars) -> Scope<'a> {
                         [] => format!("the project declares no params; declare it: `param {name}`"),
                         _ => format!(
                             "the project's params are {}",
-                            params.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+                            params
+                                .iter()
+                                .map(|p| format!("`{p}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     });
                 scope.push(
@@ -270,7 +274,9 @@ impl<'a> Scope<'a> {
                     format!("write `boundary {}` for its ARN", ident.name)
                 }
                 Decl::Policy(_) => format!("write `policy {}` for its ARN", ident.name),
-                Decl::Principal(p) => format!("write `{} {}` for its ARN", p.kind.keyword(), ident.name),
+                Decl::Principal(p) => {
+                    format!("write `{} {}` for its ARN", p.kind.keyword(), ident.name)
+                }
                 _ => String::new(),
             };
             self.push(
@@ -529,11 +535,16 @@ impl<'a> Scope<'a> {
                 .chain(["account", "partition", "region"]);
             let help = if name == "region" {
                 "declare the region: `region \"us-east-1\"`".to_string()
-            } else if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
+            } else if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+            {
                 "a literal brace is written `\\{`; IAM policy variables start with `$`: `${aws:username}`".to_string()
             } else {
-                diag::did_you_mean(diag::suggest(name, candidates))
-                    .unwrap_or_else(|| format!("declare it: `param {name}` or `let {name} = \"…\"`"))
+                diag::did_you_mean(diag::suggest(name, candidates)).unwrap_or_else(|| {
+                    format!("declare it: `param {name}` or `let {name} = \"…\"`")
+                })
             };
             self.push(
                 Diagnostic::new(
@@ -550,7 +561,10 @@ impl<'a> Scope<'a> {
                 self.push(
                     Diagnostic::new(
                         Code::WrongValueType,
-                        format!("`{name}` holds {}, which cannot go in a string", v.describe()),
+                        format!(
+                            "`{name}` holds {}, which cannot go in a string",
+                            v.describe()
+                        ),
                     )
                     .at(span, "expected a string, number or boolean"),
                 );
@@ -586,6 +600,11 @@ impl<'a> Scope<'a> {
                 None
             }
         }
+    }
+
+    /// Whether the project declares its account (as `account` or a param or `let` of that name).
+    pub fn has_account(&self) -> bool {
+        self.decls.contains_key("account")
     }
 
     /// The account id if one is declared; never reports.
@@ -660,11 +679,7 @@ impl<'a> Scope<'a> {
             self.push(
                 Diagnostic::new(
                     Code::WrongKind,
-                    format!(
-                        "`{}` is {}, not {wanted_text}",
-                        ident.name,
-                        decl.describe()
-                    ),
+                    format!("`{}` is {}, not {wanted_text}", ident.name, decl.describe()),
                 )
                 .at(ident.span, format!("expected {wanted_text}"))
                 .with_label(decl.name_span(), "declared here"),
@@ -694,7 +709,11 @@ impl<'a> Scope<'a> {
     }
 
     /// A managed policy reference: its ARN, and the project's declaration when it is one.
-    pub fn policy_ref(&self, policy: &PolicyRef, wanted: &[EntityKind]) -> Option<(String, Option<&'a PolicyItem>)> {
+    pub fn policy_ref(
+        &self,
+        policy: &PolicyRef,
+        wanted: &[EntityKind],
+    ) -> Option<(String, Option<&'a PolicyItem>)> {
         match policy {
             PolicyRef::Aws(name, _) => {
                 let partition = self.partition();

@@ -42,7 +42,12 @@ fn files_under(dir: &Path) -> Vec<String> {
             if path.is_dir() {
                 walk(root, &path, out);
             } else {
-                out.push(path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/"));
+                out.push(
+                    path.strip_prefix(root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace('\\', "/"),
+                );
             }
         }
     }
@@ -56,7 +61,12 @@ fn files_under(dir: &Path) -> Vec<String> {
 fn build_writes_documents_and_manifest() {
     let out = scratch("build");
     let target = out.join("out");
-    let (code, stdout, stderr) = run(&["build", "examples/company-xyz", "-o", target.to_str().unwrap()]);
+    let (code, stdout, stderr) = run(&[
+        "build",
+        "examples/company-xyz",
+        "-o",
+        target.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, "");
     insta::assert_snapshot!(files_under(&target).join("\n"), @r"
@@ -71,7 +81,13 @@ fn build_writes_documents_and_manifest() {
         "arn:aws:iam::123456789012:policy/CompanyXYZPermissionsBoundary"
     );
     // Up to date right after a build.
-    let (code, _, stderr) = run(&["build", "examples/company-xyz", "-o", target.to_str().unwrap(), "--check"]);
+    let (code, _, stderr) = run(&[
+        "build",
+        "examples/company-xyz",
+        "-o",
+        target.to_str().unwrap(),
+        "--check",
+    ]);
     assert_eq!(code, 0, "{stderr}");
     fs::remove_dir_all(&out).unwrap();
 }
@@ -92,7 +108,10 @@ fn build_replaces_outputs_whole_and_check_finds_stale_files() {
     assert_eq!(code, 1);
     assert!(stderr.contains("differs: manifest.json"), "{stderr}");
     assert!(stderr.contains("extra:   extra.json"), "{stderr}");
-    assert_eq!(fs::read_to_string(target.join("manifest.json")).unwrap(), "{}\n");
+    assert_eq!(
+        fs::read_to_string(target.join("manifest.json")).unwrap(),
+        "{}\n"
+    );
     fs::remove_dir_all(&out).unwrap();
 }
 
@@ -111,7 +130,16 @@ fn a_failed_build_leaves_previous_outputs_untouched() {
     assert_eq!(files_under(&target), before);
     // And a first build that fails creates nothing.
     let fresh = out.join("fresh");
-    assert_eq!(run(&["build", bad.to_str().unwrap(), "-o", fresh.to_str().unwrap()]).0, 1);
+    assert_eq!(
+        run(&[
+            "build",
+            bad.to_str().unwrap(),
+            "-o",
+            fresh.to_str().unwrap()
+        ])
+        .0,
+        1
+    );
     assert!(!fresh.exists());
     fs::remove_dir_all(&out).unwrap();
 }
@@ -123,7 +151,10 @@ fn build_refuses_to_replace_a_directory_it_did_not_write() {
     let (code, _, stderr) = run(&["build", "examples/company-xyz", "-o", out.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(stderr.contains("refusing to replace"), "{stderr}");
-    assert_eq!(fs::read_to_string(out.join("precious.txt")).unwrap(), "keep me");
+    assert_eq!(
+        fs::read_to_string(out.join("precious.txt")).unwrap(),
+        "keep me"
+    );
     fs::remove_dir_all(&out).unwrap();
 }
 
@@ -155,7 +186,18 @@ fn check_reports_json_lines() {
     insta::assert_snapshot!(stderr);
     for line in stderr.lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
-        for key in ["code", "severity", "message", "file", "line", "column", "end_line", "end_column", "labels", "help"] {
+        for key in [
+            "code",
+            "severity",
+            "message",
+            "file",
+            "line",
+            "column",
+            "end_line",
+            "end_column",
+            "labels",
+            "help",
+        ] {
             assert!(v.get(key).is_some(), "missing {key} in {line}");
         }
     }
@@ -163,7 +205,12 @@ fn check_reports_json_lines() {
 
 #[test]
 fn warnings_pass_unless_denied() {
-    let (code, _, stderr) = run(&["check", "tests/fixtures/cli/warning.iamx", "--color", "never"]);
+    let (code, _, stderr) = run(&[
+        "check",
+        "tests/fixtures/cli/warning.iamx",
+        "--color",
+        "never",
+    ]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("W0206"), "{stderr}");
     insta::assert_snapshot!(transcript(&[
@@ -186,12 +233,24 @@ fn color_always_colours_and_never_does_not() {
 #[test]
 fn vars_set_params_and_unknown_vars_are_errors() {
     let (code, stdout, stderr) = run(&[
-        "build", "examples/multi-env", "-o", "-", "--var", "env=prod", "--var", "account=210987654321",
+        "build",
+        "examples/multi-env",
+        "-o",
+        "-",
+        "--var",
+        "env=prod",
+        "--var",
+        "account=210987654321",
     ]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("arn:aws:iam::210987654321:role/prod/Deployer"));
     insta::assert_snapshot!(transcript(&[
-        "check", "examples/multi-env", "--var", "enviroment=prod", "--color", "never"
+        "check",
+        "examples/multi-env",
+        "--var",
+        "enviroment=prod",
+        "--color",
+        "never"
     ]));
 }
 
@@ -199,7 +258,12 @@ fn vars_set_params_and_unknown_vars_are_errors() {
 fn usage_and_io_errors_exit_2() {
     insta::assert_snapshot!(transcript(&["check", "does/not/exist.iamx"]));
     insta::assert_snapshot!(transcript(&["build", "examples/company-xyz"]));
-    insta::assert_snapshot!(transcript(&["check", "examples/company-xyz", "--var", "novalue"]));
+    insta::assert_snapshot!(transcript(&[
+        "check",
+        "examples/company-xyz",
+        "--var",
+        "novalue"
+    ]));
     insta::assert_snapshot!(transcript(&["frobnicate"]));
     let empty = scratch("empty-dir");
     let (code, _, stderr) = run(&["check", empty.to_str().unwrap()]);

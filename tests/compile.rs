@@ -75,10 +75,17 @@ fn examples_compile_to_the_pinned_json() {
 /// The seed scenario: the two documents must equal, as JSON values, the policies of the story.
 #[test]
 fn company_xyz_matches_the_seed_policies() {
-    let result = compile(sources_in(Path::new("examples/company-xyz")), &Options::default());
+    let result = compile(
+        sources_in(Path::new("examples/company-xyz")),
+        &Options::default(),
+    );
     let project = result.project.expect("compiles");
     let doc = |file: &str| -> serde_json::Value {
-        let d = project.documents.iter().find(|d| d.file == file).expect(file);
+        let d = project
+            .documents
+            .iter()
+            .find(|d| d.file == file)
+            .expect(file);
         iamx::iam::json::policy(&d.policy)
     };
     let boundary = serde_json::json!({
@@ -93,7 +100,10 @@ fn company_xyz_matches_the_seed_policies() {
             {"Sid": "AllowS3Access", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}
         ]
     });
-    assert_eq!(doc("boundaries/CompanyXYZPermissionsBoundary.json"), boundary);
+    assert_eq!(
+        doc("boundaries/CompanyXYZPermissionsBoundary.json"),
+        boundary
+    );
     let steve = serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [
@@ -112,7 +122,10 @@ fn company_xyz_matches_the_seed_policies() {
             {"Sid": "s3BucketsAccess", "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}
         ]
     });
-    assert_eq!(doc("users/DeveloperSteve/policies/SteveDeveloper.json"), steve);
+    assert_eq!(
+        doc("users/DeveloperSteve/policies/SteveDeveloper.json"),
+        steve
+    );
 }
 
 #[test]
@@ -126,10 +139,23 @@ fn output_is_deterministic() {
 fn params_take_vars() {
     let mut options = Options::default();
     options.vars.0.insert("env".into(), "prod".into());
-    options.vars.0.insert("account".into(), "210987654321".into());
+    options
+        .vars
+        .0
+        .insert("account".into(), "210987654321".into());
     let result = compile(sources_in(Path::new("examples/multi-env")), &options);
     let project = result.project.expect("compiles");
-    let deployer = project.principals.iter().find(|p| p.name == "Deployer").unwrap();
-    assert_eq!(deployer.arn, "arn:aws:iam::210987654321:role/prod/Deployer");
-    assert_eq!(deployer.attached[0].value, "arn:aws:iam::210987654321:policy/prod/DeployPipeline");
+    let deployer = project
+        .principals
+        .iter()
+        .find(|p| p.name == "Deployer")
+        .unwrap();
+    assert_eq!(
+        deployer.arn.as_deref(),
+        Some("arn:aws:iam::210987654321:role/prod/Deployer")
+    );
+    assert_eq!(
+        deployer.attached[0].value,
+        "arn:aws:iam::210987654321:policy/prod/DeployPipeline"
+    );
 }

@@ -14,7 +14,7 @@
 //! prefixes and condition key names) and returns AWS's spelling. No function
 //! here does I/O or panics.
 //!
-//! ```ignore
+//! ```
 //! use iamx::awsdb::{self, AccessLevel};
 //! let a = awsdb::action("S3", "getobject").unwrap();
 //! assert_eq!(a.name, "GetObject");
@@ -27,8 +27,8 @@ use std::fmt;
 use std::sync::OnceLock;
 
 mod text;
-pub use text::{key_name_matches, suggest, wildcard_match};
 use text::{cmp_ci, is_template, literal_len};
+pub use text::{key_name_matches, suggest, wildcard_match};
 
 #[cfg(test)]
 mod tests;
@@ -98,9 +98,9 @@ impl AccessLevel {
     /// (`read`, `Permissions management`, `permissions`, ...).
     pub fn from_name(s: &str) -> Option<AccessLevel> {
         let s = s.trim();
-        AccessLevel::ALL
-            .into_iter()
-            .find(|l| l.selector_name().eq_ignore_ascii_case(s) || l.aws_name().eq_ignore_ascii_case(s))
+        AccessLevel::ALL.into_iter().find(|l| {
+            l.selector_name().eq_ignore_ascii_case(s) || l.aws_name().eq_ignore_ascii_case(s)
+        })
     }
 }
 
@@ -225,11 +225,8 @@ pub struct NameList(&'static str);
 
 impl NameList {
     /// The names, in order (sorted case-insensitively).
-    pub fn iter(&self) -> std::iter::Filter<std::str::Split<'static, char>, fn(&&'static str) -> bool> {
-        fn nonempty(s: &&'static str) -> bool {
-            !s.is_empty()
-        }
-        self.0.split(',').filter(nonempty as fn(&&'static str) -> bool)
+    pub fn iter(&self) -> Names {
+        Names(self.0.split(','))
     }
 
     /// The number of names.
@@ -251,9 +248,20 @@ impl NameList {
 
 impl IntoIterator for NameList {
     type Item = &'static str;
-    type IntoIter = std::iter::Filter<std::str::Split<'static, char>, fn(&&'static str) -> bool>;
-    fn into_iter(self) -> Self::IntoIter {
+    type IntoIter = Names;
+    fn into_iter(self) -> Names {
         self.iter()
+    }
+}
+
+/// Iterator over the names of a [`NameList`].
+#[derive(Clone, Debug)]
+pub struct Names(std::str::Split<'static, char>);
+
+impl Iterator for Names {
+    type Item = &'static str;
+    fn next(&mut self) -> Option<&'static str> {
+        self.0.by_ref().find(|n| !n.is_empty())
     }
 }
 
@@ -403,7 +411,10 @@ impl Service {
         if !pattern.contains(['*', '?']) {
             return self.action(pattern).into_iter().collect();
         }
-        self.actions.iter().filter(|a| wildcard_match(pattern, a.name)).collect()
+        self.actions
+            .iter()
+            .filter(|a| wildcard_match(pattern, a.name))
+            .collect()
     }
 }
 
@@ -411,7 +422,10 @@ impl Action {
     /// The primary access level: the first of [`Action::access_levels`]
     /// (`Tagging` for `iam:TagUser`, which is also `Write`).
     pub fn primary_access_level(&self) -> AccessLevel {
-        self.access_levels.first().copied().unwrap_or(AccessLevel::Write)
+        self.access_levels
+            .first()
+            .copied()
+            .unwrap_or(AccessLevel::Write)
     }
 
     /// Whether the action has `level` among its access levels.
@@ -422,7 +436,9 @@ impl Action {
     /// The entry for resource type `name` (case-insensitive), if the action
     /// can be authorized against it.
     pub fn resource_type(&self, name: &str) -> Option<&ActionResource> {
-        self.resource_types.iter().find(|r| r.name.eq_ignore_ascii_case(name))
+        self.resource_types
+            .iter()
+            .find(|r| r.name.eq_ignore_ascii_case(name))
     }
 
     /// Whether the reference lists condition key `name` for this action,
@@ -438,7 +454,10 @@ impl Action {
     /// The condition keys listed on the action and on its resource types,
     /// without duplicates, in that order.
     pub fn all_condition_keys(&self) -> impl Iterator<Item = &'static str> + '_ {
-        let on_resources = self.resource_types.iter().flat_map(|r| r.condition_keys.iter());
+        let on_resources = self
+            .resource_types
+            .iter()
+            .flat_map(|r| r.condition_keys.iter());
         let mut seen: Vec<&'static str> = Vec::new();
         self.condition_keys
             .iter()
@@ -457,7 +476,8 @@ impl Action {
 // ---------------------------------------------------------------------------
 // Services
 
-static CACHE: [OnceLock<Option<Service>>; SERVICE_COUNT] = [const { OnceLock::new() }; SERVICE_COUNT];
+static CACHE: [OnceLock<Option<Service>>; SERVICE_COUNT] =
+    [const { OnceLock::new() }; SERVICE_COUNT];
 
 fn service_index(prefix: &str) -> Option<usize> {
     SERVICE_INDEX.binary_search_by(|e| cmp_ci(e.0, prefix)).ok()
@@ -466,9 +486,11 @@ fn service_index(prefix: &str) -> Option<usize> {
 /// Decodes (once) and returns the service at `i` of `SERVICE_INDEX`.
 fn service_at(i: usize) -> Option<&'static Service> {
     let (_, off, len, _, _) = *SERVICE_INDEX.get(i)?;
-    CACHE.get(i)?
+    CACHE
+        .get(i)?
         .get_or_init(|| {
-            let json = SERVICES_BLOB.get(off as usize..(off as usize).checked_add(len as usize)?)?;
+            let json =
+                SERVICES_BLOB.get(off as usize..(off as usize).checked_add(len as usize)?)?;
             serde_json::from_str(json).ok()
         })
         .as_ref()
@@ -478,7 +500,9 @@ fn service_at(i: usize) -> Option<&'static Service> {
 fn action_names_at(i: usize) -> impl Iterator<Item = &'static str> {
     let names = SERVICE_INDEX
         .get(i)
-        .and_then(|&(_, _, _, off, len)| ACTION_NAMES_BLOB.get(off as usize..off as usize + len as usize))
+        .and_then(|&(_, _, _, off, len)| {
+            ACTION_NAMES_BLOB.get(off as usize..off as usize + len as usize)
+        })
         .unwrap_or("");
     names.split('\n').filter(|n| !n.is_empty())
 }
@@ -521,7 +545,11 @@ pub fn actions_matching(pattern: &str) -> Vec<(&'static Service, &'static Action
             let wild_svc = svc_pat.contains(['*', '?']);
             let wild_act = act_pat.contains(['*', '?']);
             for (i, e) in SERVICE_INDEX.iter().enumerate() {
-                let hit = if wild_svc { wildcard_match(svc_pat, e.0) } else { e.0.eq_ignore_ascii_case(svc_pat) };
+                let hit = if wild_svc {
+                    wildcard_match(svc_pat, e.0)
+                } else {
+                    e.0.eq_ignore_ascii_case(svc_pat)
+                };
                 if !hit {
                     continue;
                 }
@@ -559,7 +587,12 @@ pub fn actions_matching(pattern: &str) -> Vec<(&'static Service, &'static Action
 /// their levels: `Tagging` actions are also `Write`), in name order.
 pub fn actions_with_level(prefix: &str, level: AccessLevel) -> Vec<&'static Action> {
     service(prefix)
-        .map(|s| s.actions.iter().filter(|a| a.has_access_level(level)).collect())
+        .map(|s| {
+            s.actions
+                .iter()
+                .filter(|a| a.has_access_level(level))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -567,7 +600,12 @@ pub fn actions_with_level(prefix: &str, level: AccessLevel) -> Vec<&'static Acti
 /// (each action is in exactly one such set), in name order.
 pub fn actions_with_primary_level(prefix: &str, level: AccessLevel) -> Vec<&'static Action> {
     service(prefix)
-        .map(|s| s.actions.iter().filter(|a| a.primary_access_level() == level).collect())
+        .map(|s| {
+            s.actions
+                .iter()
+                .filter(|a| a.primary_access_level() == level)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -638,7 +676,13 @@ impl ManagedPolicy {
 fn policy_at(i: usize) -> Option<ManagedPolicy> {
     let &(name, arn, path, ver, off, len) = POLICY_INDEX.get(i)?;
     let document = POLICIES_BLOB.get(off as usize..(off as usize).checked_add(len as usize)?)?;
-    Some(ManagedPolicy { name, arn, path, default_version_id: ver, document })
+    Some(ManagedPolicy {
+        name,
+        arn,
+        path,
+        default_version_id: ver,
+        document,
+    })
 }
 
 /// The AWS managed policy `name`, case-insensitive, returned in AWS's

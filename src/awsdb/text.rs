@@ -25,7 +25,8 @@ fn char_len(b: u8) -> usize {
 /// matches itself, ignoring ASCII case. Runs in O(len(pattern) * len(text))
 /// at worst.
 ///
-/// ```ignore
+/// ```
+/// use iamx::awsdb::wildcard_match;
 /// assert!(wildcard_match("s3:Get*", "s3:GetObject"));
 /// assert!(wildcard_match("*:get?bject", "s3:GetObject"));
 /// ```
@@ -182,7 +183,8 @@ fn lower_chars(s: &str) -> Vec<char> {
 /// characters; case-insensitive), if it is close enough: at most
 /// `max(1, len(input) / 3)` edits. On a tie the earliest candidate wins.
 ///
-/// ```ignore
+/// ```
+/// use iamx::awsdb::{self, suggest};
 /// let s3 = awsdb::service("s3").unwrap();
 /// assert_eq!(suggest("GetObjekt", s3.actions.iter().map(|a| a.name)), Some("GetObject"));
 /// ```

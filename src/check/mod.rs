@@ -17,9 +17,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits {
-            trust_policy: 2048,
-        }
+        Limits { trust_policy: 2048 }
     }
 }
 
@@ -182,13 +180,18 @@ fn sid_rules<'a>(
             Some(c) => format!("`{c}` is not allowed in a Sid"),
             None => "a Sid cannot be empty".to_string(),
         };
-        let fixed: String = sid.value.chars().filter(char::is_ascii_alphanumeric).collect();
-        let mut d = Diagnostic::new(Code::InvalidSid, format!("invalid Sid `{}`", sid.value))
-            .help(if fixed.is_empty() {
+        let fixed: String = sid
+            .value
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
+        let mut d = Diagnostic::new(Code::InvalidSid, format!("invalid Sid `{}`", sid.value)).help(
+            if fixed.is_empty() {
                 "a Sid holds only ASCII letters and digits".to_string()
             } else {
                 format!("a Sid holds only ASCII letters and digits: `{fixed}`")
-            });
+            },
+        );
         if let Some(span) = sid.span {
             d = d.at(span, label);
         }
@@ -233,7 +236,9 @@ fn statement_rules(kind: DocumentKind, statement: &Statement, out: &mut Vec<Diag
                     Code::PrincipalOutsideTrust,
                     "an identity policy cannot name a `Principal`",
                 )
-                .help("the principal of an identity policy is whoever holds it; remove `Principal`"),
+                .help(
+                    "the principal of an identity policy is whoever holds it; remove `Principal`",
+                ),
                 span,
                 "`Principal` here",
             ));

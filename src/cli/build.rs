@@ -117,7 +117,9 @@ fn write_atomically(dir: &Path, artifacts: &[Artifact]) -> Result<(), String> {
         if !dir.is_dir() {
             return Err(format!("`{}` exists and is not a directory", dir.display()));
         }
-        let empty = fs::read_dir(dir).map(|mut d| d.next().is_none()).unwrap_or(false);
+        let empty = fs::read_dir(dir)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
         if !empty && !dir.join("manifest.json").is_file() {
             return Err(format!(
                 "refusing to replace `{}`: it holds files iamx did not write (no manifest.json)",
@@ -143,14 +145,22 @@ fn write_atomically(dir: &Path, artifacts: &[Artifact]) -> Result<(), String> {
     })();
     if let Err(e) = written {
         let _ = fs::remove_dir_all(&staging);
-        return Err(format!("cannot write to `{}`: {}", parent.display(), io_reason(&e)));
+        return Err(format!(
+            "cannot write to `{}`: {}",
+            parent.display(),
+            io_reason(&e)
+        ));
     }
     let old = parent.join(format!(".{name}.iamx-old-{pid}"));
     let had_old = dir.exists();
     if had_old {
         if let Err(e) = fs::rename(dir, &old) {
             let _ = fs::remove_dir_all(&staging);
-            return Err(format!("cannot replace `{}`: {}", dir.display(), io_reason(&e)));
+            return Err(format!(
+                "cannot replace `{}`: {}",
+                dir.display(),
+                io_reason(&e)
+            ));
         }
     }
     if let Err(e) = fs::rename(&staging, dir) {
@@ -158,7 +168,11 @@ fn write_atomically(dir: &Path, artifacts: &[Artifact]) -> Result<(), String> {
             let _ = fs::rename(&old, dir);
         }
         let _ = fs::remove_dir_all(&staging);
-        return Err(format!("cannot replace `{}`: {}", dir.display(), io_reason(&e)));
+        return Err(format!(
+            "cannot replace `{}`: {}",
+            dir.display(),
+            io_reason(&e)
+        ));
     }
     if had_old {
         let _ = fs::remove_dir_all(&old);

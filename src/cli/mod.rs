@@ -174,7 +174,11 @@ pub fn compile_inputs(args: &CompileArgs) -> Result<Compilation, Exit> {
     let mut sources = Vec::with_capacity(files.len());
     for file in &files {
         let bytes = std::fs::read(file).map_err(|e| {
-            fail(format!("cannot read `{}`: {}", file.display(), io_reason(&e)))
+            fail(format!(
+                "cannot read `{}`: {}",
+                file.display(),
+                io_reason(&e)
+            ))
         })?;
         sources.push(Source::new(display_path(file), bytes));
     }

@@ -29,7 +29,8 @@ pub fn human(diagnostic: &Diagnostic, sources: &SourceMap, color: bool) -> Strin
             .with_message(&diagnostic.message)
             .with_config(config);
     // Labels are ordered by place, so ariadne keeps those of one file in one excerpt.
-    let mut spans: Vec<(Span, Option<&str>, bool)> = vec![(span, diagnostic.label.as_deref(), true)];
+    let mut spans: Vec<(Span, Option<&str>, bool)> =
+        vec![(span, diagnostic.label.as_deref(), true)];
     spans.extend(
         diagnostic
             .labels
@@ -38,7 +39,8 @@ pub fn human(diagnostic: &Diagnostic, sources: &SourceMap, color: bool) -> Strin
     );
     spans.sort_by_key(|(s, _, _)| (s.file, s.start, s.end));
     for (order, (label_span, message, is_primary)) in spans.into_iter().enumerate() {
-        let mut label = AriadneLabel::new((id(label_span), range(label_span))).with_order(order as i32);
+        let mut label =
+            AriadneLabel::new((id(label_span), range(label_span))).with_order(order as i32);
         if let Some(message) = message {
             label = label.with_message(message);
         }

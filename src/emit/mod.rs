@@ -47,7 +47,11 @@ pub fn manifest(project: &Project) -> Value {
             }
             object.insert(
                 "attached".into(),
-                json!(p.attached.iter().map(|a| a.value.clone()).collect::<Vec<_>>()),
+                json!(p
+                    .attached
+                    .iter()
+                    .map(|a| a.value.clone())
+                    .collect::<Vec<_>>()),
             );
             if p.kind == iam::PrincipalKind::User {
                 object.insert("groups".into(), json!(p.groups));

@@ -36,6 +36,11 @@ pub fn parse(text: &str) -> Result<Arn<'_>, &'static str> {
         return Err("an ARN has six parts: `arn:partition:service:region:account:resource`");
     }
     let resource = &text[start..];
+    if let Some(i) = resource.rfind("${") {
+        if !resource[i..].contains('}') {
+            return Err("a `${` policy variable is not closed");
+        }
+    }
     if parts[0] != "arn" && parts[0] != "*" {
         return Err("an ARN starts with `arn:`");
     }

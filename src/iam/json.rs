@@ -33,7 +33,11 @@ pub fn statement(statement: &Statement) -> Value {
         object.insert(key.into(), block(action));
     }
     if let Some(resource) = &statement.resource {
-        let key = if resource.not { "NotResource" } else { "Resource" };
+        let key = if resource.not {
+            "NotResource"
+        } else {
+            "Resource"
+        };
         object.insert(key.into(), block(resource));
     }
     if !statement.conditions.is_empty() {
@@ -76,10 +80,7 @@ fn conditions(conditions: &[Condition]) -> Value {
             .entry(condition.operator.clone())
             .or_insert_with(|| Value::Object(Map::new()));
         if let Value::Object(keys) = entry {
-            keys.insert(
-                condition.key.clone(),
-                one_or_many(condition.values.iter()),
-            );
+            keys.insert(condition.key.clone(), one_or_many(condition.values.iter()));
         }
     }
     Value::Object(by_operator)

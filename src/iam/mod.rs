@@ -150,7 +150,8 @@ pub struct PrincipalInfo {
     pub kind: PrincipalKind,
     pub name: String,
     pub path: String,
-    pub arn: String,
+    /// `None` when the project declares no account.
+    pub arn: Option<String>,
     pub boundary: Option<Spanned<String>>,
     pub attached: Vec<Spanned<String>>,
     /// Groups a user is in (names).
@@ -168,7 +169,8 @@ pub struct PrincipalInfo {
 pub struct ManagedPolicyInfo {
     pub name: String,
     pub path: String,
-    pub arn: String,
+    /// `None` when the project declares no account.
+    pub arn: Option<String>,
     pub boundary: bool,
     pub description: Option<String>,
     pub docs: Vec<String>,

@@ -28,7 +28,9 @@ pub fn parse_file(file: FileId, text: &str) -> Result<Module> {
     scan::scan(file, text)?;
     let mut pairs = IamxParser::parse(Rule::file, text).map_err(|e| syntax_error(file, text, e))?;
     let p = Parsing { file };
-    let file_pair = pairs.next().ok_or_else(|| p.internal(Span::new(file, 0, 0)))?;
+    let file_pair = pairs
+        .next()
+        .ok_or_else(|| p.internal(Span::new(file, 0, 0)))?;
     let mut items = Vec::new();
     for pair in file_pair.into_inner() {
         match pair.as_rule() {
@@ -173,15 +175,15 @@ impl<'i> Children<'i> {
     }
 
     fn any(&mut self) -> Result<Pair<'i, Rule>> {
-        self.pairs.next().ok_or_else(|| internal(self.span, Rule::EOI))
+        self.pairs
+            .next()
+            .ok_or_else(|| internal(self.span, Rule::EOI))
     }
 }
 
 fn internal(span: Span, rule: Rule) -> Diagnostic {
-    Diagnostic::new(Code::Syntax, "the parser could not read this").at(
-        span,
-        format!("internal: expected {}", rules::phrase(rule)),
-    )
+    Diagnostic::new(Code::Syntax, "the parser could not read this")
+        .at(span, format!("internal: expected {}", rules::phrase(rule)))
 }
 
 impl Parsing {
@@ -223,7 +225,10 @@ impl Parsing {
         pair.into_inner()
             .map(|d| {
                 let text = d.as_str().trim_start_matches("///");
-                text.strip_prefix(' ').unwrap_or(text).trim_end().to_string()
+                text.strip_prefix(' ')
+                    .unwrap_or(text)
+                    .trim_end()
+                    .to_string()
             })
             .collect()
     }
@@ -352,10 +357,7 @@ impl Parsing {
         let docs = self.docs(c.take(Rule::docs)?);
         c.any()?; // keyword
         let name = self.ident(c.take(Rule::ident)?);
-        let entries = c
-            .pairs
-            .map(|p| self.entry(p))
-            .collect::<Result<Vec<_>>>()?;
+        let entries = c.pairs.map(|p| self.entry(p)).collect::<Result<Vec<_>>>()?;
         Ok(Item::Policy(PolicyItem {
             docs,
             kind,
@@ -371,10 +373,7 @@ impl Parsing {
         let docs = self.docs(c.take(Rule::docs)?);
         c.any()?; // keyword
         let name = self.ident(c.take(Rule::ident)?);
-        let entries = c
-            .pairs
-            .map(|p| self.entry(p))
-            .collect::<Result<Vec<_>>>()?;
+        let entries = c.pairs.map(|p| self.entry(p)).collect::<Result<Vec<_>>>()?;
         Ok(Item::Principal(PrincipalItem {
             docs,
             kind,
@@ -402,16 +401,13 @@ impl Parsing {
             }
             Rule::boundary_setting => Entry::Boundary(self.policy_ref(c.any()?)?, span),
             Rule::attach_setting => Entry::Attach(
-                c.pairs
-                    .map(|p| self.policy_ref(p))
-                    .collect::<Result<_>>()?,
+                c.pairs.map(|p| self.policy_ref(p)).collect::<Result<_>>()?,
                 span,
             ),
             Rule::groups_setting => Entry::Groups(c.pairs.map(|p| self.ident(p)).collect(), span),
-            Rule::tags_setting => Entry::Tags(
-                c.pairs.map(|p| self.tag(p)).collect::<Result<_>>()?,
-                span,
-            ),
+            Rule::tags_setting => {
+                Entry::Tags(c.pairs.map(|p| self.tag(p)).collect::<Result<_>>()?, span)
+            }
             Rule::trust_block => Entry::Trust(
                 c.pairs
                     .map(|p| self.trust_statement(p))
@@ -451,10 +447,7 @@ impl Parsing {
         let docs = self.docs(c.take(Rule::docs)?);
         c.take(Rule::kw_policy)?;
         let name = self.ident(c.take(Rule::ident)?);
-        let statements = c
-            .pairs
-            .map(|p| self.statement(p))
-            .collect::<Result<_>>()?;
+        let statements = c.pairs.map(|p| self.statement(p)).collect::<Result<_>>()?;
         Ok(InlinePolicy {
             docs,
             name,
@@ -792,5 +785,132 @@ impl Parsing {
             Rule::arn_principal => TrustPrincipal::Arn(self.string(c.take(Rule::string)?)),
             _ => return Err(internal(span, Rule::trust_principal)),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_rule, Rule};
+
+    fn accepts(rule: Rule, text: &str) {
+        if let Err(e) = parse_rule(rule, text) {
+            panic!("{rule:?} should accept {text:?}: {e}");
+        }
+    }
+
+    fn rejects(rule: Rule, text: &str) {
+        assert!(
+            parse_rule(rule, text).is_err(),
+            "{rule:?} should reject {text:?}"
+        );
+    }
+
+    #[test]
+    fn identifiers_exclude_keywords_but_not_their_prefixes() {
+        accepts(Rule::ident, "Developer");
+        accepts(Rule::ident, "my-role.v2+x");
+        accepts(Rule::ident, "allowance");
+        accepts(Rule::ident, "roles");
+        rejects(Rule::ident, "allow");
+        rejects(Rule::ident, "role");
+        rejects(Rule::ident, "9lives");
+        accepts(Rule::param_name, "account");
+        accepts(Rule::param_name, "env");
+    }
+
+    #[test]
+    fn strings_and_escapes() {
+        accepts(Rule::string, r#""plain""#);
+        accepts(Rule::string, r#""with \"quote\" and \{brace}""#);
+        accepts(Rule::string, r#""arn:aws:s3:::b/${aws:username}/*""#);
+        rejects(Rule::string, "\"no\nnewline\"");
+        rejects(Rule::string, "\"open");
+    }
+
+    #[test]
+    fn numbers_and_booleans() {
+        accepts(Rule::number, "3600");
+        accepts(Rule::number, "-1.5");
+        rejects(Rule::number, "12abc");
+        accepts(Rule::boolean, "true");
+        rejects(Rule::boolean, "truthy");
+    }
+
+    #[test]
+    fn action_forms() {
+        accepts(Rule::action_items, "s3:GetObject");
+        accepts(Rule::action_items, "s3:Get*, ec2:Describe?nstances");
+        accepts(Rule::action_items, "*");
+        accepts(Rule::action_items, "iam:{CreateUser, AttachUserPolicy,}");
+        accepts(Rule::action_items, "ReadOnly, s3:read");
+        rejects(Rule::action_items, "s3:");
+        rejects(Rule::action_items, "iam:{}");
+    }
+
+    #[test]
+    fn resource_forms() {
+        accepts(Rule::resource_items, "*");
+        accepts(
+            Rule::resource_items,
+            r#""arn:aws:s3:::b", role Deployer, boundary B, Buckets"#,
+        );
+        rejects(Rule::resource_items, "role");
+    }
+
+    #[test]
+    fn condition_forms() {
+        for text in [
+            r#"aws:username == "alice""#,
+            r#"aws:PrincipalTag/team != "x""#,
+            r#"s3:prefix like "home/*""#,
+            r#"s3:prefix not like "tmp/*""#,
+            "aws:MultiFactorAuthAge < 3600",
+            "aws:MultiFactorAuthAge? <= 3600",
+            r#"aws:SourceIp in ["10.0.0.0/8"]"#,
+            r#"aws:SourceIp not in ["10.0.0.0/8"]"#,
+            "aws:RequestTag/x exists",
+            "aws:RequestTag/x missing",
+            r#"any aws:TagKeys in ["a", "b"]"#,
+            r#"all aws:TagKeys like "t*""#,
+            "aws:SecureTransport",
+            "not aws:SecureTransport",
+            "aws:MultiFactorAuthPresent?",
+            r#"aws:userid StringEqualsIgnoreCase "X""#,
+            r#"aws:TagKeys ForAnyValue:StringLike ["a*"]"#,
+            r#"token.actions.githubusercontent.com:sub like "repo:o/*""#,
+            r#""aws:PrincipalTag/with space" == "y""#,
+            "iam:PermissionsBoundary == boundary B",
+        ] {
+            accepts(Rule::conditions, text);
+        }
+        accepts(
+            Rule::conditions,
+            "aws:SecureTransport and aws:username == \"a\"",
+        );
+        rejects(Rule::conditions, "== \"a\"");
+    }
+
+    #[test]
+    fn statements_and_items() {
+        accepts(Rule::statement, "allow s3:GetObject on *");
+        accepts(Rule::statement, "/// doc\n@sid(A) deny not iam:* on not \"arn:aws:iam::1:role/x\" when aws:SecureTransport");
+        accepts(
+            Rule::statement,
+            "allow s3:GetObject when aws:SecureTransport on *",
+        );
+        rejects(Rule::statement, "permit s3:GetObject on *");
+        accepts(Rule::file, "");
+        accepts(Rule::file, "// comment only\n/* block */");
+        accepts(
+            Rule::file,
+            "account \"123456789012\"\nparam env = \"dev\"\nlet x = [\"a\", 1, true]",
+        );
+        accepts(Rule::file, "role R { path \"/x/\" trust { allow service ec2.amazonaws.com, account, role R to sts:AssumeRole } boundary aws PowerUserAccess attach P, aws service-role/X tags { a = \"b\", \"c d\" = \"e\" } }");
+        accepts(
+            Rule::file,
+            "user U { groups G1, G2  policy Inline { allow s3:* on * } }",
+        );
+        rejects(Rule::file, "role { }");
+        rejects(Rule::file, "policy P { allow }");
     }
 }

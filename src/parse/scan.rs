@@ -61,7 +61,9 @@ pub fn scan(file: FileId, text: &str) -> Result<(), Diagnostic> {
                                         "unterminated string",
                                     )
                                     .at(span(start, i), "this string has no closing quote")
-                                    .help("strings end on the line they start; close it with `\"`"));
+                                    .help(
+                                        "strings end on the line they start; close it with `\"`",
+                                    ));
                                 }
                                 Some(_) => {
                                     let c = text[i..].chars().next().unwrap_or('?');
@@ -135,10 +137,12 @@ pub fn scan(file: FileId, text: &str) -> Result<(), Diagnostic> {
     }
     if let Some(&(open, at)) = stack.last() {
         let end = text.len();
-        return Err(Diagnostic::new(Code::Unclosed, format!("unclosed `{}`", open as char))
-            .at(span(at, at + 1), "opened here and never closed")
-            .with_label(span(end, end), "the file ends here")
-            .help(format!("add the matching `{}`", closer(open) as char)));
+        return Err(
+            Diagnostic::new(Code::Unclosed, format!("unclosed `{}`", open as char))
+                .at(span(at, at + 1), "opened here and never closed")
+                .with_label(span(end, end), "the file ends here")
+                .help(format!("add the matching `{}`", closer(open) as char)),
+        );
     }
     Ok(())
 }
