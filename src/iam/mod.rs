@@ -123,7 +123,7 @@ pub struct Document {
     /// Output path relative to the output directory, with `/` separators.
     pub file: String,
     pub policy: Policy,
-    /// The item (or block) that declares it.
+    /// Where it is named: the policy's name, or a trust block's `trust` keyword.
     pub span: Option<Span>,
 }
 

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Wall-clock benchmarks of the release binary, median of several runs.
+# Usage: bash bench/run.sh [runs]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-21}
+cargo build --release --quiet
+bin=target/release/iamx
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+python3 bench/gen_large.py 10000 > "$tmp/large.iamx"
+median() { # command... → median wall time in ms over $runs runs
+  python3 - "$runs" "$@" <<'PY'
+import subprocess, sys, time, statistics
+runs, cmd = int(sys.argv[1]), sys.argv[2:]
+times = []
+for _ in range(runs):
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    times.append((time.perf_counter() - t) * 1000)
+print(f"median {statistics.median(times):7.2f} ms   min {min(times):7.2f} ms   ({runs} runs)")
+PY
+}
+echo "iamx build examples/company-xyz -o DIR:       $(median $bin build examples/company-xyz -o "$tmp/out")   (outputs already up to date)"
+echo "iamx build examples/company-xyz -o - :        $(median $bin build examples/company-xyz -o -)"
+echo "iamx build examples/company-xyz, fresh DIR:   $(median bash -c "rm -rf $tmp/fresh; $bin build examples/company-xyz -o $tmp/fresh")   (includes bash + rm)"
+echo "iamx check examples/company-xyz:              $(median $bin check examples/company-xyz)"
+echo "iamx build 10,000 statements ($(wc -c < "$tmp/large.iamx") bytes):"
+echo "                                              $(median $bin build "$tmp/large.iamx" -o "$tmp/out-large")"
+echo "true (process start floor):                   $(median true)"
