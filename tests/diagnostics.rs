@@ -1,0 +1,569 @@
+//! Every diagnostic code, triggered from a small fixture and snapshotted as a user sees it.
+//!
+//! - `tests/fixtures/diagnostics/<CODE>_<case>.iamx`: one file each, compiled alone; the code in
+//!   the name must be among the diagnostics. A first-line comment can set options:
+//!   `// vars: name=value other=x` (as `--var`) or `// trust-limit: 4096`.
+//! - `tests/snapshots/diagnostics__<CODE>_<case>.snap`: the fixture followed by its diagnostics,
+//!   rendered without colour. Review changes with `cargo insta review`.
+//! - `book/src/diagnostics/<CODE>.md`: one page per code; the examples on it are compiled here
+//!   too, so the book cannot drift from the compiler.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use iamx::diag::{render, Code, Diagnostic, Severity};
+use iamx::{Compilation, Options, Source};
+
+/// Codes with no fixture file, and why. Keep it short: a code that iamx source can trigger gets
+/// a fixture.
+const WITHOUT_FIXTURE: &[(&str, &str)] = &[
+    // An 8 MiB fixture is not worth committing: `file_over_the_size_limit_is_refused` builds one.
+    ("E0002", "generated in memory"),
+    // Only policies read from JSON can get these: iamx syntax never puts a `Principal` in an
+    // identity policy, and every iamx statement has its principal, action and resource (a missing
+    // `on` is E0216). `json_only_codes_come_from_the_model_checks` covers them on the IAM model.
+    ("E0310", "JSON input only"),
+    ("E0311", "JSON input only"),
+];
+
+/// Book pages whose example cannot be a single-file ```` ```iamx,error ```` block: invalid
+/// UTF-8 and 8 MiB files do not fit in Markdown, `--var` is a command-line option, and the
+/// JSON-only codes have no iamx source.
+const BOOK_EXAMPLE_EXEMPT: &[&str] = &["E0001", "E0002", "E0004", "E0310", "E0311"];
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture_dir() -> PathBuf {
+    root().join("tests/fixtures/diagnostics")
+}
+
+fn book_dir() -> PathBuf {
+    root().join("book/src/diagnostics")
+}
+
+/// Every fixture, sorted by file name.
+fn fixtures() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fixture_dir())
+        .expect("tests/fixtures/diagnostics exists")
+        .map(|e| e.expect("readable directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "iamx"))
+        .collect();
+    files.sort();
+    assert!(
+        !files.is_empty(),
+        "no fixtures in tests/fixtures/diagnostics"
+    );
+    files
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem().unwrap().to_string_lossy().into_owned()
+}
+
+/// The code a fixture is named for: `E0101_misspelled_keyword` → `E0101`.
+fn fixture_code(path: &Path) -> String {
+    let stem = stem(path);
+    stem.split('_').next().unwrap_or_default().to_string()
+}
+
+/// Options from a fixture's first line: `// vars: a=1 b=2` or `// trust-limit: 4096`.
+fn options_for(path: &Path, bytes: &[u8]) -> Options {
+    let mut options = Options::default();
+    let text = String::from_utf8_lossy(bytes);
+    let first = text.lines().next().unwrap_or_default();
+    if let Some(vars) = first.strip_prefix("// vars:") {
+        for pair in vars.split_whitespace() {
+            let (name, value) = pair
+                .split_once('=')
+                .unwrap_or_else(|| panic!("{}: `{pair}` is not NAME=VALUE", path.display()));
+            options.vars.0.insert(name.to_string(), value.to_string());
+        }
+    } else if let Some(limit) = first.strip_prefix("// trust-limit:") {
+        options.limits.trust_policy = limit
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{}: bad trust limit `{limit}`", path.display()));
+    }
+    options
+}
+
+/// Compiles one source alone, turning a panic into a test failure that names the input.
+fn compile_one(name: &str, bytes: Vec<u8>, options: &Options) -> Compilation {
+    let source = Source::new(name, bytes);
+    catch_unwind(AssertUnwindSafe(|| iamx::compile(vec![source], options)))
+        .unwrap_or_else(|_| panic!("the compiler panicked on {name}"))
+}
+
+fn compile_fixture(path: &Path) -> (Vec<u8>, Compilation) {
+    let bytes = std::fs::read(path).expect("readable fixture");
+    let options = options_for(path, &bytes);
+    let result = compile_one(&file_name(path), bytes.clone(), &options);
+    (bytes, result)
+}
+
+fn codes(result: &Compilation) -> Vec<&'static str> {
+    result.diagnostics.iter().map(|d| d.code.as_str()).collect()
+}
+
+fn render_all(result: &Compilation) -> String {
+    result
+        .diagnostics
+        .iter()
+        .map(|d| render::human(d, &result.sources, false))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What a snapshot holds: the fixture as written, then what the user sees.
+fn snapshot_text(path: &Path, bytes: &[u8], result: &Compilation) -> String {
+    let mut source = String::from_utf8_lossy(bytes).into_owned();
+    if !source.is_empty() && !source.ends_with('\n') {
+        source.push('\n');
+    }
+    format!(
+        "=== {}\n{source}=== {} diagnostic{}\n{}",
+        file_name(path),
+        result.diagnostics.len(),
+        if result.diagnostics.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        render_all(result)
+    )
+}
+
+#[test]
+fn every_fixture_emits_its_code() {
+    let mut failures = Vec::new();
+    for path in fixtures() {
+        let name = file_name(&path);
+        let (bytes, result) = match catch_unwind(|| compile_fixture(&path)) {
+            Ok(r) => r,
+            Err(_) => {
+                failures.push(format!("{name}: the compiler panicked"));
+                continue;
+            }
+        };
+        let code = fixture_code(&path);
+        let emitted = codes(&result);
+        if !emitted.contains(&code.as_str()) {
+            failures.push(format!(
+                "{name}: expected {code}, got [{}]\n{}",
+                emitted.join(", "),
+                render_all(&result)
+            ));
+            continue;
+        }
+        if Code::parse(&code).is_some_and(|c| c.severity() == Severity::Error)
+            && !result.has_errors()
+        {
+            failures.push(format!(
+                "{name}: {code} is an error, yet compilation succeeded"
+            ));
+        }
+        for d in &result.diagnostics {
+            let one_line = |s: &str| !s.is_empty() && !s.contains('\n') && !s.ends_with('.');
+            if !one_line(&d.message) || d.help.as_deref().is_some_and(|h| !one_line(h)) {
+                failures.push(format!(
+                    "{name}: {} message and help are one line, with no final period: {:?} / {:?}",
+                    d.code, d.message, d.help
+                ));
+            }
+        }
+        let text = snapshot_text(&path, &bytes, &result);
+        let snapshot = catch_unwind(|| {
+            insta::with_settings!({
+                description => name.clone(),
+                omit_expression => true,
+            }, {
+                insta::assert_snapshot!(stem(&path), text);
+            });
+        });
+        if snapshot.is_err() {
+            failures.push(format!(
+                "{name}: snapshot differs (run `cargo insta review`)"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}\n", failures.join("\n\n"));
+}
+
+/// Checks one line of `--message-format json` output: every field there, with the right type.
+fn check_json(name: &str, d: &Diagnostic, line: &str) -> Result<(), String> {
+    let fail = |what: String| Err(format!("{name}: {}: {what}\n{line}", d.code));
+    if line.contains('\n') {
+        return fail("a JSON diagnostic is one line".into());
+    }
+    let value: serde_json::Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(e) => return fail(format!("not JSON: {e}")),
+    };
+    let Some(object) = value.as_object() else {
+        return fail("not a JSON object".into());
+    };
+    for key in [
+        "code",
+        "severity",
+        "message",
+        "file",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "labels",
+        "help",
+    ] {
+        if !object.contains_key(key) {
+            return fail(format!("no `{key}`"));
+        }
+    }
+    if object["code"] != d.code.as_str() {
+        return fail("wrong `code`".into());
+    }
+    if object["severity"] != d.severity().as_str() {
+        return fail("wrong `severity`".into());
+    }
+    if object["message"] != d.message.as_str() {
+        return fail("wrong `message`".into());
+    }
+    if !(object["help"].is_string() || object["help"].is_null()) {
+        return fail("`help` is a string or null".into());
+    }
+    let placed = d.span.is_some();
+    if placed != object["file"].is_string() {
+        return fail("`file` is a string exactly when the diagnostic has a place".into());
+    }
+    for key in ["line", "column", "end_line", "end_column"] {
+        let ok = if placed {
+            object[key].as_u64().is_some_and(|n| n >= 1)
+        } else {
+            object[key].is_null()
+        };
+        if !ok {
+            return fail(format!(
+                "`{key}` is a 1-based number, or null without a place"
+            ));
+        }
+    }
+    let Some(labels) = object["labels"].as_array() else {
+        return fail("`labels` is an array".into());
+    };
+    for label in labels {
+        for key in [
+            "file",
+            "line",
+            "column",
+            "end_line",
+            "end_column",
+            "message",
+            "primary",
+        ] {
+            if label.get(key).is_none() {
+                return fail(format!("a label has no `{key}`"));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn every_fixture_renders_as_json_lines() {
+    let mut failures = Vec::new();
+    for path in fixtures() {
+        let (_, result) = compile_fixture(&path);
+        for d in &result.diagnostics {
+            let line = render::json(d, &result.sources);
+            if let Err(e) = check_json(&file_name(&path), d, &line) {
+                failures.push(e);
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}\n", failures.join("\n\n"));
+}
+
+#[test]
+fn file_over_the_size_limit_is_refused() {
+    let mut text = String::from("account \"123456789012\"\n");
+    let line = "// generated padding: iamx refuses files this large before reading them\n";
+    while text.len() <= iamx::MAX_SOURCE_BYTES {
+        text.push_str(line);
+    }
+    let result = compile_one("huge.iamx", text.into_bytes(), &Options::default());
+    assert_eq!(codes(&result), ["E0002"], "{}", render_all(&result));
+    assert!(result.project.is_none());
+    let d = &result.diagnostics[0];
+    let rendered = render::human(d, &result.sources, false);
+    assert!(rendered.contains("huge.iamx"), "{rendered}");
+    check_json("huge.iamx", d, &render::json(d, &result.sources)).unwrap();
+}
+
+/// The codes only JSON input can reach still come from the checks, which see only the IAM model.
+#[test]
+fn json_only_codes_come_from_the_model_checks() {
+    use iamx::iam::{Block, Document, DocumentKind, Effect, Policy, Principal, Spanned, Statement};
+
+    let block = |values: &[&str]| Block {
+        not: false,
+        values: values
+            .iter()
+            .map(|v| Spanned::new(v.to_string(), None))
+            .collect(),
+        span: None,
+    };
+    let statement =
+        |principal: Option<Principal>, action: Option<Block>, resource: Option<Block>| Statement {
+            sid: None,
+            effect: Spanned::new(Effect::Allow, None),
+            principal,
+            action,
+            resource,
+            conditions: Vec::new(),
+            span: None,
+            docs: Vec::new(),
+        };
+    let document = |kind: DocumentKind, statements: Vec<Statement>| Document {
+        kind,
+        name: "FromJson".into(),
+        owner: None,
+        file: "policies/FromJson.json".into(),
+        policy: Policy { statements },
+        span: None,
+    };
+    let check = |document: &Document| {
+        let mut out = Vec::new();
+        iamx::check::document_rules(document, &mut out);
+        out.iter().map(|d| d.code.as_str()).collect::<Vec<_>>()
+    };
+
+    // An identity policy with `"Principal": "*"`.
+    let principal = statement(
+        Some(Principal::Any(None)),
+        Some(block(&["s3:GetObject"])),
+        Some(block(&["*"])),
+    );
+    assert_eq!(
+        check(&document(DocumentKind::Managed, vec![principal])),
+        ["E0310"]
+    );
+
+    // A statement with no `Action`, and one with no `Resource`.
+    let no_action = statement(None, None, Some(block(&["*"])));
+    assert_eq!(
+        check(&document(DocumentKind::Managed, vec![no_action])),
+        ["E0311"]
+    );
+    let no_resource = statement(None, Some(block(&["s3:GetObject"])), None);
+    assert_eq!(
+        check(&document(DocumentKind::Managed, vec![no_resource])),
+        ["E0311"]
+    );
+
+    // A trust statement with no `Principal`.
+    let no_principal = statement(None, Some(block(&["sts:AssumeRole"])), None);
+    assert_eq!(
+        check(&document(DocumentKind::Trust, vec![no_principal])),
+        ["E0311"]
+    );
+
+    // `"Action": []`: E0303, which iamx source reaches only through conditions and resources.
+    let empty = statement(None, Some(block(&[])), Some(block(&["*"])));
+    assert_eq!(
+        check(&document(DocumentKind::Managed, vec![empty])),
+        ["E0303"]
+    );
+}
+
+/// A fenced code block of a book page: its info string and its text.
+struct Fence {
+    info: String,
+    text: String,
+}
+
+fn fences(markdown: &str) -> Vec<Fence> {
+    let mut out = Vec::new();
+    let mut current: Option<Fence> = None;
+    for line in markdown.lines() {
+        let trimmed = line.trim_start();
+        match (&mut current, trimmed.strip_prefix("```")) {
+            (None, Some(info)) => {
+                current = Some(Fence {
+                    info: info.trim().to_string(),
+                    text: String::new(),
+                })
+            }
+            (Some(_), Some(rest)) if rest.trim().is_empty() => out.extend(current.take()),
+            (Some(fence), _) => {
+                fence.text.push_str(line);
+                fence.text.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+fn book_pages() -> BTreeMap<String, String> {
+    let mut pages = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(book_dir()) else {
+        return pages;
+    };
+    for entry in entries {
+        let path = entry.expect("readable directory entry").path();
+        if path.extension().is_some_and(|e| e == "md") {
+            let text = std::fs::read_to_string(&path).expect("a page is UTF-8");
+            pages.insert(stem(&path), text);
+        }
+    }
+    pages
+}
+
+#[test]
+fn every_code_has_a_fixture_and_a_page() {
+    let mut problems = Vec::new();
+    let registry: BTreeSet<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+    let exempt: BTreeSet<&str> = WITHOUT_FIXTURE.iter().map(|(c, _)| *c).collect();
+    let mut with_fixture = BTreeSet::new();
+    for path in fixtures() {
+        let code = fixture_code(&path);
+        if !registry.contains(code.as_str()) {
+            problems.push(format!(
+                "fixture {} names {code}, which is not in src/diag/codes.rs",
+                file_name(&path)
+            ));
+        }
+        if stem(&path).len() <= code.len() + 1 {
+            problems.push(format!(
+                "fixture {} needs a case name: <CODE>_<case>.iamx",
+                file_name(&path)
+            ));
+        }
+        with_fixture.insert(code);
+    }
+    for code in &exempt {
+        if !registry.contains(code) {
+            problems.push(format!(
+                "WITHOUT_FIXTURE lists {code}, which is not in the registry"
+            ));
+        }
+        if with_fixture.contains(*code) {
+            problems.push(format!(
+                "{code} has a fixture now: remove it from WITHOUT_FIXTURE"
+            ));
+        }
+    }
+    let pages = book_pages();
+    for code in Code::ALL {
+        let text = code.as_str();
+        if !with_fixture.contains(text) && !exempt.contains(text) {
+            problems.push(format!(
+                "{text} has no fixture: add tests/fixtures/diagnostics/{text}_<case>.iamx"
+            ));
+        }
+        match pages.get(text) {
+            None => problems.push(format!(
+                "{text} has no page: add book/src/diagnostics/{text}.md"
+            )),
+            Some(page) => {
+                let title = format!("# {text}: {}", code.title());
+                if page.lines().next() != Some(title.as_str()) {
+                    problems.push(format!(
+                        "book/src/diagnostics/{text}.md starts with `{title}`"
+                    ));
+                }
+            }
+        }
+    }
+    for name in pages.keys() {
+        if name != "index" && !registry.contains(name.as_str()) {
+            problems.push(format!(
+                "book/src/diagnostics/{name}.md names a code that is not in src/diag/codes.rs"
+            ));
+        }
+    }
+    match pages.get("index") {
+        None => problems.push("book/src/diagnostics/index.md is missing".into()),
+        Some(index) => {
+            for code in Code::ALL {
+                let link = format!("[{code}]({code}.md)");
+                if !index.contains(&link) {
+                    problems.push(format!("index.md does not link {code}: `{link}`"));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
+}
+
+/// Each page's example fails with its code and shows the real output; its fixes compile cleanly.
+#[test]
+fn book_examples_match_the_compiler() {
+    let mut problems = Vec::new();
+    for (name, page) in book_pages() {
+        let Some(code) = Code::parse(&name) else {
+            continue;
+        };
+        let blocks = fences(&page);
+        let compile =
+            |text: &str| compile_one("main.iamx", text.as_bytes().to_vec(), &Options::default());
+        let mut example: Option<(usize, Compilation)> = None;
+        for (i, block) in blocks.iter().enumerate() {
+            match block.info.as_str() {
+                "iamx,error" => {
+                    let result = compile(&block.text);
+                    if !result.has_errors() {
+                        problems.push(format!("{name}.md: an `iamx,error` block compiles"));
+                    } else if !codes(&result).contains(&name.as_str()) {
+                        problems.push(format!(
+                            "{name}.md: the `iamx,error` block gives [{}], not {name}",
+                            codes(&result).join(", ")
+                        ));
+                    }
+                    if example.is_none() {
+                        example = Some((i, result));
+                    }
+                }
+                "iamx" => {
+                    let result = compile(&block.text);
+                    let is_warning_example = code.severity() == Severity::Warning
+                        && example.is_none()
+                        && codes(&result).contains(&name.as_str());
+                    if is_warning_example {
+                        example = Some((i, result));
+                    } else if !result.diagnostics.is_empty() {
+                        problems.push(format!(
+                            "{name}.md: an `iamx` block (a fix) has diagnostics:\n{}",
+                            render_all(&result)
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if BOOK_EXAMPLE_EXEMPT.contains(&name.as_str()) {
+            continue;
+        }
+        let Some((at, result)) = example else {
+            problems.push(format!(
+                "{name}.md: no example; a ```iamx,error block (```iamx for a warning) that gives {name}"
+            ));
+            continue;
+        };
+        let shown = blocks[at + 1..].iter().find(|b| b.info == "text");
+        let rendered = render_all(&result);
+        match shown {
+            Some(b) if b.text.trim_end() == rendered.trim_end() => {}
+            _ => problems.push(format!(
+                "{name}.md: the first ```text block after the example is its output, rendered as main.iamx:\n{rendered}"
+            )),
+        }
+    }
+    assert!(problems.is_empty(), "\n{}\n", problems.join("\n\n"));
+}
