@@ -4,6 +4,7 @@
 use indexmap::IndexMap;
 
 use crate::ast::{self, *};
+use crate::awsdb;
 use crate::diag::{self, Code, Diagnostic};
 use crate::iam::{self, Block, Document, DocumentKind, Spanned};
 use crate::resolve::{Decl, Scope, Val};
@@ -462,8 +463,23 @@ fn effect(effect: ast::Effect, span: Span) -> Spanned<iam::Effect> {
     Spanned::new(effect, Some(span))
 }
 
+/// AWS's spelling of an action written in another case (`s3:getobject` → `s3:GetObject`).
+fn canonical_action(action: String) -> String {
+    if action.contains(['*', '?']) {
+        return action;
+    }
+    match awsdb::action_by_full_name(&action) {
+        Some((service, a)) => format!("{}:{}", service.prefix, a.name),
+        None => action,
+    }
+}
+
 fn action_block(scope: &Scope, not: bool, items: &[ActionItem]) -> Option<Block> {
-    let actions = scope.actions(items)?;
+    let actions: Vec<(String, Span)> = scope
+        .actions(items)?
+        .into_iter()
+        .map(|(a, s)| (canonical_action(a), s))
+        .collect();
     let span = items
         .first()
         .map(|f| f.span().to(items[items.len() - 1].span()));
@@ -562,6 +578,7 @@ enum Family {
     Bool,
     Arn,
     Ip,
+    Binary,
 }
 
 fn looks_like_cidr(s: &str) -> bool {
@@ -584,6 +601,22 @@ fn looks_like_date(s: &str) -> bool {
         && b[5..7].iter().all(u8::is_ascii_digit)
         && b[7] == b'-'
         && b[8..10].iter().all(u8::is_ascii_digit)
+}
+
+/// The family of a condition key's type in the AWS service reference, if the key is known.
+fn key_family(key: &str) -> Option<Family> {
+    use awsdb::KeyType::*;
+    let family = match awsdb::condition_key_type(key)?.element_type() {
+        String => Family::String,
+        Arn => Family::Arn,
+        Bool => Family::Bool,
+        Numeric => Family::Numeric,
+        Date => Family::Date,
+        IpAddress => Family::Ip,
+        Binary => Family::Binary,
+        _ => return None,
+    };
+    Some(family)
 }
 
 fn family_of(values: &[(Val, Span)]) -> Family {
@@ -649,7 +682,8 @@ pub fn is_operator(name: &str) -> bool {
         .is_some_and(|base| base != "Null" && OPERATORS.contains(&base))
 }
 
-fn all_operator_names() -> Vec<String> {
+/// Every operator name IAM accepts, for "did you mean".
+pub fn all_operator_names() -> Vec<String> {
     let mut names = Vec::new();
     for base in OPERATORS {
         for prefix in ["", "ForAnyValue:", "ForAllValues:"] {
@@ -683,6 +717,7 @@ fn mismatch(scope: &Scope, op: CompareOp, op_span: Span, family: Family, help: &
         Family::Bool => "booleans",
         Family::Arn => "ARNs",
         Family::Ip => "IP addresses",
+        Family::Binary => "binary values",
     };
     scope.push(
         Diagnostic::new(
@@ -711,6 +746,7 @@ fn compare_operator(
         (Eq | In, Arn) => "ArnEquals",
         (Ne | NotIn, Arn) => "ArnNotEquals",
         (Eq | In, Ip) => "IpAddress",
+        (Eq | In, Binary) => "BinaryEquals",
         (Ne | NotIn, Ip) => "NotIpAddress",
         (Like, String | Date) => "StringLike",
         (NotLike, String | Date) => "StringNotLike",
@@ -724,6 +760,16 @@ fn compare_operator(
         (Le, Date) => "DateLessThanEquals",
         (Gt, Date) => "DateGreaterThan",
         (Ge, Date) => "DateGreaterThanEquals",
+        (Ne | NotIn, Binary) => {
+            mismatch(
+                scope,
+                op,
+                op_span,
+                family,
+                "IAM compares binary values only for equality: `BinaryEquals`",
+            );
+            return None;
+        }
         (Ne | NotIn, Bool) => {
             mismatch(
                 scope,
@@ -819,7 +865,7 @@ fn condition(scope: &Scope, c: &ast::Condition) -> Option<iam::Condition> {
             value,
         } => {
             let values = condition_values(scope, value)?;
-            let family = family_of(&values);
+            let family = key_family(&key).unwrap_or_else(|| family_of(&values));
             let base = compare_operator(scope, *op, *op_span, family)?;
             let prefix = match quantifier {
                 Some(Quantifier::Any) => "ForAnyValue:",

@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 use indexmap::IndexMap;
 
 use crate::ast::*;
+use crate::awsdb;
 use crate::diag::{self, Code, Diagnostic};
 use crate::source::Span;
 
@@ -419,9 +420,11 @@ impl<'a> Scope<'a> {
         let mut ok = true;
         for item in items {
             match item {
-                ActionItem::Pattern(p, span) => out.push((p.clone(), *span)),
+                ActionItem::Pattern(p, span) => ok &= self.action_pattern(p, *span, &mut out),
                 ActionItem::Group { service, names, .. } => {
-                    out.extend(names.iter().map(|(n, s)| (format!("{service}:{n}"), *s)));
+                    for (name, span) in names {
+                        ok &= self.action_pattern(&format!("{service}:{name}"), *span, &mut out);
+                    }
                 }
                 ActionItem::Name(ident) => match self.value_of(ident) {
                     Some(Val::Actions(actions)) => {
@@ -451,6 +454,42 @@ impl<'a> Scope<'a> {
             }
         }
         ok.then_some(out)
+    }
+
+    /// One action pattern; an access-level selector (`s3:read`) expands to the exact, sorted list
+    /// of the service's actions whose primary access level it names.
+    fn action_pattern(&self, pattern: &str, span: Span, out: &mut Vec<(String, Span)>) -> bool {
+        let selector = pattern.split_once(':').and_then(|(prefix, name)| {
+            let level = awsdb::AccessLevel::ALL
+                .into_iter()
+                .find(|l| l.selector_name() == name)?;
+            Some((awsdb::service(prefix)?, level))
+        });
+        let Some((service, level)) = selector else {
+            out.push((pattern.to_string(), span));
+            return true;
+        };
+        let actions = awsdb::actions_with_primary_level(service.prefix, level);
+        if actions.is_empty() {
+            self.push(
+                Diagnostic::new(
+                    Code::PatternMatchesNothing,
+                    format!("`{pattern}` selects no action"),
+                )
+                .at(
+                    span,
+                    format!("{} has no {} actions", service.prefix, level.aws_name()),
+                )
+                .help(format!("list them: `iamx actions {}:*`", service.prefix)),
+            );
+            return false;
+        }
+        out.extend(
+            actions
+                .into_iter()
+                .map(|a| (format!("{}:{}", service.prefix, a.name), span)),
+        );
+        true
     }
 
     /// Expands `{name}` templates in a string and applies escapes. `${…}` (IAM policy variables)
@@ -715,10 +754,31 @@ impl<'a> Scope<'a> {
         wanted: &[EntityKind],
     ) -> Option<(String, Option<&'a PolicyItem>)> {
         match policy {
-            PolicyRef::Aws(name, _) => {
+            PolicyRef::Aws(name, span) => {
+                let Some(policy) = awsdb::managed_policy(name) else {
+                    let bare = name.rsplit('/').next().unwrap_or(name);
+                    let help =
+                        diag::did_you_mean(diag::suggest(bare, awsdb::managed_policy_names()))
+                            .unwrap_or_else(|| {
+                                "write the name as the IAM console shows it, like `ReadOnlyAccess`"
+                                    .into()
+                            });
+                    self.push(
+                        Diagnostic::new(
+                            Code::UnknownManagedPolicy,
+                            format!("unknown AWS managed policy `{name}`"),
+                        )
+                        .at(*span, "AWS has no managed policy of this name")
+                        .help(help),
+                    );
+                    return None;
+                };
                 let partition = self.partition();
-                let name = name.trim_start_matches('/');
-                Some((format!("arn:{partition}:iam::aws:policy/{name}"), None))
+                let arn = match policy.arn.strip_prefix("arn:aws:") {
+                    Some(rest) => format!("arn:{partition}:{rest}"),
+                    None => policy.arn.to_string(),
+                };
+                Some((arn, None))
             }
             PolicyRef::Name(ident) => {
                 let decl = self.entity(ident, wanted)?;

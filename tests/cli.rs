@@ -285,3 +285,18 @@ fn help_lists_the_commands() {
     assert_eq!(code, 0);
     insta::assert_snapshot!(stdout);
 }
+
+#[test]
+fn actions_lists_a_pattern_with_levels_and_resource_types() {
+    insta::assert_snapshot!(transcript(&["actions", "s3:Get*"]));
+    let (code, stdout, _) = run(&["actions", "s3:read"]);
+    assert_eq!(code, 0);
+    assert!(stdout.lines().any(|l| l.starts_with("s3:GetObject ")));
+    assert!(!stdout.lines().any(|l| l.starts_with("s3:PutObject ")));
+    let (code, stdout, _) = run(&["actions", "s3:GetObject", "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v[0]["action"], "s3:GetObject");
+    assert_eq!(v[0]["access_levels"][0], "Read");
+    insta::assert_snapshot!(transcript(&["actions", "s4:GetObject"]));
+}

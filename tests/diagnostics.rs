@@ -117,8 +117,7 @@ fn render_all(result: &Compilation) -> String {
         .diagnostics
         .iter()
         .map(|d| render::human(d, &result.sources, false))
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect()
 }
 
 /// What a snapshot holds: the fixture as written, then what the user sees.
@@ -289,25 +288,32 @@ fn every_fixture_renders_as_json_lines() {
     assert!(failures.is_empty(), "\n{}\n", failures.join("\n\n"));
 }
 
-#[test]
-fn file_over_the_size_limit_is_refused() {
+/// A source one byte over the limit: a generated file gone wrong.
+fn oversized_source() -> Vec<u8> {
     let mut text = String::from("account \"123456789012\"\n");
     let line = "// generated padding: iamx refuses files this large before reading them\n";
     while text.len() <= iamx::MAX_SOURCE_BYTES {
         text.push_str(line);
     }
-    let result = compile_one("huge.iamx", text.into_bytes(), &Options::default());
+    let mut bytes = text.into_bytes();
+    bytes.truncate(iamx::MAX_SOURCE_BYTES + 1);
+    bytes
+}
+
+#[test]
+fn file_over_the_size_limit_is_refused() {
+    let result = compile_one("main.iamx", oversized_source(), &Options::default());
     assert_eq!(codes(&result), ["E0002"], "{}", render_all(&result));
     assert!(result.project.is_none());
     let d = &result.diagnostics[0];
     let rendered = render::human(d, &result.sources, false);
-    assert!(rendered.contains("huge.iamx"), "{rendered}");
-    check_json("huge.iamx", d, &render::json(d, &result.sources)).unwrap();
+    assert!(rendered.contains("main.iamx"), "{rendered}");
+    check_json("main.iamx", d, &render::json(d, &result.sources)).unwrap();
 }
 
-/// The codes only JSON input can reach still come from the checks, which see only the IAM model.
-#[test]
-fn json_only_codes_come_from_the_model_checks() {
+/// Diagnostics of the checks on IAM model documents that only JSON input can produce: the
+/// codes iamx source cannot reach, rendered as the command line shows them (with no source).
+fn model_check_cases() -> Vec<(&'static str, Vec<Diagnostic>)> {
     use iamx::iam::{Block, Document, DocumentKind, Effect, Policy, Principal, Spanned, Statement};
 
     let block = |values: &[&str]| Block {
@@ -329,56 +335,77 @@ fn json_only_codes_come_from_the_model_checks() {
             span: None,
             docs: Vec::new(),
         };
-    let document = |kind: DocumentKind, statements: Vec<Statement>| Document {
-        kind,
-        name: "FromJson".into(),
-        owner: None,
-        file: "policies/FromJson.json".into(),
-        policy: Policy { statements },
-        span: None,
-    };
-    let check = |document: &Document| {
+    let check = |kind: DocumentKind, statement: Statement| {
+        let document = Document {
+            kind,
+            name: "FromJson".into(),
+            owner: None,
+            file: "policies/FromJson.json".into(),
+            policy: Policy {
+                statements: vec![statement],
+            },
+            span: None,
+        };
         let mut out = Vec::new();
-        iamx::check::document_rules(document, &mut out);
-        out.iter().map(|d| d.code.as_str()).collect::<Vec<_>>()
+        iamx::check::document_rules(&document, &mut out);
+        out
     };
+    vec![
+        (
+            "E0310: `\"Principal\": \"*\"` in a managed policy",
+            check(
+                DocumentKind::Managed,
+                statement(
+                    Some(Principal::Any(None)),
+                    Some(block(&["s3:GetObject"])),
+                    Some(block(&["*"])),
+                ),
+            ),
+        ),
+        (
+            "E0311: no `Action`",
+            check(
+                DocumentKind::Managed,
+                statement(None, None, Some(block(&["*"]))),
+            ),
+        ),
+        (
+            "E0311: no `Resource`",
+            check(
+                DocumentKind::Managed,
+                statement(None, Some(block(&["s3:GetObject"])), None),
+            ),
+        ),
+        (
+            "E0311: a trust statement with no `Principal`",
+            check(
+                DocumentKind::Trust,
+                statement(None, Some(block(&["sts:AssumeRole"])), None),
+            ),
+        ),
+        (
+            // iamx source reaches E0303 only through conditions and resources.
+            "E0303: `\"Action\": []`",
+            check(
+                DocumentKind::Managed,
+                statement(None, Some(block(&[])), Some(block(&["*"]))),
+            ),
+        ),
+    ]
+}
 
-    // An identity policy with `"Principal": "*"`.
-    let principal = statement(
-        Some(Principal::Any(None)),
-        Some(block(&["s3:GetObject"])),
-        Some(block(&["*"])),
-    );
-    assert_eq!(
-        check(&document(DocumentKind::Managed, vec![principal])),
-        ["E0310"]
-    );
-
-    // A statement with no `Action`, and one with no `Resource`.
-    let no_action = statement(None, None, Some(block(&["*"])));
-    assert_eq!(
-        check(&document(DocumentKind::Managed, vec![no_action])),
-        ["E0311"]
-    );
-    let no_resource = statement(None, Some(block(&["s3:GetObject"])), None);
-    assert_eq!(
-        check(&document(DocumentKind::Managed, vec![no_resource])),
-        ["E0311"]
-    );
-
-    // A trust statement with no `Principal`.
-    let no_principal = statement(None, Some(block(&["sts:AssumeRole"])), None);
-    assert_eq!(
-        check(&document(DocumentKind::Trust, vec![no_principal])),
-        ["E0311"]
-    );
-
-    // `"Action": []`: E0303, which iamx source reaches only through conditions and resources.
-    let empty = statement(None, Some(block(&[])), Some(block(&["*"])));
-    assert_eq!(
-        check(&document(DocumentKind::Managed, vec![empty])),
-        ["E0303"]
-    );
+/// The codes only JSON input can reach still come from the checks, which see only the IAM model.
+#[test]
+fn json_only_codes_come_from_the_model_checks() {
+    let sources = iamx::source::SourceMap::new();
+    for (case, diagnostics) in model_check_cases() {
+        let expected = &case[..5];
+        let got: Vec<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(got, [expected], "{case}");
+        for d in &diagnostics {
+            check_json(case, d, &render::json(d, &sources)).unwrap();
+        }
+    }
 }
 
 /// A fenced code block of a book page: its info string and its text.

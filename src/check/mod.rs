@@ -2,6 +2,8 @@
 //! that cannot do what they seem to. They see only [`iam`] data, so they apply alike to policies
 //! written in iamx and to policies read from JSON.
 
+pub mod aws;
+
 use std::collections::HashMap;
 
 use crate::diag::{Code, Diagnostic};
@@ -166,6 +168,7 @@ pub fn document_rules(document: &Document, out: &mut Vec<Diagnostic>) {
             sid_rules(sid, &mut sids, out);
         }
         statement_rules(document.kind, statement, out);
+        aws::statement(document.kind, statement, out);
     }
 }
 

@@ -1,5 +1,6 @@
 //! The `iamx` command: a thin layer over the library. The only module that touches files.
 
+mod actions;
 mod build;
 mod check;
 
@@ -44,6 +45,8 @@ enum Command {
     Build(build::BuildArgs),
     /// Compile a project and report diagnostics, writing nothing.
     Check(check::CheckArgs),
+    /// List the actions a pattern or access-level selector stands for, from the AWS reference.
+    Actions(actions::ActionsArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -108,6 +111,7 @@ pub fn main() -> ExitCode {
     let exit = match cli.command {
         Command::Build(args) => build::run(args),
         Command::Check(args) => check::run(args),
+        Command::Actions(args) => actions::run(args),
     };
     exit.into()
 }

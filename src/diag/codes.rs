@@ -1,7 +1,7 @@
 //! The one registry of diagnostic codes.
 //!
 //! A code is `E` (error) or `W` (warning) and four digits; the first two digits name the stage:
-//! `00` input, `01` syntax, `02` names and values (resolve), `03` IAM rules.
+//! `00` input, `01` syntax, `02` names and values (resolve), `03` IAM rules, `04` AWS facts.
 //! Every code has a page in the book (`book/src/diagnostics/<CODE>.md`) and a fixture
 //! (`tests/fixtures/diagnostics/<CODE>_<case>.iamx`); a test fails when either is missing.
 
@@ -80,6 +80,18 @@ codes! {
     PrincipalOutsideTrust = "E0310", "`Principal` outside a trust or resource policy";
     MissingElement = "E0311", "policy element missing";
     InvalidAction = "E0312", "malformed action";
+    // 04: AWS facts (the embedded service reference)
+    UnknownService = "E0401", "unknown service prefix";
+    UnknownAction = "E0402", "unknown action";
+    PatternMatchesNothing = "E0403", "action pattern matches no action";
+    ResourceMismatch = "W0404", "resource fits no resource type of the action";
+    UnknownConditionKey = "E0405", "unknown condition key";
+    KeyNotApplicable = "W0406", "condition key does not apply to the actions";
+    OperatorKeyType = "E0407", "operator does not fit the condition key's type";
+    InvalidConditionValue = "E0408", "condition value does not fit the operator";
+    MultiValuedKeyWithoutSet = "W0409", "multi-valued key without `any` or `all`";
+    SetOperatorOnSingleValuedKey = "W0410", "`any` or `all` on a single-valued key";
+    UnknownManagedPolicy = "E0411", "unknown AWS managed policy";
 }
 
 impl Code {

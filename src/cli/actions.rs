@@ -1,0 +1,124 @@
+//! `iamx actions PATTERN`: what a pattern or access-level selector expands to.
+
+use clap::{Args, ValueEnum};
+use serde_json::{json, Value};
+
+use super::Exit;
+use crate::awsdb::{self, AccessLevel};
+use crate::diag;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct ActionsArgs {
+    /// An action (`s3:GetObject`), a pattern (`s3:Get*`, `*:Describe*`) or an access-level
+    /// selector (`s3:read`, `iam:permissions`).
+    #[arg(value_name = "PATTERN")]
+    pub pattern: String,
+    /// How to print the actions.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// The actions a pattern stands for, as iamx expands it in a statement.
+pub fn expand(pattern: &str) -> Vec<(&'static awsdb::Service, &'static awsdb::Action)> {
+    if let Some((prefix, name)) = pattern.split_once(':') {
+        let level = AccessLevel::ALL
+            .into_iter()
+            .find(|l| l.selector_name() == name);
+        if let (Some(level), Some(service)) = (level, awsdb::service(prefix)) {
+            return awsdb::actions_with_primary_level(service.prefix, level)
+                .into_iter()
+                .map(|a| (service, a))
+                .collect();
+        }
+    }
+    awsdb::actions_matching(pattern)
+}
+
+pub fn run(args: ActionsArgs) -> Exit {
+    let actions = expand(&args.pattern);
+    if actions.is_empty() {
+        eprintln!("error: `{}` matches no action", args.pattern);
+        let prefix = args.pattern.split(':').next().unwrap_or("");
+        if args.pattern.contains(':') && awsdb::service(prefix).is_none() {
+            if let Some(help) = diag::did_you_mean(diag::suggest(prefix, awsdb::service_prefixes()))
+            {
+                eprintln!("  help: {help}");
+            }
+        }
+        return Exit::Diagnostics;
+    }
+    match args.format {
+        Format::Text => print!("{}", text(&actions)),
+        Format::Json => println!("{}", json(&actions)),
+    }
+    Exit::Success
+}
+
+fn levels(action: &awsdb::Action) -> String {
+    action
+        .access_levels
+        .iter()
+        .map(|l| l.aws_name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One line per action: name, access levels (the specific one first), resource types (`name*`
+/// when required; `*` when the action takes no resource type).
+pub fn text(actions: &[(&'static awsdb::Service, &'static awsdb::Action)]) -> String {
+    let names: Vec<String> = actions
+        .iter()
+        .map(|(s, a)| format!("{}:{}", s.prefix, a.name))
+        .collect();
+    let width = names.iter().map(String::len).max().unwrap_or(0);
+    let level_width = actions
+        .iter()
+        .map(|(_, a)| levels(a).len())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for ((_, action), name) in actions.iter().zip(&names) {
+        let resources = if action.resource_types.is_empty() {
+            "*".to_string()
+        } else {
+            action
+                .resource_types
+                .iter()
+                .map(|r| format!("{}{}", r.name, if r.required { "*" } else { "" }))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let line = format!(
+            "{name:<width$}  {:<level_width$}  {resources}",
+            levels(action)
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+pub fn json(actions: &[(&'static awsdb::Service, &'static awsdb::Action)]) -> String {
+    let items: Vec<Value> = actions
+        .iter()
+        .map(|(service, action)| {
+            json!({
+                "action": format!("{}:{}", service.prefix, action.name),
+                "access_levels": action.access_levels.iter().map(|l| l.aws_name()).collect::<Vec<_>>(),
+                "resource_types": action.resource_types.iter().map(|r| json!({
+                    "name": r.name,
+                    "required": r.required,
+                    "arn": service.resource_type(r.name).map(|t| t.arn),
+                })).collect::<Vec<_>>(),
+                "condition_keys": action.all_condition_keys().collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&Value::Array(items)).unwrap_or_default()
+}
