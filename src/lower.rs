@@ -515,6 +515,7 @@ fn statement(scope: &Scope, s: &ast::Statement, needs_resource: bool) -> Option<
         sid,
         effect: effect(s.effect, s.effect_span),
         principal: None,
+        not_principal: false,
         action: Some(action?),
         resource: if needs_resource {
             Some(resource?)
@@ -1029,6 +1030,7 @@ fn trust_statement(scope: &Scope, s: &TrustStatement) -> Option<iam::Statement> 
         sid,
         effect: effect(s.effect, s.effect_span),
         principal: Some(principal),
+        not_principal: false,
         action: Some(action?),
         resource: None,
         conditions: conditions?,

@@ -382,9 +382,26 @@ fn best_template<'a, T>(items: &'a [T], name: &str, key: impl Fn(&T) -> &str) ->
         .max_by_key(|it| literal_len(key(it)))
 }
 
-/// Looks `name` up in `ALL_KEYS` (exact) or `TEMPLATE_KEYS`.
+/// Looks `name` up in `ALL_KEYS` (exact) or `TEMPLATE_KEYS`. Template matching scans every
+/// template, and a project asks for the same few keys again and again, so answers are
+/// remembered (per thread).
 fn find_any_key(name: &str) -> Option<&'static (&'static str, KeyType)> {
-    find_ci(ALL_KEYS, name, |k| k.0).or_else(|| best_template(TEMPLATE_KEYS, name, |k| k.0))
+    type Cache = std::collections::HashMap<String, Option<&'static (&'static str, KeyType)>>;
+    thread_local! {
+        static CACHE: std::cell::RefCell<Cache> = std::cell::RefCell::default();
+    }
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(name).copied()) {
+        return hit;
+    }
+    let found =
+        find_ci(ALL_KEYS, name, |k| k.0).or_else(|| best_template(TEMPLATE_KEYS, name, |k| k.0));
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() < 4096 {
+            c.insert(name.to_string(), found);
+        }
+    });
+    found
 }
 
 impl Service {

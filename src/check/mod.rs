@@ -32,6 +32,8 @@ pub fn size_limit(kind: DocumentKind, limits: &Limits) -> usize {
         DocumentKind::UserInline => 2_048,
         DocumentKind::GroupInline => 5_120,
         DocumentKind::Trust => limits.trust_policy,
+        // Quotas differ by service; this is the S3 bucket policy's (20 KB), among the largest.
+        DocumentKind::Resource => 20_480,
     }
 }
 
@@ -77,12 +79,14 @@ fn kind_words(kind: DocumentKind) -> &'static str {
         DocumentKind::UserInline => "user inline",
         DocumentKind::GroupInline => "group inline",
         DocumentKind::Trust => "trust",
+        DocumentKind::Resource => "resource",
     }
 }
 
 fn size_help(kind: DocumentKind) -> &'static str {
     match kind {
         DocumentKind::Trust => "AWS can raise the trust policy quota to 4,096 on request; then pass `--trust-limit 4096`",
+        DocumentKind::Resource => "the quota depends on the service (20,480 for an S3 bucket policy); move grants into identity policies, or use wildcards and conditions to shorten lists",
         _ => "split it into several managed policies, or use wildcards and access levels to shorten action lists",
     }
 }
@@ -246,6 +250,15 @@ fn statement_rules(kind: DocumentKind, statement: &Statement, out: &mut Vec<Diag
                 "`Principal` here",
             ));
         }
+        (None, true) if kind == DocumentKind::Resource => out.push(at(
+            Diagnostic::new(
+                Code::MissingElement,
+                "resource policy statement has no `Principal`",
+            )
+            .help("say whom the statement allows or denies access"),
+            statement.span,
+            "no principal",
+        )),
         (None, true) => out.push(at(
             Diagnostic::new(Code::MissingElement, "trust statement has no `Principal`")
                 .help("say who may assume the role"),
@@ -299,7 +312,7 @@ fn statement_rules(kind: DocumentKind, statement: &Statement, out: &mut Vec<Diag
             }
         }
     }
-    if kind.has_principal() {
+    if kind == DocumentKind::Trust {
         // Trust policies have no resource: the role is the resource.
     } else {
         match &statement.resource {

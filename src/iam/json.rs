@@ -26,7 +26,12 @@ pub fn statement(statement: &Statement) -> Value {
         Value::String(statement.effect.value.as_str().into()),
     );
     if let Some(principal) = &statement.principal {
-        object.insert("Principal".into(), principal_value(principal));
+        let key = if statement.not_principal {
+            "NotPrincipal"
+        } else {
+            "Principal"
+        };
+        object.insert(key.into(), principal_value(principal));
     }
     if let Some(action) = &statement.action {
         let key = if action.not { "NotAction" } else { "Action" };

@@ -143,7 +143,11 @@ impl Parser<'_> {
 
     /// The span of the character at `at` (empty at the end of the text).
     fn char_span(&self, at: usize) -> Span {
-        let len = self.text.get(at..).and_then(|s| s.chars().next()).map_or(0, char::len_utf8);
+        let len = self
+            .text
+            .get(at..)
+            .and_then(|s| s.chars().next())
+            .map_or(0, char::len_utf8);
         self.span(at, at + len)
     }
 
@@ -161,7 +165,9 @@ impl Parser<'_> {
     fn describe_here(&self) -> String {
         match self.text.get(self.pos..).and_then(|s| s.chars().next()) {
             None => "end of file".to_string(),
-            Some(c) if c.is_control() || c.is_whitespace() => format!("character U+{:04X}", c as u32),
+            Some(c) if c.is_control() || c.is_whitespace() => {
+                format!("character U+{:04X}", c as u32)
+            }
             Some(c) => format!("`{c}`"),
         }
     }
@@ -210,8 +216,11 @@ impl Parser<'_> {
                     .with_label(self.span(end, end), "the file ends here")
                     .help(format!("add the matching `{}`", closer(open) as char))
             }
-            None => Diagnostic::new(Code::Syntax, "expected a JSON value, found the end of the file")
-                .at(self.span(end, end), "the file ends here"),
+            None => Diagnostic::new(
+                Code::Syntax,
+                "expected a JSON value, found the end of the file",
+            )
+            .at(self.span(end, end), "the file ends here"),
         }
     }
 
@@ -246,7 +255,10 @@ impl Parser<'_> {
                     Some(c @ (b']' | b'}')) => {
                         let d = if c == close {
                             Diagnostic::new(Code::Syntax, "trailing comma")
-                                .at(self.span(comma, comma + 1), format!("no {what} follows this comma"))
+                                .at(
+                                    self.span(comma, comma + 1),
+                                    format!("no {what} follows this comma"),
+                                )
                                 .help("JSON allows no comma after the last element; remove it")
                         } else {
                             self.mismatched(c, open_at)
@@ -271,18 +283,36 @@ impl Parser<'_> {
                     self.describe_here()
                 ),
             )
-            .at(self.char_span(self.pos), format!("expected `,` or `{}` before this", close as char))
-            .with_label(self.span(open_at, open_at + 1), format!("in the {} opened here", container(close)))
+            .at(
+                self.char_span(self.pos),
+                format!("expected `,` or `{}` before this", close as char),
+            )
+            .with_label(
+                self.span(open_at, open_at + 1),
+                format!("in the {} opened here", container(close)),
+            )
             .help(format!("separate {what}s with commas"))),
         }
     }
 
     fn mismatched(&self, found: u8, open_at: usize) -> Diagnostic {
         let open = self.bytes[open_at];
-        Diagnostic::new(Code::UnexpectedCloser, format!("unexpected `{}`", found as char))
-            .at(self.span(self.pos, self.pos + 1), format!("expected `{}` here", closer(open) as char))
-            .with_label(self.span(open_at, open_at + 1), format!("`{}` opened here", open as char))
-            .help(format!("close the `{}` before this `{}`", open as char, found as char))
+        Diagnostic::new(
+            Code::UnexpectedCloser,
+            format!("unexpected `{}`", found as char),
+        )
+        .at(
+            self.span(self.pos, self.pos + 1),
+            format!("expected `{}` here", closer(open) as char),
+        )
+        .with_label(
+            self.span(open_at, open_at + 1),
+            format!("`{}` opened here", open as char),
+        )
+        .help(format!(
+            "close the `{}` before this `{}`",
+            open as char, found as char
+        ))
     }
 
     fn array(&mut self) -> Result<Node, Diagnostic> {
@@ -351,9 +381,11 @@ impl Parser<'_> {
             Some(b'"') => {}
             None => return Err(self.unclosed()),
             Some(b'\'') => {
-                return Err(Diagnostic::new(Code::Syntax, "JSON keys are written in double quotes")
-                    .at(self.char_span(self.pos), "single quote here")
-                    .help("write `\"Key\"`, not `'Key'`"))
+                return Err(
+                    Diagnostic::new(Code::Syntax, "JSON keys are written in double quotes")
+                        .at(self.char_span(self.pos), "single quote here")
+                        .help("write `\"Key\"`, not `'Key'`"),
+                )
             }
             Some(b',') => {
                 return Err(Diagnostic::new(Code::Syntax, "expected a key, found `,`")
@@ -363,7 +395,10 @@ impl Parser<'_> {
             Some(_) => {
                 return Err(Diagnostic::new(
                     Code::Syntax,
-                    format!("expected a key in double quotes, found {}", self.describe_here()),
+                    format!(
+                        "expected a key in double quotes, found {}",
+                        self.describe_here()
+                    ),
                 )
                 .at(self.char_span(self.pos), "expected `\"` here")
                 .help("object keys are strings: `\"Effect\": \"Allow\"`"))
@@ -457,8 +492,12 @@ impl Parser<'_> {
                 let high = self.hex4(at)?;
                 return match high {
                     0xD800..=0xDBFF => {
-                        if self.bytes.get(self.pos..self.pos + 2) != Some(b"\\u") {
-                            return Err(self.bad_escape(at, self.pos, "a high surrogate must be followed by a `\\u` low surrogate"));
+                        if self.bytes.get(self.pos..self.pos + 2) != Some(&b"\\u"[..]) {
+                            return Err(self.bad_escape(
+                                at,
+                                self.pos,
+                                "a high surrogate must be followed by a `\\u` low surrogate",
+                            ));
                         }
                         let second = self.pos;
                         self.pos += 2;
@@ -467,10 +506,16 @@ impl Parser<'_> {
                             return Err(self.bad_escape(at, self.pos, "a high surrogate must be followed by a low surrogate (`\\udc00`–`\\udfff`)"));
                         }
                         let code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
-                        char::from_u32(code).ok_or_else(|| self.bad_escape(at, self.pos, "not a character"))
+                        char::from_u32(code)
+                            .ok_or_else(|| self.bad_escape(at, self.pos, "not a character"))
                     }
-                    0xDC00..=0xDFFF => Err(self.bad_escape(at, self.pos, "a low surrogate must follow a high surrogate")),
-                    _ => char::from_u32(high).ok_or_else(|| self.bad_escape(at, self.pos, "not a character")),
+                    0xDC00..=0xDFFF => Err(self.bad_escape(
+                        at,
+                        self.pos,
+                        "a low surrogate must follow a high surrogate",
+                    )),
+                    _ => char::from_u32(high)
+                        .ok_or_else(|| self.bad_escape(at, self.pos, "not a character")),
                 };
             }
             None | Some(b'\n' | b'\r') => return Err(self.unterminated(string_start, self.pos)),
@@ -501,7 +546,11 @@ impl Parser<'_> {
                 }
                 None => {
                     let end = self.char_span(self.pos).end as usize;
-                    return Err(self.bad_escape(escape_start, end, "`\\u` takes exactly four hex digits"));
+                    return Err(self.bad_escape(
+                        escape_start,
+                        end,
+                        "`\\u` takes exactly four hex digits",
+                    ));
                 }
             }
         }
@@ -511,9 +560,12 @@ impl Parser<'_> {
     fn bad_escape(&self, start: usize, end: usize, help: &str) -> Diagnostic {
         let end = end.max(start + 1).min(self.text.len());
         let shown = self.text.get(start..end).unwrap_or("\\");
-        Diagnostic::new(Code::InvalidEscape, format!("invalid escape `{shown}` in string"))
-            .at(self.span(start, end), "not a valid `\\u` escape")
-            .help(help.to_string())
+        Diagnostic::new(
+            Code::InvalidEscape,
+            format!("invalid escape `{shown}` in string"),
+        )
+        .at(self.span(start, end), "not a valid `\\u` escape")
+        .help(help.to_string())
     }
 
     /// A number, strictly by the RFC grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
@@ -561,13 +613,13 @@ impl Parser<'_> {
         }
     }
 
-    fn bad_number(&mut self, start: usize, help: &str) -> Diagnostic {
+    fn bad_number(&self, start: usize, help: &str) -> Diagnostic {
         // Show the whole malformed token.
         let mut end = self.pos;
         while let Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') = self.bytes.get(end) {
             end += 1;
         }
-        let end = end.max(self.char_span(self.pos).end as usize).max(start + 1).min(self.text.len());
+        let end = end.max(start + 1).min(self.text.len());
         let shown = self.text.get(start..end).unwrap_or("-");
         Diagnostic::new(Code::Syntax, format!("malformed number `{shown}`"))
             .at(self.span(start, end), "not a JSON number")
@@ -587,14 +639,19 @@ impl Parser<'_> {
             "null" => Value::Null,
             _ => {
                 let help = match word.to_ascii_lowercase().as_str() {
-                    "true" | "false" | "null" => format!("JSON literals are lower case: `{}`", word.to_ascii_lowercase()),
+                    "true" | "false" | "null" => format!(
+                        "JSON literals are lower case: `{}`",
+                        word.to_ascii_lowercase()
+                    ),
                     "none" => "JSON writes no value as `null`".to_string(),
                     "nan" | "infinity" | "undefined" => format!("JSON has no `{word}`"),
                     _ => format!("if this is text, put it in double quotes: `\"{word}\"`"),
                 };
-                return Err(Diagnostic::new(Code::Syntax, format!("`{word}` is not a JSON value"))
-                    .at(self.span(start, self.pos), "expected a value")
-                    .help(help));
+                return Err(
+                    Diagnostic::new(Code::Syntax, format!("`{word}` is not a JSON value"))
+                        .at(self.span(start, self.pos), "expected a value")
+                        .help(help),
+                );
             }
         };
         Ok(Node {

@@ -2,7 +2,9 @@
 //! from so checks can point at the source. [`json`] turns it into the documents AWS reads.
 
 pub mod arn;
+pub mod from_json;
 pub mod json;
+pub mod json_text;
 
 use indexmap::IndexMap;
 
@@ -69,6 +71,9 @@ pub struct Statement {
     pub sid: Option<Spanned<String>>,
     pub effect: Spanned<Effect>,
     pub principal: Option<Principal>,
+    /// The principal is written as `NotPrincipal`: every principal but those. Only policies
+    /// read from JSON have it (iamx sources cannot say it), so it is `false` everywhere else.
+    pub not_principal: bool,
     pub action: Option<Block>,
     pub resource: Option<Block>,
     pub conditions: Vec<Condition>,
@@ -92,6 +97,8 @@ pub enum DocumentKind {
     UserInline,
     GroupInline,
     Trust,
+    /// A resource-based policy (S3 bucket, KMS key, …), read from JSON: iamx does not write them.
+    Resource,
 }
 
 impl DocumentKind {
@@ -103,12 +110,13 @@ impl DocumentKind {
             DocumentKind::UserInline => "user-inline",
             DocumentKind::GroupInline => "group-inline",
             DocumentKind::Trust => "trust",
+            DocumentKind::Resource => "resource",
         }
     }
 
     /// Trust and resource policies name a `Principal`; identity policies must not.
     pub fn has_principal(self) -> bool {
-        self == DocumentKind::Trust
+        matches!(self, DocumentKind::Trust | DocumentKind::Resource)
     }
 }
 
