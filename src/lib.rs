@@ -60,6 +60,13 @@ pub struct Options {
     /// Values for params: `--var NAME=VALUE`.
     pub vars: Vars,
     pub limits: check::Limits,
+    /// What JSON policy documents among the sources are; detected from their content if `None`.
+    pub json_kind: Option<iam::from_json::JsonKind>,
+}
+
+/// Whether a source is an IAM JSON policy document (by its name) rather than `.iamx`.
+pub fn is_json(name: &str) -> bool {
+    name.to_ascii_lowercase().ends_with(".json")
 }
 
 /// The result of [`compile`]: the sources (to render diagnostics against), every diagnostic
@@ -119,9 +126,18 @@ fn load(
 pub fn parse_sources(sources: Vec<Source>) -> (SourceMap, Vec<ast::Module>, Vec<Diagnostic>) {
     let mut map = SourceMap::new();
     let mut diagnostics = Vec::new();
+    let modules = parse_into(&mut map, sources, &mut diagnostics);
+    (map, modules, diagnostics)
+}
+
+fn parse_into(
+    map: &mut SourceMap,
+    sources: Vec<Source>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<ast::Module> {
     let mut modules = Vec::new();
     for source in sources {
-        let Some(id) = load(&mut map, source, &mut diagnostics) else {
+        let Some(id) = load(map, source, diagnostics) else {
             continue;
         };
         match parse::parse_file(id, &map.get(id).text) {
@@ -144,12 +160,63 @@ pub fn parse_sources(sources: Vec<Source>) -> (SourceMap, Vec<ast::Module>, Vec<
             Err(d) => diagnostics.push(d),
         }
     }
-    (map, modules, diagnostics)
+    modules
+}
+
+/// Reads and checks IAM JSON policy documents: the same rules as for compiled policies, with
+/// spans in the JSON text.
+fn check_json(
+    map: &mut SourceMap,
+    sources: Vec<Source>,
+    options: &Options,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    for source in sources {
+        let name = source.name.clone();
+        let Some(id) = load(map, source, diagnostics) else {
+            continue;
+        };
+        let (policy, found) = iam::from_json::read_policy(id, &map.get(id).text, options.json_kind);
+        diagnostics.extend(found);
+        if let Some(policy) = policy {
+            let stem = name
+                .rsplit('/')
+                .next()
+                .unwrap_or(&name)
+                .trim_end_matches(".json")
+                .to_string();
+            let document = policy.into_document(stem);
+            let mut found = check::document(&document, &options.limits);
+            if options.json_kind.is_none() {
+                // Whether a detected identity policy is customer managed or inline (or AWS
+                // managed, with a quota of its own) is unknown: sizes are checked with `--kind`.
+                found.retain(|d| d.code != Code::PolicyTooLarge);
+            }
+            diagnostics.extend(found);
+        }
+    }
 }
 
 /// Compiles a project: every source is one file of it, sharing one namespace.
+///
+/// Sources named `*.json` are IAM JSON policy documents: they are checked with the same rules,
+/// but are not part of the project and produce no output.
 pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
-    let (map, modules, mut diagnostics) = parse_sources(sources);
+    let (json, sources): (Vec<Source>, Vec<Source>) =
+        sources.into_iter().partition(|s| is_json(&s.name));
+    let mut map = SourceMap::new();
+    let mut diagnostics = Vec::new();
+    let has_iamx = !sources.is_empty();
+    let modules = parse_into(&mut map, sources, &mut diagnostics);
+    check_json(&mut map, json, options, &mut diagnostics);
+    if !has_iamx {
+        diag::sort(&mut diagnostics);
+        return Compilation {
+            sources: map,
+            diagnostics,
+            project: None,
+        };
+    }
     if diagnostics.iter().any(Diagnostic::is_error) {
         // Names declared in a file that did not parse would all look unknown: stop here.
         diag::sort(&mut diagnostics);

@@ -15,7 +15,8 @@
 //!   that block compiles to, its `manifest.json`, or the whole `-o -` bundle;
 //! * outside `diagnostics/`, a ```` ```text ```` block that directly follows an iamx block
 //!   must be exactly the diagnostics that block renders (errors, or the warnings of a block
-//!   that compiles); show commands in ```` ```console ```` blocks instead.
+//!   that compiles); show commands in ```` ```console ```` blocks instead. An example that
+//!   compiles with warnings must show them that way, so no page shows a warning silently.
 //!
 //! Snapshots are named after the page and the block's index on it (`reference__conditions-03`)
 //! and live in `tests/snapshots/book__*.snap`. A snapshot that no block produces any more is an
@@ -186,8 +187,9 @@ fn book_examples_compile_and_match_their_snapshots() {
         let mut index = 0;
         // The bundle of the last ok iamx block, while only json blocks have followed it.
         let mut last_ok: Option<(usize, Value)> = None;
-        // The rendered diagnostics of the last iamx block, for the block right after it.
-        let mut last_rendered: Option<(usize, String)> = None;
+        // The rendered diagnostics of the last iamx block, for the block right after it, and
+        // whether that block must show them (an ok block that warns).
+        let mut last_rendered: Option<(usize, String, bool)> = None;
 
         for block in blocks(page, &markdown) {
             let at = format!("{page}:{}", block.line);
@@ -199,6 +201,14 @@ fn book_examples_compile_and_match_their_snapshots() {
                 }
             };
             let rendered_before = last_rendered.take();
+            if let Some((line, rendered, true)) = &rendered_before {
+                if checks_text_output && block.info.trim() != "text" {
+                    failures.push(format!(
+                        "{page}:{line}: this example warns; show the warnings in a ```text block \
+                         right after it, or change the example:\n{rendered}"
+                    ));
+                }
+            }
             let Some(kind) = kind else {
                 let lang = block.info.split(',').next().unwrap_or("").trim();
                 if lang == "json" {
@@ -221,7 +231,7 @@ fn book_examples_compile_and_match_their_snapshots() {
                     continue;
                 }
                 if lang == "text" && checks_text_output {
-                    if let Some((line, rendered)) = rendered_before {
+                    if let Some((line, rendered, _)) = rendered_before {
                         if block.text.trim_end() != rendered.trim_end() {
                             failures.push(format!(
                                 "{at}: this text is not what the iamx block at line {line} reports; \
@@ -261,7 +271,7 @@ fn book_examples_compile_and_match_their_snapshots() {
                     let value: Value = serde_json::from_str(&bundle).expect("the bundle is JSON");
                     last_ok = Some((block.line, value));
                     let warnings = render_all(&result, Some(iamx::diag::Severity::Warning));
-                    last_rendered = Some((block.line, warnings.clone()));
+                    last_rendered = Some((block.line, warnings.clone(), !warnings.is_empty()));
                     if warnings.is_empty() {
                         bundle
                     } else {
@@ -281,11 +291,19 @@ fn book_examples_compile_and_match_their_snapshots() {
                         continue;
                     }
                     let rendered = render_all(&result, None);
-                    last_rendered = Some((block.line, rendered.clone()));
+                    last_rendered = Some((block.line, rendered.clone(), false));
                     rendered
                 }
             };
             snapshots.push((name, block.text.clone(), output));
+        }
+        if let Some((line, rendered, true)) = last_rendered {
+            if checks_text_output {
+                failures.push(format!(
+                    "{page}:{line}: this example warns; show the warnings in a ```text block \
+                     right after it, or change the example:\n{rendered}"
+                ));
+            }
         }
     }
     assert!(iamx_blocks > 0, "the book has no iamx blocks");
@@ -400,4 +418,156 @@ fn fences_are_found() {
         snapshot_name("reference/conditions.md", 3),
         "reference__conditions-03"
     );
+}
+
+/// The build script of the "Library use" page, run against a temporary directory: the API it
+/// shows must exist and behave as the page says.
+#[test]
+fn library_page_build_script_works() {
+    let root = std::env::temp_dir().join(format!("iamx-book-library-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let iam = root.join("iam");
+    std::fs::create_dir_all(&iam).expect("temp dir");
+    std::fs::write(
+        iam.join("main.iamx"),
+        "param env = \"dev\"\naccount \"123456789012\"\n\
+         role Deployer {\n  path \"/{env}/\"\n  trust { allow account }\n}\n",
+    )
+    .expect("write source");
+    std::fs::write(iam.join("notes.txt"), "not iamx").expect("write other file");
+
+    // As on the page, with `iam` and `OUT_DIR` replaced by the temporary directory.
+    let mut paths: Vec<_> = std::fs::read_dir(&iam)
+        .expect("iam/ exists")
+        .map(|entry| entry.expect("readable").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "iamx"))
+        .collect();
+    paths.sort();
+    let sources = paths
+        .iter()
+        .map(|path| iamx::Source::new(path.display().to_string(), std::fs::read(path).unwrap()))
+        .collect();
+    let mut options = iamx::Options::default();
+    options.vars.0.insert("env".to_string(), "prod".to_string());
+    let result = iamx::compile(sources, &options);
+    let rendered: String = result
+        .diagnostics
+        .iter()
+        .map(|d| iamx::diag::render::human(d, &result.sources, false))
+        .collect();
+    assert!(rendered.is_empty(), "{rendered}");
+    let Some(project) = result.project else {
+        panic!("the IAM sources have errors");
+    };
+    let out = root.join("out").join("iam");
+    for file in iamx::emit::files(&project) {
+        let path = out.join(&file.path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, file.contents).unwrap();
+    }
+
+    let trust = std::fs::read_to_string(out.join("roles/Deployer/trust.json")).expect("trust");
+    assert!(trust.contains("arn:aws:iam::123456789012:root"), "{trust}");
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).expect("manifest");
+    assert!(
+        manifest.contains("arn:aws:iam::123456789012:role/prod/Deployer"),
+        "{manifest}"
+    );
+    let files = iamx::emit::files(&project);
+    assert_eq!(files.last().map(|f| f.path.as_str()), Some("manifest.json"));
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// An mdBook heading id: lower case, letters, digits, `-` and `_` kept, spaces made `-`.
+fn heading_id(heading: &str) -> String {
+    heading
+        .trim()
+        .chars()
+        .filter_map(|c| match c {
+            c if c.is_alphanumeric() => Some(c.to_ascii_lowercase()),
+            '-' | '_' => Some(c),
+            ' ' => Some('-'),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The ids of a page's headings (outside code blocks).
+fn heading_ids(markdown: &str) -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
+    let mut in_code = false;
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if !in_code && line.starts_with('#') {
+            ids.insert(heading_id(line.trim_start_matches('#')));
+        }
+    }
+    ids
+}
+
+/// Every relative link of the pages outside `diagnostics/` leads to a page that exists, and
+/// to a heading of it when it names one.
+#[test]
+fn links_between_pages_resolve() {
+    let src = book_src();
+    let mut broken = Vec::new();
+    for page in pages(&src) {
+        if page.starts_with("diagnostics/") || page == "SUMMARY.md" {
+            continue;
+        }
+        let markdown = std::fs::read_to_string(src.join(&page)).expect("page");
+        let dir = Path::new(&page)
+            .parent()
+            .unwrap_or(Path::new(""))
+            .to_path_buf();
+        let mut in_code = false;
+        for line in markdown.lines() {
+            if line.trim_start().starts_with("```") {
+                in_code = !in_code;
+                continue;
+            }
+            if in_code {
+                continue;
+            }
+            let mut rest = line;
+            while let Some(start) = rest.find("](") {
+                rest = &rest[start + 2..];
+                let Some(end) = rest.find(')') else { break };
+                let target = &rest[..end];
+                rest = &rest[end..];
+                if target.contains("://") || target.starts_with("mailto:") {
+                    continue;
+                }
+                let (file, anchor) = match target.split_once('#') {
+                    Some((f, a)) => (f, Some(a)),
+                    None => (target, None),
+                };
+                let linked = if file.is_empty() {
+                    src.join(&page)
+                } else {
+                    src.join(&dir).join(file)
+                };
+                let Ok(text) = std::fs::read_to_string(&linked) else {
+                    broken.push(format!("{page}: `{target}`: no such page"));
+                    continue;
+                };
+                if let Some(anchor) = anchor {
+                    if !heading_ids(&text).contains(anchor) {
+                        broken.push(format!("{page}: `{target}`: no such heading"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+#[test]
+fn heading_ids_follow_mdbook() {
+    assert_eq!(heading_id(" `manifest.json`"), "manifestjson");
+    assert_eq!(heading_id(" Params and `--var`"), "params-and---var");
+    assert_eq!(heading_id(" The hole"), "the-hole");
 }

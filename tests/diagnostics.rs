@@ -190,6 +190,31 @@ fn every_fixture_emits_its_code() {
     assert!(failures.is_empty(), "\n{}\n", failures.join("\n\n"));
 }
 
+/// A snapshot whose fixture is gone would never be checked again: delete it.
+#[test]
+fn every_snapshot_has_a_fixture() {
+    let stems: BTreeSet<String> = fixtures().iter().map(|p| stem(p)).collect();
+    let dir = root().join("tests/snapshots");
+    let mut orphans: Vec<String> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|f| {
+                    f.strip_prefix("diagnostics__")
+                        .and_then(|f| f.strip_suffix(".snap"))
+                        .is_some_and(|s| !stems.contains(s))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    orphans.sort();
+    assert!(
+        orphans.is_empty(),
+        "snapshots without a fixture in tests/fixtures/diagnostics; delete them:\n{}",
+        orphans.join("\n")
+    );
+}
+
 /// Checks one line of `--message-format json` output: every field there, with the right type.
 fn check_json(name: &str, d: &Diagnostic, line: &str) -> Result<(), String> {
     let fail = |what: String| Err(format!("{name}: {}: {what}\n{line}", d.code));
@@ -525,21 +550,37 @@ fn every_code_has_a_fixture_and_a_page() {
     assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
 }
 
-/// The example of a page, as the reader sees its output: the rendered diagnostics, and the
-/// index of the block after which the first ```` ```text ```` block shows them.
-///
-/// Most examples are an ```` ```iamx,error ```` block (```` ```iamx ```` for a warning) that gives
-/// the page's code. Some cannot be: an invalid-UTF-8 file is shown lossily in a ```` ```text ````
-/// block (`�` stands for the byte `0xFC`), an 8 MiB file is described, `--var` comes from a
+/// The example of a book page, compiled and rendered.
+struct Example {
+    /// What the compiler reports for it.
+    rendered: String,
+    /// The ```` ```iamx ```` block it is, if it is one (a warning's example compiles).
+    block: Option<usize>,
+    /// The ```` ```text ```` block that shows what it reports.
+    output: usize,
+}
+
+/// Finds a page's example. Most are an ```` ```iamx,error ```` block (```` ```iamx ```` for a
+/// warning) that gives the page's code, followed by a ```` ```text ```` block of its output.
+/// Some cannot be: an invalid-UTF-8 file is shown lossily in a ```` ```text ```` block (`�`
+/// stands for the byte `0xFC`), an 8 MiB file is only described, `--var` comes from a
 /// ```` ```console ```` block, and JSON-only codes come from [`model_check_cases`].
-fn page_example(code: Code, blocks: &[Fence]) -> Result<(String, usize), String> {
+fn page_example(code: Code, blocks: &[Fence]) -> Result<Example, String> {
     let name = code.as_str();
+    let text_after = |at: Option<usize>| {
+        let from = at.map_or(0, |i| i + 1);
+        (from..blocks.len())
+            .find(|&i| blocks[i].info == "text")
+            .ok_or_else(|| "no ```text block with the output".to_string())
+    };
     let first = |info: &str| blocks.iter().position(|b| b.info == info);
-    let compile = |text: &[u8], options: &Options| compile_one("main.iamx", text.to_vec(), options);
+    let compile = |text: &[u8], options: &Options| {
+        render_all(&compile_one("main.iamx", text.to_vec(), options))
+    };
     match name {
         "E0001" => {
-            let at = first("text").ok_or("no ```text block with the source")?;
-            let bytes: Vec<u8> = blocks[at]
+            let source = text_after(None)?;
+            let bytes: Vec<u8> = blocks[source]
                 .text
                 .split('\u{FFFD}')
                 .collect::<Vec<_>>()
@@ -547,12 +588,17 @@ fn page_example(code: Code, blocks: &[Fence]) -> Result<(String, usize), String>
                 .bytes()
                 .map(|b| if b == 1 { 0xFC } else { b })
                 .collect();
-            Ok((render_all(&compile(&bytes, &Options::default())), at))
+            Ok(Example {
+                rendered: compile(&bytes, &Options::default()),
+                block: None,
+                output: text_after(Some(source))?,
+            })
         }
-        "E0002" => {
-            let result = compile(&oversized_source(), &Options::default());
-            Ok((render_all(&result), 0))
-        }
+        "E0002" => Ok(Example {
+            rendered: compile(&oversized_source(), &Options::default()),
+            block: None,
+            output: text_after(None)?,
+        }),
         "E0004" => {
             let at = first("iamx").ok_or("no ```iamx block")?;
             let command = &blocks[first("console").ok_or("no ```console block")?].text;
@@ -567,13 +613,16 @@ fn page_example(code: Code, blocks: &[Fence]) -> Result<(String, usize), String>
                     options.vars.0.insert(k.to_string(), v.to_string());
                 }
             }
-            let result = compile(blocks[at].text.as_bytes(), &options);
-            Ok((render_all(&result), at))
+            Ok(Example {
+                rendered: compile(blocks[at].text.as_bytes(), &options),
+                block: None,
+                output: text_after(Some(at))?,
+            })
         }
         _ if WITHOUT_FIXTURE.iter().any(|(c, _)| *c == name) => {
             let sources = iamx::source::SourceMap::new();
-            let at = first("text").ok_or("no ```text block")?;
-            let shown = blocks[at].text.trim_end();
+            let output = text_after(None)?;
+            let shown = blocks[output].text.trim_end();
             let renders: Vec<String> = model_check_cases()
                 .into_iter()
                 .filter(|(case, _)| case.starts_with(name))
@@ -583,10 +632,16 @@ fn page_example(code: Code, blocks: &[Fence]) -> Result<(String, usize), String>
                         .collect()
                 })
                 .collect();
-            // Show whichever case the page chose; fail with them all if none.
-            let found = renders.iter().find(|r| r.trim_end() == shown);
-            let rendered = found.cloned().unwrap_or_else(|| renders.join("\n"));
-            Ok((rendered, at.saturating_sub(1)))
+            // The page shows one of the cases; if it shows none, fail with them all.
+            let rendered = match renders.iter().find(|r| r.trim_end() == shown) {
+                Some(r) => r.clone(),
+                None => renders.join("\n"),
+            };
+            Ok(Example {
+                rendered,
+                block: None,
+                output,
+            })
         }
         _ => {
             let wanted = if code.severity() == Severity::Warning {
@@ -596,9 +651,17 @@ fn page_example(code: Code, blocks: &[Fence]) -> Result<(String, usize), String>
             };
             for (i, block) in blocks.iter().enumerate() {
                 if block.info == wanted {
-                    let result = compile(block.text.as_bytes(), &Options::default());
+                    let result = compile_one(
+                        "main.iamx",
+                        block.text.as_bytes().to_vec(),
+                        &Options::default(),
+                    );
                     if codes(&result).contains(&name) {
-                        return Ok((render_all(&result), i));
+                        return Ok(Example {
+                            rendered: render_all(&result),
+                            block: Some(i),
+                            output: text_after(Some(i))?,
+                        });
                     }
                 }
             }
@@ -617,22 +680,21 @@ fn book_examples_match_the_compiler() {
             continue;
         };
         let blocks = fences(&page);
-        let (rendered, at) = match page_example(code, &blocks) {
+        let example = match page_example(code, &blocks) {
             Ok(example) => example,
             Err(e) => {
                 problems.push(format!("{name}.md: {e}"));
                 continue;
             }
         };
-        let shown = blocks[at..].iter().skip(1).find(|b| b.info == "text");
-        let shown = shown.or_else(|| blocks[at..].iter().find(|b| b.info == "text"));
-        if shown.is_none_or(|b| b.text.trim_end() != rendered.trim_end()) {
+        if blocks[example.output].text.trim_end() != example.rendered.trim_end() {
             problems.push(format!(
-                "{name}.md: the first ```text block after the example is its output:\n{rendered}"
+                "{name}.md: the ```text block after the example is not its output, which is:\n{}",
+                example.rendered
             ));
         }
         for (i, block) in blocks.iter().enumerate() {
-            let result = || {
+            let compiled = || {
                 compile_one(
                     "main.iamx",
                     block.text.as_bytes().to_vec(),
@@ -640,14 +702,11 @@ fn book_examples_match_the_compiler() {
                 )
             };
             match block.info.as_str() {
-                "iamx,error" => {
-                    let result = result();
-                    if !result.has_errors() {
-                        problems.push(format!("{name}.md: an ```iamx,error block compiles"));
-                    }
+                "iamx,error" if !compiled().has_errors() => {
+                    problems.push(format!("{name}.md: an ```iamx,error block compiles"));
                 }
-                "iamx" if !(i == at && code.severity() == Severity::Warning) => {
-                    let result = result();
+                "iamx" if example.block != Some(i) => {
+                    let result = compiled();
                     if !result.diagnostics.is_empty() {
                         problems.push(format!(
                             "{name}.md: an ```iamx block (a fix) has diagnostics:\n{}",

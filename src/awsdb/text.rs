@@ -191,17 +191,34 @@ fn lower_chars(s: &str) -> Vec<char> {
 pub fn suggest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let a = lower_chars(input);
     let max = (a.len() / 3).max(1);
-    let mut best: Option<(usize, &'a str)> = None;
+    let common_prefix = |c: &str| {
+        input
+            .chars()
+            .zip(c.chars())
+            .take_while(|(x, y)| x.eq_ignore_ascii_case(y))
+            .count()
+    };
+    let mut best: Option<(usize, usize, &'a str)> = None;
+    let mut b = Vec::new();
     for c in candidates {
-        let limit = best.map_or(max, |(d, _)| d.saturating_sub(1));
-        if best.is_some_and(|(d, _)| d == 0) {
+        if best.is_some_and(|(d, p, _)| d == 0 && p == a.len()) {
             break;
         }
-        if let Some(d) = distance(&a, &lower_chars(c), limit) {
-            if best.is_none_or(|(bd, _)| d < bd) {
-                best = Some((d, c));
+        let limit = best.map_or(max, |(d, _, _)| d);
+        // Cheap rejection before any work: lengths too far apart.
+        if c.len().abs_diff(input.len()) > limit && c.is_ascii() && input.is_ascii() {
+            continue;
+        }
+        b.clear();
+        b.extend(c.chars().map(|ch| ch.to_ascii_lowercase()));
+        if let Some(d) = distance(&a, &b, limit) {
+            // Ties go to the longer common prefix: `AmazonS3ReadAccess` is closer in meaning to
+            // `AmazonS3ReadOnlyAccess` than to `AmazonS3FullAccess`.
+            let p = common_prefix(c);
+            if best.is_none_or(|(bd, bp, _)| d < bd || (d == bd && p > bp)) {
+                best = Some((d, p, c));
             }
         }
     }
-    best.map(|(_, c)| c)
+    best.map(|(_, _, c)| c)
 }

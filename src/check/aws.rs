@@ -188,12 +188,13 @@ fn overlap(a: Sym, b: Sym) -> bool {
     }
 }
 
-/// Placeholders that never hold `/` or `:`: the parts of an ARN, ids, and bucket names.
+/// Placeholders that never hold `/` or `:`: the partition, region and account parts of an ARN,
+/// and S3 bucket names. Others may (secret names, log groups and config rules hold `/`).
 fn segment_placeholder(name: &str) -> bool {
     matches!(
         name,
         "Partition" | "Region" | "Account" | "AccountId" | "BucketName"
-    ) || (name.ends_with("Id") && !name.contains("Path"))
+    )
 }
 
 fn glob_symbols(text: &str, wildcards: bool) -> Vec<Sym> {
@@ -258,18 +259,29 @@ fn resources(actions: &Actions, block: &iam::Block, out: &mut Vec<Diagnostic>) {
     if block.values.iter().any(|r| r.value == "*") {
         return;
     }
-    let fits = |service: &awsdb::Service, action: &awsdb::Action, resource: &str| -> bool {
+    let resource_globs: Vec<Vec<Sym>> = block
+        .values
+        .iter()
+        .map(|r| glob_symbols(&r.value, true))
+        .collect();
+    // Whether some resource of the statement fits a resource type, by the type's ARN pattern;
+    // many actions share types (`s3:*`), so each type is matched once.
+    let mut by_type: std::collections::HashMap<&'static str, bool> = Default::default();
+    let mut fits = |service: &'static awsdb::Service, action: &'static awsdb::Action| -> bool {
         action
             .resource_types
             .iter()
             .filter_map(|t| service.resource_type(t.name))
-            .any(|t| arn_fits(resource, t.arn))
+            .any(|t| {
+                *by_type.entry(t.arn).or_insert_with(|| {
+                    let pattern = glob_symbols(t.arn, false);
+                    resource_globs.iter().any(|r| globs_intersect(r, &pattern))
+                })
+            })
     };
     // Every action must be able to take at least one of the resources.
     for (written, known) in &actions.written {
-        let usable = known
-            .iter()
-            .any(|(s, a)| block.values.iter().any(|r| fits(s, a, &r.value)));
+        let usable = known.iter().any(|(s, a)| fits(s, a));
         if usable {
             continue;
         }
@@ -386,8 +398,33 @@ fn condition_rules(
     applicability(condition, actions, positive, out);
     if family != OpFamily::Null {
         let element = key_type.element_type();
+        if family == OpFamily::String
+            && matches!(element, KeyType::Bool | KeyType::Numeric | KeyType::Date)
+        {
+            // IAM compares the text, which works for exact values but not as the type means.
+            out.push(at(
+                Diagnostic::new(
+                    Code::StringOperatorOnTypedKey,
+                    format!(
+                        "`{}` compares `{key}`, a {} key, as text",
+                        condition.operator,
+                        key_type.aws_name()
+                    ),
+                )
+                .help(format!(
+                    "use an operator for {} values{}",
+                    element.aws_name(),
+                    operator_hint(element)
+                )),
+                condition.span,
+                format!("`{key}` is {}", key_type.aws_name()),
+            ));
+        }
         let fits = match family {
-            OpFamily::String => matches!(element, KeyType::String | KeyType::Arn),
+            // Strings and ARNs compare alike: AWS's own policies use `ArnLike` on string keys
+            // that hold ARNs, and `StringLike` on ARN keys.
+            OpFamily::String => !matches!(element, KeyType::IpAddress | KeyType::Binary),
+            OpFamily::Arn => matches!(element, KeyType::Arn | KeyType::String),
             // aws:EpochTime is documented as Date and Numeric.
             OpFamily::Numeric => {
                 element == KeyType::Numeric
@@ -397,7 +434,6 @@ fn condition_rules(
             OpFamily::Bool => element == KeyType::Bool,
             OpFamily::Binary => element == KeyType::Binary,
             OpFamily::Ip => element == KeyType::IpAddress,
-            OpFamily::Arn => element == KeyType::Arn,
             OpFamily::Null => true,
         };
         if !fits {
@@ -703,7 +739,11 @@ mod tests {
         assert!(arn_fits("arn:aws:s3:::data*", bucket));
         // A bucket name holds no `/`: `data/*` names objects only.
         assert!(!arn_fits("arn:aws:s3:::data/*", bucket));
-        // Log group names do hold `/`.
+        // Secret names and log group names do hold `/`.
+        assert!(arn_fits(
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/ci/*",
+            "arn:${Partition}:secretsmanager:${Region}:${Account}:secret:${SecretId}"
+        ));
         assert!(arn_fits(
             "arn:aws:logs:*:*:log-group:/aws/lambda/*",
             "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}"

@@ -41,7 +41,20 @@ pub fn size_limit(kind: DocumentKind, limits: &Limits) -> usize {
 pub fn check(project: &Project, limits: &Limits) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for document in &project.documents {
-        document_rules(document, &mut out);
+        out.extend(self::document(document, limits));
+    }
+    for principal in &project.principals {
+        principal_rules(project, principal, limits, &mut out);
+    }
+    out
+}
+
+/// The rules for one document on its own: its statements, and its size unless it is an inline
+/// policy (those count together per principal).
+pub fn document(document: &Document, limits: &Limits) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    document_rules(document, &mut out);
+    {
         if !matches!(
             document.kind,
             DocumentKind::RoleInline | DocumentKind::UserInline | DocumentKind::GroupInline
@@ -64,9 +77,6 @@ pub fn check(project: &Project, limits: &Limits) -> Vec<Diagnostic> {
                 out.push(d);
             }
         }
-    }
-    for principal in &project.principals {
-        principal_rules(project, principal, limits, &mut out);
     }
     out
 }
@@ -380,9 +390,9 @@ fn action_problem(action: &str) -> Option<&'static str> {
     }
     if !service
         .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '*' || c == '?')
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '*' || c == '?')
     {
-        return Some("a service prefix is lower case letters, digits and `-`");
+        return Some("a service prefix is letters, digits and `-`");
     }
     if name.is_empty() {
         return Some("the action name is empty");

@@ -23,6 +23,17 @@ pub struct BuildArgs {
 }
 
 pub fn run(args: BuildArgs) -> Exit {
+    if let Some(json) = args
+        .compile
+        .inputs
+        .iter()
+        .find(|p| crate::is_json(&p.to_string_lossy()))
+    {
+        return fail(format!(
+            "`{}` is a JSON policy document: `iamx build` compiles .iamx files; check it with `iamx check`",
+            json.display()
+        ));
+    }
     let compilation = match compile_inputs(&args.compile) {
         Ok(c) => c,
         Err(exit) => return exit,

@@ -68,7 +68,7 @@ pub enum Color {
 #[derive(Args, Debug)]
 pub struct CompileArgs {
     /// `.iamx` files, or directories holding them (searched recursively). All of them form one
-    /// project with one namespace.
+    /// project with one namespace. `.json` files are IAM policy documents, checked on their own.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
     /// Set a param: `--var env=prod`. May be repeated.
@@ -87,6 +87,35 @@ pub struct CompileArgs {
     /// Fail (exit 1) on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// What the `.json` policy documents among the inputs are; detected from their content
+    /// when not given.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub kind: Option<JsonKindArg>,
+}
+
+/// `--kind`: what a JSON policy document is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum JsonKindArg {
+    /// An identity-based policy (managed or inline).
+    Identity,
+    /// A permissions boundary.
+    Boundary,
+    /// A role trust policy.
+    Trust,
+    /// A resource-based policy (bucket, key, queue, …).
+    Resource,
+}
+
+impl From<JsonKindArg> for crate::iam::from_json::JsonKind {
+    fn from(kind: JsonKindArg) -> Self {
+        use crate::iam::from_json::JsonKind;
+        match kind {
+            JsonKindArg::Identity => JsonKind::Identity,
+            JsonKindArg::Boundary => JsonKind::Boundary,
+            JsonKindArg::Trust => JsonKind::Trust,
+            JsonKindArg::Resource => JsonKind::Resource,
+        }
+    }
 }
 
 fn parse_var(text: &str) -> Result<(String, String), String> {
@@ -189,6 +218,7 @@ pub fn compile_inputs(args: &CompileArgs) -> Result<Compilation, Exit> {
     let mut options = Options::default();
     options.vars.0.extend(args.vars.iter().cloned());
     options.limits.trust_policy = args.trust_limit as usize;
+    options.json_kind = args.kind.map(Into::into);
     Ok(crate::compile(sources, &options))
 }
 

@@ -80,6 +80,7 @@ codes! {
     PrincipalOutsideTrust = "E0310", "`Principal` outside a trust or resource policy";
     MissingElement = "E0311", "policy element missing";
     InvalidAction = "E0312", "malformed action";
+    MissingVersion = "W0313", "policy has no `Version`";
     // 04: AWS facts (the embedded service reference)
     UnknownService = "E0401", "unknown service prefix";
     UnknownAction = "E0402", "unknown action";
@@ -92,6 +93,7 @@ codes! {
     MultiValuedKeyWithoutSet = "W0409", "multi-valued key without `any` or `all`";
     SetOperatorOnSingleValuedKey = "W0410", "`any` or `all` on a single-valued key";
     UnknownManagedPolicy = "E0411", "unknown AWS managed policy";
+    StringOperatorOnTypedKey = "W0412", "string operator on a key of another type";
 }
 
 impl Code {

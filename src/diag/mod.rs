@@ -105,42 +105,10 @@ pub fn sort(diagnostics: &mut Vec<Diagnostic>) {
     diagnostics.dedup();
 }
 
-/// "did you mean": the candidate closest to `input` by edit distance (ignoring case), when it
-/// is close enough to be a likely typo.
+/// "did you mean": the candidate closest to `input` by edit distance (ignoring case, adjacent
+/// transpositions counting once), when it is close enough to be a likely typo.
 pub fn suggest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let input_lower = input.to_ascii_lowercase();
-    let limit = (input.chars().count() / 3).max(1);
-    let mut best: Option<(usize, &str)> = None;
-    for candidate in candidates {
-        let distance = edit_distance(&input_lower, &candidate.to_ascii_lowercase());
-        if distance <= limit && best.is_none_or(|(d, _)| distance < d) {
-            best = Some((distance, candidate));
-        }
-    }
-    best.map(|(_, c)| c)
-}
-
-/// Optimal-string-alignment distance (Levenshtein with adjacent transpositions).
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev2: Vec<usize> = vec![0; b.len() + 1];
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur: Vec<usize> = vec![0; b.len() + 1];
-    for i in 1..=a.len() {
-        cur[0] = i;
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut d = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d = d.min(prev2[j - 2] + 1);
-            }
-            cur[j] = d;
-        }
-        std::mem::swap(&mut prev2, &mut prev);
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
+    crate::awsdb::suggest(input, candidates)
 }
 
 /// Formats "did you mean `x`?" help, if there is a suggestion.
@@ -153,19 +121,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn edit_distance_counts_transpositions_once() {
-        assert_eq!(edit_distance("GetObjekt", "GetObject"), 1);
-        assert_eq!(edit_distance("ab", "ba"), 1);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-    }
-
-    #[test]
     fn suggest_picks_the_closest_and_refuses_far_ones() {
         let names = ["Developer", "Deployer", "Auditor"];
         assert_eq!(suggest("Deployr", names), Some("Deployer"));
         assert_eq!(suggest("developer", names), Some("Developer"));
         assert_eq!(suggest("Zzzzzz", names), None);
+        assert_eq!(
+            suggest("GetObjekt", ["GetObject", "PutObject"]),
+            Some("GetObject")
+        );
+        assert_eq!(suggest("Deplyoer", names), Some("Deployer"));
+        let policies = ["AmazonS3FullAccess", "AmazonS3ReadOnlyAccess"];
+        assert_eq!(
+            suggest("AmazonS3ReadAccess", policies),
+            Some("AmazonS3ReadOnlyAccess")
+        );
     }
 
     #[test]

@@ -128,7 +128,7 @@ const PRINCIPAL_KEYS: &[&str] = &["AWS", "Service", "Federated", "CanonicalUser"
 /// nothing in practice, so this is only advice). No code fits yet; with `None` it is not
 /// reported. A missing `Version` with policy variables is always reported, as
 /// [`Code::NeverMatches`].
-const MISSING_VERSION: Option<Code> = None;
+const MISSING_VERSION: Option<Code> = Some(Code::MissingVersion);
 
 /// Reads a JSON policy document.
 ///
@@ -185,12 +185,13 @@ impl Reader {
         let mut version = None;
         let mut id = None;
         let mut statement_member = None;
+        let mut misspelled = Vec::new();
         for m in members {
             match m.key.as_str() {
                 "Version" => version = self.string(m, "`Version`"),
                 "Id" => id = self.string(m, "`Id`"),
                 "Statement" => statement_member = Some(m),
-                _ => self.unknown_key(m, POLICY_KEYS, "a policy"),
+                _ => misspelled.extend(self.unknown_key(m, POLICY_KEYS, "a policy")),
             }
         }
         if let Some(v) = &version {
@@ -207,6 +208,10 @@ impl Reader {
             }
         }
         let Some(statement_member) = statement_member else {
+            if misspelled.contains(&"Statement") {
+                // Reported as an unknown key with "did you mean".
+                return None;
+            }
             self.out.push(
                 Diagnostic::new(Code::MissingElement, "policy has no `Statement`")
                     .at(root.span, "no `Statement` in this object")
@@ -267,6 +272,7 @@ impl Reader {
         let mut action: Option<&Member> = None;
         let mut resource: Option<&Member> = None;
         let mut condition = None;
+        let mut misspelled = Vec::new();
         for m in members {
             let slot = match m.key.as_str() {
                 "Sid" => {
@@ -285,7 +291,7 @@ impl Reader {
                 "Action" | "NotAction" => &mut action,
                 "Resource" | "NotResource" => &mut resource,
                 _ => {
-                    self.unknown_key(m, STATEMENT_KEYS, "a statement");
+                    misspelled.extend(self.unknown_key(m, STATEMENT_KEYS, "a statement"));
                     ok = false;
                     continue;
                 }
@@ -320,6 +326,8 @@ impl Reader {
         };
         let effect = match effect {
             Some(m) => self.effect(m),
+            // A misspelled `Effect` is reported as an unknown key with "did you mean".
+            None if misspelled.contains(&"Effect") => None,
             None => {
                 self.out.push(
                     Diagnostic::new(Code::MissingElement, "statement has no `Effect`")
@@ -441,7 +449,7 @@ impl Reader {
                 let mut ok = true;
                 for member in members {
                     if !PRINCIPAL_KEYS.contains(&member.key.as_str()) {
-                        self.unknown_key(member, PRINCIPAL_KEYS, &format!("`{key}`"));
+                        let _ = self.unknown_key(member, PRINCIPAL_KEYS, &format!("`{key}`"));
                         ok = false;
                         continue;
                     }
@@ -821,8 +829,15 @@ impl Reader {
         );
     }
 
-    fn unknown_key(&mut self, m: &Member, known: &[&str], place: &str) {
-        let help = match diag::suggest(&m.key, known.iter().copied()) {
+    /// Reports an unknown key; returns the known key it is likely a misspelling of.
+    fn unknown_key(
+        &mut self,
+        m: &Member,
+        known: &[&'static str],
+        place: &str,
+    ) -> Option<&'static str> {
+        let suggestion = diag::suggest(&m.key, known.iter().copied());
+        let help = match suggestion {
             Some(s) if s.eq_ignore_ascii_case(&m.key) => {
                 format!("keys are case-sensitive: write `{s}`")
             }
@@ -844,6 +859,7 @@ impl Reader {
             .at(m.key_span, "not an element IAM knows here")
             .help(help),
         );
+        suggestion
     }
 }
 
@@ -878,4 +894,991 @@ fn first_variable(s: &Statement) -> Option<Span> {
                 .find(|c| has(&c.key) || c.values.iter().any(|v| has(v)))
                 .and_then(|c| c.span)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check;
+    use crate::iam::json_text::MAX_DEPTH;
+
+    const FILE: FileId = FileId(0);
+
+    fn read(text: &str) -> (Option<JsonPolicy>, Vec<Diagnostic>) {
+        read_policy(FILE, text, None)
+    }
+
+    fn slice(text: &str, span: Option<Span>) -> &str {
+        let span = span.expect("a span");
+        assert_eq!(span.file, FILE);
+        &text[span.range()]
+    }
+
+    /// Reads a policy that must have no diagnostics at all.
+    fn clean(text: &str) -> JsonPolicy {
+        let (policy, diagnostics) = read(text);
+        assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+        policy.expect("a policy")
+    }
+
+    /// Reads a policy with exactly one error and returns its code and the text under its span.
+    fn error(text: &str) -> (Code, String, Diagnostic) {
+        error_as(text, None)
+    }
+
+    fn error_as(text: &str, kind: Option<JsonKind>) -> (Code, String, Diagnostic) {
+        let (policy, diagnostics) = read_policy(FILE, text, kind);
+        assert!(policy.is_none(), "an error must withhold the policy");
+        let errors: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.is_error()).collect();
+        assert_eq!(errors.len(), 1, "{diagnostics:#?}");
+        let d = errors[0].clone();
+        (d.code, slice(text, d.span).to_string(), d)
+    }
+
+    /// The diagnostics the model checks give the policy.
+    fn checked(policy: JsonPolicy) -> Vec<Diagnostic> {
+        let document = policy.into_document("policy.json");
+        let mut out = Vec::new();
+        check::document_rules(&document, &mut out);
+        out
+    }
+
+    const IDENTITY: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "ReadObjects",
+      "Effect": "Allow",
+      "Action": ["s3:GetObject", "s3:ListBucket"],
+      "Resource": [
+        "arn:aws:s3:::example-bucket",
+        "arn:aws:s3:::example-bucket/*"
+      ]
+    },
+    {
+      "Effect": "Deny",
+      "Action": "s3:DeleteObject",
+      "Resource": "*"
+    }
+  ]
+}"#;
+
+    #[test]
+    fn reads_an_identity_policy_with_spans() {
+        let json = clean(IDENTITY);
+        assert_eq!(json.kind, JsonKind::Identity);
+        assert_eq!(json.detected, JsonKind::Identity);
+        assert_eq!(json.version.as_ref().unwrap().value, "2012-10-17");
+        assert_eq!(
+            slice(IDENTITY, json.version.as_ref().unwrap().span),
+            "\"2012-10-17\""
+        );
+        assert!(json.id.is_none());
+        let statements = &json.policy.statements;
+        assert_eq!(statements.len(), 2);
+
+        let first = &statements[0];
+        let sid = first.sid.as_ref().unwrap();
+        assert_eq!(sid.value, "ReadObjects");
+        assert_eq!(slice(IDENTITY, sid.span), "\"ReadObjects\"");
+        assert_eq!(first.effect.value, Effect::Allow);
+        assert_eq!(slice(IDENTITY, first.effect.span), "\"Allow\"");
+        assert!(first.principal.is_none());
+        assert!(!first.not_principal);
+        let action = first.action.as_ref().unwrap();
+        assert!(!action.not);
+        assert_eq!(
+            slice(IDENTITY, action.span),
+            r#"["s3:GetObject", "s3:ListBucket"]"#
+        );
+        assert_eq!(action.values[1].value, "s3:ListBucket");
+        assert_eq!(slice(IDENTITY, action.values[1].span), "\"s3:ListBucket\"");
+        let resource = first.resource.as_ref().unwrap();
+        assert_eq!(resource.values.len(), 2);
+        assert_eq!(
+            slice(IDENTITY, resource.values[1].span),
+            "\"arn:aws:s3:::example-bucket/*\""
+        );
+        let statement_text = slice(IDENTITY, first.span);
+        assert!(statement_text.starts_with("{\n      \"Sid\""));
+        assert!(statement_text.ends_with("]\n    }"));
+
+        let second = &statements[1];
+        assert_eq!(second.effect.value, Effect::Deny);
+        let action = second.action.as_ref().unwrap();
+        assert_eq!(slice(IDENTITY, action.span), "\"s3:DeleteObject\"");
+        assert_eq!(action.values.len(), 1);
+        assert_eq!(second.resource.as_ref().unwrap().values[0].value, "*");
+
+        let document = json.clone().into_document("read.json");
+        assert_eq!(document.kind, DocumentKind::Managed);
+        assert_eq!(slice(IDENTITY, document.span), "{");
+        // What iamx would write for it is the same policy.
+        let written = crate::iam::json::policy(&json.policy);
+        let original: serde_json::Value = serde_json::from_str(IDENTITY).unwrap();
+        assert_eq!(
+            written["Statement"][0]["Action"],
+            original["Statement"][0]["Action"]
+        );
+        assert!(checked(json).is_empty());
+    }
+
+    const TRUST: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Principal": {"Service": "ec2.amazonaws.com"},
+      "Action": "sts:AssumeRole"
+    },
+    {
+      "Effect": "Allow",
+      "Principal": {"AWS": ["arn:aws:iam::123456789012:root", "210987654321"]},
+      "Action": ["sts:AssumeRole", "sts:TagSession"],
+      "Condition": {"StringEquals": {"sts:ExternalId": "secret"}}
+    },
+    {
+      "Effect": "Allow",
+      "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},
+      "Action": "sts:AssumeRoleWithWebIdentity",
+      "Condition": {
+        "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+        "StringLike": {"token.actions.githubusercontent.com:sub": "repo:org/repo:*"}
+      }
+    }
+  ]
+}"#;
+
+    #[test]
+    fn reads_a_trust_policy() {
+        let json = clean(TRUST);
+        assert_eq!(json.kind, JsonKind::Trust);
+        let statements = &json.policy.statements;
+        let Some(Principal::Kinds(kinds)) = &statements[0].principal else {
+            panic!("principal by kinds")
+        };
+        assert_eq!(kinds["Service"][0].value, "ec2.amazonaws.com");
+        assert_eq!(
+            slice(TRUST, kinds["Service"][0].span),
+            "\"ec2.amazonaws.com\""
+        );
+        let Some(Principal::Kinds(kinds)) = &statements[1].principal else {
+            panic!("principal by kinds")
+        };
+        assert_eq!(kinds["AWS"].len(), 2);
+        assert_eq!(slice(TRUST, kinds["AWS"][1].span), "\"210987654321\"");
+        assert!(statements.iter().all(|s| s.resource.is_none()));
+        let condition = &statements[1].conditions[0];
+        assert_eq!(condition.operator, "StringEquals");
+        assert_eq!(condition.key, "sts:ExternalId");
+        assert_eq!(condition.values, vec!["secret"]);
+        assert_eq!(
+            slice(TRUST, condition.span),
+            "\"sts:ExternalId\": \"secret\""
+        );
+        assert_eq!(statements[2].conditions.len(), 2);
+        let document = json.clone().into_document("trust.json");
+        assert_eq!(document.kind, DocumentKind::Trust);
+        let diagnostics = checked(json);
+        assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    }
+
+    const BUCKET: &str = r#"{
+  "Version": "2012-10-17",
+  "Id": "BucketPolicy",
+  "Statement": [
+    {
+      "Sid": "AllowRead",
+      "Effect": "Allow",
+      "Principal": {"AWS": "arn:aws:iam::123456789012:role/Reader"},
+      "Action": "s3:GetObject",
+      "Resource": "arn:aws:s3:::example-bucket/*"
+    },
+    {
+      "Sid": "DenyInsecure",
+      "Effect": "Deny",
+      "Principal": "*",
+      "Action": "s3:*",
+      "Resource": ["arn:aws:s3:::example-bucket", "arn:aws:s3:::example-bucket/*"],
+      "Condition": {"Bool": {"aws:SecureTransport": false}}
+    }
+  ]
+}"#;
+
+    #[test]
+    fn reads_a_bucket_policy() {
+        let json = clean(BUCKET);
+        assert_eq!(json.kind, JsonKind::Resource);
+        let id = json.id.as_ref().unwrap();
+        assert_eq!(id.value, "BucketPolicy");
+        assert_eq!(slice(BUCKET, id.span), "\"BucketPolicy\"");
+        let deny = &json.policy.statements[1];
+        let Some(Principal::Any(span)) = &deny.principal else {
+            panic!("principal *")
+        };
+        assert_eq!(slice(BUCKET, *span), "\"*\"");
+        assert_eq!(deny.conditions[0].values, vec!["false"]);
+        assert_eq!(
+            slice(BUCKET, deny.conditions[0].span),
+            "\"aws:SecureTransport\": false"
+        );
+        let document = json.clone().into_document("bucket.json");
+        assert_eq!(document.kind, DocumentKind::Resource);
+        assert_eq!(
+            check::size_limit(document.kind, &check::Limits::default()),
+            20_480
+        );
+        let diagnostics = checked(json);
+        assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    }
+
+    #[test]
+    fn a_resource_policy_statement_without_resource_is_reported_by_the_checks() {
+        let text = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow",
+            "Principal": {"AWS": "123456789012"}, "Action": "s3:GetObject"}}"#;
+        let json = clean(text);
+        assert_eq!(json.kind, JsonKind::Resource);
+        let diagnostics = checked(json);
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+        assert_eq!(diagnostics[0].code, Code::MissingElement);
+    }
+
+    #[test]
+    fn condition_values_become_strings_as_written() {
+        let text = r#"{"Version": "2012-10-17", "Statement": {
+            "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::b",
+            "Condition": {
+                "NumericLessThanEquals": {"s3:max-keys": 10},
+                "Bool": {"aws:MultiFactorAuthPresent": true},
+                "StringEquals": {"aws:PrincipalTag/team": ["a", 1.50, -2e3, false]},
+                "ForAnyValue:StringLike": {"aws:TagKeys": ["env*"]}
+            }
+        }}"#;
+        let json = clean(text);
+        let conditions = &json.policy.statements[0].conditions;
+        let got: Vec<(&str, &str, Vec<&str>)> = conditions
+            .iter()
+            .map(|c| {
+                (
+                    c.operator.as_str(),
+                    c.key.as_str(),
+                    c.values.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("NumericLessThanEquals", "s3:max-keys", vec!["10"]),
+                ("Bool", "aws:MultiFactorAuthPresent", vec!["true"]),
+                (
+                    "StringEquals",
+                    "aws:PrincipalTag/team",
+                    vec!["a", "1.50", "-2e3", "false"]
+                ),
+                ("ForAnyValue:StringLike", "aws:TagKeys", vec!["env*"]),
+            ]
+        );
+        assert_eq!(slice(text, conditions[0].span), "\"s3:max-keys\": 10");
+        assert_eq!(
+            slice(text, conditions[2].span),
+            "\"aws:PrincipalTag/team\": [\"a\", 1.50, -2e3, false]"
+        );
+    }
+
+    #[test]
+    fn a_single_statement_object_is_one_statement() {
+        let text = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"*"}}"#;
+        let json = clean(text);
+        assert_eq!(json.policy.statements.len(), 1);
+        assert_eq!(
+            slice(text, json.policy.statements[0].span),
+            r#"{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"*"}"#
+        );
+    }
+
+    #[test]
+    fn not_action_and_not_resource() {
+        let text = r#"{"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "NotAction": ["iam:*", "sts:*"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::secret/*"}
+        ]}"#;
+        let json = clean(text);
+        let statements = &json.policy.statements;
+        let action = statements[0].action.as_ref().unwrap();
+        assert!(action.not);
+        assert_eq!(slice(text, action.span), r#"["iam:*", "sts:*"]"#);
+        assert!(!statements[0].resource.as_ref().unwrap().not);
+        let resource = statements[1].resource.as_ref().unwrap();
+        assert!(resource.not);
+        assert_eq!(slice(text, resource.span), "\"arn:aws:s3:::secret/*\"");
+        // The checks see them as they see iamx's `not`: `NotResource` with `Allow` warns.
+        let diagnostics = checked(json);
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+        assert_eq!(diagnostics[0].code, Code::NotWithAllow);
+        assert_eq!(
+            slice(text, diagnostics[0].span),
+            "\"arn:aws:s3:::secret/*\""
+        );
+    }
+
+    #[test]
+    fn not_principal_is_read_and_written_back() {
+        let text = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Deny",
+            "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:role/Admin"},
+            "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}}"#;
+        let json = clean(text);
+        assert_eq!(json.kind, JsonKind::Resource);
+        let statement = &json.policy.statements[0];
+        assert!(statement.not_principal);
+        let written = crate::iam::json::policy(&json.policy);
+        assert!(written["Statement"][0].get("NotPrincipal").is_some());
+        assert!(written["Statement"][0].get("Principal").is_none());
+    }
+
+    #[test]
+    fn kind_given_overrides_detection() {
+        let (policy, diagnostics) = read_policy(FILE, IDENTITY, Some(JsonKind::Boundary));
+        assert!(diagnostics.is_empty());
+        let policy = policy.unwrap();
+        assert_eq!(policy.kind, JsonKind::Boundary);
+        assert_eq!(policy.detected, JsonKind::Identity);
+        assert_eq!(policy.into_document("b").kind, DocumentKind::Boundary);
+        // A trust policy read as an identity policy: the checks report every principal.
+        let (policy, _) = read_policy(FILE, TRUST, Some(JsonKind::Identity));
+        let diagnostics = checked(policy.unwrap());
+        let count = |code| diagnostics.iter().filter(|d| d.code == code).count();
+        assert_eq!(count(Code::PrincipalOutsideTrust), 3, "{diagnostics:#?}");
+        assert_eq!(count(Code::MissingElement), 3, "{diagnostics:#?}");
+        // An action other than the trust ones makes a resource policy.
+        let text = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"}, "Action": ["sts:AssumeRole", "s3:GetObject"]}}"#;
+        assert_eq!(read(text).0.unwrap().kind, JsonKind::Resource);
+        assert_eq!(JsonKind::parse("trust"), Some(JsonKind::Trust));
+        assert_eq!(JsonKind::parse("Trust"), None);
+        for kind in JsonKind::ALL {
+            assert_eq!(JsonKind::parse(kind.as_str()), Some(*kind));
+        }
+    }
+
+    // ---- malformed JSON: one diagnostic, exact span ----
+
+    #[test]
+    fn malformed_json_is_one_diagnostic_with_an_exact_span() {
+        let cases: &[(&str, Code, &str)] = &[
+            (r#"{"Version": @}"#, Code::Syntax, "@"),
+            (r#"{"Version": "2012-10-17"} x"#, Code::Syntax, "x"),
+            (
+                "{\"Version\": \"2012-10-17\n}",
+                Code::UnterminatedString,
+                "\"2012-10-17",
+            ),
+            (r#"{"Version": "2012"#, Code::UnterminatedString, "\"2012"),
+            (r#"{"Statement": ["a", "b",]}"#, Code::Syntax, ","),
+            (r#"{"Version": "2012-10-17",}"#, Code::Syntax, ","),
+            (
+                r#"{"Effect": "Allow", "Effect": "Deny"}"#,
+                Code::DuplicateSetting,
+                "\"Effect\"",
+            ),
+            (r#"{"Id": "a\xb"}"#, Code::InvalidEscape, "\\x"),
+            (r#"{"Id": "\u12G4"}"#, Code::InvalidEscape, "\\u12G"),
+            (r#"{"Id": "\ud800"}"#, Code::InvalidEscape, "\\ud800"),
+            (r#"{"Statement": [{"Effect": "Allow"}"#, Code::Unclosed, "["),
+            (r#"{"Statement": [1, 2}"#, Code::UnexpectedCloser, "}"),
+            (r#"{"Statement": 1]"#, Code::UnexpectedCloser, "]"),
+            (r#"{"Version": '2012-10-17'}"#, Code::Syntax, "'"),
+            (
+                "{\"Version\": \"2012-10-17\" // comment\n}",
+                Code::Syntax,
+                "/",
+            ),
+            (r#"{"Version": 012}"#, Code::Syntax, "012"),
+            (r#"{"Version": 1.}"#, Code::Syntax, "1."),
+            (r#"{"Version": -}"#, Code::Syntax, "-"),
+            (r#"{"Version": True}"#, Code::Syntax, "True"),
+            (r#"{"Version" "2012-10-17"}"#, Code::Syntax, "\""),
+            (r#"{Version: 1}"#, Code::Syntax, "V"),
+            (r#"{"Version": }"#, Code::Syntax, "}"),
+            (r#"["a" "b"]"#, Code::Syntax, "\""),
+            ("{\"Id\": \"tab\there\"}", Code::Syntax, "\t"),
+            ("", Code::Syntax, ""),
+            ("  \n ", Code::Syntax, ""),
+            ("]", Code::Syntax, "]"),
+        ];
+        for (text, code, expected) in cases {
+            let (policy, diagnostics) = read(text);
+            assert!(policy.is_none(), "{text}");
+            assert_eq!(diagnostics.len(), 1, "{text}: {diagnostics:#?}");
+            assert_eq!(diagnostics[0].code, *code, "{text}: {diagnostics:#?}");
+            assert_eq!(slice(text, diagnostics[0].span), *expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn duplicate_keys_point_at_both() {
+        let text = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:GetObject",
+            "Resource": "*", "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-1", "aws:SourceVpc": "vpc-2"}}}}"#;
+        let (code, at, d) = error(text);
+        assert_eq!(code, Code::DuplicateSetting);
+        assert_eq!(at, "\"aws:SourceVpc\"");
+        assert!(d.span.unwrap().start > d.labels[0].span.start);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_overflowing_the_stack() {
+        let deep = "[".repeat(100_000);
+        let (code, at, _) = error(&deep);
+        assert_eq!(code, Code::TooDeep);
+        assert_eq!(at, "[");
+        let deep = format!("{}{}", "{\"a\":".repeat(50_000), "}".repeat(50_000));
+        assert_eq!(error(&deep).0, Code::TooDeep);
+        // Exactly the limit is fine for the JSON reader.
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(json_text::parse(FILE, &ok).is_ok());
+        let over = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        assert_eq!(
+            json_text::parse(FILE, &over).unwrap_err().code,
+            Code::TooDeep
+        );
+    }
+
+    #[test]
+    fn strings_are_unescaped_and_a_bom_is_skipped() {
+        let text = "\u{feff}{\"Version\": \"2012-10-17\", \"Statement\": {\"Sid\": \"A\\u0042\\/\\ud83d\\ude00\\n\", \"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::é/*\"}}";
+        let json = clean(text);
+        let statement = &json.policy.statements[0];
+        assert_eq!(statement.sid.as_ref().unwrap().value, "AB/\u{1f600}\n");
+        assert_eq!(
+            slice(text, statement.resource.as_ref().unwrap().values[0].span),
+            "\"arn:aws:s3:::é/*\""
+        );
+    }
+
+    // ---- the IAM grammar ----
+
+    fn statement_with(extra: &str) -> String {
+        format!(
+            r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"{extra}}}]}}"#
+        )
+    }
+
+    #[test]
+    fn grammar_errors_have_codes_and_spans() {
+        let cases: Vec<(String, Code, &str, Option<&str>)> = vec![
+            (
+                r#"{"Version": "2012-10-17", "Statment": []}"#.into(),
+                Code::UnknownAttribute,
+                "\"Statment\"",
+                Some("did you mean `Statement`?"),
+            ),
+            (
+                statement_with(r#", "effect": "Deny""#),
+                Code::UnknownAttribute,
+                "\"effect\"",
+                Some("keys are case-sensitive: write `Effect`"),
+            ),
+            (
+                statement_with(r#", "Conditions": {}"#),
+                Code::UnknownAttribute,
+                "\"Conditions\"",
+                Some("did you mean `Condition`?"),
+            ),
+            (
+                r#"{"Version": "2012-10-17", "Statement": {"Effect": "allow", "Action": "s3:GetObject", "Resource": "*"}}"#.into(),
+                Code::WrongValueType,
+                "\"allow\"",
+                Some("`Effect` is case-sensitive: write `Allow`"),
+            ),
+            (
+                r#"{"Version": "2012-10-17", "Statement": {"Action": "s3:GetObject", "Resource": "*"}}"#.into(),
+                Code::MissingElement,
+                r#"{"Action": "s3:GetObject", "Resource": "*"}"#,
+                None,
+            ),
+            (
+                r#"{"Version": "2012-10-17"}"#.into(),
+                Code::MissingElement,
+                r#"{"Version": "2012-10-17"}"#,
+                None,
+            ),
+            (
+                r#"{"Version": "2012-10-17", "Statement": []}"#.into(),
+                Code::EmptyList,
+                "[]",
+                None,
+            ),
+            (
+                r#"{"Version": "2024-01-01", "Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}"#.into(),
+                Code::WrongValueType,
+                "\"2024-01-01\"",
+                None,
+            ),
+            (
+                r#"{"Version": 2012, "Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}"#.into(),
+                Code::WrongValueType,
+                "2012",
+                None,
+            ),
+            (
+                r#"["Version"]"#.into(),
+                Code::WrongValueType,
+                r#"["Version"]"#,
+                None,
+            ),
+            (
+                r#"{"Version": "2012-10-17", "Statement": "Allow"}"#.into(),
+                Code::WrongValueType,
+                "\"Allow\"",
+                None,
+            ),
+            (
+                r#"{"Version": "2012-10-17", "Statement": [["x"]]}"#.into(),
+                Code::WrongValueType,
+                "[\"x\"]",
+                None,
+            ),
+            (
+                statement_with(r#", "NotAction": "s3:PutObject""#),
+                Code::DuplicateSetting,
+                "\"NotAction\"",
+                None,
+            ),
+            (
+                statement_with(r#", "NotResource": "arn:aws:s3:::b""#),
+                Code::DuplicateSetting,
+                "\"NotResource\"",
+                None,
+            ),
+            (
+                statement_with(r#", "Sid": 1"#),
+                Code::WrongValueType,
+                "1",
+                None,
+            ),
+            (
+                r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": 5, "Resource": "*"}}"#.into(),
+                Code::WrongValueType,
+                "5",
+                None,
+            ),
+            (
+                r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": ["s3:GetObject", null], "Resource": "*"}}"#.into(),
+                Code::WrongValueType,
+                "null",
+                None,
+            ),
+            (
+                statement_with(r#", "Condition": {"StringEqual": {"aws:SourceVpc": "vpc-1"}}"#),
+                Code::UnknownOperator,
+                "\"StringEqual\"",
+                Some("did you mean `StringEquals`?"),
+            ),
+            (
+                statement_with(r#", "Condition": {"StringEquals": {"aws:SourceVpc": null}}"#),
+                Code::WrongValueType,
+                "null",
+                None,
+            ),
+            (
+                statement_with(r#", "Condition": {"StringEquals": {"aws:SourceVpc": ["a", {}]}}"#),
+                Code::WrongValueType,
+                "{}",
+                None,
+            ),
+            (
+                statement_with(r#", "Condition": {"StringEquals": {"aws:SourceVpc": []}}"#),
+                Code::EmptyList,
+                "[]",
+                None,
+            ),
+            (
+                statement_with(r#", "Condition": {"StringEquals": {}}"#),
+                Code::EmptyList,
+                "{}",
+                None,
+            ),
+            (
+                statement_with(r#", "Condition": {"StringEquals": "aws:SourceVpc"}"#),
+                Code::WrongValueType,
+                "\"aws:SourceVpc\"",
+                None,
+            ),
+            (
+                statement_with(r#", "Condition": ["StringEquals"]"#),
+                Code::WrongValueType,
+                "[\"StringEquals\"]",
+                None,
+            ),
+            (
+                statement_with(
+                    r#", "Condition": {"StringEquals": {"aws:SourceVpc": "a", "AWS:sourcevpc": "b"}}"#,
+                ),
+                Code::DuplicateCondition,
+                "\"AWS:sourcevpc\"",
+                None,
+            ),
+        ];
+        for (text, code, at, help) in &cases {
+            let (got, got_at, d) = error(text);
+            assert_eq!((got, got_at.as_str()), (*code, *at), "{text}: {d:#?}");
+            if let Some(help) = help {
+                assert_eq!(d.help.as_deref(), Some(*help), "{text}");
+            }
+        }
+    }
+
+    fn principal_statement(principal: &str, effect: &str) -> String {
+        format!(
+            r#"{{"Version": "2012-10-17", "Statement": {{"Effect": "{effect}", {principal}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}}}}"#
+        )
+    }
+
+    #[test]
+    fn principal_errors() {
+        let cases: Vec<(String, Code, &str)> = vec![
+            (
+                principal_statement(r#""Principal": "arn:aws:iam::123456789012:root""#, "Allow"),
+                Code::WrongValueType,
+                "\"arn:aws:iam::123456789012:root\"",
+            ),
+            (
+                principal_statement(r#""Principal": {"Services": "s3.amazonaws.com"}"#, "Allow"),
+                Code::UnknownAttribute,
+                "\"Services\"",
+            ),
+            (
+                principal_statement(r#""Principal": {"aws": "123456789012"}"#, "Allow"),
+                Code::UnknownAttribute,
+                "\"aws\"",
+            ),
+            (
+                principal_statement(r#""Principal": {"AWS": []}"#, "Allow"),
+                Code::EmptyList,
+                "[]",
+            ),
+            (
+                principal_statement(r#""Principal": {}"#, "Allow"),
+                Code::EmptyList,
+                "{}",
+            ),
+            (
+                principal_statement(r#""Principal": ["*"]"#, "Allow"),
+                Code::WrongValueType,
+                "[\"*\"]",
+            ),
+            (
+                principal_statement(r#""Principal": {"AWS": [1]}"#, "Allow"),
+                Code::WrongValueType,
+                "1",
+            ),
+            (
+                principal_statement(r#""Principal": "*", "NotPrincipal": "*""#, "Deny"),
+                Code::DuplicateSetting,
+                "\"NotPrincipal\"",
+            ),
+            (
+                principal_statement(r#""NotPrincipal": {"AWS": "123456789012"}"#, "Allow"),
+                Code::SettingNotAllowed,
+                "\"NotPrincipal\"",
+            ),
+        ];
+        for (text, code, at) in &cases {
+            let (got, got_at, d) = error(text);
+            assert_eq!((got, got_at.as_str()), (*code, *at), "{text}: {d:#?}");
+        }
+        let (_, _, d) = error(&principal_statement(
+            r#""Principal": {"aws": "123456789012"}"#,
+            "Allow",
+        ));
+        assert_eq!(
+            d.help.as_deref(),
+            Some("keys are case-sensitive: write `AWS`")
+        );
+    }
+
+    #[test]
+    fn trust_policies_take_no_resource_and_no_not_principal() {
+        let text = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow",
+            "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole", "Resource": "*"}}"#;
+        // Detected, a resource in it makes it a resource policy …
+        assert_eq!(read(text).0.unwrap().kind, JsonKind::Resource);
+        // … and read as a trust policy it is an error.
+        let (code, at, _) = error_as(text, Some(JsonKind::Trust));
+        assert_eq!(
+            (code, at.as_str()),
+            (Code::SettingNotAllowed, "\"Resource\"")
+        );
+        let text = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Deny",
+            "NotPrincipal": {"AWS": "123456789012"}, "Action": "sts:AssumeRole"}}"#;
+        let (code, at, _) = error_as(text, Some(JsonKind::Trust));
+        assert_eq!(
+            (code, at.as_str()),
+            (Code::SettingNotAllowed, "\"NotPrincipal\"")
+        );
+    }
+
+    #[test]
+    fn mixing_statements_with_and_without_principal_is_reported() {
+        let text = r#"{"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"},
+            {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*"}
+        ]}"#;
+        let (code, at, d) = error(text);
+        assert_eq!(code, Code::MissingElement);
+        assert_eq!(
+            at,
+            r#"{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*"}"#
+        );
+        assert_eq!(slice(text, Some(d.labels[0].span)), "\"Principal\"");
+        // Given a kind, the reader accepts it and the checks report the statement.
+        let (policy, diagnostics) = read_policy(FILE, text, Some(JsonKind::Resource));
+        assert!(diagnostics.is_empty());
+        let diagnostics = checked(policy.unwrap());
+        assert_eq!(diagnostics.len(), 1);
+        assert_eq!(diagnostics[0].code, Code::MissingElement);
+    }
+
+    #[test]
+    fn every_problem_is_reported_not_just_the_first() {
+        let text = r#"{"Version": "2012-10-17", "Statement": [
+            {"Effect": "Permit", "Action": "s3:GetObject", "Resource": "*"},
+            {"Effect": "Allow", "Actions": "s3:GetObject", "Resource": "*"},
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"Foo": {}}}
+        ], "Ids": "x"}"#;
+        let (policy, diagnostics) = read(text);
+        assert!(policy.is_none());
+        let codes: Vec<Code> = diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(
+            codes,
+            vec![
+                Code::UnknownAttribute,
+                Code::WrongValueType,
+                Code::UnknownAttribute,
+                Code::UnknownOperator
+            ]
+        );
+    }
+
+    #[test]
+    fn policy_variables_without_the_current_version_warn() {
+        let text = r#"{"Statement": {"Effect": "Allow", "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::b/home/${aws:username}/*"}}"#;
+        let (policy, diagnostics) = read(text);
+        assert!(policy.is_some(), "a warning keeps the policy");
+        assert_eq!(diagnostics.len(), 1);
+        let d = &diagnostics[0];
+        assert_eq!(d.code, Code::NeverMatches);
+        assert!(!d.is_error());
+        assert_eq!(
+            slice(text, d.span),
+            "\"arn:aws:s3:::b/home/${aws:username}/*\""
+        );
+        assert_eq!(slice(text, Some(d.labels[0].span)), "{");
+        let legacy = text.replacen('{', r#"{"Version": "2008-10-17", "#, 1);
+        let (_, diagnostics) = read(&legacy);
+        assert_eq!(diagnostics.len(), 1);
+        assert_eq!(
+            slice(&legacy, Some(diagnostics[0].labels[0].span)),
+            "\"2008-10-17\""
+        );
+        let current = text.replacen('{', r#"{"Version": "2012-10-17", "#, 1);
+        assert!(read(&current).1.is_empty());
+        // In a condition, the condition is pointed at.
+        let text = r#"{"Statement": {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*",
+            "Condition": {"StringLike": {"s3:prefix": ["home/${aws:username}/*"]}}}}"#;
+        let (_, diagnostics) = read(text);
+        assert_eq!(
+            slice(text, diagnostics[0].span),
+            "\"s3:prefix\": [\"home/${aws:username}/*\"]"
+        );
+        // Without variables a missing Version changes nothing.
+        let text =
+            r#"{"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}"#;
+        assert!(read(text).1.iter().all(|d| !d.is_error()));
+    }
+
+    #[test]
+    fn model_rules_are_left_to_the_checks() {
+        let text = r#"{"Version": "2012-10-17", "Statement": [
+            {"Sid": "One", "Effect": "Allow", "Resource": "*"},
+            {"Sid": "One", "Effect": "Allow", "Action": [], "Resource": "bucket"},
+            {"Sid": "Bad-Sid", "Effect": "Allow", "Action": "s3:GetObject"}
+        ]}"#;
+        let json = clean(text);
+        let diagnostics = checked(json);
+        let found: Vec<(Code, &str)> = diagnostics
+            .iter()
+            .map(|d| (d.code, slice(text, d.span)))
+            .collect();
+        assert!(
+            found.contains(&(Code::DuplicateSid, "\"One\"")),
+            "{found:#?}"
+        );
+        assert!(found.contains(&(Code::EmptyList, "[]")), "{found:#?}");
+        assert!(
+            found.contains(&(Code::InvalidArn, "\"bucket\"")),
+            "{found:#?}"
+        );
+        assert!(
+            found.contains(&(Code::InvalidSid, "\"Bad-Sid\"")),
+            "{found:#?}"
+        );
+        assert!(
+            found
+                .iter()
+                .filter(|(c, _)| *c == Code::MissingElement)
+                .count()
+                == 2,
+            "{found:#?}"
+        );
+    }
+
+    // ---- robustness ----
+
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n.max(1) as u64) as usize
+        }
+    }
+
+    fn mutate(rng: &mut XorShift, text: &str) -> String {
+        const PIECES: &[&str] = &[
+            "{",
+            "}",
+            "[",
+            "]",
+            "\"",
+            ",",
+            ":",
+            "\\",
+            " ",
+            "\n",
+            "0",
+            "1",
+            "-",
+            ".",
+            "e",
+            "true",
+            "null",
+            "\\u",
+            "\\ud800",
+            "é",
+            "\u{1f600}",
+            "\"Effect\"",
+            "\"Allow\"",
+            "\"*\"",
+            "\"Principal\"",
+            "\"NotPrincipal\"",
+            "\"Condition\"",
+            "{\"AWS\":\"*\"}",
+            "[]",
+            "{}",
+            "\"Version\"",
+            "\"2008-10-17\"",
+            "${aws:username}",
+            "\t",
+            "\u{0}",
+        ];
+        let mut bytes = text.as_bytes().to_vec();
+        for _ in 0..1 + rng.below(4) {
+            let at = rng.below(bytes.len() + 1);
+            match rng.below(5) {
+                0 if !bytes.is_empty() => {
+                    let end = (at + 1 + rng.below(8)).min(bytes.len());
+                    bytes.drain(at.min(end)..end);
+                }
+                1 => {
+                    let piece = PIECES[rng.below(PIECES.len())].as_bytes();
+                    bytes.splice(at..at, piece.iter().copied());
+                }
+                2 if at < bytes.len() => {
+                    let piece = PIECES[rng.below(PIECES.len())].as_bytes();
+                    bytes.splice(at..at + 1, piece.iter().copied());
+                }
+                3 => bytes.truncate(at),
+                _ => {
+                    // Duplicate a slice elsewhere.
+                    let start = rng.below(bytes.len() + 1);
+                    let end = (start + rng.below(40)).min(bytes.len());
+                    let piece = bytes[start..end].to_vec();
+                    let at = at.min(bytes.len());
+                    bytes.splice(at..at, piece);
+                }
+            }
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    #[test]
+    fn mutated_policies_never_panic_and_spans_stay_in_bounds() {
+        let seeds = [IDENTITY, TRUST, BUCKET];
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        let mut parsed = 0;
+        for round in 0..6_000 {
+            let text = mutate(&mut rng, seeds[round % seeds.len()]);
+            let (policy, diagnostics) = read(&text);
+            let spans = diagnostics
+                .iter()
+                .flat_map(|d| d.span.into_iter().chain(d.labels.iter().map(|l| l.span)));
+            for span in spans {
+                assert!(span.start <= span.end, "{text}");
+                assert!(
+                    text.get(span.range()).is_some(),
+                    "span {span:?} in {text:?}"
+                );
+            }
+            assert_eq!(
+                policy.is_some(),
+                !diagnostics.iter().any(Diagnostic::is_error),
+                "{text}"
+            );
+            if diagnostics.is_empty() || policy.is_none() {
+                assert!(!diagnostics.is_empty() || policy.is_some());
+            }
+            if let Some(policy) = policy {
+                parsed += 1;
+                let _ = checked(policy);
+            }
+            // The JSON layer agrees with serde_json, but for what it refuses on purpose.
+            let ours = json_text::parse(FILE, &text);
+            let theirs = serde_json::from_str::<serde_json::Value>(&text);
+            match (&ours, &theirs) {
+                (Ok(node), Ok(value)) => assert_eq!(&to_serde(node), value, "{text}"),
+                (Err(_), Err(_)) => {}
+                (Ok(_), Err(e)) => panic!("we accept what serde_json refuses ({e}): {text:?}"),
+                (Err(d), Ok(_)) => assert!(
+                    matches!(d.code, Code::DuplicateSetting | Code::TooDeep),
+                    "we refuse what serde_json accepts: {d:#?} {text:?}"
+                ),
+            }
+        }
+        assert!(parsed > 100, "mutations too destructive: {parsed} parsed");
+    }
+
+    fn to_serde(node: &Node) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &node.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Number(n) => serde_json::from_str(n).expect("a number serde_json reads"),
+            Value::String(s) => J::String(s.clone()),
+            Value::Array(items) => J::Array(items.iter().map(to_serde).collect()),
+            Value::Object(members) => J::Object(
+                members
+                    .iter()
+                    .map(|m| (m.key.clone(), to_serde(&m.value)))
+                    .collect(),
+            ),
+        }
+    }
 }
