@@ -24,7 +24,6 @@ const WITHOUT_FIXTURE: &[(&str, &str)] = &[
     // identity policy, and every iamx statement has its principal, action and resource (a missing
     // `on` is E0216). `json_only_codes_come_from_the_model_checks` covers them on the IAM model.
     ("E0310", "JSON input only"),
-    ("E0311", "JSON input only"),
 ];
 
 fn root() -> &'static Path {
@@ -44,7 +43,7 @@ fn fixtures() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(fixture_dir())
         .expect("tests/fixtures/diagnostics exists")
         .map(|e| e.expect("readable directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "iamx"))
+        .filter(|p| p.extension().is_some_and(|e| e == "iamx" || e == "json"))
         .collect();
     files.sort();
     assert!(
@@ -650,12 +649,15 @@ fn page_example(code: Code, blocks: &[Fence]) -> Result<Example, String> {
                 "iamx,error"
             };
             for (i, block) in blocks.iter().enumerate() {
-                if block.info == wanted {
-                    let result = compile_one(
-                        "main.iamx",
-                        block.text.as_bytes().to_vec(),
-                        &Options::default(),
-                    );
+                // A ```json,check block is a JSON policy document, checked as `iamx check` does.
+                let file = match block.info.as_str() {
+                    info if info == wanted => "main.iamx",
+                    "json,check" => "policy.json",
+                    _ => continue,
+                };
+                {
+                    let result =
+                        compile_one(file, block.text.as_bytes().to_vec(), &Options::default());
                     if codes(&result).contains(&name) {
                         return Ok(Example {
                             rendered: render_all(&result),

@@ -52,7 +52,8 @@ fn actions(block: &iam::Block, out: &mut Vec<Diagnostic>) -> Actions {
     let mut complete = true;
     for action in &block.values {
         let text = action.value.as_str();
-        if text == "*" {
+        if text == "*" || super::action_problem(text).is_some() {
+            // `*`, or malformed (reported as such): nothing to look up.
             complete = false;
             continue;
         }

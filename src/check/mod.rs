@@ -328,7 +328,7 @@ fn statement_rules(kind: DocumentKind, statement: &Statement, out: &mut Vec<Diag
         match &statement.resource {
             None => out.push(at(
                 Diagnostic::new(Code::MissingElement, "statement has no `Resource`")
-                    .help("say what it applies to: `Resource: \"*\"` or ARNs"),
+                    .help("say what it applies to: `\"Resource\": \"*\"` or a list of ARNs"),
                 statement.span,
                 "no resource",
             )),
@@ -378,7 +378,7 @@ fn statement_rules(kind: DocumentKind, statement: &Statement, out: &mut Vec<Diag
 }
 
 /// Why an action is malformed, if it is.
-fn action_problem(action: &str) -> Option<&'static str> {
+pub(crate) fn action_problem(action: &str) -> Option<&'static str> {
     if action == "*" {
         return None;
     }
@@ -399,7 +399,7 @@ fn action_problem(action: &str) -> Option<&'static str> {
     }
     if !name
         .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?' || c == '-' || c == '_')
+        .all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?' || c == '-')
     {
         return Some("an action name is letters and digits, with `*` and `?` as wildcards");
     }
