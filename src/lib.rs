@@ -115,7 +115,7 @@ fn load(
             diagnostics.push(
                 Diagnostic::new(Code::InvalidUtf8, "file is not valid UTF-8")
                     .at(Span::new(id, at, at + 1), "this byte is not UTF-8")
-                    .help("iamx files are UTF-8 text; is this a binary file?"),
+                    .help("iamx reads UTF-8 text: convert the file to UTF-8 (it may be Latin-1), or leave binary files out"),
             );
             None
         }

@@ -214,7 +214,8 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
                                     Code::DuplicateSetting,
                                     format!("group `{}` is listed twice", group.name),
                                 )
-                                .at(group.span, "listed again here"),
+                                .at(group.span, "listed again here")
+                                .help("list each group once"),
                             );
                         } else {
                             groups.push(group.name.clone());
@@ -344,6 +345,7 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
         docs: item.docs.clone(),
         documents,
         span: Some(item.span),
+        name_span: Some(item.name.span),
     });
 }
 
@@ -355,20 +357,24 @@ fn lower_tags(scope: &Scope, tags: &[Tag]) -> IndexMap<String, String> {
         let (Some(key), Some(value)) = (scope.expand(&tag.key), scope.expand(&tag.value)) else {
             continue;
         };
+        let chars_help = "tags hold letters, digits, spaces and `_ . : / = + - @`";
         let problem = if key.is_empty() || key.chars().count() > 128 {
             Some((
                 tag.key.span,
                 "a tag key has 1 to 128 characters".to_string(),
+                "shorten the key, or give it a name".to_string(),
             ))
         } else if key.to_ascii_lowercase().starts_with("aws:") {
             Some((
                 tag.key.span,
                 "the `aws:` prefix is reserved for AWS".to_string(),
+                format!("drop the prefix: `{}`", &key[4..]),
             ))
         } else if value.chars().count() > 256 {
             Some((
                 tag.value.span,
                 "a tag value has at most 256 characters".to_string(),
+                "shorten the value".to_string(),
             ))
         } else if let Some(c) = key.chars().chain(value.chars()).find(|c| !valid_char(*c)) {
             let span = if key.contains(c) {
@@ -376,15 +382,24 @@ fn lower_tags(scope: &Scope, tags: &[Tag]) -> IndexMap<String, String> {
             } else {
                 tag.value.span
             };
-            Some((span, format!("`{c}` is not allowed in tags")))
+            Some((
+                span,
+                format!("{} is not allowed in tags", describe_char(c)),
+                chars_help.to_string(),
+            ))
         } else {
             None
         };
-        if let Some((span, label)) = problem {
+        if let Some((span, label, help)) = problem {
+            let name = if key.is_empty() {
+                "invalid tag: the key is empty".to_string()
+            } else {
+                format!("invalid tag `{key}`")
+            };
             scope.push(
-                Diagnostic::new(Code::InvalidTag, format!("invalid tag `{key}`"))
+                Diagnostic::new(Code::InvalidTag, name)
                     .at(span, label)
-                    .help("tags hold letters, digits, spaces and `_ . : / = + - @`"),
+                    .help(help),
             );
             continue;
         }
@@ -429,7 +444,8 @@ fn attributes(scope: &Scope, attributes: &[Attribute]) -> Option<Spanned<String>
                 };
                 if let Some(first) = &sid {
                     let mut d = Diagnostic::new(Code::DuplicateSetting, "`@sid` is given twice")
-                        .at(attribute.span, "given again here");
+                        .at(attribute.span, "given again here")
+                        .help("a statement has one Sid: keep one `@sid`");
                     if let Some(s) = first.span {
                         d = d.with_label(s, "first given here");
                     }
@@ -683,6 +699,21 @@ pub fn is_operator(name: &str) -> bool {
         .is_some_and(|base| base != "Null" && OPERATORS.contains(&base))
 }
 
+/// The help for an unknown operator: "did you mean", or why the name is wrong.
+pub fn operator_help(operator: &str) -> String {
+    let base = operator.rsplit(':').next().unwrap_or(operator);
+    if base == "NullIfExists" {
+        return "`Null` has no `IfExists` form: it already tests whether the key is present".into();
+    }
+    let names = all_operator_names();
+    diag::did_you_mean(diag::suggest(operator, names.iter().map(String::as_str))).unwrap_or_else(
+        || {
+            "operators are named as in IAM JSON: `StringEqualsIgnoreCase`, `ForAnyValue:StringLike`, …"
+                .into()
+        },
+    )
+}
+
 /// Every operator name IAM accepts, for "did you mean".
 pub fn all_operator_names() -> Vec<String> {
     let mut names = Vec::new();
@@ -710,8 +741,20 @@ fn condition_values(scope: &Scope, value: &ConditionValue) -> Option<Vec<(Val, S
     }
 }
 
-fn mismatch(scope: &Scope, op: CompareOp, op_span: Span, family: Family, help: &str) {
-    let what = match family {
+fn family_name(family: Family) -> &'static str {
+    match family {
+        Family::String => "String",
+        Family::Numeric => "Numeric",
+        Family::Date => "Date",
+        Family::Bool => "Bool",
+        Family::Arn => "ARN",
+        Family::Ip => "IPAddress",
+        Family::Binary => "Binary",
+    }
+}
+
+fn family_plural(family: Family) -> &'static str {
+    match family {
         Family::String => "strings",
         Family::Numeric => "numbers",
         Family::Date => "dates",
@@ -719,22 +762,29 @@ fn mismatch(scope: &Scope, op: CompareOp, op_span: Span, family: Family, help: &
         Family::Arn => "ARNs",
         Family::Ip => "IP addresses",
         Family::Binary => "binary values",
-    };
+    }
+}
+
+fn mismatch(scope: &Scope, op: CompareOp, op_span: Span, family: Family, why: &str, help: &str) {
+    let what = family_plural(family);
     scope.push(
         Diagnostic::new(
             Code::OperatorMismatch,
             format!("`{}` does not compare {what}", op.as_str()),
         )
-        .at(op_span, format!("the values are {what}"))
+        .at(op_span, why.to_string())
         .help(help.to_string()),
     );
 }
 
+/// The IAM operator for a readable comparison; `why` says where the family came from, for the
+/// label of a mismatch.
 fn compare_operator(
     scope: &Scope,
     op: CompareOp,
     op_span: Span,
     family: Family,
+    why: &str,
 ) -> Option<&'static str> {
     use CompareOp::*;
     use Family::*;
@@ -767,6 +817,7 @@ fn compare_operator(
                 op,
                 op_span,
                 family,
+                why,
                 "IAM compares binary values only for equality: `BinaryEquals`",
             );
             return None;
@@ -777,6 +828,7 @@ fn compare_operator(
                 op,
                 op_span,
                 family,
+                why,
                 "IAM has no negated Bool operator: write `key == false`, or `not key`",
             );
             return None;
@@ -787,6 +839,7 @@ fn compare_operator(
                 op,
                 op_span,
                 family,
+                why,
                 "ordering compares numbers (`10`) or dates (`\"2026-01-01T00:00:00Z\"`)",
             );
             return None;
@@ -797,7 +850,12 @@ fn compare_operator(
                 op,
                 op_span,
                 family,
-                "`like` matches strings and ARNs with `*` and `?`",
+                why,
+                if family == Family::Ip {
+                    "IP addresses are matched by range: `key in [\"10.20.0.0/16\"]`"
+                } else {
+                    "`like` matches strings and ARNs with `*` and `?`"
+                },
             );
             return None;
         }
@@ -852,7 +910,8 @@ fn condition(scope: &Scope, c: &ast::Condition) -> Option<iam::Condition> {
                         Code::OperatorMismatch,
                         "`?` has no meaning with `exists` or `missing`",
                     )
-                    .at(c.key.span, "remove the `?`"),
+                    .at(c.key.span, "remove the `?`")
+                    .help("`exists` and `missing` already test whether the key is in the request"),
                 );
                 return None;
             }
@@ -866,8 +925,22 @@ fn condition(scope: &Scope, c: &ast::Condition) -> Option<iam::Condition> {
             value,
         } => {
             let values = condition_values(scope, value)?;
-            let family = key_family(&key).unwrap_or_else(|| family_of(&values));
-            let base = compare_operator(scope, *op, *op_span, family)?;
+            let (family, why) = match key_family(&key) {
+                Some(family) => {
+                    let name = family_name(family);
+                    let article = if name.starts_with(['A', 'I']) {
+                        "an"
+                    } else {
+                        "a"
+                    };
+                    (family, format!("`{key}` is {article} {name} key"))
+                }
+                None => {
+                    let family = family_of(&values);
+                    (family, format!("the values are {}", family_plural(family)))
+                }
+            };
+            let base = compare_operator(scope, *op, *op_span, family, &why)?;
             let prefix = match quantifier {
                 Some(Quantifier::Any) => "ForAnyValue:",
                 Some(Quantifier::All) => "ForAllValues:",
@@ -881,15 +954,7 @@ fn condition(scope: &Scope, c: &ast::Condition) -> Option<iam::Condition> {
             value,
         } => {
             if !is_operator(operator) {
-                let names = all_operator_names();
-                let help = diag::did_you_mean(diag::suggest(
-                    operator,
-                    names.iter().map(String::as_str),
-                ))
-                .unwrap_or_else(|| {
-                    "operators are named as in IAM JSON: `StringEqualsIgnoreCase`, `ForAnyValue:StringLike`, …"
-                        .into()
-                });
+                let help = operator_help(operator);
                 scope.push(
                     Diagnostic::new(
                         Code::UnknownOperator,
@@ -1037,4 +1102,15 @@ fn trust_statement(scope: &Scope, s: &TrustStatement) -> Option<iam::Statement> 
         span: Some(s.span),
         docs: s.docs.clone(),
     })
+}
+
+/// A character for a message: `x` in backticks, or its name when backticks would hide it.
+pub fn describe_char(c: char) -> String {
+    match c {
+        ' ' => "a space".to_string(),
+        '\t' => "a tab".to_string(),
+        c if c.is_control() || c.is_whitespace() => format!("the character U+{:04X}", c as u32),
+        '`' => "a backtick".to_string(),
+        c => format!("`{c}`"),
+    }
 }

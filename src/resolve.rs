@@ -135,19 +135,28 @@ pub fn resolve<'a>(modules: &'a [Module], vars: &'a Vars) -> Scope<'a> {
             };
             let lower = name.to_ascii_lowercase();
             if let Some(first) = by_lower.get(&lower) {
-                let message = match (first, decl) {
-                    (Decl::Global(_), Decl::Global(_)) => format!("`{name}` is set twice"),
-                    _ if first_name(first).eq(&name) => format!("`{name}` is declared twice"),
-                    _ => format!(
-                        "`{name}` is declared twice (IAM names ignore case: `{}` is taken)",
-                        first_name(first)
+                let (message, help) = match (first, decl) {
+                    (Decl::Global(_), Decl::Global(_)) => (
+                        format!("`{name}` is set twice"),
+                        format!("keep one `{name}`"),
+                    ),
+                    _ if first_name(first).eq(&name) => (
+                        format!("`{name}` is declared twice"),
+                        "every name in a project is unique; rename one of them".to_string(),
+                    ),
+                    _ => (
+                        format!(
+                            "`{name}` is declared twice (IAM names ignore case: `{}` is taken)",
+                            first_name(first)
+                        ),
+                        "every name in a project is unique; rename one of them".to_string(),
                     ),
                 };
                 scope.push(
                     Diagnostic::new(Code::DuplicateName, message)
                         .at(decl.name_span(), "declared again here")
                         .with_label(first.name_span(), "first declared here")
-                        .help("every name in a project is unique; rename one of them"),
+                        .help(help),
                 );
                 continue;
             }
@@ -158,7 +167,19 @@ pub fn resolve<'a>(modules: &'a [Module], vars: &'a Vars) -> Scope<'a> {
     for (name, _) in &vars.0 {
         match scope.decls.get(name) {
             Some(Decl::Param(_)) => {}
-            _ => {
+            Some(other) => {
+                scope.push(
+                    Diagnostic::new(
+                        Code::UnknownVar,
+                        format!("`--var {name}=…` names {}, not a param", other.describe()),
+                    )
+                    .at(other.name_span(), "declared here, not as a param")
+                    .help(format!(
+                        "only params take values from `--var`; declare it as `param {name} = …`"
+                    )),
+                );
+            }
+            None => {
                 let params = scope.decls.iter().filter_map(|(n, d)| match d {
                     Decl::Param(_) => Some(n.as_str()),
                     _ => None,
@@ -254,8 +275,18 @@ impl<'a> Scope<'a> {
             .iter()
             .filter(|(_, d)| filter(d))
             .map(|(n, _)| n.as_str());
-        let help = diag::did_you_mean(diag::suggest(&ident.name, candidates))
-            .unwrap_or_else(|| format!("declare {what} named `{}`", ident.name));
+        let suggestion = diag::suggest(&ident.name, candidates);
+        if let Some(meant) = suggestion {
+            // The name meant is used, in intent: no "unused" warning for it as well.
+            self.used.borrow_mut().insert(meant.to_string());
+        }
+        let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        let help = diag::did_you_mean(suggestion)
+            .unwrap_or_else(|| format!("declare {article} {what} named `{}`", ident.name));
         self.push(
             Diagnostic::new(Code::UnknownName, format!("unknown name `{}`", ident.name))
                 .at(ident.span, format!("no {what} has this name"))
@@ -721,7 +752,8 @@ impl<'a> Scope<'a> {
                     format!("`{}` is {}, not {wanted_text}", ident.name, decl.describe()),
                 )
                 .at(ident.span, format!("expected {wanted_text}"))
-                .with_label(decl.name_span(), "declared here"),
+                .with_label(decl.name_span(), "declared here")
+                .help_opt(wrong_kind_help(&decl, wanted, &ident.name)),
             );
             return None;
         }
@@ -801,5 +833,27 @@ fn kind_matches(kind: EntityKind, decl: &Decl) -> bool {
         (EntityKind::User, Decl::Principal(p)) => p.kind == PrincipalKind::User,
         (EntityKind::Group, Decl::Principal(p)) => p.kind == PrincipalKind::Group,
         _ => false,
+    }
+}
+
+/// How to fix a reference to the wrong kind of item.
+fn wrong_kind_help(decl: &Decl, wanted: &[EntityKind], name: &str) -> Option<String> {
+    match (decl, wanted) {
+        (Decl::Policy(p), [EntityKind::Boundary]) if p.kind == PolicyKind::Managed => Some(format!(
+            "a permissions boundary is declared with `boundary {name} {{ … }}`; to grant its permissions instead, `attach {name}`"
+        )),
+        (Decl::Principal(p), _) => Some(format!(
+            "`{name}` is {}: refer to it as `{} {name}`",
+            decl.describe(),
+            p.kind.keyword()
+        )),
+        (Decl::Policy(p), _) => Some(format!(
+            "refer to it as `{} {name}`",
+            match p.kind {
+                PolicyKind::Managed => "policy",
+                PolicyKind::Boundary => "boundary",
+            }
+        )),
+        _ => None,
     }
 }

@@ -80,10 +80,11 @@ fn actions(block: &iam::Block, out: &mut Vec<Diagnostic>) -> Actions {
             continue;
         }
         let Some(service) = awsdb::service(prefix) else {
-            let help = diag::did_you_mean(diag::suggest(prefix, awsdb::service_prefixes()))
-                .unwrap_or_else(|| {
-                    "service prefixes are listed in the AWS Service Authorization Reference".into()
-                });
+            let meant = service_by_name(prefix)
+                .or_else(|| diag::suggest(prefix, awsdb::service_prefixes()));
+            let help = diag::did_you_mean(meant).unwrap_or_else(|| {
+                "service prefixes are listed in the AWS Service Authorization Reference".into()
+            });
             out.push(at(
                 Diagnostic::new(
                     Code::UnknownService,
@@ -149,6 +150,28 @@ fn actions(block: &iam::Block, out: &mut Vec<Diagnostic>) -> Actions {
         }
     }
     Actions { written, complete }
+}
+
+/// The prefix of the service whose name, without spaces and vendor words, is `text`:
+/// `cloudwatchlogs` is "Amazon CloudWatch Logs", prefix `logs`. Decodes every service, so it is
+/// only for error messages.
+pub fn service_by_name(text: &str) -> Option<&'static str> {
+    let squash = |s: &str| -> String {
+        s.split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| {
+                !w.is_empty() && !["amazon", "aws"].contains(&w.to_ascii_lowercase().as_str())
+            })
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+    let wanted = squash(text);
+    if wanted.is_empty() {
+        return None;
+    }
+    awsdb::service_prefixes()
+        .filter_map(awsdb::service)
+        .find(|s| squash(s.name) == wanted)
+        .map(|s| s.prefix)
 }
 
 /// Whether a resource written in a policy can name a resource of a type whose ARN pattern is
@@ -260,11 +283,16 @@ fn resources(actions: &Actions, block: &iam::Block, out: &mut Vec<Diagnostic>) {
     if block.values.iter().any(|r| r.value == "*") {
         return;
     }
+    // Malformed resources are reported as such (E0304); with none left, there is nothing to fit.
     let resource_globs: Vec<Vec<Sym>> = block
         .values
         .iter()
+        .filter(|r| crate::iam::arn::parse(&r.value).is_ok())
         .map(|r| glob_symbols(&r.value, true))
         .collect();
+    if resource_globs.is_empty() {
+        return;
+    }
     // Whether some resource of the statement fits a resource type, by the type's ARN pattern;
     // many actions share types (`s3:*`), so each type is matched once.
     let mut by_type: std::collections::HashMap<&'static str, bool> = Default::default();
@@ -371,12 +399,7 @@ fn condition_rules(
 ) {
     let key = condition.key.as_str();
     if !is_operator(&condition.operator) {
-        let names = crate::lower::all_operator_names();
-        let help = diag::did_you_mean(diag::suggest(
-            &condition.operator,
-            names.iter().map(String::as_str),
-        ))
-        .unwrap_or_else(|| "operators are named as in the IAM JSON policy reference".into());
+        let help = crate::lower::operator_help(&condition.operator);
         out.push(at(
             Diagnostic::new(
                 Code::UnknownOperator,
@@ -468,7 +491,7 @@ fn condition_rules(
             )),
             (Some(set), false) => {
                 let why = if set == "ForAllValues" {
-                    "`ForAllValues` is true when the key is missing or empty, so this grants more than it seems"
+                    "`ForAllValues` is also true when the key is missing or empty, so the condition holds in every request without the key; compare the key without `all`"
                 } else {
                     "a single-valued key needs no set operator; write the comparison without `any`"
                 };
@@ -527,7 +550,9 @@ fn known_key(key: &str, span: Option<Span>, out: &mut Vec<Diagnostic>) -> KeyLoo
     };
     let help =
         diag::did_you_mean(diag::suggest(key, candidates.iter().copied())).unwrap_or_else(|| {
-            if awsdb::service(prefix).is_none() {
+            if prefix.eq_ignore_ascii_case("aws") {
+                "no global condition key has this name; the IAM User Guide lists them (`aws:SourceIp`, `aws:PrincipalTag/…`, …)".to_string()
+            } else if awsdb::service(prefix).is_none() {
                 format!("`{prefix}` is not an AWS service prefix")
             } else {
                 format!("{prefix} defines no key of this name; see `iamx actions {prefix}:*`")
@@ -543,6 +568,13 @@ fn known_key(key: &str, span: Option<Span>, out: &mut Vec<Diagnostic>) -> KeyLoo
         "AWS sets no key of this name",
     ));
     KeyLookup::Unknown
+}
+
+/// Whether the service documents `key` on some of its actions: then an action that does not
+/// list it does not get it. (A key the service lists but no action does is taken to apply to
+/// all of them.)
+fn listed_on_some_action(service: &awsdb::Service, key: &str) -> bool {
+    service.actions.iter().any(|a| a.has_condition_key(key))
 }
 
 /// A known key that none of the statement's actions (or their services) is documented to set.
@@ -564,7 +596,8 @@ fn applicability(
         .iter()
         .flat_map(|(_, k)| k.iter())
         .any(|(service, action)| {
-            action.has_condition_key(key) || service.condition_key(key).is_some()
+            action.has_condition_key(key)
+                || (service.condition_key(key).is_some() && !listed_on_some_action(service, key))
         });
     if applies {
         return;

@@ -130,13 +130,13 @@ fn principal_rules(
                 ),
             )
             .help("move statements into managed policies and attach them");
-            if let Some(span) = principal.span {
+            if let Some(span) = principal.name_span.or(principal.span) {
                 d = d.at(span, format!("{total} characters without white space"));
             }
             for doc in &inline {
                 if let Some(span) = doc.span {
                     let size = iam::json::quota_size(&iam::json::policy(&doc.policy));
-                    d = d.with_label(span, format!("`{}`: {size}", doc.name));
+                    d = d.with_label(span, format!("`{}`: {size} characters", doc.name));
                 }
             }
             out.push(d);
@@ -194,16 +194,22 @@ fn sid_rules<'a>(
     if sid.value.is_empty() || !sid.value.chars().all(|c| c.is_ascii_alphanumeric()) {
         let bad = sid.value.chars().find(|c| !c.is_ascii_alphanumeric());
         let label = match bad {
-            Some(c) => format!("`{c}` is not allowed in a Sid"),
+            Some(c) => format!("{} is not allowed in a Sid", crate::lower::describe_char(c)),
             None => "a Sid cannot be empty".to_string(),
         };
+        // Suggest a fix only when dropping characters keeps the Sid recognisable.
         let fixed: String = sid
             .value
             .chars()
             .filter(char::is_ascii_alphanumeric)
             .collect();
-        let mut d = Diagnostic::new(Code::InvalidSid, format!("invalid Sid `{}`", sid.value)).help(
-            if fixed.is_empty() {
+        let message = if sid.value.is_empty() {
+            "invalid Sid: it is empty".to_string()
+        } else {
+            format!("invalid Sid `{}`", sid.value)
+        };
+        let mut d = Diagnostic::new(Code::InvalidSid, message).help(
+            if fixed.is_empty() || !sid.value.is_ascii() {
                 "a Sid holds only ASCII letters and digits".to_string()
             } else {
                 format!("a Sid holds only ASCII letters and digits: `{fixed}`")
@@ -344,11 +350,13 @@ fn statement_rules(kind: DocumentKind, statement: &Statement, out: &mut Vec<Diag
                         continue;
                     }
                     if let Err(problem) = iam::arn::parse(&resource.value) {
+                        let message = if resource.value.is_empty() {
+                            "an empty resource is not an ARN".to_string()
+                        } else {
+                            format!("`{}` is not an ARN", resource.value)
+                        };
                         out.push(at(
-                            Diagnostic::new(
-                                Code::InvalidArn,
-                                format!("`{}` is not an ARN", resource.value),
-                            )
+                            Diagnostic::new(Code::InvalidArn, message)
                             .help("an ARN reads `arn:partition:service:region:account:resource`, like `arn:aws:s3:::my-bucket/*`"),
                             resource.span,
                             problem,
@@ -374,7 +382,140 @@ fn statement_rules(kind: DocumentKind, statement: &Statement, out: &mut Vec<Diag
             }
         }
     }
+    if let Some(principal) = statement
+        .principal
+        .as_ref()
+        .filter(|_| kind.has_principal())
+    {
+        principal_element_rules(kind, statement, principal, out);
+    }
     contradictions(statement, out);
+}
+
+/// Principals that IAM would reject, trust policy actions, and grants to anyone.
+fn principal_element_rules(
+    kind: DocumentKind,
+    statement: &Statement,
+    principal: &iam::Principal,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut public = None;
+    match principal {
+        iam::Principal::Any(span) => public = Some(*span),
+        iam::Principal::Kinds(kinds) => {
+            for (kind_name, values) in kinds {
+                for value in values {
+                    if value.value == "*" && kind_name == "AWS" {
+                        public = Some(value.span);
+                        continue;
+                    }
+                    if let Some((label, help)) = principal_problem(kind_name, &value.value) {
+                        let shown = if value.value.is_empty() {
+                            format!("empty `{kind_name}` principal")
+                        } else {
+                            format!("malformed `{kind_name}` principal `{}`", value.value)
+                        };
+                        out.push(at(
+                            Diagnostic::new(Code::InvalidPrincipal, shown).help(help),
+                            value.span.or(statement.span),
+                            &label,
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(span) = public {
+        if statement.effect.value == Effect::Allow && statement.conditions.is_empty() {
+            let what = if kind == DocumentKind::Trust {
+                "anyone, in any AWS account, may assume this role"
+            } else {
+                "anyone, signed in to AWS or not, gets these actions"
+            };
+            out.push(at(
+                Diagnostic::new(Code::PublicPrincipal, what)
+                    .help("name the accounts, roles or services that need it, or add a condition such as `aws:PrincipalOrgID`"),
+                span.or(statement.span),
+                "every principal",
+            ));
+        }
+    }
+    if kind == DocumentKind::Trust {
+        if let Some(block) = &statement.action {
+            for action in &block.values {
+                let sts = action
+                    .value
+                    .split_once(':')
+                    .is_some_and(|(p, _)| p.eq_ignore_ascii_case("sts"));
+                if !sts && action.value != "*" {
+                    out.push(at(
+                        Diagnostic::new(
+                            Code::TrustActionNotSts,
+                            format!("a trust policy cannot grant `{}`", action.value),
+                        )
+                        .help("a trust policy says who may assume the role: `sts:AssumeRole`, `sts:AssumeRoleWithSAML`, `sts:AssumeRoleWithWebIdentity`, `sts:TagSession`, `sts:SetSourceIdentity`; grant other actions in the role's permissions policies"),
+                        action.span.or(block.span),
+                        "not an `sts:` action",
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// What is wrong with a principal value of a kind, if anything: (label, help).
+fn principal_problem(kind: &str, value: &str) -> Option<(String, String)> {
+    let dns = |v: &str| {
+        v.contains('.')
+            && v.split('.').all(|part| {
+                !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
+    };
+    match kind {
+        "Service" if !dns(value) => Some((
+            "a service principal is a DNS name".into(),
+            format!(
+                "service principals read like `{}.amazonaws.com`",
+                if value.is_empty() || !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                {
+                    "ec2"
+                } else {
+                    value
+                }
+            ),
+        )),
+        "AWS" => {
+            let account = value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit());
+            let arn = iam::arn::parse(value).is_ok_and(|a| {
+                a.service.eq_ignore_ascii_case("iam") || a.service.eq_ignore_ascii_case("sts")
+            });
+            (!account && !arn).then(|| {
+                (
+                    "not an account id or an IAM ARN".into(),
+                    "an `AWS` principal is an account (`123456789012`, or `arn:aws:iam::123456789012:root`), a role, a user or a session ARN".into(),
+                )
+            })
+        }
+        "Federated" => {
+            let provider = iam::arn::parse(value).is_ok_and(|a| {
+                a.resource.starts_with("saml-provider/") || a.resource.starts_with("oidc-provider/")
+            });
+            (!provider && !dns(value)).then(|| {
+                (
+                    "not an identity provider".into(),
+                    "a federated principal is a SAML or OIDC provider ARN, or a web identity provider such as `cognito-identity.amazonaws.com`".into(),
+                )
+            })
+        }
+        "CanonicalUser" => (value.len() != 64 || !value.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| {
+                (
+                    "not a canonical user id".into(),
+                    "a canonical user id is 64 hexadecimal digits".into(),
+                )
+            }),
+        _ => None,
+    }
 }
 
 /// Why an action is malformed, if it is.

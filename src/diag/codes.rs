@@ -81,6 +81,9 @@ codes! {
     MissingElement = "E0311", "policy element missing";
     InvalidAction = "E0312", "malformed action";
     MissingVersion = "W0313", "policy has no `Version`";
+    InvalidPrincipal = "E0314", "malformed principal";
+    TrustActionNotSts = "E0315", "trust policy grants an action other than `sts:`";
+    PublicPrincipal = "W0316", "anyone may act, with no condition";
     // 04: AWS facts (the embedded service reference)
     UnknownService = "E0401", "unknown service prefix";
     UnknownAction = "E0402", "unknown action";

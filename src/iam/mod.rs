@@ -170,6 +170,8 @@ pub struct PrincipalInfo {
     /// Indices into [`Project::documents`]: inline policies, then the trust policy.
     pub documents: Vec<usize>,
     pub span: Option<Span>,
+    /// Where the name is written.
+    pub name_span: Option<Span>,
 }
 
 /// A customer managed policy or boundary the project declares.

@@ -74,8 +74,10 @@ fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> Di
     let span = Span::new(file, pos, pos + found.len());
     let message = if found.is_empty() {
         "unexpected end of file".to_string()
-    } else {
+    } else if found.chars().any(char::is_control) {
         format!("unexpected `{}`", found.escape_debug())
+    } else {
+        format!("unexpected `{found}`")
     };
     let label = match expected.len() {
         0 => "not expected here".to_string(),
@@ -131,7 +133,7 @@ fn syntax_help(found: &str, expected: &[&str]) -> Option<String> {
         "trust",
         "description",
     ];
-    if found.chars().all(|c| c.is_ascii_alphabetic()) && !found.is_empty() {
+    if found.chars().all(char::is_alphabetic) && !found.is_empty() {
         if let Some(k) = crate::diag::suggest(found, KEYWORDS.iter().copied()) {
             if k != found {
                 return Some(format!("did you mean `{k}`?"));
@@ -146,6 +148,23 @@ fn syntax_help(found: &str, expected: &[&str]) -> Option<String> {
 
 struct Parsing {
     file: FileId,
+}
+
+/// Whether a text is only white space and comments.
+fn only_trivia(mut text: &str) -> bool {
+    loop {
+        text = text.trim_start();
+        if text.is_empty() {
+            return true;
+        }
+        if let Some(rest) = text.strip_prefix("//") {
+            text = rest.split_once('\n').map_or("", |(_, r)| r);
+        } else if let Some(rest) = text.strip_prefix("/*") {
+            text = rest.split_once("*/").map_or("", |(_, r)| r);
+        } else {
+            return false;
+        }
+    }
 }
 
 /// The children of a pair, taken in order by the rule each is expected to be.
@@ -187,9 +206,26 @@ fn internal(span: Span, rule: Rule) -> Diagnostic {
 }
 
 impl Parsing {
+    /// A pair's span, ending at its last token: pest's spans of compound rules take in the
+    /// white space and comments after an optional part that was not there.
     fn span(&self, pair: &Pair<Rule>) -> Span {
-        let s = pair.as_span();
-        Span::new(self.file, s.start(), s.end())
+        fn end(pair: &Pair<Rule>) -> usize {
+            let full = pair.as_span().end();
+            let Some(last) = pair.clone().into_inner().last() else {
+                return full;
+            };
+            let last_end = end(&last);
+            let after = pair
+                .as_str()
+                .get(last_end - pair.as_span().start()..)
+                .unwrap_or("");
+            if only_trivia(after) {
+                last_end
+            } else {
+                full // a closing `"`, `]` or `}` of the rule itself
+            }
+        }
+        Span::new(self.file, pair.as_span().start(), end(pair))
     }
 
     fn internal(&self, span: Span) -> Diagnostic {

@@ -10,7 +10,9 @@ pub fn phrase(rule: Rule) -> &'static str {
         Rule::WHITESPACE => "whitespace",
         Rule::COMMENT | Rule::block_comment | Rule::line_comment => "a comment",
         Rule::doc | Rule::docs => "a `///` doc comment",
-        Rule::file => "a file",
+        Rule::file => {
+            "an item (`policy`, `boundary`, `role`, `user`, `group`, `let`, `param`, `account`)"
+        }
         Rule::item => "an item",
         Rule::keyword => "a keyword",
         Rule::kw_account | Rule::account_item | Rule::account_principal => "`account`",
