@@ -24,6 +24,7 @@ pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod emit;
+pub mod eval;
 pub mod iam;
 pub mod lower;
 pub mod parse;

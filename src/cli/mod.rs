@@ -3,6 +3,7 @@
 mod actions;
 mod build;
 mod check;
+pub mod simulate;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -47,6 +48,8 @@ enum Command {
     Check(check::CheckArgs),
     /// List the actions a pattern or access-level selector stands for, from the AWS reference.
     Actions(actions::ActionsArgs),
+    /// Evaluate a request as AWS would: against a project's principal, or raw JSON in batch.
+    Simulate(simulate::SimulateArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -118,7 +121,7 @@ impl From<JsonKindArg> for crate::iam::from_json::JsonKind {
     }
 }
 
-fn parse_var(text: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_var(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
         _ => Err(format!("expected NAME=VALUE, found `{text}`")),
@@ -141,6 +144,7 @@ pub fn main() -> ExitCode {
         Command::Build(args) => build::run(args),
         Command::Check(args) => check::run(args),
         Command::Actions(args) => actions::run(args),
+        Command::Simulate(args) => simulate::run(args),
     };
     exit.into()
 }
