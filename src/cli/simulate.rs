@@ -281,11 +281,10 @@ pub fn batch_line(line: &Value) -> Result<(PolicySet, Request), String> {
     let mut req = Request::new(
         &field("principal")?,
         &field("action")?,
-        &request
+        request
             .get("resource")
             .and_then(Value::as_str)
-            .unwrap_or("*")
-            .to_string(),
+            .unwrap_or("*"),
     );
     let mut context = Context::default();
     if let Some(map) = request.get("context") {
