@@ -17,6 +17,7 @@ pub enum Item {
     Let(Let),
     Policy(PolicyItem),
     Principal(PrincipalItem),
+    Test(TestItem),
 }
 
 impl Item {
@@ -27,8 +28,74 @@ impl Item {
             Item::Let(l) => l.span,
             Item::Policy(p) => p.span,
             Item::Principal(p) => p.span,
+            Item::Test(t) => t.span,
         }
     }
+}
+
+/// `test "name" { … }`: expectations about what principals may do.
+#[derive(Clone, Debug)]
+pub struct TestItem {
+    pub docs: Vec<String>,
+    pub name: Str,
+    pub entries: Vec<TestEntry>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum TestEntry {
+    /// `as user NAME` / `as role NAME`: the principal of the expectations that follow.
+    As {
+        kind: PrincipalKind,
+        name: Ident,
+        span: Span,
+    },
+    Expect(Expectation),
+    /// `given attached … { … }` or `given STATEMENT { … }`: the nested expectations run with a
+    /// policy or statement added to the principal.
+    Given {
+        subject: GivenSubject,
+        entries: Vec<TestEntry>,
+        span: Span,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub enum GivenSubject {
+    Attached(PolicyRef),
+    Statement(Statement),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Allow,
+    /// Either kind of deny.
+    Deny,
+    ExplicitDeny,
+    ImplicitDeny,
+}
+
+impl Outcome {
+    pub fn words(self) -> &'static str {
+        match self {
+            Outcome::Allow => "allow",
+            Outcome::Deny => "deny",
+            Outcome::ExplicitDeny => "explicit deny",
+            Outcome::ImplicitDeny => "implicit deny",
+        }
+    }
+}
+
+/// `expect allow|deny ACTIONS [on RESOURCE] [when CONTEXT]`.
+#[derive(Clone, Debug)]
+pub struct Expectation {
+    pub docs: Vec<String>,
+    pub outcome: Outcome,
+    pub outcome_span: Span,
+    pub actions: Vec<ActionItem>,
+    pub resource: Option<ResourceItem>,
+    pub context: Vec<Condition>,
+    pub span: Span,
 }
 
 /// A name as written, with its span.

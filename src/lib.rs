@@ -63,6 +63,8 @@ pub struct Options {
     pub limits: check::Limits,
     /// What JSON policy documents among the sources are; detected from their content if `None`.
     pub json_kind: Option<iam::from_json::JsonKind>,
+    /// Leave the project's `test` blocks unrun (`iamx test` runs them itself, to report each).
+    pub skip_tests: bool,
 }
 
 /// Whether a source is an IAM JSON policy document (by its name) rather than `.iamx`.
@@ -231,6 +233,9 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
     let project = lower::lower(&modules, &scope);
     diagnostics.extend(scope.finish());
     diagnostics.extend(check::check(&project, &options.limits));
+    if !options.skip_tests && !diagnostics.iter().any(Diagnostic::is_error) {
+        diagnostics.extend(eval::suite::failures(&project));
+    }
     diag::sort(&mut diagnostics);
     let failed = diagnostics.iter().any(Diagnostic::is_error);
     Compilation {

@@ -22,6 +22,21 @@ pub fn lower(modules: &[Module], scope: &Scope) -> iam::Project {
             match item {
                 Item::Policy(p) => policy_item(scope, p, &mut project),
                 Item::Principal(p) => principal_item(scope, p, &mut project),
+                Item::Test(t) => {
+                    let mut lowering = TestLowering {
+                        scope,
+                        principal: None,
+                        attached: Vec::new(),
+                        statements: Vec::new(),
+                        expectations: Vec::new(),
+                    };
+                    lowering.entries(&t.entries);
+                    project.tests.push(iam::TestCase {
+                        name: scope.expand(&t.name).unwrap_or_else(|| t.name.raw.clone()),
+                        span: Some(t.span),
+                        expectations: lowering.expectations,
+                    });
+                }
                 Item::Setting(_) | Item::Param(_) | Item::Let(_) => {}
             }
         }
@@ -1112,5 +1127,164 @@ pub fn describe_char(c: char) -> String {
         c if c.is_control() || c.is_whitespace() => format!("the character U+{:04X}", c as u32),
         '`' => "a backtick".to_string(),
         c => format!("`{c}`"),
+    }
+}
+
+/// Lowers the entries of a `test` block, keeping the principal and the `given`s in force.
+struct TestLowering<'s, 'a> {
+    scope: &'s Scope<'a>,
+    principal: Option<(iam::PrincipalKind, String)>,
+    attached: Vec<Spanned<String>>,
+    statements: Vec<iam::Statement>,
+    expectations: Vec<iam::Expectation>,
+}
+
+impl TestLowering<'_, '_> {
+    fn entries(&mut self, entries: &[TestEntry]) {
+        let outer = self.principal.clone();
+        for entry in entries {
+            match entry {
+                TestEntry::As { kind, name, .. } => {
+                    let (entity, kind) = match kind {
+                        ast::PrincipalKind::Role => (EntityKind::Role, iam::PrincipalKind::Role),
+                        _ => (EntityKind::User, iam::PrincipalKind::User),
+                    };
+                    if self.scope.entity(name, &[entity]).is_some() {
+                        self.principal = Some((kind, name.name.clone()));
+                    }
+                }
+                TestEntry::Expect(e) => self.expect(e),
+                TestEntry::Given {
+                    subject, entries, ..
+                } => {
+                    let (attached, statements) = (self.attached.len(), self.statements.len());
+                    match subject {
+                        GivenSubject::Attached(policy) => {
+                            if let Some((arn, _)) = self
+                                .scope
+                                .policy_ref(policy, &[EntityKind::Policy, EntityKind::Boundary])
+                            {
+                                self.attached.push(Spanned::new(arn, Some(policy.span())));
+                            }
+                        }
+                        GivenSubject::Statement(s) => {
+                            self.statements.extend(statement(self.scope, s, true));
+                        }
+                    }
+                    self.entries(entries);
+                    self.attached.truncate(attached);
+                    self.statements.truncate(statements);
+                }
+            }
+        }
+        self.principal = outer;
+    }
+
+    fn expect(&mut self, e: &ast::Expectation) {
+        let scope = self.scope;
+        let Some(principal) = self.principal.clone() else {
+            scope.push(
+                Diagnostic::new(
+                    Code::TestWithoutPrincipal,
+                    "this expectation has no principal",
+                )
+                .at(e.span, "who makes this request?")
+                .help("say who does, before the expectations: `as user NAME` or `as role NAME`"),
+            );
+            return;
+        };
+        let outcome = match e.outcome {
+            ast::Outcome::Allow => iam::Outcome::Allow,
+            ast::Outcome::Deny => iam::Outcome::Deny,
+            ast::Outcome::ExplicitDeny => iam::Outcome::ExplicitDeny,
+            ast::Outcome::ImplicitDeny => iam::Outcome::ImplicitDeny,
+        };
+        let Some(actions) = scope.actions(&e.actions) else {
+            return;
+        };
+        let resource = match &e.resource {
+            None | Some(ResourceItem::Any(_)) => Some("*".to_string()),
+            Some(ResourceItem::Str(s)) => scope.expand(s),
+            Some(ResourceItem::Entity(entity)) => scope.entity_arn(entity),
+            Some(ResourceItem::Name(n)) => match scope.value_of(n) {
+                Some(Val::Str(s) | Val::Arn(s)) => Some(s),
+                Some(other) => {
+                    scope.push(
+                        Diagnostic::new(
+                            Code::WrongValueType,
+                            format!("a request's resource is one ARN, not {}", other.describe()),
+                        )
+                        .at(n.span, "expected one ARN"),
+                    );
+                    None
+                }
+                None => None,
+            },
+        };
+        let context = self.context(&e.context);
+        let (Some(resource), Some(context)) = (resource, context) else {
+            return;
+        };
+        for (action, span) in actions {
+            if action.contains(['*', '?']) {
+                scope.push(
+                    Diagnostic::new(
+                        Code::TestActionPattern,
+                        format!("`{action}` is a pattern, not one action"),
+                    )
+                    .at(span, "a request has one action")
+                    .help("name each action the test makes: `expect allow s3:GetObject, s3:PutObject on …`"),
+                );
+                continue;
+            }
+            self.expectations.push(iam::Expectation {
+                principal: principal.clone(),
+                outcome,
+                action: canonical_action(action),
+                resource: resource.clone(),
+                context: context.clone(),
+                attached: self.attached.clone(),
+                statements: self.statements.clone(),
+                span: Some(e.span),
+                outcome_span: Some(e.outcome_span),
+            });
+        }
+    }
+
+    /// The request context an expectation sets: `key == value`, `key == [a, b]`, `key`,
+    /// `not key`.
+    fn context(&self, conditions: &[ast::Condition]) -> Option<Vec<(String, Vec<String>)>> {
+        let mut out = Vec::new();
+        let mut ok = true;
+        for c in conditions {
+            let values = match &c.kind {
+                ConditionKind::Compare {
+                    quantifier: None,
+                    op: CompareOp::Eq | CompareOp::In,
+                    value,
+                    ..
+                } if !c.if_exists => condition_values(self.scope, value)
+                    .map(|vs| vs.into_iter().filter_map(|(v, _)| v.text()).collect()),
+                ConditionKind::Bool { negated } if !c.if_exists => {
+                    Some(vec![(!negated).to_string()])
+                }
+                _ => {
+                    self.scope.push(
+                        Diagnostic::new(
+                            Code::TestContextForm,
+                            "a test's `when` sets the request's context",
+                        )
+                        .at(c.span, "not a value for the request")
+                        .help("give each key its value: `key == \"value\"`, `key == [\"a\", \"b\"]`, or a bare Bool key (`aws:SecureTransport`, `not aws:SecureTransport`)"),
+                    );
+                    None
+                }
+            };
+            match values {
+                Some(v) => out.push((c.key.name.clone(), v)),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
     }
 }

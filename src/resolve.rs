@@ -127,6 +127,7 @@ pub fn resolve<'a>(modules: &'a [Module], vars: &'a Vars) -> Scope<'a> {
     for module in modules {
         for item in &module.items {
             let (name, decl) = match item {
+                Item::Test(_) => continue,
                 Item::Setting(g) => (g.kind.keyword().to_string(), Decl::Global(g)),
                 Item::Param(p) => (p.name.name.clone(), Decl::Param(p)),
                 Item::Let(l) => (l.name.name.clone(), Decl::Let(l)),

@@ -300,3 +300,83 @@ fn actions_lists_a_pattern_with_levels_and_resource_types() {
     assert_eq!(v[0]["access_levels"][0], "Read");
     insta::assert_snapshot!(transcript(&["actions", "s4:GetObject"]));
 }
+
+#[test]
+fn test_runs_the_seed_story_and_reports_failures() {
+    insta::assert_snapshot!(transcript(&[
+        "test",
+        "examples/company-xyz",
+        "--color",
+        "never"
+    ]));
+    insta::assert_snapshot!(transcript(&[
+        "test",
+        "tests/fixtures/tests/wrong.iamx",
+        "--color",
+        "never"
+    ]));
+    // `check` and `build` run the tests too.
+    let (code, _, stderr) = run(&[
+        "check",
+        "tests/fixtures/tests/wrong.iamx",
+        "--color",
+        "never",
+    ]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("E0701"), "{stderr}");
+}
+
+#[test]
+fn simulate_explains_a_decision() {
+    insta::assert_snapshot!(transcript(&[
+        "simulate",
+        "--as",
+        "user/DeveloperSteve",
+        "iam:CreateUser",
+        "arn:aws:iam::123456789012:user/x",
+        "examples/company-xyz",
+        "--context",
+        "iam:PermissionsBoundary=arn:aws:iam::123456789012:policy/CompanyXYZPermissionsBoundary",
+    ]));
+    insta::assert_snapshot!(transcript(&[
+        "simulate",
+        "--as",
+        "user/DeveloperSteve",
+        "ec2:CreateKeyPair",
+        "examples/company-xyz",
+        "--format",
+        "json",
+    ]));
+    insta::assert_snapshot!(transcript(&[
+        "simulate",
+        "--as",
+        "user/Steve",
+        "s3:ListAllMyBuckets",
+        "examples/company-xyz"
+    ]));
+}
+
+#[test]
+fn simulate_batch_reads_lines_and_reports_bad_ones() {
+    let input = r#"{"id": "allowed", "identity": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}], "request": {"principal": "arn:aws:iam::111122223333:user/a", "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k"}}
+not json
+{"id": "no request", "identity": []}
+{"id": "bounded", "identity": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}], "boundary": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}, "request": {"principal": "arn:aws:iam::111122223333:user/a", "action": "ec2:CreateKeyPair", "resource": "*"}}
+"#;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iamx"))
+        .args(["simulate", "--batch", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(String::from_utf8_lossy(&output.stdout));
+}

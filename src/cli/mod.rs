@@ -4,6 +4,7 @@ mod actions;
 mod build;
 mod check;
 pub mod simulate;
+mod test;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -48,6 +49,8 @@ enum Command {
     Check(check::CheckArgs),
     /// List the actions a pattern or access-level selector stands for, from the AWS reference.
     Actions(actions::ActionsArgs),
+    /// Run the project's `test` blocks and report each.
+    Test(test::TestArgs),
     /// Evaluate a request as AWS would: against a project's principal, or raw JSON in batch.
     Simulate(simulate::SimulateArgs),
 }
@@ -145,6 +148,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Actions(args) => actions::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Test(args) => test::run(args),
     };
     exit.into()
 }
@@ -207,6 +211,14 @@ pub fn io_reason(e: &std::io::Error) -> String {
 
 /// Reads the inputs and compiles them; `Err` is an exit for I/O or usage problems.
 pub fn compile_inputs(args: &CompileArgs) -> Result<Compilation, Exit> {
+    compile_inputs_with(args, |_| {})
+}
+
+/// [`compile_inputs`], with a last say on the options.
+pub fn compile_inputs_with(
+    args: &CompileArgs,
+    adjust: impl FnOnce(&mut Options),
+) -> Result<Compilation, Exit> {
     let files = collect_inputs(&args.inputs).map_err(fail)?;
     let mut sources = Vec::with_capacity(files.len());
     for file in &files {
@@ -223,6 +235,7 @@ pub fn compile_inputs(args: &CompileArgs) -> Result<Compilation, Exit> {
     options.vars.0.extend(args.vars.iter().cloned());
     options.limits.trust_policy = args.trust_limit as usize;
     options.json_kind = args.kind.map(Into::into);
+    adjust(&mut options);
     Ok(crate::compile(sources, &options))
 }
 
@@ -232,13 +245,18 @@ fn display_path(path: &Path) -> String {
     text.strip_prefix("./").unwrap_or(&text).to_string()
 }
 
-/// Prints the diagnostics to stderr and says whether they fail the command.
-pub fn report(compilation: &Compilation, args: &CompileArgs) -> bool {
-    let color = match args.color {
+/// Whether to colour output written to a terminal.
+pub fn use_color(color: Color) -> bool {
+    match color {
         Color::Always => true,
         Color::Never => false,
         Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    };
+    }
+}
+
+/// Prints the diagnostics to stderr and says whether they fail the command.
+pub fn report(compilation: &Compilation, args: &CompileArgs) -> bool {
+    let color = use_color(args.color);
     let stderr = std::io::stderr();
     let mut out = stderr.lock();
     for d in &compilation.diagnostics {

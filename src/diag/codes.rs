@@ -1,7 +1,7 @@
 //! The one registry of diagnostic codes.
 //!
 //! A code is `E` (error) or `W` (warning) and four digits; the first two digits name the stage:
-//! `00` input, `01` syntax, `02` names and values (resolve), `03` IAM rules, `04` AWS facts.
+//! `00` input, `01` syntax, `02` names and values (resolve), `03` IAM rules, `04` AWS facts, `07` tests.
 //! Every code has a page in the book (`book/src/diagnostics/<CODE>.md`) and a fixture
 //! (`tests/fixtures/diagnostics/<CODE>_<case>.iamx`); a test fails when either is missing.
 
@@ -97,6 +97,11 @@ codes! {
     SetOperatorOnSingleValuedKey = "W0410", "`any` or `all` on a single-valued key";
     UnknownManagedPolicy = "E0411", "unknown AWS managed policy";
     StringOperatorOnTypedKey = "W0412", "string operator on a key of another type";
+    // 07: tests
+    TestFailed = "E0701", "test expectation not met";
+    TestWithoutPrincipal = "E0702", "expectation without a principal";
+    TestActionPattern = "E0703", "expectation names an action pattern";
+    TestContextForm = "E0704", "test context not set with `==`";
 }
 
 impl Code {

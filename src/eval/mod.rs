@@ -23,6 +23,7 @@
 pub mod condition;
 pub mod pattern;
 pub mod project;
+pub mod suite;
 
 use crate::iam;
 use crate::source::Span;

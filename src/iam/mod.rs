@@ -197,4 +197,52 @@ pub struct Project {
     pub documents: Vec<Document>,
     pub principals: Vec<PrincipalInfo>,
     pub policies: Vec<ManagedPolicyInfo>,
+    /// `test` blocks, resolved.
+    pub tests: Vec<TestCase>,
+}
+
+/// A `test` block: expectations about requests of the project's principals.
+#[derive(Clone, Debug)]
+pub struct TestCase {
+    pub name: String,
+    pub span: Option<Span>,
+    pub expectations: Vec<Expectation>,
+}
+
+/// What a test expects of one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Allow,
+    Deny,
+    ExplicitDeny,
+    ImplicitDeny,
+}
+
+impl Outcome {
+    pub fn words(self) -> &'static str {
+        match self {
+            Outcome::Allow => "allow",
+            Outcome::Deny => "deny",
+            Outcome::ExplicitDeny => "explicit deny",
+            Outcome::ImplicitDeny => "implicit deny",
+        }
+    }
+}
+
+/// One `expect`, with the principal and `given` additions in force where it stands.
+#[derive(Clone, Debug)]
+pub struct Expectation {
+    pub principal: (PrincipalKind, String),
+    pub outcome: Outcome,
+    pub action: String,
+    pub resource: String,
+    /// Context keys (as written) and values the request carries, beyond the principal's own.
+    pub context: Vec<(String, Vec<String>)>,
+    /// Managed policies `given attached` (ARNs), with where each was given.
+    pub attached: Vec<Spanned<String>>,
+    /// Statements `given` inline.
+    pub statements: Vec<Statement>,
+    pub span: Option<Span>,
+    /// Where the expected outcome is written.
+    pub outcome_span: Option<Span>,
 }

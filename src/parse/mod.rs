@@ -253,6 +253,7 @@ impl Parsing {
             Rule::role_item => self.principal_item(pair, PrincipalKind::Role),
             Rule::user_item => self.principal_item(pair, PrincipalKind::User),
             Rule::group_item => self.principal_item(pair, PrincipalKind::Group),
+            Rule::test_item => self.test_item(pair),
             _ => Err(internal(span, Rule::item)),
         }
     }
@@ -739,6 +740,96 @@ impl Parsing {
                 })
             }
             _ => Err(internal(span, Rule::condition)),
+        }
+    }
+
+    fn test_item(&self, pair: Pair<Rule>) -> Result<Item> {
+        let span = self.span(&pair);
+        let mut c = self.children(pair);
+        let docs = self.docs(c.take(Rule::docs)?);
+        c.take(Rule::kw_test)?;
+        let name = self.string(c.take(Rule::string)?);
+        let entries = c.pairs.map(|p| self.test_entry(p)).collect::<Result<_>>()?;
+        Ok(Item::Test(TestItem {
+            docs,
+            name,
+            entries,
+            span,
+        }))
+    }
+
+    fn test_entry(&self, pair: Pair<Rule>) -> Result<TestEntry> {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut c = self.children(pair);
+        match rule {
+            Rule::test_as => {
+                c.take(Rule::kw_as)?;
+                let kind = match c.any()?.as_rule() {
+                    Rule::kw_role => PrincipalKind::Role,
+                    _ => PrincipalKind::User,
+                };
+                let name = self.ident(c.take(Rule::ident)?);
+                Ok(TestEntry::As { kind, name, span })
+            }
+            Rule::test_expect => {
+                let docs = self.docs(c.take(Rule::docs)?);
+                c.take(Rule::kw_expect)?;
+                let outcome_pair = c.take(Rule::expectation)?;
+                let outcome_span = self.span(&outcome_pair);
+                let mut o = self.children(outcome_pair);
+                let outcome = match o.any()?.as_rule() {
+                    Rule::kw_explicit => Outcome::ExplicitDeny,
+                    Rule::kw_implicit => Outcome::ImplicitDeny,
+                    Rule::kw_allow => Outcome::Allow,
+                    _ => Outcome::Deny,
+                };
+                let actions = self.action_items(c.take(Rule::action_items)?)?;
+                let mut resource = None;
+                let mut context = Vec::new();
+                while let Some(rule) = c.peek() {
+                    match rule {
+                        Rule::kw_on => {
+                            c.take(Rule::kw_on)?;
+                            resource = Some(self.resource_item(c.any()?)?);
+                        }
+                        Rule::kw_when => {
+                            c.take(Rule::kw_when)?;
+                            context = self.conditions(c.take(Rule::conditions)?)?;
+                        }
+                        _ => return Err(internal(span, Rule::test_expect)),
+                    }
+                }
+                Ok(TestEntry::Expect(Expectation {
+                    docs,
+                    outcome,
+                    outcome_span,
+                    actions,
+                    resource,
+                    context,
+                    span,
+                }))
+            }
+            Rule::test_given => {
+                c.take(Rule::kw_given)?;
+                let subject_pair = c.take(Rule::given_subject)?;
+                let mut sc = self.children(subject_pair);
+                let subject = match sc.peek() {
+                    Some(Rule::kw_attached) => {
+                        sc.take(Rule::kw_attached)?;
+                        sc.optional(Rule::kw_policy);
+                        GivenSubject::Attached(self.policy_ref(sc.take(Rule::policy_ref)?)?)
+                    }
+                    _ => GivenSubject::Statement(self.statement(sc.take(Rule::statement)?)?),
+                };
+                let entries = c.pairs.map(|p| self.test_entry(p)).collect::<Result<_>>()?;
+                Ok(TestEntry::Given {
+                    subject,
+                    entries,
+                    span,
+                })
+            }
+            _ => Err(internal(span, Rule::test_entry)),
         }
     }
 

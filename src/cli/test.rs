@@ -1,0 +1,66 @@
+//! `iamx test`: run the project's `test` blocks and report each.
+
+use std::io::Write;
+
+use clap::Args;
+
+use super::{compile_inputs_with, report, CompileArgs, Exit};
+use crate::diag::render;
+use crate::eval::suite;
+
+#[derive(Args, Debug)]
+pub struct TestArgs {
+    #[command(flatten)]
+    pub compile: CompileArgs,
+}
+
+pub fn run(args: TestArgs) -> Exit {
+    let compilation = match compile_inputs_with(&args.compile, |o| o.skip_tests = true) {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
+    if report(&compilation, &args.compile) {
+        return Exit::Diagnostics;
+    }
+    let Some(project) = compilation.project.as_ref() else {
+        return Exit::Diagnostics;
+    };
+    let color = super::use_color(args.compile.color);
+    let results = suite::run(project);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let (mut passed, mut failed) = (0, 0);
+    for result in &results {
+        let ok = result.passed();
+        let checks = result.checked.len();
+        let _ = writeln!(
+            out,
+            "test \"{}\" ({checks} expectation{}) ... {}",
+            result.case.name,
+            if checks == 1 { "" } else { "s" },
+            if ok { "ok" } else { "FAILED" }
+        );
+        if ok {
+            passed += 1;
+        } else {
+            failed += 1;
+        }
+    }
+    for result in results.iter().filter(|r| !r.passed()) {
+        for checked in result.checked.iter().filter(|c| !c.passed()) {
+            let d = suite::failure(result.case, checked);
+            let text = match args.compile.message_format {
+                super::MessageFormat::Human => render::human(&d, &compilation.sources, color),
+                super::MessageFormat::Json => render::json(&d, &compilation.sources) + "\n",
+            };
+            let _ = out.write_all(b"\n");
+            let _ = out.write_all(text.as_bytes());
+        }
+    }
+    let _ = writeln!(out, "\n{passed} passed, {failed} failed");
+    if failed > 0 {
+        Exit::Diagnostics
+    } else {
+        Exit::Success
+    }
+}
