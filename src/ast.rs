@@ -215,14 +215,47 @@ pub enum PolicyKind {
     Boundary,
 }
 
-/// `policy Name { … }` or `boundary Name { … }`.
+/// `policy Name { … }` or `boundary Name { … }`, or `policy Name = json "file.json"`.
 #[derive(Clone, Debug)]
 pub struct PolicyItem {
     pub docs: Vec<String>,
     pub kind: PolicyKind,
     pub name: Ident,
     pub entries: Vec<Entry>,
+    /// The JSON document the policy is read from, when it is written `= json "path"`.
+    pub json: Option<Str>,
     pub span: Span,
+}
+
+/// `guard { … }` in a boundary.
+#[derive(Clone, Debug)]
+pub struct Guard {
+    pub clauses: Vec<GuardClause>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GuardKind {
+    Users,
+    Roles,
+}
+
+#[derive(Clone, Debug)]
+pub enum GuardClause {
+    /// `create users, roles [under "/path/"]`.
+    Create {
+        kinds: Vec<(GuardKind, Span)>,
+        under: Option<Str>,
+        span: Span,
+    },
+    /// `pass roles [under "/path/"] [to service, …]`.
+    Pass {
+        under: Option<Str>,
+        services: Vec<(String, Span)>,
+        span: Span,
+    },
+    /// `manage policies [under "/path/"]`.
+    Manage { under: Option<Str>, span: Span },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -263,6 +296,9 @@ pub enum Entry {
     Groups(Vec<Ident>, Span),
     Tags(Vec<Tag>, Span),
     Trust(Vec<TrustStatement>, Span),
+    Guard(Guard),
+    /// `delegate`: the identity-side statements of the boundary's guard.
+    Delegate(Span),
     Policy(InlinePolicy),
     Statement(Statement),
 }
@@ -276,7 +312,9 @@ impl Entry {
             | Entry::Attach(_, s)
             | Entry::Groups(_, s)
             | Entry::Tags(_, s)
-            | Entry::Trust(_, s) => *s,
+            | Entry::Trust(_, s)
+            | Entry::Delegate(s) => *s,
+            Entry::Guard(g) => g.span,
             Entry::Policy(p) => p.span,
             Entry::Statement(s) => s.span,
         }
@@ -292,6 +330,8 @@ impl Entry {
             Entry::Groups(..) => "groups",
             Entry::Tags(..) => "tags",
             Entry::Trust(..) => "trust",
+            Entry::Guard(..) => "guard",
+            Entry::Delegate(..) => "delegate",
             Entry::Policy(..) => "policy",
             Entry::Statement(..) => "statement",
         }

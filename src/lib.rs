@@ -25,6 +25,7 @@ pub mod cli;
 pub mod diag;
 pub mod emit;
 pub mod eval;
+pub mod guard;
 pub mod iam;
 pub mod lower;
 pub mod parse;

@@ -97,6 +97,9 @@ fn policy_item(scope: &Scope, item: &PolicyItem, project: &mut iam::Project) {
             Entry::Path(..) | Entry::Description(..) => {
                 once(scope, &mut seen, entry);
             }
+            Entry::Guard(_) if item.kind == PolicyKind::Boundary => {
+                once(scope, &mut seen, entry);
+            }
             other => not_allowed(scope, other, "a policy"),
         }
     }
@@ -105,6 +108,18 @@ fn policy_item(scope: &Scope, item: &PolicyItem, project: &mut iam::Project) {
         .has_account()
         .then(|| scope.decl_arn(&Decl::Policy(item), item.name.span))
         .flatten();
+    let guard = guard_spec(scope, item);
+    if let Some(spec) = &guard {
+        if let (Some(arn), Some(account)) = (&arn, scope.account(spec.span.unwrap_or(item.span))) {
+            let partition = scope.partition();
+            let arns = crate::guard::Arns {
+                partition: &partition,
+                account: &account,
+                boundary: arn,
+            };
+            statements.extend(spec.boundary_statements(&arns));
+        }
+    }
     project.documents.push(Document {
         kind,
         name: item.name.name.clone(),
@@ -118,11 +133,100 @@ fn policy_item(scope: &Scope, item: &PolicyItem, project: &mut iam::Project) {
         path,
         arn,
         boundary: item.kind == PolicyKind::Boundary,
+        guard,
         description: description(scope, &item.entries),
         docs: item.docs.clone(),
         document: project.documents.len() - 1,
         span: Some(item.span),
     });
+}
+
+/// A boundary's `guard { … }`, resolved; `None` when it has none (or it does not resolve).
+pub fn guard_spec(scope: &Scope, item: &PolicyItem) -> Option<crate::guard::GuardSpec> {
+    let guard = item.entries.iter().find_map(|e| match e {
+        Entry::Guard(g) => Some(g),
+        _ => None,
+    })?;
+    if item.kind != PolicyKind::Boundary {
+        return None;
+    }
+    let mut spec = crate::guard::GuardSpec {
+        users: false,
+        roles: false,
+        create_path: "/".into(),
+        pass: None,
+        manage_path: None,
+        span: Some(guard.span),
+        create_span: None,
+        pass_span: None,
+        manage_span: None,
+    };
+    let path = |under: &Option<Str>| match under {
+        Some(s) => scope.path_of(s),
+        None => Some("/".to_string()),
+    };
+    for clause in &guard.clauses {
+        match clause {
+            GuardClause::Create { kinds, under, span } => {
+                if spec.create_span.is_some() {
+                    scope.push(
+                        Diagnostic::new(
+                            Code::DuplicateSetting,
+                            "`create` is given twice in a guard",
+                        )
+                        .at(*span, "given again here")
+                        .help(
+                            "list every kind in one clause: `create users, roles under \"/dev/\"`",
+                        ),
+                    );
+                    continue;
+                }
+                for (kind, _) in kinds {
+                    match kind {
+                        GuardKind::Users => spec.users = true,
+                        GuardKind::Roles => spec.roles = true,
+                    }
+                }
+                spec.create_path = path(under)?;
+                spec.create_span = Some(*span);
+            }
+            GuardClause::Pass {
+                under,
+                services,
+                span,
+            } => {
+                if spec.pass_span.is_some() {
+                    scope.push(
+                        Diagnostic::new(Code::DuplicateSetting, "`pass` is given twice in a guard")
+                            .at(*span, "given again here")
+                            .help("list every service in one clause: `pass roles under \"/dev/\" to lambda.amazonaws.com, ecs-tasks.amazonaws.com`"),
+                    );
+                    continue;
+                }
+                spec.pass = Some((
+                    path(under)?,
+                    services.iter().map(|(s, _)| s.clone()).collect(),
+                ));
+                spec.pass_span = Some(*span);
+            }
+            GuardClause::Manage { under, span } => {
+                if spec.manage_span.is_some() {
+                    scope.push(
+                        Diagnostic::new(
+                            Code::DuplicateSetting,
+                            "`manage` is given twice in a guard",
+                        )
+                        .at(*span, "given again here")
+                        .help("keep one `manage policies` clause"),
+                    );
+                    continue;
+                }
+                spec.manage_path = Some(path(under)?);
+                spec.manage_span = Some(*span);
+            }
+        }
+    }
+    Some(spec)
 }
 
 fn not_allowed(scope: &Scope, entry: &Entry, what: &str) {
@@ -179,6 +283,7 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
     let mut inline: IndexMap<String, (Span, Vec<iam::Statement>, Vec<String>)> = IndexMap::new();
     let mut loose = Vec::new();
     let mut loose_span: Option<Span> = None;
+    let mut delegate: Option<Span> = None;
     for entry in &item.entries {
         match entry {
             Entry::Path(..) | Entry::Description(..) => {
@@ -283,6 +388,21 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
                 loose_span = Some(loose_span.map_or(s.span, |l| l.to(s.span)));
                 loose.extend(statement(scope, s, true));
             }
+            Entry::Delegate(span) => {
+                if kind == iam::PrincipalKind::Group {
+                    not_allowed(scope, entry, what);
+                } else if once(scope, &mut seen, entry) {
+                    delegate = Some(*span);
+                }
+            }
+            Entry::Guard(_) => not_allowed(scope, entry, what),
+        }
+    }
+    if let Some(span) = delegate {
+        let statements = delegation(scope, item, &attached, span);
+        if !statements.is_empty() {
+            let name = format!("{}Delegation", item.name.name);
+            inline.insert(name, (span, statements, Vec::new()));
         }
     }
     if let Some(span) = loose_span {
@@ -362,6 +482,57 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
         span: Some(item.span),
         name_span: Some(item.name.span),
     });
+}
+
+/// The identity-side statements of `delegate`, from the guard of the principal's boundary.
+fn delegation(
+    scope: &Scope,
+    item: &PrincipalItem,
+    attached: &[Spanned<String>],
+    span: Span,
+) -> Vec<iam::Statement> {
+    let boundary = item.entries.iter().find_map(|e| match e {
+        Entry::Boundary(policy, _) => Some(policy),
+        _ => None,
+    });
+    let found = boundary.and_then(|b| scope.policy_ref(b, &[EntityKind::Boundary]));
+    let spec = found
+        .as_ref()
+        .and_then(|(_, item)| item.and_then(|i| guard_spec(scope, i)));
+    let (Some((arn, _)), Some(spec)) = (found.as_ref(), spec) else {
+        let (message, help) = match boundary {
+            None => (
+                format!("`{}` delegates, but has no permissions boundary", item.name.name),
+                "`delegate` writes the identity side of a boundary's guard: give it `boundary NAME`, a boundary with `guard { … }`".to_string(),
+            ),
+            Some(_) => (
+                format!("`{}` delegates, but its boundary has no guard", item.name.name),
+                "add `guard { create users, roles under \"/path/\" }` to the boundary; `delegate` derives its statements from it".to_string(),
+            ),
+        };
+        scope.push(
+            Diagnostic::new(Code::DelegateWithoutGuard, message)
+                .at(span, "nothing to delegate")
+                .help(help),
+        );
+        return Vec::new();
+    };
+    let Some(account) = scope.account(span) else {
+        return Vec::new();
+    };
+    let partition = scope.partition();
+    let arns = crate::guard::Arns {
+        partition: &partition,
+        account: &account,
+        boundary: arn,
+    };
+    // Its own customer managed policies get no new versions.
+    let own: Vec<String> = attached
+        .iter()
+        .filter(|a| !a.value.contains(":iam::aws:policy/"))
+        .map(|a| a.value.clone())
+        .collect();
+    spec.delegate_statements(&arns, &own, Some(span))
 }
 
 fn lower_tags(scope: &Scope, tags: &[Tag]) -> IndexMap<String, String> {

@@ -701,32 +701,35 @@ impl<'a> Scope<'a> {
     pub fn path(&self, entries: &[Entry]) -> String {
         for entry in entries {
             if let Entry::Path(s, _) = entry {
-                let Some(path) = self.expand(s) else {
-                    return "/".into();
-                };
-                let problem = if !path.starts_with('/') || !path.ends_with('/') {
-                    Some("a path starts and ends with `/`")
-                } else if path.len() > 512 {
-                    Some("a path is at most 512 characters")
-                } else if path.contains("//") {
-                    Some("a path has no empty segments")
-                } else if !path.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-                    Some("a path holds printable ASCII characters only, no spaces")
-                } else {
-                    None
-                };
-                if let Some(problem) = problem {
-                    self.push(
-                        Diagnostic::new(Code::InvalidPath, format!("invalid path `{path}`"))
-                            .at(s.span, problem)
-                            .help("write it like `/engineering/dev/`"),
-                    );
-                    return "/".into();
-                }
-                return path;
+                return self.path_of(s).unwrap_or_else(|| "/".into());
             }
         }
         "/".into()
+    }
+
+    /// A path written in a string, checked; `None` (reported) when it is not a valid IAM path.
+    pub fn path_of(&self, s: &Str) -> Option<String> {
+        let path = self.expand(s)?;
+        let problem = if !path.starts_with('/') || !path.ends_with('/') {
+            Some("a path starts and ends with `/`")
+        } else if path.len() > 512 {
+            Some("a path is at most 512 characters")
+        } else if path.contains("//") {
+            Some("a path has no empty segments")
+        } else if !path.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+            Some("a path holds printable ASCII characters only, no spaces")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            self.push(
+                Diagnostic::new(Code::InvalidPath, format!("invalid path `{path}`"))
+                    .at(s.span, problem)
+                    .help("write it like `/engineering/dev/`"),
+            );
+            return None;
+        }
+        Some(path)
     }
 
     /// Looks up a declared entity of one of the wanted kinds.

@@ -97,6 +97,8 @@ codes! {
     SetOperatorOnSingleValuedKey = "W0410", "`any` or `all` on a single-valued key";
     UnknownManagedPolicy = "E0411", "unknown AWS managed policy";
     StringOperatorOnTypedKey = "W0412", "string operator on a key of another type";
+    // 06: the guardrail
+    DelegateWithoutGuard = "E0621", "`delegate` without a guarded boundary";
     // 07: tests
     TestFailed = "E0701", "test expectation not met";
     TestWithoutPrincipal = "E0702", "expectation without a principal";

@@ -182,6 +182,8 @@ pub struct ManagedPolicyInfo {
     /// `None` when the project declares no account.
     pub arn: Option<String>,
     pub boundary: bool,
+    /// A boundary's `guard { … }`.
+    pub guard: Option<crate::guard::GuardSpec>,
     pub description: Option<String>,
     pub docs: Vec<String>,
     /// Index into [`Project::documents`].

@@ -394,14 +394,80 @@ impl Parsing {
         let docs = self.docs(c.take(Rule::docs)?);
         c.any()?; // keyword
         let name = self.ident(c.take(Rule::ident)?);
+        let mut json = None;
+        if let Some(source) = c.optional(Rule::json_source) {
+            let mut s = self.children(source);
+            s.take(Rule::kw_json)?;
+            json = Some(self.string(s.take(Rule::string)?));
+        }
         let entries = c.pairs.map(|p| self.entry(p)).collect::<Result<Vec<_>>>()?;
         Ok(Item::Policy(PolicyItem {
             docs,
             kind,
             name,
             entries,
+            json,
             span,
         }))
+    }
+
+    fn guard(&self, pair: Pair<Rule>) -> Result<Guard> {
+        let span = self.span(&pair);
+        let mut c = self.children(pair);
+        c.take(Rule::kw_guard)?;
+        let mut clauses = Vec::new();
+        for clause in c.pairs {
+            let clause_span = self.span(&clause);
+            let rule = clause.as_rule();
+            let mut under = None;
+            let mut kinds = Vec::new();
+            let mut services = Vec::new();
+            for part in clause.into_inner() {
+                match part.as_rule() {
+                    Rule::guard_under => {
+                        let mut u = self.children(part);
+                        u.take(Rule::kw_under)?;
+                        under = Some(self.string(u.take(Rule::string)?));
+                    }
+                    Rule::guard_kind => {
+                        let kind_span = self.span(&part);
+                        let kind = match self.children(part).any()?.as_rule() {
+                            Rule::kw_users => GuardKind::Users,
+                            _ => GuardKind::Roles,
+                        };
+                        kinds.push((kind, kind_span));
+                    }
+                    Rule::service_name => {
+                        let name_span = self.span(&part);
+                        let inner = self.children(part).any()?;
+                        let name = match inner.as_rule() {
+                            Rule::string => self.string(inner).raw,
+                            _ => inner.as_str().to_string(),
+                        };
+                        services.push((name, name_span));
+                    }
+                    _ => {}
+                }
+            }
+            clauses.push(match rule {
+                Rule::guard_create => GuardClause::Create {
+                    kinds,
+                    under,
+                    span: clause_span,
+                },
+                Rule::guard_pass => GuardClause::Pass {
+                    under,
+                    services,
+                    span: clause_span,
+                },
+                Rule::guard_manage => GuardClause::Manage {
+                    under,
+                    span: clause_span,
+                },
+                _ => return Err(internal(clause_span, Rule::guard_clause)),
+            });
+        }
+        Ok(Guard { clauses, span })
     }
 
     fn principal_item(&self, pair: Pair<Rule>, kind: PrincipalKind) -> Result<Item> {
@@ -428,6 +494,12 @@ impl Parsing {
         }
         if rule == Rule::inline_policy {
             return Ok(Entry::Policy(self.inline_policy(pair)?));
+        }
+        if rule == Rule::guard_block {
+            return Ok(Entry::Guard(self.guard(pair)?));
+        }
+        if rule == Rule::delegate_setting {
+            return Ok(Entry::Delegate(span));
         }
         let mut c = self.children(pair);
         c.any()?; // keyword

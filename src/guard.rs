@@ -1,0 +1,501 @@
+//! The permissions-boundary guardrail, written once: what a boundary's `guard { … }` lowers to
+//! inside the boundary, and what a principal's `delegate` lowers to on the identity side.
+//!
+//! The actions come from the AWS service reference: the IAM actions that take the
+//! `iam:PermissionsBoundary` condition key (creating and managing users and roles), so the
+//! guard follows AWS as that list grows.
+
+use crate::awsdb::{self, AccessLevel};
+use crate::iam::{Block, Condition, Effect, Spanned, Statement};
+use crate::source::Span;
+
+/// A boundary's guard, resolved: paths expanded, services listed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuardSpec {
+    pub users: bool,
+    pub roles: bool,
+    /// Where principals may be created and managed (`/` when no `under` is given).
+    pub create_path: String,
+    /// `pass roles under P to S…`: the path and the services.
+    pub pass: Option<(String, Vec<String>)>,
+    /// `manage policies under P`.
+    pub manage_path: Option<String>,
+    pub span: Option<Span>,
+    pub create_span: Option<Span>,
+    pub pass_span: Option<Span>,
+    pub manage_span: Option<Span>,
+}
+
+/// Where the principals and policies a guard writes live.
+pub struct Arns<'a> {
+    pub partition: &'a str,
+    pub account: &'a str,
+    /// The boundary's own ARN.
+    pub boundary: &'a str,
+}
+
+impl Arns<'_> {
+    fn under(&self, kind: &str, path: &str) -> String {
+        format!("arn:{}:iam::{}:{kind}{path}*", self.partition, self.account)
+    }
+}
+
+/// The IAM actions that create or manage a user (`user`) or a role (`role`) and take the
+/// `iam:PermissionsBoundary` key, without the `Delete…PermissionsBoundary` ones, in AWS's
+/// spelling, sorted.
+pub fn managing_actions(kind: &str) -> Vec<String> {
+    boundary_key_actions(kind)
+        .into_iter()
+        .filter(|a| !is_boundary_removal(a))
+        .collect()
+}
+
+/// `iam:DeleteUserPermissionsBoundary` and `iam:DeleteRolePermissionsBoundary`, from the data.
+pub fn boundary_removal_actions() -> Vec<String> {
+    let mut all = boundary_key_actions("user");
+    all.extend(boundary_key_actions("role"));
+    all.retain(|a| is_boundary_removal(a));
+    all
+}
+
+fn is_boundary_removal(action: &str) -> bool {
+    action.starts_with("iam:Delete") && action.ends_with("PermissionsBoundary")
+}
+
+fn boundary_key_actions(kind: &str) -> Vec<String> {
+    let Some(iam) = awsdb::service("iam") else {
+        return Vec::new();
+    };
+    iam.actions
+        .iter()
+        .filter(|a| a.has_condition_key("iam:PermissionsBoundary"))
+        .filter(|a| {
+            !matches!(
+                a.primary_access_level(),
+                AccessLevel::Read | AccessLevel::List
+            )
+        })
+        .filter(|a| a.resource_types.iter().any(|r| r.name == kind))
+        .map(|a| format!("iam:{}", a.name))
+        .collect()
+}
+
+/// Editing a managed policy: what must never happen to the boundary itself.
+pub const POLICY_EDITS: &[&str] = &[
+    "iam:CreatePolicyVersion",
+    "iam:DeletePolicy",
+    "iam:DeletePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+];
+
+/// Creating and editing customer managed policies.
+pub const POLICY_MANAGEMENT: &[&str] = &[
+    "iam:CreatePolicy",
+    "iam:CreatePolicyVersion",
+    "iam:DeletePolicy",
+    "iam:DeletePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+];
+
+/// Credentials of a user: whoever can make them can act as the user.
+pub const USER_CREDENTIALS: &[&str] = &[
+    "iam:CreateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:CreateServiceSpecificCredential",
+    "iam:ResetServiceSpecificCredential",
+    "iam:UpdateAccessKey",
+    "iam:UpdateLoginProfile",
+    "iam:UploadSSHPublicKey",
+    "iam:UploadSigningCertificate",
+];
+
+/// Group membership and group policies: groups carry no boundary, so changing them changes
+/// what their (possibly unbounded) members may do.
+pub const GROUP_MANAGEMENT: &[&str] = &[
+    "iam:AddUserToGroup",
+    "iam:AttachGroupPolicy",
+    "iam:DeleteGroupPolicy",
+    "iam:DetachGroupPolicy",
+    "iam:PutGroupPolicy",
+    "iam:RemoveUserFromGroup",
+];
+
+fn strings(values: &[&str]) -> Vec<String> {
+    values.iter().map(|s| s.to_string()).collect()
+}
+
+fn statement(
+    sid: &str,
+    effect: Effect,
+    actions: Vec<String>,
+    not_resource: bool,
+    resources: Vec<String>,
+    conditions: Vec<(&str, &str, Vec<String>)>,
+    span: Option<Span>,
+) -> Statement {
+    let spanned = |v: Vec<String>| v.into_iter().map(|a| Spanned::new(a, span)).collect();
+    Statement {
+        sid: Some(Spanned::new(sid.to_string(), span)),
+        effect: Spanned::new(effect, span),
+        principal: None,
+        not_principal: false,
+        action: Some(Block {
+            not: false,
+            values: spanned(actions),
+            span,
+        }),
+        resource: Some(Block {
+            not: not_resource,
+            values: spanned(resources),
+            span,
+        }),
+        conditions: conditions
+            .into_iter()
+            .map(|(operator, key, values)| Condition {
+                operator: operator.to_string(),
+                key: key.to_string(),
+                values,
+                span,
+            })
+            .collect(),
+        span,
+        docs: Vec::new(),
+    }
+}
+
+impl GuardSpec {
+    fn kinds(&self) -> Vec<&'static str> {
+        let mut kinds = Vec::new();
+        if self.users {
+            kinds.push("user");
+        }
+        if self.roles {
+            kinds.push("role");
+        }
+        kinds
+    }
+
+    /// The principals this guard lets its holder create and manage: their ARN patterns.
+    pub fn reach(&self, arns: &Arns) -> Vec<String> {
+        self.kinds()
+            .into_iter()
+            .map(|k| arns.under(k, &self.create_path))
+            .collect()
+    }
+
+    /// The statements the guard adds to its boundary.
+    pub fn boundary_statements(&self, arns: &Arns) -> Vec<Statement> {
+        let mut out = Vec::new();
+        let kinds = self.kinds();
+        let managing: Vec<String> = kinds.iter().flat_map(|k| managing_actions(k)).collect();
+        let every_managing: Vec<String> = ["user", "role"]
+            .iter()
+            .flat_map(|k| managing_actions(k))
+            .collect();
+        let boundary_is = |op: &'static str| {
+            vec![(
+                op,
+                "iam:PermissionsBoundary",
+                vec![arns.boundary.to_string()],
+            )]
+        };
+        let reach = self.reach(arns);
+        if !managing.is_empty() {
+            out.push(statement(
+                "GuardManageOnlyWithThisBoundary",
+                Effect::Allow,
+                managing.clone(),
+                false,
+                reach.clone(),
+                boundary_is("ArnEquals"),
+                self.create_span,
+            ));
+        }
+        out.push(statement(
+            "GuardDenyOtherBoundaries",
+            Effect::Deny,
+            every_managing,
+            false,
+            vec!["*".into()],
+            boundary_is("ArnNotEquals"),
+            self.span,
+        ));
+        out.push(statement(
+            "GuardDenyBoundaryRemoval",
+            Effect::Deny,
+            boundary_removal_actions(),
+            false,
+            vec!["*".into()],
+            Vec::new(),
+            self.span,
+        ));
+        out.push(statement(
+            "GuardProtectThisBoundary",
+            Effect::Deny,
+            strings(POLICY_EDITS),
+            false,
+            vec![arns.boundary.to_string()],
+            Vec::new(),
+            self.span,
+        ));
+        if !managing.is_empty() && self.create_path != "/" {
+            out.push(statement(
+                "GuardDenyOutsidePath",
+                Effect::Deny,
+                managing,
+                true,
+                reach,
+                Vec::new(),
+                self.create_span,
+            ));
+        }
+        // Credentials and groups: only for users under the guarded path (or the holder itself).
+        let self_user = format!(
+            "arn:{}:iam::{}:user/${{aws:username}}",
+            arns.partition, arns.account
+        );
+        let users_reach = if self.users && self.create_path != "/" {
+            vec![arns.under("user", &self.create_path), self_user.clone()]
+        } else {
+            vec![self_user]
+        };
+        if self.users && self.create_path != "/" {
+            out.push(statement(
+                "GuardCredentialsUnderPath",
+                Effect::Allow,
+                strings(USER_CREDENTIALS),
+                false,
+                vec![arns.under("user", &self.create_path)],
+                Vec::new(),
+                self.create_span,
+            ));
+        }
+        out.push(statement(
+            "GuardDenyOtherCredentials",
+            Effect::Deny,
+            strings(USER_CREDENTIALS),
+            true,
+            users_reach,
+            Vec::new(),
+            self.span,
+        ));
+        let groups = if self.users && self.create_path != "/" {
+            (true, vec![arns.under("group", &self.create_path)])
+        } else {
+            (false, vec!["*".to_string()])
+        };
+        out.push(statement(
+            "GuardDenyOtherGroups",
+            Effect::Deny,
+            strings(GROUP_MANAGEMENT),
+            groups.0,
+            groups.1,
+            Vec::new(),
+            self.span,
+        ));
+        match &self.pass {
+            Some((path, services)) => {
+                let conditions = if services.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![("StringEquals", "iam:PassedToService", services.clone())]
+                };
+                out.push(statement(
+                    "GuardPassRolesUnderPath",
+                    Effect::Allow,
+                    vec!["iam:PassRole".into()],
+                    false,
+                    vec![arns.under("role", path)],
+                    conditions,
+                    self.pass_span,
+                ));
+                out.push(statement(
+                    "GuardDenyPassingOtherRoles",
+                    Effect::Deny,
+                    vec!["iam:PassRole".into()],
+                    true,
+                    vec![arns.under("role", path)],
+                    Vec::new(),
+                    self.pass_span,
+                ));
+                if !services.is_empty() {
+                    out.push(statement(
+                        "GuardDenyPassingToOtherServices",
+                        Effect::Deny,
+                        vec!["iam:PassRole".into()],
+                        false,
+                        vec!["*".into()],
+                        vec![("StringNotEquals", "iam:PassedToService", services.clone())],
+                        self.pass_span,
+                    ));
+                }
+            }
+            None => out.push(statement(
+                "GuardDenyPassRole",
+                Effect::Deny,
+                vec!["iam:PassRole".into()],
+                false,
+                vec!["*".into()],
+                Vec::new(),
+                self.span,
+            )),
+        }
+        match &self.manage_path {
+            Some(path) => {
+                out.push(statement(
+                    "GuardManagePoliciesUnderPath",
+                    Effect::Allow,
+                    strings(POLICY_MANAGEMENT),
+                    false,
+                    vec![arns.under("policy", path)],
+                    Vec::new(),
+                    self.manage_span,
+                ));
+                out.push(statement(
+                    "GuardDenyEditingOtherPolicies",
+                    Effect::Deny,
+                    strings(POLICY_EDITS),
+                    true,
+                    vec![arns.under("policy", path)],
+                    Vec::new(),
+                    self.manage_span,
+                ));
+            }
+            None => out.push(statement(
+                "GuardDenyEditingPolicies",
+                Effect::Deny,
+                strings(POLICY_EDITS),
+                false,
+                vec!["*".into()],
+                Vec::new(),
+                self.span,
+            )),
+        }
+        out
+    }
+
+    /// The identity-side statements of `delegate`: the same rights, granted to the principal,
+    /// and no new versions of its own managed policies.
+    pub fn delegate_statements(
+        &self,
+        arns: &Arns,
+        own_policies: &[String],
+        span: Option<Span>,
+    ) -> Vec<Statement> {
+        let mut out = Vec::new();
+        let managing: Vec<String> = self
+            .kinds()
+            .iter()
+            .flat_map(|k| managing_actions(k))
+            .collect();
+        if !managing.is_empty() {
+            out.push(statement(
+                "CreateOrChangeOnlyWithBoundary",
+                Effect::Allow,
+                managing,
+                false,
+                self.reach(arns),
+                vec![(
+                    "ArnEquals",
+                    "iam:PermissionsBoundary",
+                    vec![arns.boundary.to_string()],
+                )],
+                span,
+            ));
+        }
+        if self.users && self.create_path != "/" {
+            out.push(statement(
+                "ManageCredentialsUnderPath",
+                Effect::Allow,
+                strings(USER_CREDENTIALS),
+                false,
+                vec![arns.under("user", &self.create_path)],
+                Vec::new(),
+                span,
+            ));
+        }
+        if let Some((path, services)) = &self.pass {
+            let conditions = if services.is_empty() {
+                Vec::new()
+            } else {
+                vec![("StringEquals", "iam:PassedToService", services.clone())]
+            };
+            out.push(statement(
+                "PassRolesUnderPath",
+                Effect::Allow,
+                vec!["iam:PassRole".into()],
+                false,
+                vec![arns.under("role", path)],
+                conditions,
+                span,
+            ));
+        }
+        if let Some(path) = &self.manage_path {
+            out.push(statement(
+                "ManagePoliciesUnderPath",
+                Effect::Allow,
+                strings(POLICY_MANAGEMENT),
+                false,
+                vec![arns.under("policy", path)],
+                Vec::new(),
+                span,
+            ));
+        }
+        if !own_policies.is_empty() {
+            out.push(statement(
+                "NoNewVersionsOfOwnPolicies",
+                Effect::Deny,
+                strings(POLICY_EDITS),
+                false,
+                own_policies.to_vec(),
+                Vec::new(),
+                span,
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Today's actions that take `iam:PermissionsBoundary`, from the embedded data: if AWS adds
+    /// one, this test says so, and the guard covers it already.
+    #[test]
+    fn managing_actions_come_from_the_data() {
+        assert_eq!(
+            managing_actions("user"),
+            [
+                "iam:AttachUserPolicy",
+                "iam:CreateUser",
+                "iam:DeleteUserPolicy",
+                "iam:DetachUserPolicy",
+                "iam:PutUserPermissionsBoundary",
+                "iam:PutUserPolicy",
+            ]
+        );
+        assert_eq!(
+            managing_actions("role"),
+            [
+                "iam:AttachRolePolicy",
+                "iam:CreateRole",
+                "iam:DeleteRole",
+                "iam:DeleteRolePolicy",
+                "iam:DetachRolePolicy",
+                "iam:PutRolePermissionsBoundary",
+                "iam:PutRolePolicy",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:UpdateRole",
+                "iam:UpdateRoleDescription",
+            ]
+        );
+        assert_eq!(
+            boundary_removal_actions(),
+            [
+                "iam:DeleteUserPermissionsBoundary",
+                "iam:DeleteRolePermissionsBoundary"
+            ]
+        );
+    }
+}
