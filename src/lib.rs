@@ -80,6 +80,8 @@ pub struct Compilation {
     pub sources: SourceMap,
     pub diagnostics: Vec<Diagnostic>,
     pub project: Option<iam::Project>,
+    /// The guardrail's closure per boundary and principal, when the project compiled.
+    pub guardrail: Option<check::guardrail::Report>,
 }
 
 impl Compilation {
@@ -219,6 +221,7 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
             sources: map,
             diagnostics,
             project: None,
+            guardrail: None,
         };
     }
     if diagnostics.iter().any(Diagnostic::is_error) {
@@ -228,6 +231,7 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
             sources: map,
             diagnostics,
             project: None,
+            guardrail: None,
         };
     }
     let scope = resolve::resolve(&modules, &options.vars);
@@ -237,11 +241,18 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
     if !options.skip_tests && !diagnostics.iter().any(Diagnostic::is_error) {
         diagnostics.extend(eval::suite::failures(&project));
     }
+    let mut guardrail = None;
+    if !diagnostics.iter().any(Diagnostic::is_error) {
+        let (report, found) = check::guardrail::analyze(&project);
+        diagnostics.extend(found);
+        guardrail = Some(report);
+    }
     diag::sort(&mut diagnostics);
     let failed = diagnostics.iter().any(Diagnostic::is_error);
     Compilation {
         sources: map,
         diagnostics,
         project: (!failed).then_some(project),
+        guardrail,
     }
 }

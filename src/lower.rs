@@ -481,6 +481,7 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
         documents,
         span: Some(item.span),
         name_span: Some(item.name.span),
+        delegates: delegate.is_some(),
     });
 }
 

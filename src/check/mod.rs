@@ -3,6 +3,7 @@
 //! written in iamx and to policies read from JSON.
 
 pub mod aws;
+pub mod guardrail;
 
 use std::collections::HashMap;
 

@@ -15,7 +15,15 @@ pub fn run(args: CheckArgs) -> Exit {
         Ok(c) => c,
         Err(exit) => return exit,
     };
-    if report(&compilation, &args.compile) {
+    let failed = report(&compilation, &args.compile);
+    if let (Some(guardrail), super::MessageFormat::Human) =
+        (&compilation.guardrail, args.compile.message_format)
+    {
+        if !guardrail.boundaries.is_empty() || !guardrail.principals.is_empty() {
+            eprintln!("{}", guardrail.summary());
+        }
+    }
+    if failed {
         Exit::Diagnostics
     } else {
         Exit::Success

@@ -1,7 +1,7 @@
 //! The one registry of diagnostic codes.
 //!
 //! A code is `E` (error) or `W` (warning) and four digits; the first two digits name the stage:
-//! `00` input, `01` syntax, `02` names and values (resolve), `03` IAM rules, `04` AWS facts, `07` tests.
+//! `00` input, `01` syntax, `02` names and values (resolve), `03` IAM rules, `04` AWS facts, `06` the guardrail, `07` tests.
 //! Every code has a page in the book (`book/src/diagnostics/<CODE>.md`) and a fixture
 //! (`tests/fixtures/diagnostics/<CODE>_<case>.iamx`); a test fails when either is missing.
 
@@ -98,6 +98,18 @@ codes! {
     UnknownManagedPolicy = "E0411", "unknown AWS managed policy";
     StringOperatorOnTypedKey = "W0412", "string operator on a key of another type";
     // 06: the guardrail
+    GuardCreateUnbounded = "W0601", "can create a principal without the boundary";
+    GuardChangeBoundary = "W0602", "can change or remove a permissions boundary";
+    GuardEditBoundary = "W0603", "can edit the boundary policy";
+    GuardSelfEdit = "W0604", "can change its own permissions past an open boundary";
+    GuardPassUnbounded = "W0605", "can pass a role not shown to be bounded";
+    GuardOutsideReach = "W0606", "can manage principals outside the boundary";
+    GuardPassAndRun = "W0607", "can pass a role to a service that runs code";
+    GuardEditPoliciesElsewhere = "W0608", "can edit policies attached elsewhere";
+    GuardRunAsOthers = "W0609", "can run code as other principals";
+    GuardAssumeOutside = "W0610", "can assume roles outside the boundary";
+    GuardUnboundedPrincipal = "W0611", "unbounded principal can escalate";
+    GuardedButOpen = "E0620", "guarded boundary or delegating principal is open";
     DelegateWithoutGuard = "E0621", "`delegate` without a guarded boundary";
     // 07: tests
     TestFailed = "E0701", "test expectation not met";

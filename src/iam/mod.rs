@@ -172,6 +172,8 @@ pub struct PrincipalInfo {
     pub span: Option<Span>,
     /// Where the name is written.
     pub name_span: Option<Span>,
+    /// It writes the identity side of its boundary's guard (`delegate`).
+    pub delegates: bool,
 }
 
 /// A customer managed policy or boundary the project declares.
