@@ -66,6 +66,90 @@ pub struct Options {
     pub json_kind: Option<iam::from_json::JsonKind>,
     /// Leave the project's `test` blocks unrun (`iamx test` runs them itself, to report each).
     pub skip_tests: bool,
+    /// Reads the JSON documents `policy X = json "path"` names. The library does no I/O of its
+    /// own: without a loader, such policies are an error.
+    pub loader: Option<Loader>,
+}
+
+/// Reads a file named by a source: `(source name, path as written) → text`.
+#[derive(Clone)]
+pub struct Loader(pub std::sync::Arc<dyn Fn(&str, &str) -> Result<String, String> + Send + Sync>);
+
+impl std::fmt::Debug for Loader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Loader")
+    }
+}
+
+impl Loader {
+    /// A loader that reads files relative to the directory of the source that names them.
+    pub fn files() -> Loader {
+        Loader(std::sync::Arc::new(|source: &str, path: &str| {
+            let base = std::path::Path::new(source)
+                .parent()
+                .unwrap_or(std::path::Path::new(""));
+            let full = base.join(path);
+            std::fs::read_to_string(&full).map_err(|e| {
+                let text = e.to_string();
+                let reason = text
+                    .split(" (os error")
+                    .next()
+                    .unwrap_or(&text)
+                    .to_lowercase();
+                format!("cannot read `{}`: {reason}", full.display())
+            })
+        }))
+    }
+}
+
+/// Reads the JSON documents that `policy X = json "…"` items name, into the source map; the
+/// documents by the span of their path string.
+fn load_included(
+    map: &mut SourceMap,
+    modules: &[ast::Module],
+    options: &Options,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> std::collections::HashMap<Span, iam::Policy> {
+    let mut out = std::collections::HashMap::new();
+    for module in modules {
+        for item in &module.items {
+            let ast::Item::Policy(p) = item else { continue };
+            let Some(path) = &p.json else { continue };
+            let source_name = map.get(module.file).name.clone();
+            let text = match &options.loader {
+                Some(loader) => (loader.0)(&source_name, &path.raw),
+                None => Err("this build reads no files (no loader was given)".to_string()),
+            };
+            let text = match text {
+                Ok(t) => t,
+                Err(why) => {
+                    diagnostics.push(
+                        Diagnostic::new(Code::IncludeUnreadable, why)
+                            .at(path.span, "this document")
+                            .help("the path is relative to the file that names it"),
+                    );
+                    continue;
+                }
+            };
+            let name = match std::path::Path::new(&source_name).parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => {
+                    format!("{}/{}", dir.display(), path.raw)
+                }
+                _ => path.raw.clone(),
+            };
+            let id = map.add(name, text);
+            let kind = match p.kind {
+                ast::PolicyKind::Boundary => iam::from_json::JsonKind::Boundary,
+                ast::PolicyKind::Managed => iam::from_json::JsonKind::Identity,
+            };
+            let (policy, found) = iam::from_json::read_policy(id, &map.get(id).text, Some(kind));
+            diagnostics.extend(found);
+            if let Some(policy) = policy {
+                out.insert(path.span, policy.policy);
+            }
+        }
+    }
+    out
 }
 
 /// Whether a source is an IAM JSON policy document (by its name) rather than `.iamx`.
@@ -234,8 +318,9 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
             guardrail: None,
         };
     }
+    let included = load_included(&mut map, &modules, options, &mut diagnostics);
     let scope = resolve::resolve(&modules, &options.vars);
-    let project = lower::lower(&modules, &scope);
+    let project = lower::lower(&modules, &scope, &included);
     diagnostics.extend(scope.finish());
     diagnostics.extend(check::check(&project, &options.limits));
     if !options.skip_tests && !diagnostics.iter().any(Diagnostic::is_error) {
@@ -254,5 +339,152 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
         diagnostics,
         project: (!failed).then_some(project),
         guardrail,
+    }
+}
+
+/// The guardrail analysis of one principal written as JSON: its identity policy documents,
+/// its permissions boundary, and the managed policies they refer to by ARN (`--managed
+/// ARN=FILE`; a boundary the principal must hand on, say). Findings point into the JSON.
+pub fn analyze_principal(
+    identity: Vec<Source>,
+    boundary: Option<Source>,
+    managed: Vec<(String, Source)>,
+    options: &Options,
+) -> Compilation {
+    use check::guardrail::{BoundaryInfo, Subject, World};
+    let mut map = SourceMap::new();
+    let mut diagnostics = Vec::new();
+    let read = |map: &mut SourceMap,
+                source: Source,
+                kind: iam::from_json::JsonKind,
+                diagnostics: &mut Vec<Diagnostic>|
+     -> Option<(String, iam::Document)> {
+        let name = source.name.clone();
+        let id = load(map, source, diagnostics)?;
+        let (policy, found) = iam::from_json::read_policy(id, &map.get(id).text, Some(kind));
+        diagnostics.extend(found);
+        let stem = name
+            .rsplit('/')
+            .next()
+            .unwrap_or(&name)
+            .trim_end_matches(".json")
+            .to_string();
+        let document = policy?.into_document(stem);
+        diagnostics.extend(check::document(&document, &options.limits));
+        Some((name, document))
+    };
+    use iam::from_json::JsonKind;
+    let identity: Vec<(String, iam::Document)> = identity
+        .into_iter()
+        .filter_map(|s| read(&mut map, s, JsonKind::Identity, &mut diagnostics))
+        .collect();
+    let boundary_source = boundary.as_ref().map(|b| b.name.clone());
+    let boundary = boundary.and_then(|s| read(&mut map, s, JsonKind::Boundary, &mut diagnostics));
+    let managed: Vec<(String, String, iam::Document)> = managed
+        .into_iter()
+        .filter_map(|(arn, s)| {
+            let file = s.name.clone();
+            read(&mut map, s, JsonKind::Identity, &mut diagnostics).map(|(_, d)| (arn, file, d))
+        })
+        .collect();
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        diag::sort(&mut diagnostics);
+        return Compilation {
+            sources: map,
+            diagnostics,
+            project: None,
+            guardrail: None,
+        };
+    }
+    // The account: the first one an ARN of the documents names.
+    let account = managed
+        .iter()
+        .map(|(arn, _, _)| arn.clone())
+        .chain(identity.iter().chain(boundary.iter()).flat_map(|(_, d)| {
+            d.policy
+                .statements
+                .iter()
+                .flat_map(|s| {
+                    s.resource
+                        .iter()
+                        .flat_map(|r| r.values.iter().map(|v| v.value.clone()))
+                })
+                .collect::<Vec<_>>()
+        }))
+        .find_map(|arn| {
+            let account = arn.split(':').nth(4)?.to_string();
+            (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+        })
+        .unwrap_or_else(|| "123456789012".to_string());
+    let partition = "aws".to_string();
+    let boundary = boundary.map(|(name, document)| {
+        let stem = document.name.clone();
+        let arn = managed
+            .iter()
+            .find(|(_, file, _)| Some(file) == boundary_source.as_ref())
+            .map(|(arn, _, _)| arn.clone())
+            .unwrap_or_else(|| format!("arn:{partition}:iam::{account}:policy/{stem}"));
+        BoundaryInfo {
+            name: stem,
+            label: format!("boundary {name}"),
+            arn,
+            policy: document.policy,
+            guard: None,
+            span: document.span,
+        }
+    });
+    let world = World {
+        partition: partition.clone(),
+        account: account.clone(),
+        principals: Vec::new(),
+        attachments: managed
+            .iter()
+            .map(|(arn, _, _)| (arn.clone(), Vec::new()))
+            .collect(),
+    };
+    let arn = format!("arn:{partition}:iam::{account}:user/iamx-principal");
+    let mut context = eval::Context::default();
+    context.insert("aws:username", vec!["iamx-principal".into()]);
+    context.insert("aws:PrincipalArn", vec![arn.clone()]);
+    context.insert("aws:PrincipalAccount", vec![account.clone()]);
+    let subject = Subject {
+        name: "the principal".into(),
+        display: "the principal of these policies".into(),
+        kind: iam::PrincipalKind::User,
+        arn: arn.clone(),
+        caller: arn,
+        identity: identity
+            .into_iter()
+            .map(|(name, d)| (name, d.policy))
+            .collect(),
+        boundary: boundary.clone(),
+        own_policies: Vec::new(),
+        context,
+        span: None,
+        delegates: false,
+    };
+    let mut report = check::guardrail::Report::default();
+    if let Some(b) = &boundary {
+        let (closed, found) = check::guardrail::analyze_boundary(&world, b);
+        diagnostics.extend(found);
+        report.boundaries.push(check::guardrail::Closure {
+            name: b.name.clone(),
+            closed,
+            bounded: true,
+        });
+    }
+    let (closed, found) = check::guardrail::analyze_principal(&world, &subject);
+    diagnostics.extend(found);
+    report.principals.push(check::guardrail::Closure {
+        name: subject.name.clone(),
+        closed,
+        bounded: boundary.is_some(),
+    });
+    diag::sort(&mut diagnostics);
+    Compilation {
+        sources: map,
+        diagnostics,
+        project: None,
+        guardrail: Some(report),
     }
 }

@@ -11,7 +11,12 @@ use crate::resolve::{Decl, Scope, Val};
 use crate::source::Span;
 
 /// Lowers every item of the project.
-pub fn lower(modules: &[Module], scope: &Scope) -> iam::Project {
+/// `included`: the documents of `policy X = json "…"` items, by the span of their path.
+pub fn lower(
+    modules: &[Module],
+    scope: &Scope,
+    included: &std::collections::HashMap<Span, iam::Policy>,
+) -> iam::Project {
     let mut project = iam::Project {
         account: scope.declared_account(),
         partition: scope.partition(),
@@ -20,7 +25,7 @@ pub fn lower(modules: &[Module], scope: &Scope) -> iam::Project {
     for module in modules {
         for item in &module.items {
             match item {
-                Item::Policy(p) => policy_item(scope, p, &mut project),
+                Item::Policy(p) => policy_item(scope, p, included, &mut project),
                 Item::Principal(p) => principal_item(scope, p, &mut project),
                 Item::Test(t) => {
                     let mut lowering = TestLowering {
@@ -83,7 +88,12 @@ fn description(scope: &Scope, entries: &[Entry]) -> Option<String> {
     })
 }
 
-fn policy_item(scope: &Scope, item: &PolicyItem, project: &mut iam::Project) {
+fn policy_item(
+    scope: &Scope,
+    item: &PolicyItem,
+    included: &std::collections::HashMap<Span, iam::Policy>,
+    project: &mut iam::Project,
+) {
     let (kind, dir) = match item.kind {
         PolicyKind::Managed => (DocumentKind::Managed, "policies"),
         PolicyKind::Boundary => (DocumentKind::Boundary, "boundaries"),
@@ -108,6 +118,14 @@ fn policy_item(scope: &Scope, item: &PolicyItem, project: &mut iam::Project) {
         .has_account()
         .then(|| scope.decl_arn(&Decl::Policy(item), item.name.span))
         .flatten();
+    if let Some(path) = &item.json {
+        statements.extend(
+            included
+                .get(&path.span)
+                .map(|p| p.statements.clone())
+                .unwrap_or_default(),
+        );
+    }
     let guard = guard_spec(scope, item);
     if let Some(spec) = &guard {
         if let (Some(arn), Some(account)) = (&arn, scope.account(spec.span.unwrap_or(item.span))) {

@@ -93,6 +93,8 @@ impl Report {
 /// One principal as the analysis sees it: its identity policies and boundary, as written.
 pub struct Subject {
     pub name: String,
+    /// How messages name it: "user `DeveloperSteve`".
+    pub display: String,
     pub kind: PrincipalKind,
     /// Its IAM ARN (user or role).
     pub arn: String,
@@ -773,6 +775,7 @@ fn boundary_findings(
 ) -> (bool, Vec<Diagnostic>, Vec<(Code, String)>) {
     let subject = Subject {
         name: boundary.name.clone(),
+        display: format!("the holder of boundary `{}`", boundary.name),
         kind: PrincipalKind::User,
         arn: format!(
             "arn:{}:iam::{}:user/iamx-probe-holder",
@@ -905,7 +908,7 @@ fn principal_findings(
     let analysis = Analysis::new(world, subject, true);
     let findings = analysis.vectors(0);
     let mut out = Vec::new();
-    let who = format!("{} `{}`", subject.kind.as_str(), subject.name);
+    let who = subject.display.clone();
     if subject.boundary.is_none() {
         if findings.is_empty() {
             return (true, out);
@@ -1161,6 +1164,7 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
             .collect();
         let subject = Subject {
             name: principal.name.clone(),
+            display: format!("{} `{}`", principal.kind.as_str(), principal.name),
             kind: principal.kind,
             caller: project::caller_arn(project, principal),
             arn,

@@ -8,12 +8,30 @@ use super::{compile_inputs, report, CompileArgs, Exit};
 pub struct CheckArgs {
     #[command(flatten)]
     pub compile: CompileArgs,
+    /// Analyse the `.json` inputs as the identity policies of one principal, bounded by this
+    /// permissions boundary document.
+    #[arg(long, value_name = "FILE")]
+    pub boundary: Option<std::path::PathBuf>,
+    /// The document of a managed policy the analysed policies refer to by ARN:
+    /// `--managed arn:aws:iam::123456789012:policy/DevBoundary=boundary.json`.
+    #[arg(long, value_name = "ARN=FILE", value_parser = super::parse_var)]
+    pub managed: Vec<(String, String)>,
+    /// Analyse the `.json` inputs as the identity policies of one principal, with no boundary.
+    #[arg(long)]
+    pub principal: bool,
 }
 
 pub fn run(args: CheckArgs) -> Exit {
-    let compilation = match compile_inputs(&args.compile) {
-        Ok(c) => c,
-        Err(exit) => return exit,
+    let compilation = if args.boundary.is_some() || !args.managed.is_empty() || args.principal {
+        match principal(&args) {
+            Ok(c) => c,
+            Err(exit) => return exit,
+        }
+    } else {
+        match compile_inputs(&args.compile) {
+            Ok(c) => c,
+            Err(exit) => return exit,
+        }
     };
     let failed = report(&compilation, &args.compile);
     if let (Some(guardrail), super::MessageFormat::Human) =
@@ -28,4 +46,45 @@ pub fn run(args: CheckArgs) -> Exit {
     } else {
         Exit::Success
     }
+}
+
+fn read(path: &std::path::Path) -> Result<crate::Source, Exit> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        super::fail(format!(
+            "cannot read `{}`: {}",
+            path.display(),
+            super::io_reason(&e)
+        ))
+    })?;
+    Ok(crate::Source::new(
+        path.to_string_lossy().replace('\\', "/"),
+        bytes,
+    ))
+}
+
+/// `iamx check identity.json … --boundary b.json --managed ARN=FILE`: one principal.
+fn principal(args: &CheckArgs) -> Result<crate::Compilation, Exit> {
+    let mut identity = Vec::new();
+    for input in &args.compile.inputs {
+        if !crate::is_json(&input.to_string_lossy()) {
+            return Err(super::fail(format!(
+                "`{}`: with `--boundary`, `--managed` or `--principal`, the inputs are the principal's JSON identity policies",
+                input.display()
+            )));
+        }
+        identity.push(read(input)?);
+    }
+    let boundary = match &args.boundary {
+        Some(b) => Some(read(b)?),
+        None => None,
+    };
+    let mut managed = Vec::new();
+    for (arn, file) in &args.managed {
+        managed.push((arn.clone(), read(std::path::Path::new(file))?));
+    }
+    let mut options = crate::Options::default();
+    options.limits.trust_policy = args.compile.trust_limit as usize;
+    Ok(crate::analyze_principal(
+        identity, boundary, managed, &options,
+    ))
 }

@@ -235,6 +235,7 @@ pub fn compile_inputs_with(
     options.vars.0.extend(args.vars.iter().cloned());
     options.limits.trust_policy = args.trust_limit as usize;
     options.json_kind = args.kind.map(Into::into);
+    options.loader = Some(crate::Loader::files());
     adjust(&mut options);
     Ok(crate::compile(sources, &options))
 }

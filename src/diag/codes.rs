@@ -67,6 +67,7 @@ codes! {
     InvalidAccount = "E0219", "invalid account id";
     BadTemplate = "E0220", "malformed template";
     MissingTrust = "E0221", "role has no trust policy";
+    IncludeUnreadable = "E0222", "JSON policy document cannot be read";
     // 03: IAM rules
     InvalidSid = "E0301", "invalid Sid";
     DuplicateSid = "E0302", "duplicate Sid";
