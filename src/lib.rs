@@ -73,7 +73,10 @@ pub struct Options {
 
 /// Reads a file named by a source: `(source name, path as written) → text`.
 #[derive(Clone)]
-pub struct Loader(pub std::sync::Arc<dyn Fn(&str, &str) -> Result<String, String> + Send + Sync>);
+pub struct Loader(pub std::sync::Arc<LoadFn>);
+
+/// `(source name, path as written) → text, or why not`.
+pub type LoadFn = dyn Fn(&str, &str) -> Result<String, String> + Send + Sync;
 
 impl std::fmt::Debug for Loader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
