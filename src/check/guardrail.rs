@@ -327,17 +327,22 @@ impl<'a> Analysis<'a> {
             })
     }
 
+    /// Principals to aim a request at: a probe outside any reach, the ARNs the policies name
+    /// for the action, and one of the project's principals per boundary they carry (the
+    /// evaluation depends on the ARN only through the policies' resource patterns, which the
+    /// named ARNs cover).
     fn principal_targets(&self, kind: &str, e: usize, action: &str) -> Vec<String> {
         let mut targets = vec![self.arn(kind, "iamx-probe-outside")];
         targets.extend(self.evaluators[e].candidates(action, "iam"));
-        targets.extend(
-            self.world
-                .principals
-                .iter()
-                .filter(|(_, k, _)| k.as_str() == kind)
-                .map(|(a, _, _)| a.clone()),
-        );
+        let mut seen: Vec<&Option<String>> = Vec::new();
+        for (arn, k, boundary) in &self.world.principals {
+            if k.as_str() == kind && !seen.contains(&boundary) {
+                seen.push(boundary);
+                targets.push(arn.clone());
+            }
+        }
         targets.retain(|t| t.contains(&format!(":{kind}/")));
+        targets.dedup();
         targets
     }
 

@@ -260,9 +260,10 @@ pub fn report(compilation: &Compilation, args: &CompileArgs) -> bool {
     let color = use_color(args.color);
     let stderr = std::io::stderr();
     let mut out = stderr.lock();
+    let mut renderer = render::Renderer::new(&compilation.sources);
     for d in &compilation.diagnostics {
         let text = match args.message_format {
-            MessageFormat::Human => render::human(d, &compilation.sources, color),
+            MessageFormat::Human => renderer.human(d, color),
             MessageFormat::Json => render::json(d, &compilation.sources) + "\n",
         };
         let _ = out.write_all(text.as_bytes());

@@ -9,8 +9,68 @@ use super::{Diagnostic, Severity};
 use crate::source::{SourceMap, Span};
 
 /// Renders one diagnostic for a terminal: the message, the source with its spans underlined,
-/// and the help. `color` switches ANSI colours on.
+/// and the help. `color` switches ANSI colours on. To render many, use a [`Renderer`], which
+/// reads each file's lines once.
 pub fn human(diagnostic: &Diagnostic, sources: &SourceMap, color: bool) -> String {
+    Renderer::new(sources).human(diagnostic, color)
+}
+
+/// Renders diagnostics against one source map, keeping each file's lines between calls.
+pub struct Renderer<'a> {
+    sources: &'a SourceMap,
+    cache: Files,
+}
+
+/// The files ariadne reads, by name, split into lines on first use.
+struct Files(std::collections::HashMap<String, ariadne::Source<String>>);
+
+impl ariadne::Cache<String> for Files {
+    type Storage = String;
+
+    fn fetch(&mut self, id: &String) -> Result<&ariadne::Source<String>, impl std::fmt::Debug> {
+        self.0.get(id).ok_or_else(|| format!("no source `{id}`"))
+    }
+
+    fn display<'b>(&self, id: &'b String) -> Option<impl std::fmt::Display + 'b> {
+        Some(id.clone())
+    }
+}
+
+impl<'a> Renderer<'a> {
+    pub fn new(sources: &'a SourceMap) -> Renderer<'a> {
+        Renderer {
+            sources,
+            cache: Files(std::collections::HashMap::new()),
+        }
+    }
+
+    fn load(&mut self, span: Span) {
+        let file = self.sources.get(span.file);
+        if !self.cache.0.contains_key(&file.name) {
+            self.cache
+                .0
+                .insert(file.name.clone(), ariadne::Source::from(file.text.clone()));
+        }
+    }
+
+    pub fn human(&mut self, diagnostic: &Diagnostic, color: bool) -> String {
+        let sources = self.sources;
+        if let Some(span) = diagnostic.span {
+            self.load(span);
+        }
+        for label in &diagnostic.labels {
+            self.load(label.span);
+        }
+        render_human(diagnostic, sources, color, &mut self.cache)
+    }
+}
+
+fn render_human(
+    diagnostic: &Diagnostic,
+    sources: &SourceMap,
+    color: bool,
+    cache: &mut Files,
+) -> String {
     let Some(span) = diagnostic.span else {
         return without_source(diagnostic);
     };
@@ -56,11 +116,6 @@ pub fn human(diagnostic: &Diagnostic, sources: &SourceMap, color: bool) -> Strin
     if let Some(help) = &diagnostic.help {
         builder.set_help(help);
     }
-    let cache = ariadne::sources(
-        sources
-            .files()
-            .map(|(_, f)| (f.name.clone(), f.text.as_str())),
-    );
     let mut out = Vec::new();
     if builder.finish().write(cache, &mut out).is_err() {
         return without_source(diagnostic);
