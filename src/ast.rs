@@ -593,10 +593,10 @@ pub struct TrustStatement {
 
 #[derive(Clone, Debug)]
 pub enum TrustPrincipal {
-    Service(String, Span),
+    Service(Str, Span),
     /// `account` (this account) or `account "111122223333"`.
     Account(Option<Value>, Span),
-    Federated(String, Span),
+    Federated(Str, Span),
     Role(Ident, Span),
     User(Ident, Span),
     Anyone(Span),

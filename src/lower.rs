@@ -706,12 +706,48 @@ fn action_block(scope: &Scope, not: bool, items: &[ActionItem]) -> Option<Block>
         .map(|f| f.span().to(items[items.len() - 1].span()));
     Some(Block {
         not,
-        values: actions
-            .into_iter()
-            .map(|(a, s)| Spanned::new(a, Some(s)))
-            .collect(),
+        values: dedupe(scope, "action", actions, true),
         span,
     })
+}
+
+/// Drops values listed twice (IAM accepts them, but they say nothing), with a warning where
+/// both were written out; a value that a selector or a `let` brings in again (its span shared
+/// with other values) is dropped quietly.
+fn dedupe(
+    scope: &Scope,
+    what: &str,
+    values: Vec<(String, Span)>,
+    ignore_case: bool,
+) -> Vec<Spanned<String>> {
+    let written = |span: Span| values.iter().filter(|(_, s)| *s == span).count() == 1;
+    let mut out: Vec<Spanned<String>> = Vec::with_capacity(values.len());
+    for (value, span) in values.iter().cloned() {
+        let first = out.iter().find(|v| {
+            if ignore_case {
+                v.value.eq_ignore_ascii_case(&value)
+            } else {
+                v.value == value
+            }
+        });
+        if let Some(first) = first {
+            if first.span != Some(span) && written(span) && first.span.is_some_and(written) {
+                let mut d = Diagnostic::new(
+                    Code::DuplicateValue,
+                    format!("{what} `{value}` is listed twice"),
+                )
+                .at(span, "listed again here")
+                .help("remove one");
+                if let Some(s) = first.span {
+                    d = d.with_label(s, "first listed here");
+                }
+                scope.push(d);
+            }
+            continue;
+        }
+        out.push(Spanned::new(value, Some(span)));
+    }
+    out
 }
 
 /// Lowers an identity statement. `None` when part of it could not be lowered (already reported).
@@ -750,7 +786,7 @@ fn statement(scope: &Scope, s: &ast::Statement, needs_resource: bool) -> Option<
 }
 
 fn resources(scope: &Scope, clause: &ResourceClause) -> Option<Block> {
-    let mut values = Vec::new();
+    let mut values: Vec<(String, Span)> = Vec::new();
     let mut ok = true;
     for item in &clause.items {
         let span = item.span();
@@ -770,7 +806,7 @@ fn resources(scope: &Scope, clause: &ResourceClause) -> Option<Block> {
         };
         for v in flat {
             match v {
-                Val::Str(s) | Val::Arn(s) => values.push(Spanned::new(s, Some(span))),
+                Val::Str(s) | Val::Arn(s) => values.push((s, span)),
                 other => {
                     scope.push(
                         Diagnostic::new(
@@ -786,7 +822,7 @@ fn resources(scope: &Scope, clause: &ResourceClause) -> Option<Block> {
     }
     ok.then_some(Block {
         not: clause.not,
-        values,
+        values: dedupe(scope, "resource", values, false),
         span: Some(clause.span),
     })
 }
@@ -994,8 +1030,10 @@ fn compare_operator(
     use CompareOp::*;
     use Family::*;
     let name = match (op, family) {
-        (Eq | In, String | Date) => "StringEquals",
-        (Ne | NotIn, String | Date) => "StringNotEquals",
+        (Eq | In, String) => "StringEquals",
+        (Ne | NotIn, String) => "StringNotEquals",
+        (Eq | In, Date) => "DateEquals",
+        (Ne | NotIn, Date) => "DateNotEquals",
         (Eq | In, Numeric) => "NumericEquals",
         (Ne | NotIn, Numeric) => "NumericNotEquals",
         (Eq | In, Bool) => "Bool",
@@ -1208,11 +1246,17 @@ fn trust_statement(scope: &Scope, s: &TrustStatement) -> Option<iam::Statement> 
                 .push(Spanned::new(value, Some(span)));
         };
         match principal {
-            TrustPrincipal::Service(name, _) => add("Service", name.clone()),
-            TrustPrincipal::Federated(name, _) => {
-                federated_saml |= name.contains(":saml-provider/");
-                add("Federated", name.clone());
-            }
+            TrustPrincipal::Service(name, _) => match scope.expand(name) {
+                Some(name) => add("Service", name),
+                None => ok = false,
+            },
+            TrustPrincipal::Federated(name, _) => match scope.expand(name) {
+                Some(name) => {
+                    federated_saml |= name.contains(":saml-provider/");
+                    add("Federated", name);
+                }
+                None => ok = false,
+            },
             TrustPrincipal::Account(value, _) => {
                 let account = match value {
                     None => scope.account(span),

@@ -63,8 +63,14 @@ impl SourceMap {
         FileId(self.files.len() as u32 - 1)
     }
 
+    /// The file of an id. An id from another map yields an empty, nameless file rather than
+    /// a panic.
     pub fn get(&self, id: FileId) -> &SourceFile {
-        &self.files[id.0 as usize]
+        static NONE: SourceFile = SourceFile {
+            name: String::new(),
+            text: String::new(),
+        };
+        self.files.get(id.0 as usize).unwrap_or(&NONE)
     }
 
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {

@@ -50,6 +50,7 @@ pub fn statement(kind: DocumentKind, statement: &Statement, out: &mut Vec<Diagno
 fn actions(block: &iam::Block, out: &mut Vec<Diagnostic>) -> Actions {
     let mut written = Vec::new();
     let mut complete = true;
+    let mut unknown_prefixes: Vec<String> = Vec::new();
     for action in &block.values {
         let text = action.value.as_str();
         if text == "*" || super::action_problem(text).is_some() {
@@ -80,6 +81,14 @@ fn actions(block: &iam::Block, out: &mut Vec<Diagnostic>) -> Actions {
             continue;
         }
         let Some(service) = awsdb::service(prefix) else {
+            complete = false;
+            if unknown_prefixes
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(prefix))
+            {
+                continue; // reported once per statement
+            }
+            unknown_prefixes.push(prefix.to_string());
             let meant = service_by_name(prefix)
                 .or_else(|| diag::suggest(prefix, awsdb::service_prefixes()));
             let help = diag::did_you_mean(meant).unwrap_or_else(|| {
@@ -131,10 +140,20 @@ fn actions(block: &iam::Block, out: &mut Vec<Diagnostic>) -> Actions {
             Some(a) => written.push((action.clone(), vec![(service, a)])),
             None => {
                 let suggestion = diag::suggest(name, service.actions.iter().map(|a| a.name));
-                let help = match suggestion {
-                    Some(s) => format!("did you mean `{}:{s}`?", service.prefix),
-                    None if level => String::new(),
-                    None => format!("list the service's actions: `iamx actions {prefix}:*`"),
+                let selector = awsdb::AccessLevel::ALL
+                    .into_iter()
+                    .find(|l| l.selector_name().eq_ignore_ascii_case(name));
+                let help = match (suggestion, selector) {
+                    (_, Some(l)) => format!(
+                        "the access-level selector is written in lower case: `{}:{}`",
+                        service.prefix,
+                        l.selector_name()
+                    ),
+                    (Some(s), None) => format!("did you mean `{}:{s}`?", service.prefix),
+                    (None, None) if level => String::new(),
+                    (None, None) => {
+                        format!("list the service's actions: `iamx actions {prefix}:*`")
+                    }
                 };
                 let mut d = at(
                     Diagnostic::new(Code::UnknownAction, format!("unknown action `{text}`")),
@@ -329,7 +348,7 @@ fn resources(actions: &Actions, block: &iam::Block, out: &mut Vec<Diagnostic>) {
         } else if wanted.is_empty() {
             (
                 format!("`{}` takes no resource: it needs `*`", written.value),
-                "this action does not support resource-level permissions; write it in a statement `on *`".to_string(),
+                "this action does not support resource-level permissions: grant it in a statement whose resource is `*`".to_string(),
             )
         } else {
             (
@@ -479,7 +498,7 @@ fn condition_rules(
                 format!("`{key}` is {}", key_type.aws_name()),
             ));
         }
-        match (set, key_type.is_multi_valued()) {
+        match (set, key_type.is_multi_valued() && fits) {
             (None, true) => out.push(at(
                 Diagnostic::new(
                     Code::MultiValuedKeyWithoutSet,
@@ -555,7 +574,7 @@ fn known_key(key: &str, span: Option<Span>, out: &mut Vec<Diagnostic>) -> KeyLoo
             } else if awsdb::service(prefix).is_none() {
                 format!("`{prefix}` is not an AWS service prefix")
             } else {
-                format!("{prefix} defines no key of this name; see `iamx actions {prefix}:*`")
+                format!("{prefix} defines no key of this name; `iamx actions {prefix}:* --format json` lists the keys of each action")
             }
         });
     out.push(at(

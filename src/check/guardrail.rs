@@ -522,7 +522,7 @@ impl<'a> Analysis<'a> {
         if let Some(pass) = self.finding(
             e,
             Code::GuardPassUnbounded,
-            "can pass a role that is not shown to carry its boundary".into(),
+            "can pass a role the analysis cannot show to be bounded".into(),
             passes,
         ) {
             let service = pass
@@ -1211,5 +1211,5 @@ fn managed_document(project: &Project, arn: &str) -> Option<iam::Policy> {
         policy.document,
         Some(iam::from_json::JsonKind::Identity),
     );
-    read.map(|r| r.policy)
+    read.map(|r| r.policy.without_spans())
 }

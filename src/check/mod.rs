@@ -316,7 +316,7 @@ fn statement_rules(kind: DocumentKind, statement: &Statement, out: &mut Vec<Diag
                     Diagnostic::new(Code::NotWithAllow, "`NotAction` with `Allow` allows every action not listed")
                         .help("this grants every present and future action of every service but these; list what is allowed instead, or pair it with a narrow resource"),
                     block.span.or(statement.span),
-                    "allow not …",
+                    "`NotAction` in an `Allow`",
                 ));
             }
             if block.not && block.values.iter().any(|a| a.value == "*") {
@@ -369,7 +369,7 @@ fn statement_rules(kind: DocumentKind, statement: &Statement, out: &mut Vec<Diag
                         Diagnostic::new(Code::NotWithAllow, "`NotResource` with `Allow` allows every resource not listed")
                             .help("this grants the actions on every present and future resource but these; list the resources instead"),
                         block.span.or(statement.span),
-                        "on not …",
+                        "`NotResource` in an `Allow`",
                     ));
                 }
                 if block.not && block.values.iter().any(|r| r.value == "*") {
@@ -488,7 +488,9 @@ fn principal_problem(kind: &str, value: &str) -> Option<(String, String)> {
         "AWS" => {
             let account = value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit());
             let arn = iam::arn::parse(value).is_ok_and(|a| {
-                a.service.eq_ignore_ascii_case("iam") || a.service.eq_ignore_ascii_case("sts")
+                (a.service.eq_ignore_ascii_case("iam") || a.service.eq_ignore_ascii_case("sts"))
+                    && a.account.len() == 12
+                    && a.account.bytes().all(|b| b.is_ascii_digit())
             });
             (!account && !arn).then(|| {
                 (

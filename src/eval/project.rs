@@ -23,7 +23,7 @@ pub fn aws_managed(arn_or_name: &str) -> Option<CompiledPolicy> {
             policy.document,
             Some(iam::from_json::JsonKind::Identity),
         );
-        read.map(|r| CompiledPolicy::new(format!("aws {}", policy.name), &r.policy))
+        read.map(|r| CompiledPolicy::new(format!("aws {}", policy.name), &r.policy.without_spans()))
     });
     CACHE.with(|c| {
         c.borrow_mut()

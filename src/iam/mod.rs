@@ -88,6 +88,38 @@ pub struct Policy {
     pub statements: Vec<Statement>,
 }
 
+impl Policy {
+    /// The policy with every span removed: for documents that come from no source file of the
+    /// compilation (AWS managed policies), so nothing points into a file that is not there.
+    pub fn without_spans(mut self) -> Policy {
+        for s in &mut self.statements {
+            s.span = None;
+            if let Some(sid) = &mut s.sid {
+                sid.span = None;
+            }
+            s.effect.span = None;
+            for block in [&mut s.action, &mut s.resource].into_iter().flatten() {
+                block.span = None;
+                for v in &mut block.values {
+                    v.span = None;
+                }
+            }
+            if let Some(Principal::Kinds(kinds)) = &mut s.principal {
+                for v in kinds.values_mut().flatten() {
+                    v.span = None;
+                }
+            }
+            if let Some(Principal::Any(span)) = &mut s.principal {
+                *span = None;
+            }
+            for c in &mut s.conditions {
+                c.span = None;
+            }
+        }
+        self
+    }
+}
+
 /// What a policy document is for; decides its size limit and which elements it may hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DocumentKind {

@@ -947,9 +947,21 @@ impl Parsing {
         let inner = self.children(pair).any()?;
         let rule = inner.as_rule();
         let mut c = self.children(inner);
+        // A bare DNS name is a string without quotes: widen its span by one on each side so
+        // `content_start` points at its first character, as for a quoted one.
         let name_of = |p: Pair<Rule>| match p.as_rule() {
-            Rule::string => self.string(p).raw,
-            _ => p.as_str().to_string(),
+            Rule::string => self.string(p),
+            _ => {
+                let span = self.span(&p);
+                Str {
+                    raw: p.as_str().to_string(),
+                    span: Span {
+                        start: span.start.saturating_sub(1),
+                        end: span.end + 1,
+                        ..span
+                    },
+                }
+            }
         };
         Ok(match rule {
             Rule::service_principal => {
