@@ -431,9 +431,15 @@ fn library_page_build_script_works() {
     std::fs::write(
         iam.join("main.iamx"),
         "param env = \"dev\"\naccount \"123456789012\"\n\
-         role Deployer {\n  path \"/{env}/\"\n  trust { allow account }\n}\n",
+         role Deployer {\n  path \"/{env}/\"\n  trust { allow account }\n  attach Legacy\n}\n\
+         policy Legacy = json \"legacy.json\"\n",
     )
     .expect("write source");
+    std::fs::write(
+        iam.join("legacy.json"),
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:GetLogEvents", "Resource": "*"}]}"#,
+    )
+    .expect("write included document");
     std::fs::write(iam.join("notes.txt"), "not iamx").expect("write other file");
 
     // As on the page, with `iam` and `OUT_DIR` replaced by the temporary directory.
@@ -447,7 +453,10 @@ fn library_page_build_script_works() {
         .iter()
         .map(|path| iamx::Source::new(path.display().to_string(), std::fs::read(path).unwrap()))
         .collect();
-    let mut options = iamx::Options::default();
+    let mut options = iamx::Options {
+        loader: Some(iamx::Loader::files()),
+        ..Default::default()
+    };
     options.vars.0.insert("env".to_string(), "prod".to_string());
     let result = iamx::compile(sources, &options);
     let rendered: String = result
@@ -466,6 +475,8 @@ fn library_page_build_script_works() {
         std::fs::write(path, file.contents).unwrap();
     }
 
+    let legacy = std::fs::read_to_string(out.join("policies/Legacy.json")).expect("included");
+    assert!(legacy.contains("logs:GetLogEvents"), "{legacy}");
     let trust = std::fs::read_to_string(out.join("roles/Deployer/trust.json")).expect("trust");
     assert!(trust.contains("arn:aws:iam::123456789012:root"), "{trust}");
     let manifest = std::fs::read_to_string(out.join("manifest.json")).expect("manifest");

@@ -479,7 +479,10 @@ impl<'a> Analysis<'a> {
                         .iter()
                         .find(|(a, _, _)| *a == target)
                         .and_then(|(_, _, b)| b.clone());
-                    let mut context = vec![("iam:PolicyARN", admin.clone())];
+                    let mut context = Vec::new();
+                    if action.contains("Attach") {
+                        context.push(("iam:PolicyARN", admin.clone()));
+                    }
                     if let Some(b) = carried {
                         context.push(("iam:PermissionsBoundary", b));
                     }
@@ -489,12 +492,17 @@ impl<'a> Analysis<'a> {
         }
         let group = self.arn("group", "iamx-probe-outside");
         for action in guard::GROUP_MANAGEMENT {
-            outside.push(self.request(action, &group, &[("iam:PolicyARN", admin.clone())]));
+            let context = if action.contains("Attach") {
+                vec![("iam:PolicyARN", admin.clone())]
+            } else {
+                Vec::new()
+            };
+            outside.push(self.request(action, &group, &context));
         }
         out.extend(self.finding(
             e,
             Code::GuardOutsideReach,
-            "can change the permissions or credentials of principals outside its boundary".into(),
+            "can change the permissions or credentials of principals outside its reach".into(),
             outside,
         ));
         // Roles it may pass.
@@ -560,7 +568,7 @@ impl<'a> Analysis<'a> {
         out.extend(self.finding(
             e,
             Code::GuardEditPoliciesElsewhere,
-            "can edit managed policies attached to principals outside its boundary".into(),
+            "can edit managed policies attached to principals outside its reach".into(),
             edits,
         ));
         // Running code as others.
@@ -600,7 +608,7 @@ impl<'a> Analysis<'a> {
         out.extend(self.finding(
             e,
             Code::GuardAssumeOutside,
-            "can assume roles outside its boundary".into(),
+            "can assume roles outside its reach".into(),
             assumes,
         ));
         out
@@ -686,7 +694,7 @@ impl<'a> Analysis<'a> {
         self.finding(
             e,
             Code::GuardPassAndRun,
-            format!("can pass such a role to {service_name} and run code with its permissions"),
+            format!("can pass a role it cannot show bounded to {service_name}, and run code with that role's permissions"),
             requests
                 .into_iter()
                 .map(|(a, r)| self.request(a, &r, &[]))
@@ -810,7 +818,7 @@ fn boundary_findings(
                 boundary.name, f.message
             ),
         )
-        .help(fix_for(f.code, &boundary.name, boundary.guard.is_some()));
+        .help(fix_for(f.code, &boundary.name, boundary.guard.as_ref()));
         if let Some(span) = primary.or(boundary.span) {
             d = d.at(span, format!("allows {}", describe_request(&f.request)));
         }
@@ -828,7 +836,7 @@ fn boundary_findings(
                 boundary.name
             ),
         )
-        .help("the warnings above say which requests its holder can still make");
+        .help("the W06xx warnings on the boundary say which requests its holder can still make");
         if let Some(spec) = &boundary.guard {
             if let Some(span) = spec.span {
                 d = d.at(span, "this guard does not close it");
@@ -843,26 +851,36 @@ fn boundary_findings(
     (closed, out, raw)
 }
 
-fn fix_for(code: Code, boundary: &str, guarded: bool) -> String {
-    let guard = |clause: &str| {
-        if guarded {
-            format!("narrow this statement; the guard of `{boundary}` cannot deny what another of its statements needs")
-        } else {
-            format!("add `guard {{ {clause} }}` to boundary `{boundary}`")
+fn fix_for(code: Code, boundary: &str, guard: Option<&GuardSpec>) -> String {
+    let add = |clause: &str| format!("add `guard {{ {clause} }}` to boundary `{boundary}`");
+    let narrow = format!(
+        "narrow this statement: the guard of `{boundary}` denies what it can name, but not this"
+    );
+    match (code, guard) {
+        (Code::GuardCreateUnbounded | Code::GuardChangeBoundary | Code::GuardOutsideReach, None) => {
+            add("create users, roles under \"/path/\"")
         }
-    };
-    match code {
-        Code::GuardCreateUnbounded | Code::GuardChangeBoundary | Code::GuardOutsideReach => {
-            guard("create users, roles under \"/path/\"")
+        (Code::GuardEditBoundary, None) => format!(
+            "add a guard to boundary `{boundary}`: even an empty `guard {{ }}` protects the boundary policy"
+        ),
+        (Code::GuardPassUnbounded | Code::GuardPassAndRun, None) => {
+            add("create roles under \"/path/\"  pass roles under \"/path/\" to SERVICE")
         }
-        Code::GuardEditBoundary => guard("…"),
-        Code::GuardPassUnbounded | Code::GuardPassAndRun => {
-            guard("pass roles under \"/path/\" to SERVICE")
+        (Code::GuardPassUnbounded | Code::GuardPassAndRun, Some(g)) if g.pass.is_some() && !g.roles => {
+            "passing is safe only for roles the guard creates: add `roles` to its `create` clause, under the path it passes".to_string()
         }
-        Code::GuardEditPoliciesElsewhere => guard("manage policies under \"/path/\""),
-        Code::GuardRunAsOthers => "allow these actions only on resources its holder's own roles use (a name prefix or tag), or not at all".into(),
-        Code::GuardAssumeOutside => "allow `sts:AssumeRole` only on roles that carry the boundary".into(),
-        _ => String::new(),
+        (Code::GuardPassUnbounded | Code::GuardPassAndRun, Some(g))
+            if g.pass.as_ref().is_some_and(|(p, _)| p == "/") =>
+        {
+            "pass roles under a path of their own: under `/`, roles without the boundary can be passed too".to_string()
+        }
+        (Code::GuardEditPoliciesElsewhere, None) => add("manage policies under \"/path/\""),
+        (Code::GuardEditPoliciesElsewhere, Some(g)) if g.manage_path.as_deref() == Some("/") => {
+            "manage policies under a path of their own: under `/`, they include policies attached to anyone".to_string()
+        }
+        (Code::GuardRunAsOthers, _) => "allow these actions only on resources its holder's own roles use (a name prefix or tag), or not at all".into(),
+        (Code::GuardAssumeOutside, _) => "allow `sts:AssumeRole` only on roles that carry the boundary".into(),
+        _ => narrow,
     }
 }
 
@@ -923,14 +941,18 @@ fn principal_findings(
             Code::GuardUnboundedPrincipal,
             format!("{who} has no permissions boundary, and {}", what[0]),
         )
-        .help(format!(
-            "it also: {}; give it a boundary with a guard, and `delegate`",
-            if what.len() > 1 {
-                what[1..].join("; ")
-            } else {
-                "nothing else".into()
-            }
-        ));
+        .help(if what.len() > 1 {
+            format!(
+                "it can also {}; give it a boundary with a guard, and `delegate`",
+                what[1..]
+                    .iter()
+                    .map(|w| w.strip_prefix("can ").unwrap_or(w))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        } else {
+            "give it a boundary with a guard, and `delegate`".to_string()
+        });
         let (primary, _) = place(
             &analysis.evaluators[0],
             &findings[0].decision,
@@ -958,7 +980,7 @@ fn principal_findings(
         let mut d = Diagnostic::new(f.code, format!("{who} {}", f.message)).help(fix_for(
             f.code,
             subject.boundary.as_ref().map_or("", |b| b.name.as_str()),
-            subject.boundary.as_ref().is_some_and(|b| b.guard.is_some()),
+            subject.boundary.as_ref().and_then(|b| b.guard.as_ref()),
         ));
         if let Some(span) = primary.or(subject.span) {
             d = d.at(span, format!("allows {}", describe_request(&f.request)));
@@ -992,11 +1014,16 @@ fn principal_findings(
                 ),
             )
             .help(format!(
-                "its boundary is all that limits {subject_word} then{}; close the boundary with a guard, or stop {} from changing its own policies",
+                "its boundary is all that limits {subject_word} then{}; {}, or stop `{}` from changing its own policies",
                 if then.len() > 1 {
-                    format!(" (it can also: {})", then[1..].join("; "))
+                    format!(" (it can also {})", then[1..].join(", "))
                 } else {
                     String::new()
+                },
+                if subject.boundary.as_ref().is_some_and(|b| b.guard.is_some()) {
+                    "the boundary's guard does not close it: see the warnings on the boundary"
+                } else {
+                    "close the boundary with a guard"
                 },
                 subject.name
             ));
@@ -1030,7 +1057,7 @@ fn principal_findings(
             Code::GuardedButOpen,
             format!("{who} delegates, but is not closed"),
         )
-        .help("the warnings above say which requests it can still make");
+        .help("the W06xx warnings on it and on its boundary say which requests it can still make");
         if let Some(span) = subject.span {
             d = d.at(span, "declared here");
         }

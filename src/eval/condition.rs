@@ -1,12 +1,27 @@
 //! Condition operators as IAM evaluates them.
 //!
-//! Sources (AWS IAM User Guide): "IAM JSON policy elements: Condition operators",
-//! "Single-valued vs. multivalued context keys" (set operators and their empty-set behaviour),
-//! "…IfExists condition operators", "Condition operator to check existence of condition keys".
+//! Sources (AWS IAM User Guide):
+//! - "IAM JSON policy elements: Condition operators": a key missing from the request makes a
+//!   condition false, except for negated operators (`StringNotLike`, `ArnNotLike`, …), which are
+//!   then true, `…IfExists` (true when the key is missing) and `Null`. Policy variables work
+//!   only with the String, ARN and Bool families; Numeric, Date, Binary, IP address and `Null`
+//!   values are taken literally. `ArnEquals` and `ArnLike` behave identically and match each of
+//!   the six colon-separated parts on its own. Date values are W3C ISO 8601 or epoch seconds.
+//!   IP values are CIDR ranges, IPv4 or IPv6; a bare address is a `/32` (`/128`).
+//! - "Conditions with multiple context keys or values": several operators, and several keys
+//!   under one operator, are ANDed; several values of one key are ORed, and NORed for a negated
+//!   operator.
+//! - "Single-valued vs. multivalued context keys" / "Set operators for multivalued context
+//!   keys": multivalued keys need `ForAnyValue`/`ForAllValues`; `ForAllValues` is true and
+//!   `ForAnyValue` false when the key is missing or resolves to an empty set. A plain operator
+//!   compares one request value: given a key with several values it does not hold.
+//! - "IAM policy elements: Variables and tags": a variable that cannot be resolved (no value,
+//!   no default) matches nothing and can make the whole statement invalid, so a negated
+//!   operator that refers to one does not hold either.
+//! - "Condition keys are case-insensitive" ("IAM JSON policy elements: Condition").
 
-use super::pattern::{arn_like, Pattern};
+use super::pattern::{ArnPattern, Pattern};
 use super::Context;
-use crate::check::aws::{is_cidr, is_date};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Base {
@@ -100,8 +115,7 @@ impl Base {
             NumericNotEquals => NumericEquals,
             DateNotEquals => DateEquals,
             NotIpAddress => IpAddress,
-            ArnNotEquals => ArnEquals,
-            ArnNotLike => ArnLike,
+            ArnNotEquals | ArnEquals | ArnNotLike => ArnLike,
             other => other,
         }
     }
@@ -119,20 +133,34 @@ pub enum SetOp {
 pub struct Condition {
     pub operator: String,
     pub key: String,
-    key_lower: String,
+    key_lower: Box<str>,
+    /// The positive form of the operator.
     base: Base,
+    negated: bool,
     set: SetOp,
     if_exists: bool,
-    values: Vec<Value>,
+    values: Values,
+    /// Some value holds a policy variable.
+    has_vars: bool,
 }
 
-/// A policy value, parsed once for its operator family.
+/// The policy's values, parsed once for the operator's family.
 #[derive(Clone, Debug)]
-struct Value {
-    pattern: Pattern,
-    number: Option<f64>,
-    date: Option<f64>,
-    net: Option<Net>,
+enum Values {
+    /// String operators and `Bool` (variables allowed).
+    Patterns(Box<[Pattern]>),
+    /// ARN operators (variables and wildcards, part by part).
+    Arns(Box<[ArnPattern]>),
+    /// Numeric operators: `None` for a value that is not a number (it matches nothing).
+    Numbers(Box<[Option<Decimal>]>),
+    /// Date operators: `None` for a value that is not a date.
+    Dates(Box<[Option<Instant>]>),
+    /// `BinaryEquals`: base-64 text, compared byte for byte.
+    Binary(Box<[Box<str>]>),
+    /// IP address operators: `None` for a value that is not a CIDR range or address.
+    Nets(Box<[Option<Net>]>),
+    /// `Null`: `true` (the key must be missing) or `false` (present).
+    Null(Box<[Option<bool>]>),
 }
 
 impl Condition {
@@ -145,232 +173,406 @@ impl Condition {
             None => (SetOp::None, operator),
         };
         let (base_name, if_exists) = match rest.strip_suffix("IfExists") {
-            Some(b) => (b, true),
+            Some(b) if b != "Null" => (b, true),
+            Some(_) => return None,
             None => (rest, false),
         };
-        let base = Base::parse(base_name)?;
-        let wildcards = matches!(
-            base.positive(),
-            Base::StringLike | Base::ArnLike | Base::ArnEquals
-        );
-        let values = values
-            .iter()
-            .map(|v| Value {
-                pattern: Pattern::new(v, true, wildcards),
-                number: v.trim().parse::<f64>().ok(),
-                date: parse_date(v),
-                net: Net::parse(v),
-            })
-            .collect();
+        let named = Base::parse(base_name)?;
+        let base = named.positive();
+        use Base::*;
+        let values = match base {
+            StringEquals | StringEqualsIgnoreCase => Values::Patterns(
+                values
+                    .iter()
+                    .map(|v| Pattern::new(v, true, false))
+                    .collect(),
+            ),
+            StringLike => {
+                Values::Patterns(values.iter().map(|v| Pattern::new(v, true, true)).collect())
+            }
+            Bool => Values::Patterns(
+                values
+                    .iter()
+                    .map(|v| Pattern::new(v, true, false))
+                    .collect(),
+            ),
+            ArnLike => Values::Arns(values.iter().map(|v| ArnPattern::new(v, true)).collect()),
+            NumericEquals
+            | NumericLessThan
+            | NumericLessThanEquals
+            | NumericGreaterThan
+            | NumericGreaterThanEquals => {
+                Values::Numbers(values.iter().map(|v| Decimal::parse(v)).collect())
+            }
+            DateEquals
+            | DateLessThan
+            | DateLessThanEquals
+            | DateGreaterThan
+            | DateGreaterThanEquals => {
+                Values::Dates(values.iter().map(|v| parse_instant(v)).collect())
+            }
+            BinaryEquals => Values::Binary(values.iter().map(|v| v.as_str().into()).collect()),
+            IpAddress => Values::Nets(values.iter().map(|v| Net::parse(v)).collect()),
+            Null => Values::Null(
+                values
+                    .iter()
+                    .map(|v| match v.trim().to_ascii_lowercase().as_str() {
+                        "true" => Some(true),
+                        "false" => Some(false),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            _ => return None,
+        };
+        let has_vars = match &values {
+            Values::Patterns(p) => p.iter().any(Pattern::has_vars),
+            Values::Arns(_) => true,
+            _ => false,
+        };
         Some(Condition {
             operator: operator.to_string(),
             key: key.to_string(),
-            key_lower: key.to_ascii_lowercase(),
+            key_lower: key.to_ascii_lowercase().into_boxed_str(),
             base,
+            negated: named.negated(),
             set,
             if_exists,
             values,
+            has_vars,
         })
     }
 
     /// Whether the condition holds for a request context.
     pub fn holds(&self, context: &Context) -> bool {
-        let found = context.get(&self.key_lower);
-        if self.base == Base::Null {
+        // A key given with no value is an empty set: as good as missing.
+        let found = context.get(&self.key_lower).filter(|v| !v.is_empty());
+        if let Values::Null(wanted) = &self.values {
             // `Null: true` asks for the key to be missing; several values are ORed.
-            let missing = found.is_none_or(|v| v.is_empty());
-            return self.values.iter().any(|v| {
-                let want = v
-                    .pattern
-                    .text(context, &mut String::new())
-                    .map(|t| t.eq_ignore_ascii_case("true"));
-                want == Some(missing)
-            });
+            let missing = found.is_none();
+            return wanted.contains(&Some(missing));
         }
-        let values: &[String] = match found {
-            Some(v) => v,
-            None => {
-                return match self.set {
+        let Some(values) = found else {
+            return self.if_exists
+                || match self.set {
                     // ForAllValues is true of the empty set; ForAnyValue false.
                     SetOp::ForAllValues => true,
-                    SetOp::ForAnyValue => self.if_exists,
-                    SetOp::None => self.if_exists || self.base.negated(),
+                    SetOp::ForAnyValue => false,
+                    SetOp::None => self.negated,
                 };
-            }
         };
+        // A negated operator whose value cannot be resolved makes the statement invalid.
+        if self.negated && self.has_vars && !self.resolves(context) {
+            return false;
+        }
         match self.set {
             SetOp::ForAnyValue => values.iter().any(|v| self.one(v, context)),
             SetOp::ForAllValues => values.iter().all(|v| self.one(v, context)),
-            // A plain operator on a multi-valued key: a positive one holds when some value
-            // matches, a negated one when none does.
-            SetOp::None => {
-                if self.base.negated() {
-                    values.iter().all(|v| self.one(v, context))
-                } else {
-                    values.iter().any(|v| self.one(v, context))
-                }
-            }
+            // A plain operator compares a single value: a multivalued key needs a set
+            // operator.
+            SetOp::None => match values {
+                [one] => self.one(one, context),
+                _ => false,
+            },
         }
     }
 
-    /// The operator applied to one request value against the policy's values (ORed).
+    fn resolves(&self, context: &Context) -> bool {
+        match &self.values {
+            Values::Patterns(p) => p.iter().all(|p| p.resolves(context)),
+            Values::Arns(p) => p.iter().all(|p| p.resolves(context)),
+            _ => true,
+        }
+    }
+
+    /// The operator applied to one request value against the policy's values: ORed for a
+    /// positive operator, NORed for a negated one.
     fn one(&self, request: &str, context: &Context) -> bool {
-        let positive = self.base.positive();
-        let any = self
-            .values
-            .iter()
-            .any(|v| compare(positive, v, request, context));
-        if self.base.negated() {
-            !any
-        } else {
-            any
+        let any = self.any_matches(request, context);
+        any != self.negated
+    }
+
+    fn any_matches(&self, request: &str, context: &Context) -> bool {
+        use Base::*;
+        match &self.values {
+            Values::Patterns(patterns) => match self.base {
+                StringEquals | StringLike => {
+                    patterns.iter().any(|p| p.matches(request, context, false))
+                }
+                StringEqualsIgnoreCase => {
+                    if request.is_ascii() {
+                        patterns.iter().any(|p| p.matches(request, context, true))
+                    } else {
+                        let mut buf = String::new();
+                        patterns.iter().any(|p| {
+                            p.text(context, &mut buf)
+                                .is_some_and(|t| unicode_eq_ignore_case(t, request))
+                        })
+                    }
+                }
+                // Bool: `true` or `false`, without case.
+                _ => {
+                    let request = request.trim();
+                    patterns.iter().any(|p| match p.exact() {
+                        Some(t) => t.trim().eq_ignore_ascii_case(request),
+                        None => {
+                            let mut buf = String::new();
+                            p.text(context, &mut buf)
+                                .is_some_and(|t| t.trim().eq_ignore_ascii_case(request))
+                        }
+                    })
+                }
+            },
+            Values::Arns(arns) => arns.iter().any(|a| a.matches(request, context)),
+            Values::Numbers(numbers) => {
+                let Some(r) = DecimalRef::parse(request) else {
+                    return false;
+                };
+                numbers.iter().flatten().any(|p| {
+                    let ord = r.cmp(&p.as_ref());
+                    match self.base {
+                        NumericEquals => ord.is_eq(),
+                        NumericLessThan => ord.is_lt(),
+                        NumericLessThanEquals => ord.is_le(),
+                        NumericGreaterThan => ord.is_gt(),
+                        _ => ord.is_ge(),
+                    }
+                })
+            }
+            Values::Dates(dates) => {
+                let Some(r) = parse_instant(request) else {
+                    return false;
+                };
+                dates.iter().flatten().any(|p| {
+                    let ord = r.cmp(p);
+                    match self.base {
+                        DateEquals => ord.is_eq(),
+                        DateLessThan => ord.is_lt(),
+                        DateLessThanEquals => ord.is_le(),
+                        DateGreaterThan => ord.is_gt(),
+                        _ => ord.is_ge(),
+                    }
+                })
+            }
+            Values::Binary(values) => values.iter().any(|v| **v == *request),
+            Values::Nets(nets) => match request.trim().parse::<std::net::IpAddr>() {
+                Ok(ip) => nets.iter().flatten().any(|n| n.contains(ip)),
+                Err(_) => false,
+            },
+            Values::Null(_) => false,
         }
     }
 }
 
-fn compare(base: Base, policy: &Value, request: &str, context: &Context) -> bool {
-    use Base::*;
-    let number = |v: &Value| -> Option<(f64, f64)> {
-        let p = if v.pattern.has_vars() {
-            v.pattern
-                .text(context, &mut String::new())?
-                .trim()
-                .parse()
-                .ok()?
-        } else {
-            v.number?
-        };
-        Some((request.trim().parse().ok()?, p))
-    };
-    let date = |v: &Value| -> Option<(f64, f64)> {
-        let p = if v.pattern.has_vars() {
-            parse_date(v.pattern.text(context, &mut String::new())?)?
-        } else {
-            v.date?
-        };
-        Some((parse_date(request)?, p))
-    };
-    match base {
-        StringEquals => policy.pattern.matches(request, context, false),
-        StringEqualsIgnoreCase => policy.pattern.matches(request, context, true),
-        StringLike => policy.pattern.matches(request, context, false),
-        NumericEquals => number(policy).is_some_and(|(r, p)| r == p),
-        NumericLessThan => number(policy).is_some_and(|(r, p)| r < p),
-        NumericLessThanEquals => number(policy).is_some_and(|(r, p)| r <= p),
-        NumericGreaterThan => number(policy).is_some_and(|(r, p)| r > p),
-        NumericGreaterThanEquals => number(policy).is_some_and(|(r, p)| r >= p),
-        DateEquals => date(policy).is_some_and(|(r, p)| r == p),
-        DateLessThan => date(policy).is_some_and(|(r, p)| r < p),
-        DateLessThanEquals => date(policy).is_some_and(|(r, p)| r <= p),
-        DateGreaterThan => date(policy).is_some_and(|(r, p)| r > p),
-        DateGreaterThanEquals => date(policy).is_some_and(|(r, p)| r >= p),
-        Bool => policy
-            .pattern
-            .text(context, &mut String::new())
-            .is_some_and(|p| p.eq_ignore_ascii_case(request.trim())),
-        BinaryEquals => policy.pattern.matches(request, context, false),
-        IpAddress => match (&policy.net, request.trim().parse::<std::net::IpAddr>()) {
-            (Some(net), Ok(ip)) => net.contains(ip),
-            _ => false,
-        },
-        ArnEquals | ArnLike => {
-            let mut buf = String::new();
-            policy
-                .pattern
-                .text(context, &mut buf)
-                .is_some_and(|p| arn_like(p, request))
+/// Case-insensitive comparison beyond ASCII (`StringEqualsIgnoreCase` on non-ASCII text).
+fn unicode_eq_ignore_case(a: &str, b: &str) -> bool {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
+}
+
+/// A decimal number compared exactly (no floating-point rounding): sign, integer digits
+/// without leading zeros, fraction digits without trailing zeros.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decimal {
+    negative: bool,
+    int: Box<str>,
+    frac: Box<str>,
+}
+
+/// A borrowed decimal, for request values (no allocation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct DecimalRef<'a> {
+    negative: bool,
+    int: &'a str,
+    frac: &'a str,
+}
+
+impl Decimal {
+    /// An integer or decimal (`10`, `-2.5`, `+0.10`); `None` for anything else.
+    pub fn parse(text: &str) -> Option<Decimal> {
+        let d = DecimalRef::parse(text)?;
+        Some(Decimal {
+            negative: d.negative,
+            int: d.int.into(),
+            frac: d.frac.into(),
+        })
+    }
+
+    fn as_ref(&self) -> DecimalRef<'_> {
+        DecimalRef {
+            negative: self.negative,
+            int: &self.int,
+            frac: &self.frac,
         }
-        // Negated operators never reach here: `one` complements their positive form.
-        _ => false,
     }
 }
 
-/// A CIDR range (or a single address).
-#[derive(Clone, Copy, Debug)]
-struct Net {
-    addr: std::net::IpAddr,
-    bits: u32,
-}
-
-impl Net {
-    fn parse(text: &str) -> Option<Net> {
+impl<'a> DecimalRef<'a> {
+    fn parse(text: &'a str) -> Option<DecimalRef<'a>> {
         let text = text.trim();
-        if !is_cidr(text) {
+        let (negative, digits) = match text.as_bytes().first()? {
+            b'-' => (true, &text[1..]),
+            b'+' => (false, &text[1..]),
+            _ => (false, text),
+        };
+        let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        if (int.is_empty() && frac.is_empty())
+            || !int.bytes().all(|b| b.is_ascii_digit())
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+        {
             return None;
         }
-        let (addr, bits) = match text.split_once('/') {
-            Some((a, b)) => (a, Some(b)),
-            None => (text, None),
-        };
-        let addr: std::net::IpAddr = addr.parse().ok()?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let bits = match bits {
-            Some(b) => b.parse().ok()?,
-            None => max,
-        };
-        Some(Net { addr, bits })
+        let int = int.trim_start_matches('0');
+        let frac = frac.trim_end_matches('0');
+        // Zero has no sign.
+        let negative = negative && !(int.is_empty() && frac.is_empty());
+        Some(DecimalRef {
+            negative,
+            int,
+            frac,
+        })
     }
 
-    fn contains(&self, ip: std::net::IpAddr) -> bool {
-        match (self.addr, ip) {
-            (std::net::IpAddr::V4(net), std::net::IpAddr::V4(ip)) => {
-                let mask = if self.bits == 0 {
-                    0
-                } else {
-                    u32::MAX << (32 - self.bits)
-                };
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (std::net::IpAddr::V6(net), std::net::IpAddr::V6(ip)) => {
-                let mask = if self.bits == 0 {
-                    0
-                } else {
-                    u128::MAX << (128 - self.bits)
-                };
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            // An IPv4 address written as IPv4-mapped IPv6 matches an IPv4 range.
-            (std::net::IpAddr::V4(_), std::net::IpAddr::V6(ip)) => match ip.to_ipv4_mapped() {
-                Some(v4) => self.contains(std::net::IpAddr::V4(v4)),
-                None => false,
-            },
-            _ => false,
+    fn cmp_magnitude(&self, other: &DecimalRef) -> std::cmp::Ordering {
+        self.int
+            .len()
+            .cmp(&other.int.len())
+            .then_with(|| self.int.cmp(other.int))
+            .then_with(|| self.frac.cmp(other.frac))
+    }
+
+    fn cmp(&self, other: &DecimalRef) -> std::cmp::Ordering {
+        match (self.negative, other.negative) {
+            (false, true) => std::cmp::Ordering::Greater,
+            (true, false) => std::cmp::Ordering::Less,
+            (false, false) => self.cmp_magnitude(other),
+            (true, true) => other.cmp_magnitude(self),
         }
     }
 }
 
-/// Seconds since the epoch of an ISO 8601 date or date-time, or of epoch seconds.
-pub fn parse_date(text: &str) -> Option<f64> {
+/// A point in time: seconds since the epoch and nanoseconds, compared exactly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Instant {
+    seconds: i64,
+    nanos: u32,
+}
+
+impl Instant {
+    pub fn seconds(self) -> i64 {
+        self.seconds
+    }
+}
+
+/// A date in one of the W3C profiles of ISO 8601 (`2020-01-01`, `2020-01-01T00:00Z`,
+/// `2020-01-01T00:00:00.5+01:00`, …; without a zone, UTC), or epoch seconds (`1577836800`).
+pub fn parse_instant(text: &str) -> Option<Instant> {
     let text = text.trim();
-    if !is_date(text) {
+    let b = text.as_bytes();
+    if b.is_empty() {
         return None;
     }
-    if text.bytes().all(|b| b.is_ascii_digit()) {
-        return text.parse().ok();
+    if b.iter().all(u8::is_ascii_digit) {
+        return Some(Instant {
+            seconds: text.parse().ok()?,
+            nanos: 0,
+        });
     }
-    let num = |s: &str| s.parse::<i64>().ok();
-    let (y, m, d) = (num(&text[0..4])?, num(&text[5..7])?, num(&text[8..10])?);
-    let mut seconds = days_from_civil(y, m, d) as f64 * 86_400.0;
-    let rest = &text[10..];
-    if rest.is_empty() {
-        return Some(seconds);
-    }
-    let time = &rest[1..];
-    let (clock, zone) = match time.find(['Z', 'z', '+', '-']) {
-        Some(i) => (&time[..i], &time[i..]),
-        None => (time, ""),
+    let digits = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = b.get(r)?;
+        if s.iter().all(u8::is_ascii_digit) {
+            std::str::from_utf8(s).ok()?.parse().ok()
+        } else {
+            None
+        }
     };
-    let mut parts = clock.split(':');
-    let h = num(parts.next()?)?;
-    let min = num(parts.next()?)?;
-    let sec: f64 = parts.next().map_or(Some(0.0), |s| s.parse().ok())?;
-    seconds += (h * 3600 + min * 60) as f64 + sec;
-    if zone.len() == 6 {
-        let sign = if zone.starts_with('-') { -1.0 } else { 1.0 };
-        let offset = (num(&zone[1..3])? * 3600 + num(&zone[4..6])? * 60) as f64;
-        seconds -= sign * offset;
+    let year = digits(0..4)?;
+    let (month, day, mut i) = match (b.get(4), b.get(7)) {
+        (Some(b'-'), Some(b'-')) => (digits(5..7)?, digits(8..10)?, 10),
+        (Some(b'-'), None) => (digits(5..7)?, 1, 7),
+        (None, _) => (1, 1, 4),
+        _ => return None,
+    };
+    if !(1..=12).contains(&month) || !(1..=days_in_month(year, month)).contains(&day) {
+        return None;
     }
-    Some(seconds)
+    let mut seconds = days_from_civil(year, month, day) * 86_400;
+    let mut nanos = 0u32;
+    if i < b.len() {
+        if b[i] != b'T' && b[i] != b't' {
+            return None;
+        }
+        i += 1;
+        let hour = digits(i..i + 2)?;
+        if b.get(i + 2) != Some(&b':') {
+            return None;
+        }
+        let minute = digits(i + 3..i + 5)?;
+        i += 5;
+        let mut second = 0;
+        if b.get(i) == Some(&b':') {
+            second = digits(i + 1..i + 3)?;
+            i += 3;
+            if b.get(i) == Some(&b'.') {
+                i += 1;
+                let start = i;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+                if i == start {
+                    return None;
+                }
+                let frac = &text[start..i];
+                let mut n: u32 = 0;
+                for (k, c) in frac.bytes().take(9).enumerate() {
+                    n += u32::from(c - b'0') * 10u32.pow(8 - k as u32);
+                }
+                nanos = n;
+            }
+        }
+        if hour > 24 || minute > 59 || second > 60 {
+            return None;
+        }
+        seconds += hour * 3600 + minute * 60 + second;
+        match b.get(i) {
+            None => {}
+            Some(b'Z' | b'z') if i + 1 == b.len() => {}
+            Some(&sign @ (b'+' | b'-')) => {
+                let zh = digits(i + 1..i + 3)?;
+                let zm = match b.get(i + 3) {
+                    Some(b':') => digits(i + 4..i + 6)?,
+                    _ => digits(i + 3..i + 5)?,
+                };
+                let end = if b.get(i + 3) == Some(&b':') {
+                    i + 6
+                } else {
+                    i + 5
+                };
+                if end != b.len() {
+                    return None;
+                }
+                let offset = zh * 3600 + zm * 60;
+                seconds -= if sign == b'+' { offset } else { -offset };
+            }
+            _ => return None,
+        }
+    }
+    Some(Instant { seconds, nanos })
+}
+
+/// Seconds since the epoch of a date (for callers that want a number).
+pub fn parse_date(text: &str) -> Option<f64> {
+    parse_instant(text).map(|i| i.seconds as f64 + f64::from(i.nanos) / 1e9)
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -384,22 +586,96 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// A CIDR range (or a single address).
+#[derive(Clone, Copy, Debug)]
+pub struct Net {
+    addr: std::net::IpAddr,
+    bits: u32,
+}
+
+impl Net {
+    pub fn parse(text: &str) -> Option<Net> {
+        let text = text.trim();
+        let (addr, bits) = match text.split_once('/') {
+            Some((a, b)) => (a, Some(b)),
+            None => (text, None),
+        };
+        let addr: std::net::IpAddr = addr.parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let bits = match bits {
+            Some(b) if !b.is_empty() && b.bytes().all(|c| c.is_ascii_digit()) => b.parse().ok()?,
+            Some(_) => return None,
+            None => max,
+        };
+        (bits <= max).then_some(Net { addr, bits })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr::{V4, V6};
+        match (self.addr, ip) {
+            (V4(net), V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - self.bits).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (V6(net), V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - self.bits).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            // An IPv4 address written as IPv4-mapped IPv6 matches an IPv4 range.
+            (V4(_), V6(ip)) => match ip.to_ipv4_mapped() {
+                Some(v4) => self.contains(V4(v4)),
+                None => false,
+            },
+            _ => false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn dates_parse_to_epoch_seconds() {
-        assert_eq!(parse_date("1970-01-01T00:00:00Z"), Some(0.0));
-        assert_eq!(parse_date("1970-01-02"), Some(86_400.0));
-        assert_eq!(parse_date("2020-01-01T00:00:00Z"), Some(1_577_836_800.0));
+        let s = |t: &str| parse_instant(t).map(Instant::seconds);
+        assert_eq!(s("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(s("1970-01-02"), Some(86_400));
+        assert_eq!(s("2020-01-01T00:00:00Z"), Some(1_577_836_800));
+        assert_eq!(s("2020-01-01T01:00:00+01:00"), Some(1_577_836_800));
+        assert_eq!(s("2019-12-31T19:00:00-05:00"), Some(1_577_836_800));
+        assert_eq!(s("2020-01-01T00:00Z"), Some(1_577_836_800));
+        assert_eq!(s("1577836800"), Some(1_577_836_800));
+        assert_eq!(s("2020-02-30"), None);
+        assert_eq!(s("not a date"), None);
         assert_eq!(
-            parse_date("2020-01-01T01:00:00+01:00"),
-            Some(1_577_836_800.0)
+            parse_instant("2020-01-01T00:00:00.5Z"),
+            Some(Instant {
+                seconds: 1_577_836_800,
+                nanos: 500_000_000
+            })
         );
-        assert_eq!(parse_date("1577836800"), Some(1_577_836_800.0));
+        assert!(parse_instant("2020-01-01T00:00:00.5Z") > parse_instant("2020-01-01T00:00:00Z"));
         assert_eq!(parse_date("2020-01-01T00:00:00.5Z"), Some(1_577_836_800.5));
-        assert_eq!(parse_date("not a date"), None);
+    }
+
+    #[test]
+    fn decimals_compare_exactly() {
+        fn d(t: &str) -> DecimalRef<'_> {
+            DecimalRef::parse(t).unwrap()
+        }
+        use std::cmp::Ordering::*;
+        assert_eq!(d("10").cmp(&d("10.0")), Equal);
+        assert_eq!(d("-0").cmp(&d("0")), Equal);
+        assert_eq!(d("9").cmp(&d("10")), Less);
+        assert_eq!(d("-9").cmp(&d("-10")), Greater);
+        assert_eq!(d("0.5").cmp(&d(".50")), Equal);
+        assert_eq!(d("9007199254740993").cmp(&d("9007199254740992")), Greater);
+        assert!(DecimalRef::parse("1e3").is_none());
+        assert!(DecimalRef::parse("NaN").is_none());
+        assert!(DecimalRef::parse("").is_none());
+        let p = Decimal::parse("10").unwrap();
+        assert_eq!(d("9").cmp(&p.as_ref()), Less);
+        assert_eq!(d("10.00").cmp(&p.as_ref()), Equal);
     }
 
     #[test]
@@ -413,5 +689,10 @@ mod tests {
         assert!(Net::parse("0.0.0.0/0")
             .unwrap()
             .contains("8.8.8.8".parse().unwrap()));
+        assert!(Net::parse("::/0")
+            .unwrap()
+            .contains("2001:db8::1".parse().unwrap()));
+        assert!(Net::parse("10.0.0.0/33").is_none());
+        assert!(Net::parse("10.0.0.0/").is_none());
     }
 }

@@ -130,11 +130,57 @@ impl PolicyRole {
 /// A principal entry of a resource-based or trust policy.
 #[derive(Clone, Debug)]
 enum PrincipalEntry {
+    /// `"*"` or `{"AWS": "*"}`.
     Anyone,
-    /// `AWS`: an account (`123456789012` or `arn:…:root`), a role, a user or a session.
-    Aws(String),
-    /// `Service` or `Federated`: matched by name.
-    Named(String),
+    /// `AWS`: an account, as `123456789012` or `arn:aws:iam::123456789012:root`.
+    Account(Box<str>),
+    /// `AWS`: a user, role, role session or federated user by ARN; for a role ARN, its
+    /// account and name, which name every session of the role too.
+    Arn {
+        arn: Box<str>,
+        role: Option<(Box<str>, Box<str>)>,
+    },
+    /// `Service`, `Federated` or `CanonicalUser`: matched by name.
+    Named(Box<str>),
+}
+
+impl PrincipalEntry {
+    fn aws(value: &str) -> PrincipalEntry {
+        if value == "*" {
+            return PrincipalEntry::Anyone;
+        }
+        if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+            return PrincipalEntry::Account(value.into());
+        }
+        let parts = arn_parts(value);
+        match parts {
+            Some([_, _, _, _, account, "root"]) => PrincipalEntry::Account(account.into()),
+            Some([_, _, "iam", _, account, resource]) if resource.starts_with("role/") => {
+                let name = resource.rsplit('/').next().unwrap_or(resource);
+                PrincipalEntry::Arn {
+                    arn: value.into(),
+                    role: Some((account.into(), name.into())),
+                }
+            }
+            _ => PrincipalEntry::Arn {
+                arn: value.into(),
+                role: None,
+            },
+        }
+    }
+}
+
+/// The six colon-separated parts of an ARN (the last takes the rest), without allocating.
+fn arn_parts(arn: &str) -> Option<[&str; 6]> {
+    if !arn.starts_with("arn:") {
+        return None;
+    }
+    let mut it = arn.splitn(6, ':');
+    let mut parts = [""; 6];
+    for slot in &mut parts {
+        *slot = it.next()?;
+    }
+    Some(parts)
 }
 
 #[derive(Clone, Debug)]
@@ -154,13 +200,149 @@ pub enum Grantee {
     Caller,
 }
 
+/// What kind of principal makes the request, read from its ARN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CallerKind<'a> {
+    /// `arn:aws:iam::A:user/…`
+    User,
+    /// `arn:aws:iam::A:role/…`: a role named by its own ARN.
+    Role,
+    /// `arn:aws:sts::A:assumed-role/ROLE/SESSION`
+    Session { role: &'a str },
+    /// `arn:aws:sts::A:federated-user/NAME` (from `GetFederationToken`).
+    FederatedUser,
+    /// `arn:aws:iam::A:root` (or a bare account id): the account's root user.
+    Root,
+    /// Another ARN.
+    OtherArn,
+    /// Not an ARN: a service principal (`ec2.amazonaws.com`) or an identity provider.
+    Named,
+}
+
+/// The caller, parsed once per request.
+#[derive(Clone, Copy, Debug)]
+struct Caller<'a> {
+    arn: &'a str,
+    account: Option<&'a str>,
+    kind: CallerKind<'a>,
+}
+
+impl<'a> Caller<'a> {
+    fn parse(arn: &'a str) -> Caller<'a> {
+        if arn.len() == 12 && arn.bytes().all(|b| b.is_ascii_digit()) {
+            return Caller {
+                arn,
+                account: Some(arn),
+                kind: CallerKind::Root,
+            };
+        }
+        let Some([_, _, service, _, account, resource]) = arn_parts(arn) else {
+            return Caller {
+                arn,
+                account: None,
+                kind: CallerKind::Named,
+            };
+        };
+        let kind = match (service, resource) {
+            ("iam", "root") => CallerKind::Root,
+            ("iam", r) if r.starts_with("user/") => CallerKind::User,
+            ("iam", r) if r.starts_with("role/") => CallerKind::Role,
+            ("sts", r) if r.starts_with("assumed-role/") => CallerKind::Session {
+                role: r["assumed-role/".len()..].split('/').next().unwrap_or(""),
+            },
+            ("sts", r) if r.starts_with("federated-user/") => CallerKind::FederatedUser,
+            _ => CallerKind::OtherArn,
+        };
+        Caller {
+            arn,
+            account: (!account.is_empty()).then_some(account),
+            kind,
+        }
+    }
+
+    /// An IAM user or role (session): what a permissions boundary can be attached to.
+    fn is_iam_entity(&self) -> bool {
+        matches!(
+            self.kind,
+            CallerKind::User | CallerKind::Role | CallerKind::Session { .. }
+        )
+    }
+
+    /// How one principal entry names the caller, if it does.
+    fn named_by(&self, entry: &PrincipalEntry) -> Option<Grantee> {
+        match entry {
+            PrincipalEntry::Anyone => Some(Grantee::Caller),
+            PrincipalEntry::Account(a) => (self.kind != CallerKind::Named
+                && self.account == Some(&**a))
+            .then_some(Grantee::Account),
+            PrincipalEntry::Arn { arn, role } => {
+                if **arn == *self.arn {
+                    return Some(if role.is_some() {
+                        Grantee::Role
+                    } else {
+                        Grantee::Caller
+                    });
+                }
+                match (role, self.kind) {
+                    (Some((account, name)), CallerKind::Session { role })
+                        if self.account == Some(&**account) && **name == *role =>
+                    {
+                        Some(Grantee::Role)
+                    }
+                    _ => None,
+                }
+            }
+            PrincipalEntry::Named(name) => (**name == *self.arn).then_some(Grantee::Caller),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 struct CompiledStatement {
     effect: iam::Effect,
     principal: Option<PrincipalBlock>,
-    actions: Option<(bool, Vec<Pattern>)>,
-    resources: Option<(bool, Vec<Pattern>)>,
+    actions: Option<Block>,
+    resources: Option<Block>,
     conditions: Vec<Condition>,
+}
+
+/// `Action`/`NotAction` or `Resource`/`NotResource`, compiled.
+#[derive(Clone, Debug)]
+struct Block {
+    not: bool,
+    patterns: Vec<Pattern>,
+    has_vars: bool,
+}
+
+impl Block {
+    fn new(block: &iam::Block, variables: bool) -> Block {
+        let patterns: Vec<Pattern> = block
+            .values
+            .iter()
+            .map(|v| Pattern::new(&v.value, variables, true))
+            .collect();
+        Block {
+            not: block.not,
+            has_vars: patterns.iter().any(Pattern::has_vars),
+            patterns,
+        }
+    }
+
+    /// Whether the block covers `text`. A pattern whose variable cannot be resolved matches
+    /// nothing, and makes a `Not…` block invalid (the statement then does not apply).
+    fn covers(&self, text: &str, context: &Context, ignore_case: bool) -> bool {
+        let any = self
+            .patterns
+            .iter()
+            .any(|p| p.matches(text, context, ignore_case));
+        if self.not {
+            // An unresolvable variable makes the statement invalid.
+            let invalid = self.has_vars && self.patterns.iter().any(|p| !p.resolves(context));
+            !any && !invalid
+        } else {
+            any
+        }
+    }
 }
 
 /// A policy ready to evaluate, with what explanations need to name its statements.
@@ -171,6 +353,15 @@ pub struct CompiledPolicy {
     statements: Vec<CompiledStatement>,
     /// Per statement: its Sid and its span in the source.
     pub origins: Vec<(Option<String>, Option<Span>)>,
+}
+
+/// What evaluating one request needs besides the request itself.
+struct Eval<'a> {
+    request: &'a Request,
+    caller: Caller<'a>,
+    /// The caller has a permissions boundary (a resource policy's `NotPrincipal` with `Deny`
+    /// then always applies to it).
+    has_boundary: bool,
 }
 
 impl CompiledPolicy {
@@ -185,33 +376,19 @@ impl CompiledPolicy {
                     iam::Principal::Kinds(kinds) => kinds
                         .iter()
                         .flat_map(|(kind, values)| {
-                            values
-                                .iter()
-                                .map(move |v| match (kind.as_str(), v.value.as_str()) {
-                                    ("AWS", "*") => PrincipalEntry::Anyone,
-                                    ("AWS", arn) => PrincipalEntry::Aws(arn.to_string()),
-                                    (_, name) => PrincipalEntry::Named(name.to_string()),
-                                })
+                            values.iter().map(move |v| match kind.as_str() {
+                                "AWS" => PrincipalEntry::aws(&v.value),
+                                _ => PrincipalEntry::Named(v.value.as_str().into()),
+                            })
                         })
                         .collect(),
                 },
             });
-            let block = |b: &Option<iam::Block>, variables: bool| {
-                b.as_ref().map(|b| {
-                    (
-                        b.not,
-                        b.values
-                            .iter()
-                            .map(|v| Pattern::new(&v.value, variables, true))
-                            .collect(),
-                    )
-                })
-            };
             statements.push(CompiledStatement {
                 effect: s.effect.value,
                 principal,
-                actions: block(&s.action, false),
-                resources: block(&s.resource, true),
+                actions: s.action.as_ref().map(|b| Block::new(b, false)),
+                resources: s.resource.as_ref().map(|b| Block::new(b, true)),
                 conditions: s
                     .conditions
                     .iter()
@@ -228,26 +405,21 @@ impl CompiledPolicy {
     }
 
     /// The first statement of `effect` that applies to the request, and how it names the
-    /// caller (for policies with principals).
-    fn find(&self, effect: iam::Effect, request: &Request) -> Option<(usize, Grantee)> {
+    /// caller (for policies with principals). Among allows, the strongest grant wins.
+    fn find(&self, effect: iam::Effect, eval: &Eval) -> Option<(usize, Grantee)> {
         let mut best: Option<(usize, Grantee)> = None;
         for (i, s) in self.statements.iter().enumerate() {
-            if s.effect != effect {
+            if s.effect != effect || !statement_applies(s, eval.request) {
                 continue;
             }
             let grantee = match &s.principal {
                 None => Grantee::Caller,
-                Some(block) => match principal_match(block, request) {
+                Some(block) => match principal_match(block, effect, eval) {
                     Some(g) => g,
                     None => continue,
                 },
             };
-            if !statement_applies(s, request) {
-                continue;
-            }
-            // Among allows, the strongest grant decides (a grant to the caller beats one to
-            // its account).
-            if effect == iam::Effect::Deny {
+            if effect == iam::Effect::Deny || grantee == Grantee::Caller {
                 return Some((i, grantee));
             }
             if best.is_none_or(|(_, g)| grantee > g) {
@@ -258,87 +430,54 @@ impl CompiledPolicy {
     }
 }
 
-fn list_matches(
-    list: &Option<(bool, Vec<Pattern>)>,
-    text: &str,
-    request: &Request,
-    ignore_case: bool,
-) -> bool {
-    match list {
-        None => true,
-        Some((not, patterns)) => {
-            let any = patterns
-                .iter()
-                .any(|p| p.matches(text, &request.context, ignore_case));
-            any != *not
-        }
-    }
-}
-
 fn statement_applies(s: &CompiledStatement, request: &Request) -> bool {
-    list_matches(&s.actions, &request.action, request, true)
-        && list_matches(&s.resources, &request.resource, request, false)
-        && s.conditions.iter().all(|c| c.holds(&request.context))
+    let context = &request.context;
+    s.actions
+        .as_ref()
+        .is_none_or(|b| b.covers(&request.action, context, true))
+        && s.resources
+            .as_ref()
+            .is_none_or(|b| b.covers(&request.resource, context, false))
+        && s.conditions.iter().all(|c| c.holds(context))
 }
 
 /// How (if at all) a principal block names the caller.
-fn principal_match(block: &PrincipalBlock, request: &Request) -> Option<Grantee> {
-    let caller = request.principal.as_str();
-    let account = request.principal_account();
-    let mut best: Option<Grantee> = None;
+fn principal_match(block: &PrincipalBlock, effect: iam::Effect, eval: &Eval) -> Option<Grantee> {
+    let caller = &eval.caller;
+    if !block.not {
+        return block
+            .entries
+            .iter()
+            .filter_map(|e| caller.named_by(e))
+            .max();
+    }
+    // `NotPrincipal`: everyone but those listed. A `Deny` with `NotPrincipal` always applies
+    // to a user or role that has a permissions boundary ("Permissions boundaries for IAM
+    // entities").
+    if effect == iam::Effect::Deny && eval.has_boundary && caller.is_iam_entity() {
+        return Some(Grantee::Caller);
+    }
+    // AWS may check the account, then the role, then the session or user ("NotPrincipal"):
+    // the caller is spared only when every one of them is listed.
+    let (mut anyone, mut itself, mut role, mut account) = (false, false, false, false);
     for entry in &block.entries {
-        let grantee = match entry {
-            PrincipalEntry::Anyone => Some(Grantee::Caller),
-            PrincipalEntry::Named(name) => (name == caller).then_some(Grantee::Caller),
-            PrincipalEntry::Aws(value) => aws_principal_match(value, caller, account),
+        match (entry, caller.named_by(entry)) {
+            (PrincipalEntry::Anyone, _) => anyone = true,
+            (PrincipalEntry::Account(_), Some(_)) => account = true,
+            (PrincipalEntry::Arn { arn, .. }, Some(_)) if **arn == *caller.arn => itself = true,
+            (PrincipalEntry::Arn { .. }, Some(_)) => role = true,
+            (PrincipalEntry::Named(_), Some(_)) => itself = true,
+            _ => {}
+        }
+    }
+    let spared = anyone
+        || match caller.kind {
+            CallerKind::Named => itself,
+            CallerKind::Root => account,
+            CallerKind::Session { .. } => itself && role && account,
+            _ => itself && account,
         };
-        if grantee > best {
-            best = grantee;
-        }
-    }
-    match (block.not, best) {
-        (false, found) => found,
-        // NotPrincipal: everyone but those listed.
-        (true, Some(_)) => None,
-        (true, None) => Some(Grantee::Caller),
-    }
-}
-
-fn aws_principal_match(value: &str, caller: &str, account: Option<&str>) -> Option<Grantee> {
-    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
-        return (Some(value) == account).then_some(Grantee::Account);
-    }
-    let parts: Vec<&str> = value.splitn(6, ':').collect();
-    let [_, _, service, _, acct, resource] = parts.as_slice() else {
-        return None;
-    };
-    if *resource == "root" {
-        return (Some(*acct) == account).then_some(Grantee::Account);
-    }
-    if value == caller {
-        return Some(if resource.starts_with("role/") {
-            Grantee::Role
-        } else {
-            Grantee::Caller
-        });
-    }
-    // A role ARN names every session of the role: arn:aws:sts::A:assumed-role/Name/session.
-    if *service == "iam" {
-        if let Some(role_path) = resource.strip_prefix("role/") {
-            let role_name = role_path.rsplit('/').next().unwrap_or(role_path);
-            let session = caller.splitn(6, ':').collect::<Vec<_>>();
-            if let [_, _, "sts", _, caller_acct, res] = session.as_slice() {
-                if caller_acct == acct {
-                    if let Some(rest) = res.strip_prefix("assumed-role/") {
-                        if rest.split('/').next() == Some(role_name) {
-                            return Some(Grantee::Role);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    None
+    (!spared).then_some(Grantee::Caller)
 }
 
 /// The policies that apply to a request.
@@ -402,6 +541,10 @@ pub enum Reason {
     KeyPolicyDoesNotAllow,
     /// The role's trust policy must grant the caller or its account.
     TrustPolicyDoesNotAllow,
+    /// The account's root user: every action unless a policy denies it or no SCP allows it.
+    RootUser,
+    /// An action that needs no permission (`sts:GetCallerIdentity`).
+    NoPermissionRequired,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -425,10 +568,10 @@ impl PolicySet {
         &self,
         role: PolicyRole,
         effect: iam::Effect,
-        request: &Request,
+        eval: &Eval,
     ) -> Option<(StatementRef, Grantee)> {
         self.policies(role).iter().enumerate().find_map(|(i, p)| {
-            p.find(effect, request).map(|(statement, grantee)| {
+            p.find(effect, eval).map(|(statement, grantee)| {
                 (
                     StatementRef {
                         role,
@@ -451,73 +594,118 @@ impl PolicySet {
         use iam::Effect::{Allow, Deny};
         use PolicyRole::*;
         let decide = |kind, reason| Decision { kind, reason };
+        let implicit = |reason| decide(DecisionKind::ImplicitlyDenied, reason);
+        let action = request.action.as_str();
+        // "GetCallerIdentity" (AWS STS API Reference): no permissions are required, and an
+        // explicit deny does not stop it.
+        if action.eq_ignore_ascii_case("sts:GetCallerIdentity") {
+            return decide(DecisionKind::Allowed, Reason::NoPermissionRequired);
+        }
+        let caller = Caller::parse(&request.principal);
+        let eval = Eval {
+            request,
+            caller,
+            has_boundary: self.boundary.is_some(),
+        };
+        // 1. An explicit deny in any policy wins.
         for role in [Scp, Resource, Identity, Boundary, Session] {
-            if let Some((at, _)) = self.find(role, Deny, request) {
+            if let Some((at, _)) = self.find(role, Deny, &eval) {
                 return decide(DecisionKind::ExplicitlyDenied, Reason::Denied(at));
             }
         }
-        if !self.scps.is_empty() && self.find(Scp, Allow, request).is_none() {
-            return decide(DecisionKind::ImplicitlyDenied, Reason::NoScpAllows);
+        // 2. With SCPs, some SCP must allow.
+        if !self.scps.is_empty() && self.find(Scp, Allow, &eval).is_none() {
+            return implicit(Reason::NoScpAllows);
         }
-        let resource_grant = self.find(Resource, Allow, request);
-        let identity = self.find(Identity, Allow, request).map(|(at, _)| at);
-        let boundary = match &self.boundary {
-            None => Ok(None),
-            Some(_) => self
-                .find(Boundary, Allow, request)
-                .map(|(at, _)| Some(at))
-                .ok_or(()),
-        };
-        let session_ok = self.session.is_empty() || self.find(Session, Allow, request).is_some();
-        let same_account = request.principal_account() == request.resource_account();
-        let service = request.action.split(':').next().unwrap_or("");
+        let resource_grant = self.find(Resource, Allow, &eval);
+        let (service, name) = action.split_once(':').unwrap_or((action, ""));
         let kms = service.eq_ignore_ascii_case("kms") && self.resource.is_some();
         let assume = service.eq_ignore_ascii_case("sts")
-            && request
-                .action
-                .to_ascii_lowercase()
-                .starts_with("sts:assumerole")
+            && name.len() >= 10
+            && name[..10].eq_ignore_ascii_case("AssumeRole")
             && self.resource.is_some();
-
-        // The identity side: identity ∩ boundary ∩ session.
-        let identity_side = || -> Result<Decision, Decision> {
-            let Some(grant) = identity else {
-                return Err(decide(
-                    DecisionKind::ImplicitlyDenied,
-                    Reason::NoIdentityAllows,
-                ));
-            };
-            let Ok(boundary) = boundary else {
-                return Err(decide(
-                    DecisionKind::ImplicitlyDenied,
-                    Reason::BoundaryDoesNotAllow,
-                ));
-            };
-            if !session_ok {
-                return Err(decide(
-                    DecisionKind::ImplicitlyDenied,
-                    Reason::SessionDoesNotAllow,
-                ));
-            }
-            Ok(decide(
-                DecisionKind::Allowed,
-                Reason::AllowedBy { grant, boundary },
-            ))
-        };
         let must_grant = if kms {
-            Some(Reason::KeyPolicyDoesNotAllow)
+            Reason::KeyPolicyDoesNotAllow
         } else if assume {
-            Some(Reason::TrustPolicyDoesNotAllow)
-        } else if !same_account {
-            Some(Reason::ResourcePolicyDoesNotAllow)
+            Reason::TrustPolicyDoesNotAllow
         } else {
-            None
+            Reason::ResourcePolicyDoesNotAllow
         };
-        match (resource_grant, must_grant) {
-            (None, Some(reason)) => decide(DecisionKind::ImplicitlyDenied, reason),
-            (None, None) => identity_side().unwrap_or_else(|d| d),
-            (Some((grant, grantee)), _) if same_account => match grantee {
-                // A grant to the user or session ARN allows on its own.
+        // A service principal or identity provider has no identity policies: the resource
+        // (or trust) policy alone decides.
+        if caller.kind == CallerKind::Named {
+            return match resource_grant {
+                Some((grant, _)) => decide(
+                    DecisionKind::Allowed,
+                    Reason::AllowedBy {
+                        grant,
+                        boundary: None,
+                    },
+                ),
+                None => implicit(must_grant),
+            };
+        }
+        let resource_account = arn_parts(&request.resource)
+            .map(|p| p[4])
+            .filter(|a| !a.is_empty())
+            .or(caller.account);
+        let same_account = caller.account.is_some() && resource_account == caller.account;
+        // The boundary and session policies, checked only when needed.
+        let boundary = || -> Result<Option<StatementRef>, Decision> {
+            match &self.boundary {
+                None => Ok(None),
+                Some(_) => self
+                    .find(Boundary, Allow, &eval)
+                    .map(|(at, _)| Some(at))
+                    .ok_or(implicit(Reason::BoundaryDoesNotAllow)),
+            }
+        };
+        let session = || -> Result<(), Decision> {
+            // A federated user session without session policies has no permissions; a role
+            // session without them has its role's ("Policy evaluation logic").
+            let ok = if self.session.is_empty() {
+                caller.kind != CallerKind::FederatedUser
+            } else {
+                self.find(Session, Allow, &eval).is_some()
+            };
+            ok.then_some(())
+                .ok_or(implicit(Reason::SessionDoesNotAllow))
+        };
+        // The identity side: identity ∩ boundary ∩ session; the root user has every
+        // permission of its account.
+        let identity_side = || -> Decision {
+            let grant = self.find(Identity, Allow, &eval).map(|(at, _)| at);
+            if caller.kind == CallerKind::Root {
+                return match grant {
+                    Some(grant) => decide(
+                        DecisionKind::Allowed,
+                        Reason::AllowedBy {
+                            grant,
+                            boundary: None,
+                        },
+                    ),
+                    None => decide(DecisionKind::Allowed, Reason::RootUser),
+                };
+            }
+            let Some(grant) = grant else {
+                return implicit(Reason::NoIdentityAllows);
+            };
+            let boundary = match boundary() {
+                Ok(b) => b,
+                Err(d) => return d,
+            };
+            if let Err(d) = session() {
+                return d;
+            }
+            decide(DecisionKind::Allowed, Reason::AllowedBy { grant, boundary })
+        };
+        match resource_grant {
+            // Key and trust policies must grant even within the account; across accounts
+            // every resource policy must.
+            None if kms || assume || !same_account => implicit(must_grant),
+            None => identity_side(),
+            Some((grant, grantee)) if same_account => match grantee {
+                // A grant to the user, the session, or anyone allows on its own.
                 Grantee::Caller => decide(
                     DecisionKind::Allowed,
                     Reason::AllowedBy {
@@ -525,21 +713,24 @@ impl PolicySet {
                         boundary: None,
                     },
                 ),
-                // A grant to the role ARN is still bounded.
-                Grantee::Role => match boundary {
-                    Err(()) => decide(DecisionKind::ImplicitlyDenied, Reason::BoundaryDoesNotAllow),
-                    Ok(_) if !session_ok => {
-                        decide(DecisionKind::ImplicitlyDenied, Reason::SessionDoesNotAllow)
+                // A grant to the role is still limited by the boundary and session policies.
+                Grantee::Role => {
+                    let boundary = match boundary() {
+                        Ok(b) => b,
+                        Err(d) => return d,
+                    };
+                    match session() {
+                        Ok(()) => {
+                            decide(DecisionKind::Allowed, Reason::AllowedBy { grant, boundary })
+                        }
+                        Err(d) => d,
                     }
-                    Ok(boundary) => {
-                        decide(DecisionKind::Allowed, Reason::AllowedBy { grant, boundary })
-                    }
-                },
+                }
                 // A grant to the account delegates to the identity policies.
-                Grantee::Account => identity_side().unwrap_or_else(|d| d),
+                Grantee::Account => identity_side(),
             },
             // Across accounts both sides must allow.
-            (Some(_), _) => identity_side().unwrap_or_else(|d| d),
+            Some(_) => identity_side(),
         }
     }
 
@@ -578,6 +769,10 @@ impl PolicySet {
             Reason::TrustPolicyDoesNotAllow => {
                 "the role's trust policy grants neither the caller nor its account".to_string()
             }
+            Reason::RootUser => format!(
+                "the account's root user may {action}: no policy denies it"
+            ),
+            Reason::NoPermissionRequired => format!("{action} needs no permission"),
         }
     }
 

@@ -1,33 +1,57 @@
 //! Wildcards (`*`, `?`) and IAM policy variables (`${aws:username}`, `${key, 'default'}`,
-//! `${*}`, `${?}`, `${$}`), compiled once per policy so matching a request allocates nothing
-//! unless the pattern holds a variable.
+//! `${*}`, `${?}`, `${$}`), compiled once per policy so matching a request allocates nothing.
+//!
+//! Sources (AWS IAM User Guide): "IAM JSON policy elements: Resource" (wildcards in ARNs),
+//! "IAM policy elements: Variables and tags" (variables, the special `${*}`, `${?}`, `${$}`,
+//! default values `${key, 'default'}`, unresolvable variables), "IAM JSON policy elements:
+//! Condition operators" (ARN operators match each of the six colon-separated parts on its own).
 
 use super::Context;
 
-/// One piece of a compiled pattern.
+/// One piece of a pattern with policy variables.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Piece {
     /// Literal text (`${*}`, `${?}`, `${$}` end up here as literal characters).
-    Text(String),
+    Text(Box<str>),
     /// `*`: any run of characters.
     Star,
     /// `?`: any one character.
     One,
     /// `${key}` or `${key, 'default'}`: the request's value of `key` (lower case), taken
-    /// literally.
+    /// literally (a `*` in the value is not a wildcard).
     Var {
-        key: String,
-        default: Option<String>,
+        key: Box<str>,
+        default: Option<Box<str>>,
     },
+}
+
+/// How a compiled pattern matches, fastest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Kind {
+    /// No wildcard, no variable: compare as text.
+    Exact(Box<str>),
+    /// `*` alone: anything.
+    Any,
+    /// `text*`: a prefix.
+    Prefix(Box<str>),
+    /// Wildcards without variables.
+    Glob(Box<[Seg]>),
+    /// With policy variables.
+    Vars(Box<[Piece]>),
+}
+
+/// A piece of a variable-free glob.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Seg {
+    Lit(Box<[u8]>),
+    Star,
+    One,
 }
 
 /// A pattern from a policy: an action, a resource, or a condition value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pattern {
-    pieces: Vec<Piece>,
-    /// The pattern has no wildcard and no variable: compare as text.
-    plain: Option<String>,
-    has_vars: bool,
+    kind: Kind,
 }
 
 /// Symbols the matcher works on: a byte to match literally, or a wildcard.
@@ -38,6 +62,17 @@ pub enum Sym {
     One,
 }
 
+/// A token of a pattern being matched: literal bytes or a wildcard.
+#[derive(Clone, Copy, Debug)]
+enum Tok<'a> {
+    Lit(&'a [u8]),
+    Star,
+    One,
+}
+
+/// Up to this many tokens are matched from the stack; longer patterns use the heap.
+const STACK_TOKENS: usize = 24;
+
 impl Pattern {
     /// Compiles `text`. With `variables`, `${…}` are policy variables (Resource and condition
     /// values); without, they are literal text (Action). With `wildcards`, `*` and `?` are
@@ -45,11 +80,10 @@ impl Pattern {
     pub fn new(text: &str, variables: bool, wildcards: bool) -> Pattern {
         let mut pieces: Vec<Piece> = Vec::new();
         let mut literal = String::new();
-        let mut has_vars = false;
         let mut rest = text;
         let flush = |literal: &mut String, pieces: &mut Vec<Piece>| {
             if !literal.is_empty() {
-                pieces.push(Piece::Text(std::mem::take(literal)));
+                pieces.push(Piece::Text(std::mem::take(literal).into_boxed_str()));
             }
         };
         while let Some(c) = rest.chars().next() {
@@ -61,22 +95,11 @@ impl Pattern {
                         "*" | "?" | "$" => literal.push_str(inner),
                         _ => {
                             flush(&mut literal, &mut pieces);
-                            let (key, default) = match inner.split_once(',') {
-                                Some((k, d)) => {
-                                    let d = d.trim();
-                                    let d = d
-                                        .strip_prefix('\'')
-                                        .and_then(|d| d.strip_suffix('\''))
-                                        .unwrap_or(d);
-                                    (k.trim(), Some(d.to_string()))
-                                }
-                                None => (inner.trim(), None),
-                            };
+                            let (key, default) = parse_variable(inner);
                             pieces.push(Piece::Var {
-                                key: key.to_ascii_lowercase(),
-                                default,
+                                key: key.to_ascii_lowercase().into_boxed_str(),
+                                default: default.map(Into::into),
                             });
-                            has_vars = true;
                         }
                     }
                     continue;
@@ -98,84 +121,268 @@ impl Pattern {
             rest = &rest[c.len_utf8()..];
         }
         flush(&mut literal, &mut pieces);
-        let plain = match pieces.as_slice() {
-            [] => Some(String::new()),
-            [Piece::Text(t)] => Some(t.clone()),
-            _ => None,
+        let kind = if pieces.iter().any(|p| matches!(p, Piece::Var { .. })) {
+            Kind::Vars(pieces.into_boxed_slice())
+        } else {
+            match pieces.as_slice() {
+                [] => Kind::Exact("".into()),
+                [Piece::Text(t)] => Kind::Exact(t.clone()),
+                [Piece::Star] => Kind::Any,
+                [Piece::Text(t), Piece::Star] => Kind::Prefix(t.clone()),
+                _ => Kind::Glob(
+                    pieces
+                        .iter()
+                        .map(|p| match p {
+                            Piece::Text(t) => Seg::Lit(t.as_bytes().into()),
+                            Piece::Star => Seg::Star,
+                            _ => Seg::One,
+                        })
+                        .collect(),
+                ),
+            }
         };
-        Pattern {
-            pieces,
-            plain,
-            has_vars,
+        Pattern { kind }
+    }
+
+    /// Whether the pattern holds a policy variable.
+    pub fn has_vars(&self) -> bool {
+        matches!(self.kind, Kind::Vars(_))
+    }
+
+    /// Whether every variable of the pattern has a value in the request (or a default).
+    pub fn resolves(&self, context: &Context) -> bool {
+        match &self.kind {
+            Kind::Vars(pieces) => pieces.iter().all(|p| match p {
+                Piece::Var { key, default } => default.is_some() || context.single(key).is_some(),
+                _ => true,
+            }),
+            _ => true,
         }
     }
 
-    pub fn has_vars(&self) -> bool {
-        self.has_vars
+    /// The pattern's literal text when it has neither wildcard nor variable.
+    pub fn exact(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Exact(t) => Some(t),
+            _ => None,
+        }
     }
 
     /// The pattern with the request's variables filled in, as symbols; `false` when a variable
     /// has no value and no default (the pattern then matches nothing).
     pub fn symbols(&self, context: &Context, out: &mut Vec<Sym>) -> bool {
         out.clear();
-        for piece in &self.pieces {
-            match piece {
-                Piece::Text(t) => out.extend(t.bytes().map(Sym::Byte)),
-                Piece::Star => out.push(Sym::Star),
-                Piece::One => out.push(Sym::One),
-                Piece::Var { key, default } => match context.single(key).or(default.as_deref()) {
-                    Some(value) => out.extend(value.bytes().map(Sym::Byte)),
-                    None => return false,
-                },
+        let mut push = |tok: Tok| match tok {
+            Tok::Lit(l) => out.extend(l.iter().map(|&b| Sym::Byte(b))),
+            Tok::Star => out.push(Sym::Star),
+            Tok::One => out.push(Sym::One),
+        };
+        match &self.kind {
+            Kind::Exact(t) => push(Tok::Lit(t.as_bytes())),
+            Kind::Any => push(Tok::Star),
+            Kind::Prefix(t) => {
+                push(Tok::Lit(t.as_bytes()));
+                push(Tok::Star);
+            }
+            Kind::Glob(segs) => segs.iter().for_each(|s| push(seg_tok(s))),
+            Kind::Vars(pieces) => {
+                for p in pieces.iter() {
+                    match piece_tok(p, context) {
+                        Some(t) => push(t),
+                        None => return false,
+                    }
+                }
             }
         }
         true
     }
 
-    /// Whether `text` matches; `ignore_case` compares ASCII letters without case.
+    /// Whether `text` matches; `ignore_case` compares ASCII letters without case. A pattern
+    /// whose variable has no value and no default matches nothing.
     pub fn matches(&self, text: &str, context: &Context, ignore_case: bool) -> bool {
-        if let Some(plain) = &self.plain {
-            return if ignore_case {
-                plain.eq_ignore_ascii_case(text)
+        let text = text.as_bytes();
+        let eq = |a: &[u8], b: &[u8]| {
+            if ignore_case {
+                a.eq_ignore_ascii_case(b)
             } else {
-                plain == text
-            };
-        }
-        SCRATCH.with(|scratch| {
-            let mut symbols = scratch.borrow_mut();
-            if !self.symbols(context, &mut symbols) {
-                return false;
+                a == b
             }
-            matches_symbols(&symbols, text.as_bytes(), ignore_case)
-        })
+        };
+        match &self.kind {
+            Kind::Exact(t) => eq(t.as_bytes(), text),
+            Kind::Any => true,
+            Kind::Prefix(p) => text.len() >= p.len() && eq(p.as_bytes(), &text[..p.len()]),
+            Kind::Glob(segs) => with_tokens(
+                segs.len(),
+                |i| Some(seg_tok(&segs[i])),
+                |toks| glob(toks, text, ignore_case),
+            )
+            .unwrap_or(false),
+            Kind::Vars(pieces) => with_tokens(
+                pieces.len(),
+                |i| piece_tok(&pieces[i], context),
+                |toks| glob(toks, text, ignore_case),
+            )
+            .unwrap_or(false),
+        }
     }
 
-    /// The pattern's text with variables filled in (for `StringEquals` and the like); `None`
-    /// when a variable has no value.
-    pub fn text<'a>(&'a self, context: &Context, buf: &'a mut String) -> Option<&'a str> {
-        if let Some(plain) = &self.plain {
-            return Some(plain);
+    /// The pattern's text with variables filled in (for `Bool` and the like); `None` when a
+    /// variable has no value. Wildcards are written back as `*` and `?`.
+    pub fn text<'a>(&'a self, context: &'a Context, buf: &'a mut String) -> Option<&'a str> {
+        match &self.kind {
+            Kind::Exact(t) => return Some(t),
+            Kind::Any => return Some("*"),
+            _ => {}
         }
         buf.clear();
-        for piece in &self.pieces {
-            match piece {
-                Piece::Text(t) => buf.push_str(t),
-                Piece::Star => buf.push('*'),
-                Piece::One => buf.push('?'),
-                Piece::Var { key, default } => {
-                    buf.push_str(context.single(key).or(default.as_deref())?)
-                }
-            }
+        let mut syms = Vec::new();
+        if !self.symbols(context, &mut syms) {
+            return None;
         }
+        let mut bytes = Vec::with_capacity(syms.len());
+        for s in syms {
+            bytes.push(match s {
+                Sym::Byte(b) => b,
+                Sym::Star => b'*',
+                Sym::One => b'?',
+            });
+        }
+        buf.push_str(&String::from_utf8_lossy(&bytes));
         Some(buf)
     }
 }
 
-thread_local! {
-    static SCRATCH: std::cell::RefCell<Vec<Sym>> = const { std::cell::RefCell::new(Vec::new()) };
+/// `key, 'default'` inside `${…}`: the key and its default, if any.
+fn parse_variable(inner: &str) -> (&str, Option<&str>) {
+    match inner.split_once(',') {
+        Some((k, d)) => {
+            let d = d.trim();
+            let d = d
+                .strip_prefix('\'')
+                .and_then(|d| d.strip_suffix('\''))
+                .unwrap_or(d);
+            (k.trim(), Some(d))
+        }
+        None => (inner.trim(), None),
+    }
 }
 
-/// Glob matching with one backtracking point per star: linear in practice.
+fn seg_tok(s: &Seg) -> Tok<'_> {
+    match s {
+        Seg::Lit(l) => Tok::Lit(l),
+        Seg::Star => Tok::Star,
+        Seg::One => Tok::One,
+    }
+}
+
+/// A piece as a token, its variable filled in; `None` when the variable has no value.
+fn piece_tok<'a>(p: &'a Piece, context: &'a Context) -> Option<Tok<'a>> {
+    Some(match p {
+        Piece::Text(t) => Tok::Lit(t.as_bytes()),
+        Piece::Star => Tok::Star,
+        Piece::One => Tok::One,
+        Piece::Var { key, default } => {
+            Tok::Lit(context.single(key).or(default.as_deref())?.as_bytes())
+        }
+    })
+}
+
+/// Builds `n` tokens (on the stack when few) and runs `f` on them; `None` when a token could
+/// not be made (a variable without value).
+fn with_tokens<'a, R>(
+    n: usize,
+    tok: impl Fn(usize) -> Option<Tok<'a>>,
+    f: impl FnOnce(&[Tok<'a>]) -> R,
+) -> Option<R> {
+    if n <= STACK_TOKENS {
+        let mut toks = [Tok::Star; STACK_TOKENS];
+        for (i, slot) in toks.iter_mut().enumerate().take(n) {
+            *slot = tok(i)?;
+        }
+        Some(f(&toks[..n]))
+    } else {
+        let toks = (0..n).map(tok).collect::<Option<Vec<_>>>()?;
+        Some(f(&toks))
+    }
+}
+
+/// Glob matching over literal runs and wildcards, backtracking only to the last star: linear
+/// in practice, and allocation-free.
+fn glob(toks: &[Tok], text: &[u8], ignore_case: bool) -> bool {
+    let eq = |a: &[u8], b: &[u8]| {
+        if ignore_case {
+            a.eq_ignore_ascii_case(b)
+        } else {
+            a == b
+        }
+    };
+    let n = text.len();
+    let (mut ti, mut t) = (0usize, 0usize);
+    // After a star: the token after it, and where in the text its run ends for now.
+    let mut star: Option<(usize, usize)> = None;
+    loop {
+        let advanced = match toks.get(ti) {
+            Some(Tok::Star) => {
+                if ti + 1 == toks.len() {
+                    return true;
+                }
+                star = Some((ti + 1, t));
+                ti += 1;
+                true
+            }
+            Some(Tok::One) => {
+                if t < n {
+                    // One character, not one byte.
+                    t += utf8_len(text[t]).min(n - t);
+                    ti += 1;
+                    true
+                } else {
+                    false
+                }
+            }
+            Some(Tok::Lit(l)) => {
+                if n - t >= l.len() && eq(l, &text[t..t + l.len()]) {
+                    t += l.len();
+                    ti += 1;
+                    true
+                } else {
+                    false
+                }
+            }
+            None => {
+                if t == n {
+                    return true;
+                }
+                false
+            }
+        };
+        if advanced {
+            continue;
+        }
+        match star {
+            Some((after, end)) if end < n => {
+                let end = end + utf8_len(text[end]).min(n - end);
+                star = Some((after, end));
+                ti = after;
+                t = end;
+            }
+            _ => return false,
+        }
+    }
+}
+
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0x00..=0x7f => 1,
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xff => 4,
+        _ => 1,
+    }
+}
+
+/// Glob matching of symbols (a pattern already filled in).
 pub fn matches_symbols(pattern: &[Sym], text: &[u8], ignore_case: bool) -> bool {
     let eq = |a: u8, b: u8| {
         if ignore_case {
@@ -215,34 +422,76 @@ pub fn matches_symbols(pattern: &[Sym], text: &[u8], ignore_case: bool) -> bool 
 
 /// `*`/`?` wildcard match of plain strings.
 pub fn wildcard(pattern: &str, text: &str, ignore_case: bool) -> bool {
-    SCRATCH.with(|scratch| {
-        let mut symbols = scratch.borrow_mut();
-        symbols.clear();
-        symbols.extend(pattern.bytes().map(|b| match b {
-            b'*' => Sym::Star,
-            b'?' => Sym::One,
-            b => Sym::Byte(b),
-        }));
-        matches_symbols(&symbols, text.as_bytes(), ignore_case)
-    })
+    Pattern::new(pattern, false, true).matches(text, &Context::default(), ignore_case)
 }
 
-/// `ArnLike`/`ArnEquals`: each of the six colon-separated parts is matched on its own, so a `*`
-/// in one part never spans a `:`; the resource part (the sixth) takes the rest.
-pub fn arn_like(pattern: &str, arn: &str) -> bool {
-    let mut p = pattern.splitn(6, ':');
-    let mut a = arn.splitn(6, ':');
-    loop {
-        match (p.next(), a.next()) {
-            (None, None) => return true,
-            (Some(ps), Some(as_)) => {
-                if !wildcard(ps, as_, false) {
-                    return false;
+/// An ARN pattern of an `Arn…` condition: its six colon-separated parts, each matched on its
+/// own so that a `*` never spans a `:` (the sixth, the resource, takes the rest of the ARN).
+/// Variables are filled in inside their part.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArnPattern {
+    /// `None` when the policy value is not an ARN (fewer than six parts): it matches nothing.
+    parts: Option<Box<[Pattern]>>,
+}
+
+impl ArnPattern {
+    pub fn new(text: &str, variables: bool) -> ArnPattern {
+        // Split on colons outside `${…}`.
+        let mut parts = Vec::with_capacity(6);
+        let mut start = 0;
+        let mut depth = false;
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() && parts.len() < 5 {
+            match bytes[i] {
+                b'$' if variables && bytes.get(i + 1) == Some(&b'{') => depth = true,
+                b'}' if depth => depth = false,
+                b':' if !depth => {
+                    parts.push(&text[start..i]);
+                    start = i + 1;
                 }
+                _ => {}
             }
-            _ => return false,
+            i += 1;
+        }
+        parts.push(&text[start..]);
+        ArnPattern {
+            parts: (parts.len() == 6).then(|| {
+                parts
+                    .iter()
+                    .map(|p| Pattern::new(p, variables, true))
+                    .collect()
+            }),
         }
     }
+
+    /// Whether every variable has a value or a default.
+    pub fn resolves(&self, context: &Context) -> bool {
+        self.parts
+            .iter()
+            .flat_map(|p| p.iter())
+            .all(|p| p.resolves(context))
+    }
+
+    pub fn matches(&self, arn: &str, context: &Context) -> bool {
+        let Some(parts) = &self.parts else {
+            return false;
+        };
+        let mut a = arn.splitn(6, ':');
+        for p in parts.iter() {
+            match a.next() {
+                Some(segment) if p.matches(segment, context, false) => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+}
+
+/// `ArnLike`/`ArnEquals` of plain strings: each of the six colon-separated parts is matched on
+/// its own.
+pub fn arn_like(pattern: &str, arn: &str) -> bool {
+    ArnPattern::new(pattern, false).matches(arn, &Context::default())
 }
 
 #[cfg(test)]
@@ -265,12 +514,53 @@ mod tests {
         assert!(wildcard("*", "", false));
         assert!(wildcard("a*b*c", "aXXbYYc", false));
         assert!(!wildcard("a*b*c", "aXXbYY", false));
+        assert!(wildcard("a*b*c", "abcbc", false));
+        assert!(wildcard("*ab", "aab", false));
+        assert!(wildcard("*a?b*", "xxaZbyy", false));
+        assert!(!wildcard("*a?b", "xxaZby", false));
         assert!(wildcard(
             "ec2:Describe?nstances",
             "ec2:DescribeInstances",
             false
         ));
         assert!(!wildcard("?", "", false));
+        assert!(wildcard("?", "é", false));
+        assert!(wildcard("", "", false));
+        assert!(!wildcard("", "a", false));
+    }
+
+    #[test]
+    fn glob_agrees_with_symbol_matching() {
+        // A small exhaustive check over a three-letter alphabet.
+        let alphabet = ['a', 'b', '*', '?'];
+        let texts = ["", "a", "b", "ab", "ba", "aab", "abab", "bbb", "abba"];
+        let mut patterns = vec![String::new()];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for p in &patterns {
+                for c in alphabet {
+                    next.push(format!("{p}{c}"));
+                }
+            }
+            patterns.extend(next);
+        }
+        for p in &patterns {
+            let syms: Vec<Sym> = p
+                .bytes()
+                .map(|b| match b {
+                    b'*' => Sym::Star,
+                    b'?' => Sym::One,
+                    b => Sym::Byte(b),
+                })
+                .collect();
+            for t in texts {
+                assert_eq!(
+                    wildcard(p, t, false),
+                    matches_symbols(&syms, t.as_bytes(), false),
+                    "{p} vs {t}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -284,6 +574,7 @@ mod tests {
         assert!(p.matches("home/none/", &c, false));
         let p = Pattern::new("home/${aws:PrincipalTag/team}/", true, true);
         assert!(!p.matches("home//", &c, false));
+        assert!(!p.resolves(&c));
         let p = Pattern::new("a${*}b${?}c${$}", true, true);
         assert!(p.matches("a*b?c$", &c, false));
         assert!(!p.matches("aXb?c$", &c, false));
@@ -300,5 +591,16 @@ mod tests {
             "arn:aws:iam::123456789012:role/x"
         ));
         assert!(arn_like("arn:aws:s3:::b/*", "arn:aws:s3:::b/a:b/c"));
+        assert!(!arn_like(
+            "arn:aws:someservice:*:111122223333:finance/*",
+            "arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/document.txt"
+        ));
+        let c = ctx(&[("aws:username", "bob")]);
+        let p = ArnPattern::new(
+            "arn:aws:iam::${aws:PrincipalAccount, '1'}:user/${aws:username}",
+            true,
+        );
+        assert!(p.matches("arn:aws:iam::1:user/bob", &c));
+        assert!(!p.matches("arn:aws:iam::2:user/bob", &c));
     }
 }
