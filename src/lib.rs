@@ -420,13 +420,28 @@ pub fn analyze_principal(
         })
         .unwrap_or_else(|| "123456789012".to_string());
     let partition = "aws".to_string();
+    // The boundary's ARN: given with `--managed ARN=FILE`, or else the one boundary ARN the
+    // identity policies name in `iam:PermissionsBoundary` conditions.
+    let named: Vec<String> = {
+        let mut named: Vec<String> = identity
+            .iter()
+            .flat_map(|(_, d)| d.policy.statements.iter())
+            .flat_map(|s| s.conditions.iter())
+            .filter(|c| c.key.eq_ignore_ascii_case("iam:PermissionsBoundary"))
+            .flat_map(|c| c.values.iter().cloned())
+            .collect();
+        named.sort();
+        named.dedup();
+        named
+    };
     let boundary = boundary.map(|(name, document)| {
-        let stem = document.name.clone();
         let arn = managed
             .iter()
             .find(|(_, file, _)| Some(file) == boundary_source.as_ref())
             .map(|(arn, _, _)| arn.clone())
-            .unwrap_or_else(|| format!("arn:{partition}:iam::{account}:policy/{stem}"));
+            .or_else(|| (named.len() == 1).then(|| named[0].clone()))
+            .unwrap_or_else(|| format!("arn:{partition}:iam::{account}:policy/{}", document.name));
+        let stem = arn.rsplit('/').next().unwrap_or(&arn).to_string();
         BoundaryInfo {
             name: stem,
             label: format!("boundary {name}"),

@@ -126,6 +126,13 @@ fn policy_item(
                 .unwrap_or_default(),
         );
     }
+    let written = item
+        .entries
+        .iter()
+        .any(|e| matches!(e, Entry::Statement(_) | Entry::Guard(_)));
+    if !written && item.json.is_none() {
+        empty_policy(scope, "policy", &item.name.name, item.name.span);
+    }
     let guard = guard_spec(scope, item);
     if let Some(spec) = &guard {
         if let (Some(arn), Some(account)) = (&arn, scope.account(spec.span.unwrap_or(item.span))) {
@@ -245,6 +252,18 @@ pub fn guard_spec(scope: &Scope, item: &PolicyItem) -> Option<crate::guard::Guar
         }
     }
     Some(spec)
+}
+
+/// A policy the source gives no statement: IAM rejects it.
+fn empty_policy(scope: &Scope, what: &str, name: &str, span: Span) {
+    scope.push(
+        Diagnostic::new(
+            Code::EmptyList,
+            format!("{what} `{name}` has no statements"),
+        )
+        .at(span, "no statements")
+        .help("IAM rejects a policy without statements: add one, or remove it"),
+    );
 }
 
 fn not_allowed(scope: &Scope, entry: &Entry, what: &str) {
@@ -372,6 +391,13 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
                 if kind != iam::PrincipalKind::Role {
                     not_allowed(scope, entry, what);
                 } else if once(scope, &mut seen, entry) {
+                    if statements.is_empty() {
+                        let at = Span {
+                            end: span.start + "trust".len() as u32,
+                            ..*span
+                        };
+                        empty_policy(scope, "the trust policy of", name, at);
+                    }
                     let lowered: Vec<_> = statements
                         .iter()
                         .filter_map(|s| trust_statement(scope, s))
@@ -381,6 +407,9 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
             }
             Entry::Policy(p) => {
                 check_name(scope, &p.name, "an inline policy", 128);
+                if p.statements.is_empty() {
+                    empty_policy(scope, "inline policy", &p.name.name, p.name.span);
+                }
                 let statements = p
                     .statements
                     .iter()

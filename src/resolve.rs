@@ -246,6 +246,10 @@ impl<'a> Scope<'a> {
     /// The diagnostics found so far, with the unused-`let` warnings added. Call once, at the end.
     pub fn finish(self) -> Vec<Diagnostic> {
         for (name, decl) in &self.decls {
+            if let Decl::Global(_) = decl {
+                // Check every global setting, used or not.
+                self.eval(name, decl);
+            }
             if let Decl::Let(l) = decl {
                 if !self.used.borrow().contains(name) {
                     // Compute it anyway, so its own errors are reported.
@@ -354,7 +358,16 @@ impl<'a> Scope<'a> {
         let value = match decl {
             Decl::Global(g) => self.expand(&g.value).map(Val::Str),
             Decl::Param(p) => match self.vars.0.get(name) {
-                Some(v) => Some(Val::Str(v.clone())),
+                // A `--var` takes the type of the param's default: `param max = 10` stays a number.
+                Some(v) => Some(match &p.default {
+                    Some(Literal::Number(..)) if v.trim().parse::<f64>().is_ok() => {
+                        Val::Num(v.trim().to_string())
+                    }
+                    Some(Literal::Bool(..)) if v == "true" || v == "false" => {
+                        Val::Bool(v == "true")
+                    }
+                    _ => Val::Str(v.clone()),
+                }),
                 None => match &p.default {
                     Some(lit) => self.literal(lit),
                     None => None,
@@ -375,6 +388,9 @@ impl<'a> Scope<'a> {
             (Decl::Global(g), Some(Val::Str(s))) if g.kind == GlobalKind::Account => {
                 self.check_account(&s, g.value.span).then_some(Val::Str(s))
             }
+            (Decl::Global(g), Some(Val::Str(s))) => self
+                .check_place(g.kind, &s, g.value.span)
+                .then_some(Val::Str(s)),
             (Decl::Param(p), Some(v)) if name == "account" => {
                 let span = p.default.as_ref().map_or(p.name.span, Literal::span);
                 let text = v.text().unwrap_or_default();
@@ -388,6 +404,64 @@ impl<'a> Scope<'a> {
                 .insert(name.to_string(), value.clone());
         }
         value
+    }
+
+    /// A partition AWS has, or a region name of the AWS form (`us-east-1`, `us-gov-west-1`).
+    fn check_place(&self, kind: GlobalKind, value: &str, span: Span) -> bool {
+        const PARTITIONS: &[&str] = &[
+            "aws",
+            "aws-cn",
+            "aws-us-gov",
+            "aws-iso",
+            "aws-iso-b",
+            "aws-iso-e",
+            "aws-iso-f",
+            "aws-eusc",
+        ];
+        let (ok, what, help) = match kind {
+            GlobalKind::Partition => (
+                PARTITIONS.contains(&value),
+                "partition",
+                format!(
+                    "AWS partitions are {}",
+                    PARTITIONS
+                        .iter()
+                        .map(|p| format!("`{p}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+            GlobalKind::Region => {
+                let parts: Vec<&str> = value.split('-').collect();
+                let ok = parts.len() >= 3
+                    && parts[0].len() == 2
+                    && parts.iter().all(|p| {
+                        !p.is_empty()
+                            && p.bytes()
+                                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                    })
+                    && parts
+                        .last()
+                        .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+                (
+                    ok,
+                    "region",
+                    "a region is written like `us-east-1` or `eu-central-2`".to_string(),
+                )
+            }
+            GlobalKind::Account => return true,
+        };
+        if !ok {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidPlace,
+                    format!("`{value}` is not an AWS {what}"),
+                )
+                .at(span, format!("not a {what}"))
+                .help(help),
+            );
+        }
+        ok
     }
 
     fn check_account(&self, account: &str, span: Span) -> bool {

@@ -328,11 +328,47 @@ fn resources(actions: &Actions, block: &iam::Block, out: &mut Vec<Diagnostic>) {
             })
     };
     // Every action must be able to take at least one of the resources.
-    for (written, known) in &actions.written {
-        let usable = known.iter().any(|(s, a)| fits(s, a));
-        if usable {
+    let unusable: Vec<&(iam::Spanned<String>, Vec<Known>)> = actions
+        .written
+        .iter()
+        .filter(|(_, known)| !known.iter().any(|(s, a)| fits(s, a)))
+        .collect();
+    // Actions that share one span came from one selector or `let`: one warning for them all.
+    let shared = |span: Option<Span>| {
+        span.is_some() && unusable.iter().filter(|(w, _)| w.span == span).count() > 1
+    };
+    let mut grouped: Vec<Option<Span>> = Vec::new();
+    for (written, _) in unusable.iter().filter(|(w, _)| shared(w.span)) {
+        if grouped.contains(&written.span) {
             continue;
         }
+        grouped.push(written.span);
+        let names: Vec<String> = unusable
+            .iter()
+            .filter(|(w, _)| w.span == written.span)
+            .map(|(w, _)| format!("`{}`", w.value))
+            .collect();
+        let shown = if names.len() > 4 {
+            format!("{}, and {} more", names[..4].join(", "), names.len() - 4)
+        } else {
+            names.join(", ")
+        };
+        out.push(at(
+            Diagnostic::new(
+                Code::ResourceMismatch,
+                format!(
+                    "no resource of the statement fits {} of the actions written here",
+                    names.len()
+                ),
+            )
+            .help(format!(
+                "the statement grants none of {shown}; `iamx actions` shows the resource types each action takes"
+            )),
+            written.span,
+            format!("{} of these actions take none of its resources", names.len()),
+        ));
+    }
+    for (written, known) in unusable.into_iter().filter(|(w, _)| !shared(w.span)) {
         let (service, first) = known[0];
         let wanted: Vec<String> = first
             .resource_types

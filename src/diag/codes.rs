@@ -68,6 +68,7 @@ codes! {
     BadTemplate = "E0220", "malformed template";
     MissingTrust = "E0221", "role has no trust policy";
     IncludeUnreadable = "E0222", "JSON policy document cannot be read";
+    InvalidPlace = "E0223", "invalid partition or region";
     // 03: IAM rules
     InvalidSid = "E0301", "invalid Sid";
     DuplicateSid = "E0302", "duplicate Sid";

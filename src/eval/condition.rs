@@ -21,7 +21,7 @@
 //! - "Condition keys are case-insensitive" ("IAM JSON policy elements: Condition").
 
 use super::pattern::{ArnPattern, Pattern};
-use super::Context;
+use super::{key_hash, Context};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Base {
@@ -134,6 +134,7 @@ pub struct Condition {
     pub operator: String,
     pub key: String,
     key_lower: Box<str>,
+    key_hash: u64,
     /// The positive form of the operator.
     base: Base,
     negated: bool,
@@ -234,6 +235,7 @@ impl Condition {
             operator: operator.to_string(),
             key: key.to_string(),
             key_lower: key.to_ascii_lowercase().into_boxed_str(),
+            key_hash: key_hash(&key.to_ascii_lowercase()),
             base,
             negated: named.negated(),
             set,
@@ -246,7 +248,9 @@ impl Condition {
     /// Whether the condition holds for a request context.
     pub fn holds(&self, context: &Context) -> bool {
         // A key given with no value is an empty set: as good as missing.
-        let found = context.get(&self.key_lower).filter(|v| !v.is_empty());
+        let found = context
+            .get_hashed(self.key_hash, &self.key_lower)
+            .filter(|v| !v.is_empty());
         if let Values::Null(wanted) = &self.values {
             // `Null: true` asks for the key to be missing; several values are ORed.
             let missing = found.is_none();

@@ -33,37 +33,63 @@ use pattern::Pattern;
 /// The request context: condition keys (lower case) and their values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Context {
-    entries: Vec<(String, Vec<String>)>,
+    /// Each key with a hash of it, so lookups rarely compare text.
+    entries: Vec<(u64, String, Vec<String>)>,
+}
+
+/// A hash of a (lower-case) condition key, for [`Context::get_hashed`].
+pub fn key_hash(key_lower: &str) -> u64 {
+    // FNV-1a: short keys, computed once per key of a policy or a request.
+    key_lower.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 impl Context {
     /// Sets a key (any case) to one or several values.
     pub fn insert(&mut self, key: &str, values: Vec<String>) {
         let key = key.to_ascii_lowercase();
-        match self.entries.iter_mut().find(|(k, _)| *k == key) {
-            Some(entry) => entry.1 = values,
-            None => self.entries.push((key, values)),
+        let hash = key_hash(&key);
+        match self
+            .entries
+            .iter_mut()
+            .find(|(h, k, _)| *h == hash && *k == key)
+        {
+            Some(entry) => entry.2 = values,
+            None => self.entries.push((hash, key, values)),
         }
     }
 
     /// The values of a key, given in lower case.
     pub fn get(&self, key_lower: &str) -> Option<&[String]> {
+        self.get_hashed(key_hash(key_lower), key_lower)
+    }
+
+    /// The values of a key, given in lower case with its [`key_hash`].
+    pub fn get_hashed(&self, hash: u64, key_lower: &str) -> Option<&[String]> {
         self.entries
             .iter()
-            .find(|(k, _)| k == key_lower)
-            .map(|(_, v)| v.as_slice())
+            .find(|(h, k, _)| *h == hash && k == key_lower)
+            .map(|(_, _, v)| v.as_slice())
     }
 
     /// The value of a single-valued key (policy variables take only those).
     pub fn single(&self, key_lower: &str) -> Option<&str> {
-        match self.get(key_lower) {
+        self.single_hashed(key_hash(key_lower), key_lower)
+    }
+
+    /// [`Context::single`] with the key's [`key_hash`].
+    pub fn single_hashed(&self, hash: u64, key_lower: &str) -> Option<&str> {
+        match self.get_hashed(hash, key_lower) {
             Some([one]) => Some(one),
             _ => None,
         }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
-        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+        self.entries
+            .iter()
+            .map(|(_, k, v)| (k.as_str(), v.as_slice()))
     }
 }
 
@@ -101,8 +127,7 @@ impl Request {
 }
 
 fn arn_account(arn: &str) -> Option<&str> {
-    let account = arn.split(':').nth(4)?;
-    (!account.is_empty() && arn.starts_with("arn:")).then_some(account)
+    arn_parts(arn).map(|p| p[4]).filter(|a| !a.is_empty())
 }
 
 /// What a policy is to the request.
@@ -175,11 +200,24 @@ fn arn_parts(arn: &str) -> Option<[&str; 6]> {
     if !arn.starts_with("arn:") {
         return None;
     }
-    let mut it = arn.splitn(6, ':');
+    let bytes = arn.as_bytes();
     let mut parts = [""; 6];
-    for slot in &mut parts {
-        *slot = it.next()?;
+    let mut start = 0;
+    let mut n = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b':' {
+            parts[n] = &arn[start..i];
+            start = i + 1;
+            n += 1;
+            if n == 5 {
+                break;
+            }
+        }
     }
+    if n < 5 {
+        return None;
+    }
+    parts[5] = &arn[start..];
     Some(parts)
 }
 

@@ -6,7 +6,7 @@
 //! default values `${key, 'default'}`, unresolvable variables), "IAM JSON policy elements:
 //! Condition operators" (ARN operators match each of the six colon-separated parts on its own).
 
-use super::Context;
+use super::{key_hash, Context};
 
 /// One piece of a pattern with policy variables.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,6 +21,7 @@ enum Piece {
     /// literally (a `*` in the value is not a wildcard).
     Var {
         key: Box<str>,
+        hash: u64,
         default: Option<Box<str>>,
     },
 }
@@ -96,8 +97,10 @@ impl Pattern {
                         _ => {
                             flush(&mut literal, &mut pieces);
                             let (key, default) = parse_variable(inner);
+                            let key = key.to_ascii_lowercase();
                             pieces.push(Piece::Var {
-                                key: key.to_ascii_lowercase().into_boxed_str(),
+                                hash: key_hash(&key),
+                                key: key.into_boxed_str(),
                                 default: default.map(Into::into),
                             });
                         }
@@ -153,7 +156,9 @@ impl Pattern {
     pub fn resolves(&self, context: &Context) -> bool {
         match &self.kind {
             Kind::Vars(pieces) => pieces.iter().all(|p| match p {
-                Piece::Var { key, default } => default.is_some() || context.single(key).is_some(),
+                Piece::Var { key, hash, default } => {
+                    default.is_some() || context.single_hashed(*hash, key).is_some()
+                }
                 _ => true,
             }),
             _ => true,
@@ -282,9 +287,12 @@ fn piece_tok<'a>(p: &'a Piece, context: &'a Context) -> Option<Tok<'a>> {
         Piece::Text(t) => Tok::Lit(t.as_bytes()),
         Piece::Star => Tok::Star,
         Piece::One => Tok::One,
-        Piece::Var { key, default } => {
-            Tok::Lit(context.single(key).or(default.as_deref())?.as_bytes())
-        }
+        Piece::Var { key, hash, default } => Tok::Lit(
+            context
+                .single_hashed(*hash, key)
+                .or(default.as_deref())?
+                .as_bytes(),
+        ),
     })
 }
 
