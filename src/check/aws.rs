@@ -368,7 +368,7 @@ fn resources(actions: &Actions, block: &iam::Block, out: &mut Vec<Diagnostic>) {
             format!("{} of these actions take none of its resources", names.len()),
         ));
     }
-    for (written, known) in unusable.into_iter().filter(|(w, _)| !shared(w.span)) {
+    for (written, known) in unusable.iter().copied().filter(|(w, _)| !shared(w.span)) {
         let (service, first) = known[0];
         let wanted: Vec<String> = first
             .resource_types
