@@ -113,6 +113,14 @@ fn deep_but_legal_nesting_is_fine() {
     assert!(found.is_empty(), "{found:?}");
 }
 
+/// How many inputs a fuzz test tries: `IAMX_FUZZ_ITERATIONS` for a longer local run.
+fn iterations(default: usize) -> usize {
+    std::env::var("IAMX_FUZZ_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// A small deterministic generator, so failures reproduce.
 struct Rng(u64);
 
@@ -132,6 +140,8 @@ fn seeds() -> Vec<Vec<u8>> {
     let mut seeds = Vec::new();
     for dir in [
         "tests/fixtures/compile",
+        "tests/fixtures/guardrail",
+        "examples/company-xyz-guarded",
         "examples/company-xyz",
         "examples/multi-env",
         "examples/lambda-service-role",
@@ -207,13 +217,28 @@ const TOKENS: &[&str] = &[
     "\u{0}",
     "true",
     "12",
+    "guard {",
+    "create users",
+    "pass roles",
+    "manage policies",
+    "under \"/x/\"",
+    "delegate",
+    "test \"t\" {",
+    "as user",
+    "expect allow",
+    "expect deny",
+    "given attached aws AdministratorAccess {",
+    "= json \"x.json\"",
+    "boundary B",
+    "s3:read",
+    "iam:permissions",
 ];
 
 #[test]
 fn mutated_inputs_never_panic() {
     let seeds = seeds();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    for _ in 0..4000 {
+    for _ in 0..iterations(4000) {
         let mut input = seeds[rng.below(seeds.len())].clone();
         for _ in 0..1 + rng.below(6) {
             let at = rng.below(input.len() + 1);
@@ -251,7 +276,7 @@ fn mutated_inputs_never_panic() {
 #[test]
 fn random_token_soup_never_panics() {
     let mut rng = Rng(42);
-    for _ in 0..3000 {
+    for _ in 0..iterations(3000) {
         let mut input = String::new();
         for _ in 0..rng.below(60) {
             input.push_str(TOKENS[rng.below(TOKENS.len())]);

@@ -350,6 +350,9 @@ struct Block {
     not: bool,
     patterns: Vec<Pattern>,
     has_vars: bool,
+    /// For actions: the one service prefix every pattern names literally (`s3` of `s3:Get*`),
+    /// to pass over statements about other services at once.
+    service: Option<Box<str>>,
 }
 
 impl Block {
@@ -363,16 +366,38 @@ impl Block {
             not: block.not,
             has_vars: patterns.iter().any(Pattern::has_vars),
             patterns,
+            service: None,
         }
     }
 
-    /// Whether the block covers `text`. A pattern whose variable cannot be resolved matches
-    /// nothing, and makes a `Not…` block invalid (the statement then does not apply).
-    fn covers(&self, text: &str, context: &Context, ignore_case: bool) -> bool {
+    /// An `Action`/`NotAction` block: case-insensitive, no variables.
+    fn actions(block: &iam::Block) -> Block {
+        let mut compiled = Block::new(block, false);
+        let prefix = |v: &str| -> Option<String> {
+            let (service, _) = v.split_once(':')?;
+            (!service.contains(['*', '?'])).then(|| service.to_ascii_lowercase())
+        };
+        let mut services = block.values.iter().map(|v| prefix(&v.value));
+        if let Some(Some(first)) = services.next() {
+            if services.all(|s| s.as_deref() == Some(first.as_str())) {
+                compiled.service = Some(first.into_boxed_str());
+            }
+        }
+        compiled
+    }
+
+    /// Whether the block covers `text` (whose service prefix is `service`, for actions). A
+    /// pattern whose variable cannot be resolved matches nothing, and makes a `Not…` block
+    /// invalid (the statement then does not apply).
+    fn covers(&self, text: &str, service: &str, context: &Context, ignore_case: bool) -> bool {
         let any = self
-            .patterns
-            .iter()
-            .any(|p| p.matches(text, context, ignore_case));
+            .service
+            .as_deref()
+            .is_none_or(|s| s.eq_ignore_ascii_case(service))
+            && self
+                .patterns
+                .iter()
+                .any(|p| p.matches(text, context, ignore_case));
         if self.not {
             // An unresolvable variable makes the statement invalid.
             let invalid = self.has_vars && self.patterns.iter().any(|p| !p.resolves(context));
@@ -396,6 +421,8 @@ pub struct CompiledPolicy {
 /// What evaluating one request needs besides the request itself.
 struct Eval<'a> {
     request: &'a Request,
+    /// The service prefix of the action (`s3` of `s3:GetObject`).
+    service: &'a str,
     caller: Caller<'a>,
     /// The caller has a permissions boundary (a resource policy's `NotPrincipal` with `Deny`
     /// then always applies to it).
@@ -425,7 +452,7 @@ impl CompiledPolicy {
             statements.push(CompiledStatement {
                 effect: s.effect.value,
                 principal,
-                actions: s.action.as_ref().map(|b| Block::new(b, false)),
+                actions: s.action.as_ref().map(Block::actions),
                 resources: s.resource.as_ref().map(|b| Block::new(b, true)),
                 conditions: s
                     .conditions
@@ -447,7 +474,7 @@ impl CompiledPolicy {
     fn find(&self, effect: iam::Effect, eval: &Eval) -> Option<(usize, Grantee)> {
         let mut best: Option<(usize, Grantee)> = None;
         for (i, s) in self.statements.iter().enumerate() {
-            if s.effect != effect || !statement_applies(s, eval.request) {
+            if s.effect != effect || !statement_applies(s, eval) {
                 continue;
             }
             let grantee = match &s.principal {
@@ -468,14 +495,15 @@ impl CompiledPolicy {
     }
 }
 
-fn statement_applies(s: &CompiledStatement, request: &Request) -> bool {
+fn statement_applies(s: &CompiledStatement, eval: &Eval) -> bool {
+    let request = eval.request;
     let context = &request.context;
     s.actions
         .as_ref()
-        .is_none_or(|b| b.covers(&request.action, context, true))
+        .is_none_or(|b| b.covers(&request.action, eval.service, context, true))
         && s.resources
             .as_ref()
-            .is_none_or(|b| b.covers(&request.resource, context, false))
+            .is_none_or(|b| b.covers(&request.resource, "", context, false))
         && s.conditions.iter().all(|c| c.holds(context))
 }
 
@@ -640,8 +668,10 @@ impl PolicySet {
             return decide(DecisionKind::Allowed, Reason::NoPermissionRequired);
         }
         let caller = Caller::parse(&request.principal);
+        let (service, name) = action.split_once(':').unwrap_or((action, ""));
         let eval = Eval {
             request,
+            service,
             caller,
             has_boundary: self.boundary.is_some(),
         };
@@ -656,7 +686,6 @@ impl PolicySet {
             return implicit(Reason::NoScpAllows);
         }
         let resource_grant = self.find(Resource, Allow, &eval);
-        let (service, name) = action.split_once(':').unwrap_or((action, ""));
         let kms = service.eq_ignore_ascii_case("kms") && self.resource.is_some();
         let assume = service.eq_ignore_ascii_case("sts")
             && name.len() >= 10
