@@ -6,7 +6,8 @@
 //! requests many times over, as `iamx simulate --batch` would after parsing.
 //!
 //! Options (after `--`): `--requests N` (default 400), `--seconds S` per run (default 1.0),
-//! `--runs R` (default 5; the best run is reported).
+//! `--runs R` (default 5; the best run is reported), `--explain` (print how many requests each
+//! explanation decided).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

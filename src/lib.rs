@@ -459,6 +459,7 @@ pub fn analyze_principal(
             .iter()
             .map(|(arn, _, _)| (arn.clone(), Vec::new()))
             .collect(),
+        boundaries: boundary.iter().map(|b| b.arn.clone()).collect(),
     };
     let arn = format!("arn:{partition}:iam::{account}:user/iamx-principal");
     let mut context = eval::Context::default();
@@ -480,6 +481,7 @@ pub fn analyze_principal(
         context,
         span: None,
         delegates: false,
+        unknown_boundary: None,
     };
     let mut report = check::guardrail::Report::default();
     if let Some(b) = &boundary {

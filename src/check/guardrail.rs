@@ -109,6 +109,8 @@ pub struct Subject {
     pub span: Option<Span>,
     /// It asked for the guardrail with `delegate`.
     pub delegates: bool,
+    /// It carries a boundary iamx has no document for (so it counts as unbounded).
+    pub unknown_boundary: Option<String>,
 }
 
 /// A boundary: its ARN, its document, its guard.
@@ -131,6 +133,8 @@ pub struct World {
     pub principals: Vec<(String, PrincipalKind, Option<String>)>,
     /// Customer managed policies and the principals (ARNs) they are attached to.
     pub attachments: Vec<(String, Vec<String>)>,
+    /// The project's boundaries (ARNs): each is "another boundary" to the others.
+    pub boundaries: Vec<String>,
 }
 
 struct Finding {
@@ -234,6 +238,79 @@ impl Evaluator {
     }
 }
 
+/// Keys a caller controls or can meet by how it calls: a condition on them does not stop an
+/// adversary who is the principal.
+fn caller_controlled(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    [
+        "aws:multifactorauthpresent",
+        "aws:multifactorauthage",
+        "aws:sourceip",
+        "aws:sourcevpc",
+        "aws:sourcevpce",
+        "aws:vpcsourceip",
+        "aws:requestedregion",
+        "aws:currenttime",
+        "aws:epochtime",
+        "aws:securetransport",
+        "aws:useragent",
+        "aws:referer",
+        "aws:tokenissuetime",
+        "aws:tagkeys",
+    ]
+    .contains(&key.as_str())
+        || key.starts_with("aws:requesttag/")
+}
+
+/// For each caller-controlled key the allow statements test, a value that meets the first
+/// such test.
+fn satisfying_context(policies: &[&iam::Policy]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for policy in policies {
+        for s in policy
+            .statements
+            .iter()
+            .filter(|s| s.effect.value == Effect::Allow)
+        {
+            for c in &s.conditions {
+                if !caller_controlled(&c.key)
+                    || out.iter().any(|(k, _)| k.eq_ignore_ascii_case(&c.key))
+                {
+                    continue;
+                }
+                let Some(value) = c.values.first() else {
+                    continue;
+                };
+                let base = c.operator.rsplit(':').next().unwrap_or(&c.operator);
+                let base = base.strip_suffix("IfExists").unwrap_or(base);
+                let meeting = match base {
+                    "Bool"
+                    | "StringEquals"
+                    | "StringEqualsIgnoreCase"
+                    | "ArnEquals"
+                    | "DateEquals"
+                    | "NumericEquals" => value.clone(),
+                    "StringLike" | "ArnLike" => concrete(value),
+                    "IpAddress" => value.split('/').next().unwrap_or(value).to_string(),
+                    "NumericLessThan" | "NumericLessThanEquals" => "0".to_string(),
+                    "NumericGreaterThan" | "NumericGreaterThanEquals" => value
+                        .parse::<f64>()
+                        .map(|v| (v + 1.0).to_string())
+                        .unwrap_or_else(|_| value.clone()),
+                    "DateLessThan" | "DateLessThanEquals" => "1970-01-01T00:00:00Z".to_string(),
+                    "DateGreaterThan" | "DateGreaterThanEquals" => {
+                        "2999-01-01T00:00:00Z".to_string()
+                    }
+                    "Null" if value == "false" => "iamx-probe".to_string(),
+                    _ => continue,
+                };
+                out.push((c.key.clone(), meeting));
+            }
+        }
+    }
+    out
+}
+
 /// A pattern made into one ARN it matches.
 fn concrete(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len() + 16);
@@ -259,6 +336,8 @@ fn concrete(pattern: &str) -> String {
 struct Analysis<'a> {
     world: &'a World,
     subject: &'a Subject,
+    /// Values of caller-controlled keys that meet the policies' conditions.
+    satisfy: Vec<(String, String)>,
     /// The boundary's reach: ARN patterns of principals it may create and manage.
     reach: Vec<String>,
     evaluators: Vec<Evaluator>,
@@ -296,6 +375,11 @@ impl<'a> Analysis<'a> {
     fn request(&self, action: &str, resource: &str, context: &[(&str, String)]) -> Request {
         let mut request = Request::new(&self.subject.caller, action, resource);
         request.context = self.subject.context.clone();
+        // The caller meets the conditions it controls: MFA, network, region, time, tags on
+        // the request.
+        for (k, v) in &self.satisfy {
+            request.context.insert(k, vec![v.clone()]);
+        }
         for (k, v) in context {
             request.context.insert(k, vec![v.clone()]);
         }
@@ -350,7 +434,15 @@ impl<'a> Analysis<'a> {
     fn vectors(&self, e: usize) -> Vec<Finding> {
         let mut out = Vec::new();
         let admin = format!("arn:{}:iam::aws:policy/{ADMIN}", self.world.partition);
-        let other_boundary = self.arn("policy", "iamx-probe/OtherBoundary");
+        // Another boundary: a made-up one, and each of the project's other boundaries.
+        let mut other_boundaries = vec![self.arn("policy", "iamx-probe/OtherBoundary")];
+        other_boundaries.extend(
+            self.world
+                .boundaries
+                .iter()
+                .filter(|b| Some(b.as_str()) != self.boundary_arn())
+                .cloned(),
+        );
         let own_boundary = self.boundary_arn().map(str::to_string);
         for (kind, create) in [("user", "iam:CreateUser"), ("role", "iam:CreateRole")] {
             let mut targets = self.principal_targets(kind, e, create);
@@ -361,12 +453,10 @@ impl<'a> Analysis<'a> {
                 .collect();
             let other: Vec<Request> = targets
                 .iter()
-                .map(|t| {
-                    self.request(
-                        create,
-                        t,
-                        &[("iam:PermissionsBoundary", other_boundary.clone())],
-                    )
+                .flat_map(|t| {
+                    other_boundaries
+                        .iter()
+                        .map(|b| self.request(create, t, &[("iam:PermissionsBoundary", b.clone())]))
                 })
                 .collect();
             out.extend(
@@ -401,19 +491,21 @@ impl<'a> Analysis<'a> {
             }
             let puts = targets
                 .iter()
-                .map(|t| {
-                    self.request(
-                        put,
-                        t,
-                        &[("iam:PermissionsBoundary", other_boundary.clone())],
-                    )
+                .flat_map(|t| {
+                    other_boundaries
+                        .iter()
+                        .map(|b| self.request(put, t, &[("iam:PermissionsBoundary", b.clone())]))
                 })
                 .collect();
             let mut carried: Vec<(&str, String)> = Vec::new();
             if let Some(b) = &own_boundary {
                 carried.push(("iam:PermissionsBoundary", b.clone()));
             }
-            let deletes = targets
+            let mut delete_targets = self.principal_targets(kind, e, delete);
+            if self.subject.kind.as_str() == kind {
+                delete_targets.push(self.subject.arn.clone());
+            }
+            let deletes = delete_targets
                 .iter()
                 .map(|t| self.request(delete, t, &carried))
                 .collect();
@@ -455,8 +547,11 @@ impl<'a> Analysis<'a> {
                     "iam:AttachUserPolicy",
                     "iam:PutUserPolicy",
                     "iam:CreateAccessKey",
+                    "iam:UpdateAccessKey",
                     "iam:CreateLoginProfile",
                     "iam:UpdateLoginProfile",
+                    "iam:UploadSSHPublicKey",
+                    "iam:CreateServiceSpecificCredential",
                 ],
             ),
             (
@@ -490,14 +585,17 @@ impl<'a> Analysis<'a> {
                 }
             }
         }
-        let group = self.arn("group", "iamx-probe-outside");
         for action in guard::GROUP_MANAGEMENT {
             let context = if action.contains("Attach") {
                 vec![("iam:PolicyARN", admin.clone())]
             } else {
                 Vec::new()
             };
-            outside.push(self.request(action, &group, &context));
+            for group in self.principal_targets("group", e, action) {
+                if !self.group_within_reach(&group) {
+                    outside.push(self.request(action, &group, &context));
+                }
+            }
         }
         out.extend(self.finding(
             e,
@@ -533,20 +631,55 @@ impl<'a> Analysis<'a> {
             "can pass a role the analysis cannot show to be bounded".into(),
             passes,
         ) {
-            let service = pass
-                .request
-                .context
-                .single("iam:passedtoservice")
-                .unwrap_or("")
-                .to_string();
             out.push(pass);
-            if let Some(combo) = self.compute_combo(e, &service) {
-                out.push(combo);
+            // Every service such a role can be passed to, and that runs code under it.
+            for service in services {
+                let to_service: Vec<Request> = roles
+                    .iter()
+                    .map(|r| {
+                        self.request(
+                            "iam:PassRole",
+                            r,
+                            &[("iam:PassedToService", service.to_string())],
+                        )
+                    })
+                    .collect();
+                if self.allowed(e, to_service).is_none() {
+                    continue;
+                }
+                if let Some(combo) = self.compute_combo(e, service) {
+                    out.push(combo);
+                    break;
+                }
             }
         }
         // Policies attached elsewhere.
         let mut elsewhere = vec![self.arn("policy", "iamx-probe-elsewhere")];
-        elsewhere.extend(self.evaluators[e].candidates("iam:CreatePolicyVersion", "iam"));
+        // Policies the guard lets its holder manage are its own; so are the project's policies
+        // attached only within its reach. Other policies the statements name may be attached
+        // anywhere.
+        let managed_path = self
+            .subject
+            .boundary
+            .as_ref()
+            .and_then(|b| b.guard.as_ref())
+            .and_then(|g| g.manage_path.clone())
+            .filter(|p| p != "/");
+        let policy_root = format!(
+            "arn:{}:iam::{}:policy",
+            self.world.partition, self.world.account
+        );
+        for candidate in self.evaluators[e].candidates("iam:CreatePolicyVersion", "iam") {
+            let under_managed = managed_path
+                .as_ref()
+                .is_some_and(|p| candidate.starts_with(&format!("{policy_root}{p}")));
+            let known_within = self.world.attachments.iter().any(|(policy, holders)| {
+                *policy == candidate && holders.iter().all(|h| self.within_reach(h))
+            });
+            if !under_managed && !known_within {
+                elsewhere.push(candidate);
+            }
+        }
         for (policy, holders) in &self.world.attachments {
             if holders.iter().any(|h| !self.within_reach(h)) {
                 elsewhere.push(policy.clone());
@@ -584,8 +717,36 @@ impl<'a> Analysis<'a> {
             "arn:{}:ssm:{REGION}::document/AWS-RunShellScript",
             self.world.partition
         );
+        let p = &self.world.partition;
+        let a = &self.world.account;
         let code = vec![
             self.request("lambda:UpdateFunctionCode", &function, &[]),
+            self.request("lambda:UpdateFunctionConfiguration", &function, &[]),
+            self.request(
+                "ecs:ExecuteCommand",
+                &format!("arn:{p}:ecs:{REGION}:{a}:task/iamx-probe/0123456789abcdef"),
+                &[],
+            ),
+            self.request(
+                "glue:UpdateDevEndpoint",
+                &format!("arn:{p}:glue:{REGION}:{a}:devEndpoint/iamx-probe"),
+                &[],
+            ),
+            self.request(
+                "cloudformation:UpdateStack",
+                &format!("arn:{p}:cloudformation:{REGION}:{a}:stack/iamx-probe/0123"),
+                &[],
+            ),
+            self.request(
+                "codebuild:StartBuild",
+                &format!("arn:{p}:codebuild:{REGION}:{a}:project/iamx-probe"),
+                &[],
+            ),
+            self.request(
+                "sagemaker:CreatePresignedNotebookInstanceUrl",
+                &format!("arn:{p}:sagemaker:{REGION}:{a}:notebook-instance/iamx-probe"),
+                &[],
+            ),
             self.request("ssm:SendCommand", &instance, &[]),
             self.request("ssm:SendCommand", &document, &[]),
             self.request("ssm:StartSession", &instance, &[]),
@@ -612,6 +773,28 @@ impl<'a> Analysis<'a> {
             assumes,
         ));
         out
+    }
+
+    /// Groups carry no boundary: within reach only under the path where its guard creates users.
+    fn group_within_reach(&self, group: &str) -> bool {
+        let Some(spec) = self
+            .subject
+            .boundary
+            .as_ref()
+            .and_then(|b| b.guard.as_ref())
+        else {
+            return false;
+        };
+        spec.users
+            && spec.create_path != "/"
+            && wildcard(
+                &format!(
+                    "arn:{}:iam::{}:group{}*",
+                    self.world.partition, self.world.account, spec.create_path
+                ),
+                group,
+                false,
+            )
     }
 
     /// Passing is safe for roles the guard lets it pass, under a path only roles created with
@@ -694,7 +877,7 @@ impl<'a> Analysis<'a> {
         self.finding(
             e,
             Code::GuardPassAndRun,
-            format!("can pass a role it cannot show bounded to {service_name}, and run code with that role's permissions"),
+            format!("can pass a role the analysis cannot show to be bounded to {service_name}, and run code with that role's permissions"),
             requests
                 .into_iter()
                 .map(|(a, r)| self.request(a, &r, &[]))
@@ -801,9 +984,21 @@ fn boundary_findings(
         identity: vec![("the worst identity policy".into(), worst_identity())],
         boundary: Some(boundary.clone()),
         own_policies: Vec::new(),
-        context: Context::default(),
+        context: {
+            let holder = format!(
+                "arn:{}:iam::{}:user/iamx-probe-holder",
+                world.partition, world.account
+            );
+            let mut context = Context::default();
+            context.insert("aws:username", vec!["iamx-probe-holder".into()]);
+            context.insert("aws:PrincipalArn", vec![holder]);
+            context.insert("aws:PrincipalAccount", vec![world.account.clone()]);
+            context.insert("aws:PrincipalType", vec!["User".into()]);
+            context
+        },
         span: boundary.span,
         delegates: false,
+        unknown_boundary: None,
     };
     let analysis = Analysis::new(world, &subject, false);
     let findings = analysis.vectors(0);
@@ -866,6 +1061,11 @@ fn fix_for(code: Code, boundary: &str, guard: Option<&GuardSpec>) -> String {
         (Code::GuardPassUnbounded | Code::GuardPassAndRun, None) => {
             add("create roles under \"/path/\"  pass roles under \"/path/\" to SERVICE")
         }
+        (Code::GuardPassUnbounded | Code::GuardPassAndRun, Some(g))
+            if g.pass.as_ref().is_some_and(|(p, _)| p != "/" && !p.starts_with(&g.create_path)) =>
+        {
+            "pass roles only under the path where the guard creates them: only those are sure to carry the boundary".to_string()
+        }
         (Code::GuardPassUnbounded | Code::GuardPassAndRun, Some(g)) if g.pass.is_some() && !g.roles => {
             "passing is safe only for roles the guard creates: add `roles` to its `create` clause, under the path it passes".to_string()
         }
@@ -906,9 +1106,14 @@ impl<'a> Analysis<'a> {
                 subject.boundary.as_ref(),
             ));
         }
+        let mut policies: Vec<&iam::Policy> = subject.identity.iter().map(|(_, p)| p).collect();
+        if let Some(b) = &subject.boundary {
+            policies.push(&b.policy);
+        }
         Analysis {
             world,
             subject,
+            satisfy: satisfying_context(&policies),
             reach,
             evaluators,
         }
@@ -937,9 +1142,13 @@ fn principal_findings(
             return (true, out);
         }
         let what: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
+        let lacks = match &subject.unknown_boundary {
+            Some(arn) => format!("carries the boundary `{arn}`, which iamx has no document for"),
+            None => "has no permissions boundary".to_string(),
+        };
         let mut d = Diagnostic::new(
             Code::GuardUnboundedPrincipal,
-            format!("{who} has no permissions boundary, and {}", what[0]),
+            format!("{who} {lacks}, and {}", what[0]),
         )
         .help(if what.len() > 1 {
             format!(
@@ -1102,6 +1311,12 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
                 Some((arn, holders))
             })
             .collect(),
+        boundaries: project
+            .policies
+            .iter()
+            .filter(|p| p.boundary)
+            .filter_map(|p| p.arn.clone())
+            .collect(),
     };
     let boundary_info = |arn: &str| -> Option<BoundaryInfo> {
         let p = project
@@ -1188,6 +1403,11 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
                 worst_identity(),
             ));
         }
+        let unknown_boundary = principal
+            .boundary
+            .as_ref()
+            .filter(|_| boundary.is_none())
+            .map(|b| b.value.clone());
         let own_policies = principal
             .attached
             .iter()
@@ -1206,6 +1426,7 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
             context: project::principal_context(project, principal),
             span: principal.name_span,
             delegates: principal.delegates,
+            unknown_boundary,
         };
         let skip = subject
             .boundary
@@ -1217,7 +1438,7 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
         report.principals.push(Closure {
             name: principal.name.clone(),
             closed,
-            bounded: principal.boundary.is_some(),
+            bounded: subject.boundary.is_some(),
         });
     }
     (report, out)

@@ -1,24 +1,33 @@
 //! IAM policy evaluation: one request, the policies that apply to it, a decision.
 //!
 //! The logic follows the IAM User Guide, "Policy evaluation logic" and its pages
-//! ("Evaluating policies within a single account", "Cross-account policy evaluation logic",
-//! "Permissions boundaries for IAM entities", "How AWS KMS key policies work",
-//! "Role trust policies"):
+//! ("Determining whether a request is allowed or denied within an account", "Cross-account
+//! policy evaluation logic", "Permissions boundaries for IAM entities", "IAM JSON policy
+//! elements: NotPrincipal"), the AWS KMS Developer Guide ("Key policies in AWS KMS") and the
+//! STS API Reference ("GetCallerIdentity"):
 //!
-//! 1. An explicit `Deny` in any policy that applies wins.
-//! 2. With SCPs, some SCP must allow.
-//! 3. In the principal's own account, a resource-based policy that grants the IAM user, or the
-//!    role session, by its ARN allows on its own; a grant to the role's ARN still needs the
-//!    boundary (and session policies) to allow; a grant to the account only delegates to the
-//!    identity policies.
-//! 4. Otherwise identity policies must allow, and the permissions boundary and session
-//!    policies, when there are any, must allow too.
-//! 5. Across accounts, both the identity side and the resource policy must allow.
-//! 6. A KMS key policy must grant the key's account (or the caller) before IAM policies count;
-//!    `sts:AssumeRole` needs the role's trust policy to grant the caller or its account.
+//! 1. `sts:GetCallerIdentity` needs no permission: it is allowed even against a deny.
+//! 2. An explicit `Deny` in any policy that applies wins. A resource policy's `NotPrincipal`
+//!    spares a caller only when it lists every link of its chain (the account, the role and the
+//!    session, or the account and the user), and never spares a user or role that has a
+//!    permissions boundary.
+//! 3. With SCPs, some SCP must allow (the root user included).
+//! 4. A service principal (a caller that is not an ARN) has no identity policies: the resource
+//!    or trust policy alone decides.
+//! 5. In the principal's own account, a resource-based policy that grants the IAM user, the
+//!    role session or the federated user session by its ARN (or `*`) allows on its own; a grant
+//!    to the role's ARN still needs the boundary and session policies to allow; a grant to the
+//!    account only delegates to the identity policies.
+//! 6. Otherwise identity policies must allow, and the permissions boundary and session
+//!    policies, when there are any, must allow too. A federated user session without session
+//!    policies has no permissions; the account's root user has every permission.
+//! 7. Across accounts, both the identity side and the resource policy must allow.
+//! 8. A KMS key policy must grant the key's account (or the caller) before IAM policies count;
+//!    `sts:AssumeRole*` needs the role's trust policy to grant the caller or its account, even
+//!    within the account.
 //!
-//! Policies are compiled once ([`CompiledPolicy`]); evaluating a request allocates nothing in
-//! the common case.
+//! Statements match as [`condition`] and [`pattern`] describe. Policies are compiled once
+//! ([`CompiledPolicy`]); evaluating a request allocates nothing in the common case.
 
 pub mod condition;
 pub mod pattern;
