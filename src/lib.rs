@@ -172,6 +172,17 @@ pub struct Compilation {
 }
 
 impl Compilation {
+    /// A compilation that stopped before it had a project: its diagnostics, sorted.
+    fn without_project(sources: SourceMap, mut diagnostics: Vec<Diagnostic>) -> Compilation {
+        diag::sort(&mut diagnostics);
+        Compilation {
+            sources,
+            diagnostics,
+            project: None,
+            guardrail: None,
+        }
+    }
+
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
@@ -302,24 +313,10 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
     let has_iamx = !sources.is_empty();
     let modules = parse_into(&mut map, sources, &mut diagnostics);
     check_json(&mut map, json, options, &mut diagnostics);
-    if !has_iamx {
-        diag::sort(&mut diagnostics);
-        return Compilation {
-            sources: map,
-            diagnostics,
-            project: None,
-            guardrail: None,
-        };
-    }
-    if diagnostics.iter().any(Diagnostic::is_error) {
-        // Names declared in a file that did not parse would all look unknown: stop here.
-        diag::sort(&mut diagnostics);
-        return Compilation {
-            sources: map,
-            diagnostics,
-            project: None,
-            guardrail: None,
-        };
+    // Without `.iamx` sources there is no project; with a file that did not parse, its names
+    // would all look unknown: stop here.
+    if !has_iamx || diagnostics.iter().any(Diagnostic::is_error) {
+        return Compilation::without_project(map, diagnostics);
     }
     let included = load_included(&mut map, &modules, options, &mut diagnostics);
     let scope = resolve::resolve(&modules, &options.vars);
@@ -391,13 +388,7 @@ pub fn analyze_principal(
         })
         .collect();
     if diagnostics.iter().any(Diagnostic::is_error) {
-        diag::sort(&mut diagnostics);
-        return Compilation {
-            sources: map,
-            diagnostics,
-            project: None,
-            guardrail: None,
-        };
+        return Compilation::without_project(map, diagnostics);
     }
     // The account: the first one an ARN of the documents names.
     let account = managed

@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
 
 use super::{compile_inputs, fail, io_reason, report, CompileArgs, Exit};
-use crate::eval::{self, project, CompiledPolicy, Context, PolicySet, Request};
+use crate::eval::{project, CompiledPolicy, Context, PolicySet, Request};
 use crate::iam::from_json::{read_policy, JsonKind};
 use crate::iam::PrincipalKind;
 use crate::source::FileId;
@@ -377,9 +377,4 @@ fn batch(path: &PathBuf) -> Exit {
     } else {
         Exit::Success
     }
-}
-
-/// For benchmarks and tests: evaluate a request against a set, returning the decision kind.
-pub fn decide(set: &PolicySet, request: &Request) -> eval::DecisionKind {
-    set.evaluate(request).kind
 }
