@@ -718,8 +718,11 @@ fn canonical_action(action: String) -> String {
     if action.contains(['*', '?']) {
         return action;
     }
-    match awsdb::action_by_full_name(&action) {
-        Some((service, a)) => format!("{}:{}", service.prefix, a.name),
+    let spelled = action
+        .split_once(':')
+        .and_then(|(prefix, name)| awsdb::action_spelling(prefix, name));
+    match spelled {
+        Some((prefix, name)) => format!("{prefix}:{name}"),
         None => action,
     }
 }

@@ -500,6 +500,14 @@ fn service_index(prefix: &str) -> Option<usize> {
     SERVICE_INDEX.binary_search_by(|e| cmp_ci(e.0, prefix)).ok()
 }
 
+/// AWS's spelling of a service prefix and action name (`s3`, `GetObject`), found without
+/// decoding the service: for spelling and existence only. Case-insensitive; no wildcards.
+pub fn action_spelling(prefix: &str, name: &str) -> Option<(&'static str, &'static str)> {
+    let i = service_index(prefix)?;
+    let found = action_names_at(i).find(|n| n.eq_ignore_ascii_case(name))?;
+    Some((SERVICE_INDEX[i].0, found))
+}
+
 /// Decodes (once) and returns the service at `i` of `SERVICE_INDEX`.
 fn service_at(i: usize) -> Option<&'static Service> {
     let (_, off, len, _, _) = *SERVICE_INDEX.get(i)?;
