@@ -2575,3 +2575,35 @@ fn the_decision_does_not_depend_on_statement_order() {
         assert_eq!(decide(&shuffled), before, "\n{line}\n{shuffled}");
     }
 }
+
+/// "IAM JSON policy elements: Version": in the `2008-10-17` language (also a document with no
+/// `Version`), policy variables are plain text, not replaced.
+#[test]
+fn policy_variables_need_the_2012_language() {
+    let line = |version: Option<&str>| {
+        let mut document = json!({"Statement": [{
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::b/${aws:username}/*"
+        }]});
+        if let Some(v) = version {
+            document["Version"] = json!(v);
+        }
+        json!({
+            "identity": [document],
+            "request": {
+                "principal": "arn:aws:iam::111122223333:user/alice",
+                "action": "s3:GetObject",
+                "resource": "arn:aws:s3:::b/alice/report.csv",
+                "context": {"aws:username": "alice"}
+            }
+        })
+    };
+    let decide = |v: Option<&str>| {
+        let (set, request) = batch_line(&line(v)).unwrap();
+        set.evaluate(&request).kind
+    };
+    assert_eq!(decide(Some("2012-10-17")), Allowed);
+    assert_eq!(decide(Some("2008-10-17")), ImplicitlyDenied);
+    assert_eq!(decide(None), ImplicitlyDenied);
+}

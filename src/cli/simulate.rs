@@ -214,7 +214,11 @@ fn document(value: &Value, what: &str, kind: Option<JsonKind>) -> Result<Compile
     let text = value.to_string();
     let (policy, diagnostics) = read_policy(FileId(0), &text, kind);
     match policy {
-        Some(p) => Ok(CompiledPolicy::new(what, &p.policy)),
+        Some(p) => {
+            // Policy variables are substituted only in the `2012-10-17` language.
+            let variables = p.version.as_ref().is_some_and(|v| v.value == "2012-10-17");
+            Ok(CompiledPolicy::with_variables(what, &p.policy, variables))
+        }
         None => Err(format!(
             "{what}: {}",
             diagnostics

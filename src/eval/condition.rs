@@ -167,6 +167,17 @@ enum Values {
 impl Condition {
     /// `None` for an operator IAM does not know (the checks report those).
     pub fn new(operator: &str, key: &str, values: &[String]) -> Option<Condition> {
+        Condition::with_variables(operator, key, values, true)
+    }
+
+    /// [`Condition::new`]; without `variables` (a policy of the `2008-10-17` language),
+    /// `${…}` in values is plain text.
+    pub fn with_variables(
+        operator: &str,
+        key: &str,
+        values: &[String],
+        variables: bool,
+    ) -> Option<Condition> {
         let (set, rest) = match operator.split_once(':') {
             Some(("ForAnyValue", rest)) => (SetOp::ForAnyValue, rest),
             Some(("ForAllValues", rest)) => (SetOp::ForAllValues, rest),
@@ -185,19 +196,27 @@ impl Condition {
             StringEquals | StringEqualsIgnoreCase => Values::Patterns(
                 values
                     .iter()
-                    .map(|v| Pattern::new(v, true, false))
+                    .map(|v| Pattern::new(v, variables, false))
                     .collect(),
             ),
-            StringLike => {
-                Values::Patterns(values.iter().map(|v| Pattern::new(v, true, true)).collect())
-            }
+            StringLike => Values::Patterns(
+                values
+                    .iter()
+                    .map(|v| Pattern::new(v, variables, true))
+                    .collect(),
+            ),
             Bool => Values::Patterns(
                 values
                     .iter()
-                    .map(|v| Pattern::new(v, true, false))
+                    .map(|v| Pattern::new(v, variables, false))
                     .collect(),
             ),
-            ArnLike => Values::Arns(values.iter().map(|v| ArnPattern::new(v, true)).collect()),
+            ArnLike => Values::Arns(
+                values
+                    .iter()
+                    .map(|v| ArnPattern::new(v, variables))
+                    .collect(),
+            ),
             NumericEquals
             | NumericLessThan
             | NumericLessThanEquals

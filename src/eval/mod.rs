@@ -440,6 +440,17 @@ struct Eval<'a> {
 
 impl CompiledPolicy {
     pub fn new(label: impl Into<String>, policy: &iam::Policy) -> CompiledPolicy {
+        CompiledPolicy::with_variables(label, policy, true)
+    }
+
+    /// [`CompiledPolicy::new`]; without `variables` (a document of the legacy `2008-10-17`
+    /// language, or with no `Version`), `${…}` in resources and condition values is plain text,
+    /// as IAM reads it.
+    pub fn with_variables(
+        label: impl Into<String>,
+        policy: &iam::Policy,
+        variables: bool,
+    ) -> CompiledPolicy {
         let mut statements = Vec::with_capacity(policy.statements.len());
         let mut origins = Vec::with_capacity(policy.statements.len());
         for s in &policy.statements {
@@ -462,11 +473,13 @@ impl CompiledPolicy {
                 effect: s.effect.value,
                 principal,
                 actions: s.action.as_ref().map(Block::actions),
-                resources: s.resource.as_ref().map(|b| Block::new(b, true)),
+                resources: s.resource.as_ref().map(|b| Block::new(b, variables)),
                 conditions: s
                     .conditions
                     .iter()
-                    .filter_map(|c| Condition::new(&c.operator, &c.key, &c.values))
+                    .filter_map(|c| {
+                        Condition::with_variables(&c.operator, &c.key, &c.values, variables)
+                    })
                     .collect(),
             });
             origins.push((s.sid.as_ref().map(|s| s.value.clone()), s.span));
