@@ -164,3 +164,25 @@ fn params_take_vars() {
         "arn:aws:iam::210987654321:policy/prod/DeployPipeline"
     );
 }
+
+/// The tour in README.md compiles, passes its test, and its guardrail is closed.
+#[test]
+fn readme_example_compiles_and_is_closed() {
+    let readme = fs::read_to_string("README.md").unwrap();
+    let start = readme.find("```iamx\n").expect("README shows iamx") + "```iamx\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let result = compile(
+        vec![Source::new("main.iamx", &readme[start..end])],
+        &Options::default(),
+    );
+    let rendered: String = result
+        .diagnostics
+        .iter()
+        .map(|d| iamx::diag::render::human(d, &result.sources, false))
+        .collect();
+    assert!(result.diagnostics.is_empty(), "{rendered}");
+    let guardrail = result.guardrail.expect("analysed");
+    assert!(guardrail.boundaries.iter().all(|b| b.closed));
+    assert!(guardrail.principals.iter().all(|p| p.closed));
+    assert_eq!(result.project.unwrap().tests.len(), 1);
+}
