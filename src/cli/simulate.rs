@@ -50,6 +50,7 @@ pub struct SimulateCompileArgs {
     /// Set a param: `--var env=prod`.
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = super::parse_var)]
     pub vars: Vec<(String, String)>,
+    /// When to colour diagnostics.
     #[arg(long, value_enum, default_value_t = super::Color::Auto)]
     pub color: super::Color,
 }
