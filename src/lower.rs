@@ -69,6 +69,26 @@ fn once(scope: &Scope, seen: &mut IndexMap<&'static str, Span>, entry: &Entry) -
 }
 
 fn check_name(scope: &Scope, ident: &Ident, what: &str, max: usize) {
+    let valid = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    if let Some(c) = ident.name.chars().find(|c| !valid(*c)) {
+        scope.push(
+            Diagnostic::new(
+                Code::InvalidName,
+                format!("`{}` is not a valid name for {what}", ident.name),
+            )
+            .at(
+                ident.span,
+                format!("{} is not allowed in IAM names", describe_char(c)),
+            )
+            .help("IAM names hold ASCII letters, digits and `+ = , . @ _ -`"),
+        );
+    } else if ident.name.is_empty() {
+        scope.push(
+            Diagnostic::new(Code::InvalidName, format!("the name of {what} is empty"))
+                .at(ident.span, "empty name")
+                .help("give it a name"),
+        );
+    }
     if ident.name.len() > max {
         scope.push(
             Diagnostic::new(

@@ -174,6 +174,14 @@ struct Children<'i> {
 }
 
 impl<'i> Children<'i> {
+    /// A principal's name: an identifier or a quoted name.
+    fn name(&mut self) -> Result<Pair<'i, Rule>> {
+        match self.peek() {
+            Some(Rule::quoted_name) => self.take(Rule::quoted_name),
+            _ => self.take(Rule::ident),
+        }
+    }
+
     fn peek(&mut self) -> Option<Rule> {
         self.pairs.peek().map(|p| p.as_rule())
     }
@@ -270,9 +278,20 @@ impl Parsing {
             .collect()
     }
 
+    /// A name: an identifier, or a quoted name (`"alice@example.com"`, without its quotes).
     fn ident(&self, pair: Pair<Rule>) -> Ident {
+        let text = pair.as_str();
+        let name = match pair.as_rule() {
+            Rule::quoted_name => text
+                .strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                .unwrap_or(text)
+                .replace("\\\"", "\"")
+                .replace("\\\\", "\\"),
+            _ => text.to_string(),
+        };
         Ident {
-            name: pair.as_str().to_string(),
+            name,
             span: self.span(&pair),
         }
     }
@@ -384,7 +403,7 @@ impl Parsing {
             Rule::kw_policy => EntityKind::Policy,
             _ => EntityKind::Boundary,
         };
-        let name = self.ident(c.take(Rule::ident)?);
+        let name = self.ident(c.name()?);
         Ok(EntityRef { kind, name, span })
     }
 
@@ -475,7 +494,7 @@ impl Parsing {
         let mut c = self.children(pair);
         let docs = self.docs(c.take(Rule::docs)?);
         c.any()?; // keyword
-        let name = self.ident(c.take(Rule::ident)?);
+        let name = self.ident(c.name()?);
         let entries = c.pairs.map(|p| self.entry(p)).collect::<Result<Vec<_>>>()?;
         Ok(Item::Principal(PrincipalItem {
             docs,
@@ -841,7 +860,7 @@ impl Parsing {
                     Rule::kw_role => PrincipalKind::Role,
                     _ => PrincipalKind::User,
                 };
-                let name = self.ident(c.take(Rule::ident)?);
+                let name = self.ident(c.name()?);
                 Ok(TestEntry::As { kind, name, span })
             }
             Rule::test_expect => {
@@ -985,7 +1004,7 @@ impl Parsing {
             }
             Rule::entity_principal => {
                 let kind = c.any()?.as_rule();
-                let name = self.ident(c.take(Rule::ident)?);
+                let name = self.ident(c.name()?);
                 if kind == Rule::kw_role {
                     TrustPrincipal::Role(name, span)
                 } else {
