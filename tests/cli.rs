@@ -380,3 +380,25 @@ not json
     assert_eq!(output.status.code(), Some(1));
     insta::assert_snapshot!(String::from_utf8_lossy(&output.stdout));
 }
+
+#[test]
+fn check_writes_sarif() {
+    let (code, stdout, stderr) = run(&[
+        "check",
+        "tests/fixtures/cli/typo.iamx",
+        "--message-format",
+        "sarif",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(stderr, "");
+    let log: serde_json::Value = serde_json::from_str(&stdout).expect("SARIF is JSON");
+    assert_eq!(log["version"], "2.1.0");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["ruleId"], "E0201");
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        9
+    );
+    insta::assert_snapshot!(stdout);
+}

@@ -61,6 +61,8 @@ pub enum MessageFormat {
     Human,
     /// One JSON object per line, for editors and CI.
     Json,
+    /// One SARIF 2.1.0 log on stdout, for code-scanning services.
+    Sarif,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -261,10 +263,17 @@ pub fn report(compilation: &Compilation, args: &CompileArgs) -> bool {
     let stderr = std::io::stderr();
     let mut out = stderr.lock();
     let mut renderer = render::Renderer::new(&compilation.sources);
+    if args.message_format == MessageFormat::Sarif {
+        print!(
+            "{}",
+            render::sarif(&compilation.diagnostics, &compilation.sources)
+        );
+    }
     for d in &compilation.diagnostics {
         let text = match args.message_format {
             MessageFormat::Human => renderer.human(d, color),
             MessageFormat::Json => render::json(d, &compilation.sources) + "\n",
+            MessageFormat::Sarif => continue,
         };
         let _ = out.write_all(text.as_bytes());
     }

@@ -51,7 +51,9 @@ pub fn run(args: TestArgs) -> Exit {
             let d = suite::failure(result.case, checked);
             let text = match args.compile.message_format {
                 super::MessageFormat::Human => render::human(&d, &compilation.sources, color),
-                super::MessageFormat::Json => render::json(&d, &compilation.sources) + "\n",
+                super::MessageFormat::Json | super::MessageFormat::Sarif => {
+                    render::json(&d, &compilation.sources) + "\n"
+                }
             };
             let _ = out.write_all(b"\n");
             let _ = out.write_all(text.as_bytes());

@@ -201,3 +201,96 @@ fn position(object: &mut Map<String, Value>, sources: &SourceMap, span: Span) {
     object.insert("end_line".into(), json!(end_line));
     object.insert("end_column".into(), json!(end_column));
 }
+
+/// The diagnostics as one SARIF 2.1.0 log, for code-scanning services: one rule per code that
+/// occurs (with its title and the book page that explains it), one result per diagnostic.
+pub fn sarif(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
+    let mut codes: Vec<super::Code> = diagnostics.iter().map(|d| d.code).collect();
+    codes.sort();
+    codes.dedup();
+    let rules: Vec<Value> = codes
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.as_str(),
+                "shortDescription": {"text": c.title()},
+                "help": {"text": format!("see book/src/diagnostics/{}.md", c.as_str())},
+                "defaultConfiguration": {"level": level(c.severity())},
+            })
+        })
+        .collect();
+    let results: Vec<Value> = diagnostics
+        .iter()
+        .map(|d| {
+            let mut text = d.message.clone();
+            if let Some(help) = &d.help {
+                text.push_str("\nhelp: ");
+                text.push_str(help);
+            }
+            let mut result = json!({
+                "ruleId": d.code.as_str(),
+                "level": level(d.severity()),
+                "message": {"text": text},
+            });
+            if let Some(span) = d.span {
+                result["locations"] = json!([sarif_location(sources, span, d.label.as_deref())]);
+            }
+            if !d.labels.is_empty() {
+                result["relatedLocations"] = Value::Array(
+                    d.labels
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| {
+                            let mut loc = sarif_location(sources, l.span, Some(&l.message));
+                            loc["id"] = json!(i);
+                            loc
+                        })
+                        .collect(),
+                );
+            }
+            result
+        })
+        .collect();
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "iamx",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    });
+    let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+fn sarif_location(sources: &SourceMap, span: Span, message: Option<&str>) -> Value {
+    let (line, column) = sources.line_col(span.file, span.start);
+    let (end_line, end_column) = sources.line_col(span.file, span.end);
+    let mut location = json!({
+        "physicalLocation": {
+            "artifactLocation": {"uri": sources.get(span.file).name},
+            "region": {
+                "startLine": line,
+                "startColumn": column,
+                "endLine": end_line,
+                "endColumn": end_column,
+            },
+        },
+    });
+    if let Some(message) = message {
+        location["message"] = json!({"text": message});
+    }
+    location
+}
