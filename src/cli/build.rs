@@ -34,6 +34,10 @@ pub fn run(args: BuildArgs) -> Exit {
             json.display()
         ));
     }
+    if args.output.as_os_str() == "-" && args.compile.message_format == super::MessageFormat::Sarif
+    {
+        return fail("`-o -` and `--message-format sarif` both write to stdout: write the outputs to a directory");
+    }
     let compilation = match compile_inputs(&args.compile) {
         Ok(c) => c,
         Err(exit) => return exit,
