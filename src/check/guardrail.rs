@@ -40,11 +40,16 @@ pub struct Closure {
 pub struct Report {
     pub boundaries: Vec<Closure>,
     pub principals: Vec<Closure>,
+    /// Why nothing was analysed, when nothing could be.
+    pub skipped: Option<String>,
 }
 
 impl Report {
     /// `guardrail: 1 boundary closed, 1 open; 2 principals closed, 1 open, 1 unbounded`.
     pub fn summary(&self) -> String {
+        if let Some(why) = &self.skipped {
+            return format!("guardrail: not analysed: {why}");
+        }
         let plural = |n: usize, one: &str, many: &str| {
             if n == 1 {
                 format!("{n} {one}")
@@ -1280,6 +1285,12 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
     let mut report = Report::default();
     let mut out = Vec::new();
     let Some(account) = project.account.clone() else {
+        let bounded = project.policies.iter().any(|p| p.boundary)
+            || project.principals.iter().any(|p| p.boundary.is_some());
+        if bounded {
+            report.skipped =
+                Some("the project declares no account, so its ARNs are unknown".into());
+        }
         return (report, out);
     };
     let world = World {

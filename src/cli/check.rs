@@ -37,7 +37,10 @@ pub fn run(args: CheckArgs) -> Exit {
     if let (Some(guardrail), super::MessageFormat::Human) =
         (&compilation.guardrail, args.compile.message_format)
     {
-        if !guardrail.boundaries.is_empty() || !guardrail.principals.is_empty() {
+        if !guardrail.boundaries.is_empty()
+            || !guardrail.principals.is_empty()
+            || guardrail.skipped.is_some()
+        {
             eprintln!("{}", guardrail.summary());
         }
     }
