@@ -1523,6 +1523,18 @@ impl TestLowering<'_, '_> {
                 );
                 continue;
             }
+            // A misspelled action is always denied: `expect deny` would pass and prove nothing.
+            let checked = crate::check::aws::unknown_actions(&Block {
+                not: false,
+                values: vec![Spanned::new(action.clone(), Some(span))],
+                span: Some(span),
+            });
+            if !checked.is_empty() {
+                for d in checked {
+                    scope.push(d);
+                }
+                continue;
+            }
             self.expectations.push(iam::Expectation {
                 principal: principal.clone(),
                 outcome,

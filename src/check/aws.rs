@@ -47,6 +47,14 @@ pub fn statement(kind: DocumentKind, statement: &Statement, out: &mut Vec<Diagno
     }
 }
 
+/// The diagnostics for actions of a list that AWS does not know (unknown service or action,
+/// patterns that match nothing), for lists that are not statements (a test's requests).
+pub fn unknown_actions(block: &iam::Block) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    actions(block, &mut out);
+    out
+}
+
 fn actions(block: &iam::Block, out: &mut Vec<Diagnostic>) -> Actions {
     let mut written = Vec::new();
     let mut complete = true;

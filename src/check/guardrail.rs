@@ -882,7 +882,7 @@ impl<'a> Analysis<'a> {
         self.finding(
             e,
             Code::GuardPassAndRun,
-            format!("can pass a role the analysis cannot show to be bounded to {service_name}, and run code with that role's permissions"),
+            format!("can run code as such a role, through {service_name}"),
             requests
                 .into_iter()
                 .map(|(a, r)| self.request(a, &r, &[]))
@@ -1157,7 +1157,7 @@ fn principal_findings(
         )
         .help(if what.len() > 1 {
             format!(
-                "it can also {}; give it a boundary with a guard, and `delegate`",
+                "give it a boundary with a guard, and `delegate`; besides, it can {}",
                 what[1..]
                     .iter()
                     .map(|w| w.strip_prefix("can ").unwrap_or(w))

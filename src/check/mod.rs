@@ -441,6 +441,13 @@ fn principal_element_rules(
             ));
         }
     }
+    if kind == DocumentKind::Trust && statement.effect.value == Effect::Allow {
+        if let iam::Principal::Kinds(kinds) = principal {
+            for value in kinds.get("Federated").into_iter().flatten() {
+                web_identity_rules(statement, value, out);
+            }
+        }
+    }
     if kind == DocumentKind::Trust {
         if let Some(block) = &statement.action {
             for action in &block.values {
@@ -462,6 +469,46 @@ fn principal_element_rules(
             }
         }
     }
+}
+
+/// A web identity (OIDC) provider trusted with no condition on who the token is for: every
+/// workload the provider issues tokens to (every GitHub repository, every pool) may assume the
+/// role.
+fn web_identity_rules(
+    statement: &Statement,
+    provider: &iam::Spanned<String>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let name = provider.value.as_str();
+    let host = name.rsplit("oidc-provider/").next().unwrap_or(name);
+    let (needed, example): (&[&str], String) = if name.contains(":oidc-provider/") {
+        (&["sub"], format!("{host}:sub"))
+    } else if name == "cognito-identity.amazonaws.com" {
+        (&["aud"], "cognito-identity.amazonaws.com:aud".to_string())
+    } else {
+        return;
+    };
+    let has = statement.conditions.iter().any(|c| {
+        let key = c.key.to_ascii_lowercase();
+        needed
+            .iter()
+            .any(|n| key.ends_with(&format!(":{n}")) && key.starts_with(&host.to_ascii_lowercase()))
+    });
+    if has {
+        return;
+    }
+    let span = provider.span.or(statement.span);
+    out.push(at(
+        Diagnostic::new(
+            Code::WebIdentityUnscoped,
+            format!("any holder of a token from `{host}` may assume this role"),
+        )
+        .help(format!(
+            "say whose tokens: a condition on `{example}` (for GitHub, the repository and branch: `{example} like \"repo:ORG/REPO:ref:refs/heads/main\"`)"
+        )),
+        span,
+        "trusted without a condition on the token's subject",
+    ));
 }
 
 /// What is wrong with a principal value of a kind, if anything: (label, help).

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
 
-use super::{compile_inputs, fail, io_reason, report, CompileArgs, Exit};
+use super::{fail, io_reason, report, CompileArgs, Exit};
 use crate::eval::{project, CompiledPolicy, Context, PolicySet, Request};
 use crate::iam::from_json::{read_policy, JsonKind};
 use crate::iam::PrincipalKind;
@@ -89,11 +89,14 @@ fn one(args: &SimulateArgs) -> Exit {
         deny_warnings: false,
         kind: None,
     };
-    let compilation = match compile_inputs(&compile) {
+    // The project's tests may fail: simulate is how one finds out why.
+    let compilation = match super::compile_inputs_with(&compile, |o| o.skip_tests = true) {
         Ok(c) => c,
         Err(exit) => return exit,
     };
-    if report(&compilation, &compile) {
+    // Only errors stop a simulation; the project's warnings are `iamx check`'s to report.
+    if compilation.has_errors() {
+        report(&compilation, &compile);
         return Exit::Diagnostics;
     }
     let Some(project) = compilation.project else {
@@ -157,6 +160,16 @@ fn one(args: &SimulateArgs) -> Exit {
             values = vec![value.to_string()];
         }
         request.context.insert(key, values);
+    }
+    // A misspelled action is denied like any other: say so, rather than let it look real.
+    let block = crate::iam::Block {
+        not: false,
+        values: vec![crate::iam::Spanned::new(action.to_string(), None)],
+        span: None,
+    };
+    for d in crate::check::aws::unknown_actions(&block) {
+        let help = d.help.map(|h| format!(" ({h})")).unwrap_or_default();
+        eprintln!("warning: {}{help}", d.message);
     }
     let decision = set.evaluate(&request);
     let reason = set.explain(&request, &decision);

@@ -87,6 +87,7 @@ codes! {
     TrustActionNotSts = "E0315", "trust policy grants an action other than `sts:`";
     PublicPrincipal = "W0316", "anyone may act, with no condition";
     DuplicateValue = "W0317", "value listed twice";
+    WebIdentityUnscoped = "W0318", "web identity trust without a subject condition";
     // 04: AWS facts (the embedded service reference)
     UnknownService = "E0401", "unknown service prefix";
     UnknownAction = "E0402", "unknown action";
