@@ -554,9 +554,9 @@ fn condition_rules(
             )),
             (Some(set), false) => {
                 let why = if set == "ForAllValues" {
-                    "`ForAllValues` is also true when the key is missing or empty, so the condition holds in every request without the key; compare the key without `all`"
+                    "`ForAllValues` is also true when the key is missing or empty, so the condition holds in every request without the key; drop `ForAllValues:` (in iamx, `all`)"
                 } else {
-                    "a single-valued key needs no set operator; write the comparison without `any`"
+                    "a single-valued key needs no set operator: drop `ForAnyValue:` (in iamx, `any`)"
                 };
                 out.push(at(
                     Diagnostic::new(

@@ -44,10 +44,30 @@ pub fn run(args: ActionsArgs) -> Exit {
     let actions = expand(&args.pattern);
     if actions.is_empty() {
         eprintln!("error: `{}` matches no action", args.pattern);
-        let prefix = args.pattern.split(':').next().unwrap_or("");
-        if args.pattern.contains(':') && awsdb::service(prefix).is_none() {
-            if let Some(help) = diag::did_you_mean(diag::suggest(prefix, awsdb::service_prefixes()))
-            {
+        if let Some((prefix, name)) = args.pattern.split_once(':') {
+            let help = match awsdb::service(prefix) {
+                None => diag::did_you_mean(
+                    crate::check::aws::service_by_name(prefix)
+                        .or_else(|| diag::suggest(prefix, awsdb::service_prefixes())),
+                ),
+                Some(service) => {
+                    // An action name, or an access-level selector, misspelled.
+                    let selectors = AccessLevel::ALL.map(|l| l.selector_name());
+                    let names = service
+                        .actions
+                        .iter()
+                        .map(|a| a.name)
+                        .chain(selectors.iter().copied());
+                    diag::suggest(name, names)
+                        .map(|s| format!("did you mean `{}:{s}`?", service.prefix))
+                        .or_else(|| {
+                            name.contains('-').then(|| {
+                                "access-level selectors are `list`, `read`, `write`, `tagging` and `permissions`".to_string()
+                            })
+                        })
+                }
+            };
+            if let Some(help) = help {
                 eprintln!("  help: {help}");
             }
         }
