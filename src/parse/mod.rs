@@ -599,6 +599,11 @@ impl Parsing {
                 Ok(PolicyRef::Aws(name, span))
             }
             Rule::ident => Ok(PolicyRef::Name(self.ident(inner))),
+            Rule::named_policy_ref => {
+                let mut c = self.children(inner);
+                c.any()?; // `policy` or `boundary`
+                Ok(PolicyRef::Name(self.ident(c.take(Rule::ident)?)))
+            }
             Rule::string => Ok(PolicyRef::Arn(self.string(inner))),
             _ => Err(internal(span, Rule::policy_ref)),
         }

@@ -83,7 +83,7 @@ pub fn phrase(rule: Rule) -> &'static str {
         Rule::policy_entry => "a statement, `path` or `description`",
         Rule::principal_entry => "a statement or setting",
         Rule::tag => "a tag `key = \"value\"`",
-        Rule::policy_ref => "a policy name",
+        Rule::policy_ref | Rule::named_policy_ref => "a policy name",
         Rule::trust_statement => "a trust statement",
         Rule::trust_principal | Rule::entity_principal => "a principal",
         Rule::arn_principal => "an ARN",
