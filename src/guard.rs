@@ -156,6 +156,7 @@ fn statement(
                 key: key.to_string(),
                 values,
                 span,
+                key_span: span,
             })
             .collect(),
         span,

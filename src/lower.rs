@@ -1280,6 +1280,7 @@ fn condition(scope: &Scope, c: &ast::Condition) -> Option<iam::Condition> {
         key,
         values,
         span: Some(c.span),
+        key_span: Some(c.key.span),
     })
 }
 

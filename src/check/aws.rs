@@ -478,7 +478,7 @@ fn condition_rules(
         return;
     };
     values(condition, family, base, out);
-    let key_type = match known_key(key, condition.span, out) {
+    let key_type = match known_key(key, condition.key_span.or(condition.span), out) {
         KeyLookup::Known(t) => t,
         KeyLookup::Foreign | KeyLookup::Unknown => return,
     };
@@ -677,7 +677,7 @@ fn applicability(
             format!("`{key}` does not apply to {}", names.join(", ")),
         )
         .help("AWS does not set this key for these actions, so the condition never holds (an `IfExists` one always does); move it to a statement whose actions take it"),
-        condition.span,
+        condition.key_span.or(condition.span),
         "no action here has this key",
     ));
 }

@@ -603,6 +603,7 @@ impl Reader {
                     key: key.key.clone(),
                     values,
                     span: Some(key.span()),
+                    key_span: Some(key.key_span),
                 });
             }
         }

@@ -63,7 +63,10 @@ pub struct Condition {
     pub operator: String,
     pub key: String,
     pub values: Vec<String>,
+    /// The whole condition.
     pub span: Option<Span>,
+    /// The key alone, for diagnostics about the key.
+    pub key_span: Option<Span>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,6 +117,7 @@ impl Policy {
             }
             for c in &mut s.conditions {
                 c.span = None;
+                c.key_span = None;
             }
         }
         self
