@@ -210,20 +210,31 @@ pub fn guard_spec(scope: &Scope, item: &PolicyItem) -> Option<crate::guard::Guar
         Some(s) => scope.path_of(s),
         None => Some("/".to_string()),
     };
+    // A clause given twice: reported at the second, with the first labelled.
+    let twice = |first: Option<Span>, span: Span, clause: &str, help: &str| -> bool {
+        let Some(first) = first else {
+            return false;
+        };
+        scope.push(
+            Diagnostic::new(
+                Code::DuplicateSetting,
+                format!("`{clause}` is given twice in a guard"),
+            )
+            .at(span, "given again here")
+            .with_label(first, "first given here")
+            .help(help.to_string()),
+        );
+        true
+    };
     for clause in &guard.clauses {
         match clause {
             GuardClause::Create { kinds, under, span } => {
-                if spec.create_span.is_some() {
-                    scope.push(
-                        Diagnostic::new(
-                            Code::DuplicateSetting,
-                            "`create` is given twice in a guard",
-                        )
-                        .at(*span, "given again here")
-                        .help(
-                            "list every kind in one clause: `create users, roles under \"/dev/\"`",
-                        ),
-                    );
+                if twice(
+                    spec.create_span,
+                    *span,
+                    "create",
+                    "list every kind in one clause: `create users, roles under \"/dev/\"`",
+                ) {
                     continue;
                 }
                 for (kind, _) in kinds {
@@ -240,12 +251,12 @@ pub fn guard_spec(scope: &Scope, item: &PolicyItem) -> Option<crate::guard::Guar
                 services,
                 span,
             } => {
-                if spec.pass_span.is_some() {
-                    scope.push(
-                        Diagnostic::new(Code::DuplicateSetting, "`pass` is given twice in a guard")
-                            .at(*span, "given again here")
-                            .help("list every service in one clause: `pass roles under \"/dev/\" to lambda.amazonaws.com, ecs-tasks.amazonaws.com`"),
-                    );
+                if twice(
+                    spec.pass_span,
+                    *span,
+                    "pass",
+                    "list every service in one clause: `pass roles under \"/dev/\" to lambda.amazonaws.com, ecs-tasks.amazonaws.com`",
+                ) {
                     continue;
                 }
                 spec.pass = Some((
@@ -255,15 +266,12 @@ pub fn guard_spec(scope: &Scope, item: &PolicyItem) -> Option<crate::guard::Guar
                 spec.pass_span = Some(*span);
             }
             GuardClause::Manage { under, span } => {
-                if spec.manage_span.is_some() {
-                    scope.push(
-                        Diagnostic::new(
-                            Code::DuplicateSetting,
-                            "`manage` is given twice in a guard",
-                        )
-                        .at(*span, "given again here")
-                        .help("keep one `manage policies` clause"),
-                    );
+                if twice(
+                    spec.manage_span,
+                    *span,
+                    "manage",
+                    "keep one `manage policies` clause",
+                ) {
                     continue;
                 }
                 spec.manage_path = Some(path(under)?);
