@@ -89,7 +89,8 @@ fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> Di
         ),
     };
     let mut diagnostic = Diagnostic::new(Code::Syntax, message).at(span, label);
-    if let Some(help) = syntax_help(found, &expected) {
+    let after = text.get(pos + found.len()..).unwrap_or("");
+    if let Some(help) = syntax_help(found, after, &expected) {
         diagnostic = diagnostic.help(help);
     }
     diagnostic
@@ -112,7 +113,7 @@ fn token_at(text: &str, pos: usize) -> &str {
     }
 }
 
-fn syntax_help(found: &str, expected: &[&str]) -> Option<String> {
+fn syntax_help(found: &str, after: &str, expected: &[&str]) -> Option<String> {
     const KEYWORDS: &[&str] = &[
         "account",
         "partition",
@@ -139,6 +140,19 @@ fn syntax_help(found: &str, expected: &[&str]) -> Option<String> {
                 return Some(format!("did you mean `{k}`?"));
             }
         }
+    }
+    // A word of its own before a keyword: `managed policy X { … }`.
+    let next: String = after
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
+    if !found.is_empty()
+        && found.chars().all(char::is_alphabetic)
+        && KEYWORDS.contains(&next.as_str())
+        && expected.contains(&format!("`{next}`").as_str())
+    {
+        return Some(format!("remove `{found}`: this is written `{next} …`"));
     }
     if expected.contains(&"`on`") && found.starts_with('"') {
         return Some("resources come after `on`: `allow s3:GetObject on \"arn:…\"`".into());
