@@ -1089,81 +1089,44 @@ fn compare_operator(
 ) -> Option<&'static str> {
     use CompareOp::*;
     use Family::*;
-    let name = match (op, family) {
-        (Eq | In, String) => "StringEquals",
-        (Ne | NotIn, String) => "StringNotEquals",
-        (Eq | In, Date) => "DateEquals",
-        (Ne | NotIn, Date) => "DateNotEquals",
-        (Eq | In, Numeric) => "NumericEquals",
-        (Ne | NotIn, Numeric) => "NumericNotEquals",
-        (Eq | In, Bool) => "Bool",
-        (Eq | In, Arn) => "ArnEquals",
-        (Ne | NotIn, Arn) => "ArnNotEquals",
-        (Eq | In, Ip) => "IpAddress",
-        (Eq | In, Binary) => "BinaryEquals",
-        (Ne | NotIn, Ip) => "NotIpAddress",
-        (Like, String | Date) => "StringLike",
-        (NotLike, String | Date) => "StringNotLike",
-        (Like, Arn) => "ArnLike",
-        (NotLike, Arn) => "ArnNotLike",
-        (Lt, Numeric) => "NumericLessThan",
-        (Le, Numeric) => "NumericLessThanEquals",
-        (Gt, Numeric) => "NumericGreaterThan",
-        (Ge, Numeric) => "NumericGreaterThanEquals",
-        (Lt, Date) => "DateLessThan",
-        (Le, Date) => "DateLessThanEquals",
-        (Gt, Date) => "DateGreaterThan",
-        (Ge, Date) => "DateGreaterThanEquals",
-        (Ne | NotIn, Binary) => {
-            mismatch(
-                scope,
-                op,
-                op_span,
-                family,
-                why,
-                "IAM compares binary values only for equality: `BinaryEquals`",
-            );
-            return None;
-        }
+    let help = match (op, family) {
+        (Eq | In, String) => return Some("StringEquals"),
+        (Ne | NotIn, String) => return Some("StringNotEquals"),
+        (Eq | In, Date) => return Some("DateEquals"),
+        (Ne | NotIn, Date) => return Some("DateNotEquals"),
+        (Eq | In, Numeric) => return Some("NumericEquals"),
+        (Ne | NotIn, Numeric) => return Some("NumericNotEquals"),
+        (Eq | In, Bool) => return Some("Bool"),
+        (Eq | In, Arn) => return Some("ArnEquals"),
+        (Ne | NotIn, Arn) => return Some("ArnNotEquals"),
+        (Eq | In, Ip) => return Some("IpAddress"),
+        (Eq | In, Binary) => return Some("BinaryEquals"),
+        (Ne | NotIn, Ip) => return Some("NotIpAddress"),
+        (Like, String | Date) => return Some("StringLike"),
+        (NotLike, String | Date) => return Some("StringNotLike"),
+        (Like, Arn) => return Some("ArnLike"),
+        (NotLike, Arn) => return Some("ArnNotLike"),
+        (Lt, Numeric) => return Some("NumericLessThan"),
+        (Le, Numeric) => return Some("NumericLessThanEquals"),
+        (Gt, Numeric) => return Some("NumericGreaterThan"),
+        (Ge, Numeric) => return Some("NumericGreaterThanEquals"),
+        (Lt, Date) => return Some("DateLessThan"),
+        (Le, Date) => return Some("DateLessThanEquals"),
+        (Gt, Date) => return Some("DateGreaterThan"),
+        (Ge, Date) => return Some("DateGreaterThanEquals"),
+        // No operator of the family does this comparison.
+        (Ne | NotIn, Binary) => "IAM compares binary values only for equality: `BinaryEquals`",
         (Ne | NotIn, Bool) => {
-            mismatch(
-                scope,
-                op,
-                op_span,
-                family,
-                why,
-                "IAM has no negated Bool operator: write `key == false`, or `not key`",
-            );
-            return None;
+            "IAM has no negated Bool operator: write `key == false`, or `not key`"
         }
         (Lt | Le | Gt | Ge, _) => {
-            mismatch(
-                scope,
-                op,
-                op_span,
-                family,
-                why,
-                "ordering compares numbers (`10`) or dates (`\"2026-01-01T00:00:00Z\"`)",
-            );
-            return None;
+            "ordering compares numbers (`10`) or dates (`\"2026-01-01T00:00:00Z\"`)"
         }
-        (Like | NotLike, _) => {
-            mismatch(
-                scope,
-                op,
-                op_span,
-                family,
-                why,
-                if family == Family::Ip {
-                    "IP addresses are matched by range: `key in [\"10.20.0.0/16\"]`"
-                } else {
-                    "`like` matches strings and ARNs with `*` and `?`"
-                },
-            );
-            return None;
-        }
+        (Like | NotLike, Ip) => "IP addresses are matched by range: `key in [\"10.20.0.0/16\"]`",
+        (Like | NotLike, _) => "`like` matches strings and ARNs with `*` and `?`",
     };
-    Some(name)
+    mismatch(scope, op, op_span, family, why, help);
+    None
 }
 
 fn conditions(scope: &Scope, conditions: &[ast::Condition]) -> Option<Vec<iam::Condition>> {

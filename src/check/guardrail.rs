@@ -1388,14 +1388,14 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
         }
         let mut unknown = false;
         for a in &attached {
-            match managed_document(project, &a.value) {
+            match project::managed_document(project, &a.value) {
                 Some(policy) => identity.push((a.value.clone(), policy)),
                 None => unknown = true,
             }
         }
         let boundary = principal.boundary.as_ref().and_then(|b| {
             boundary_info(&b.value).or_else(|| {
-                let policy = managed_document(project, &b.value)?;
+                let policy = project::managed_document(project, &b.value)?;
                 Some(BoundaryInfo {
                     name: b.value.rsplit('/').next().unwrap_or(&b.value).to_string(),
                     arn: b.value.clone(),
@@ -1453,22 +1453,4 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
         });
     }
     (report, out)
-}
-
-/// The document of a managed policy: the project's, or AWS's.
-fn managed_document(project: &Project, arn: &str) -> Option<iam::Policy> {
-    if let Some(p) = project
-        .policies
-        .iter()
-        .find(|p| p.arn.as_deref() == Some(arn))
-    {
-        return Some(project.documents[p.document].policy.clone());
-    }
-    let policy = crate::awsdb::managed_policy(arn)?;
-    let (read, _) = iam::from_json::read_policy(
-        crate::source::FileId(u32::MAX),
-        policy.document,
-        Some(iam::from_json::JsonKind::Identity),
-    );
-    read.map(|r| r.policy.without_spans())
 }

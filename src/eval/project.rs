@@ -11,25 +11,45 @@ use crate::source::FileId;
 /// An AWS managed policy's default version, compiled; `None` if the reference has no such
 /// policy (or its document does not read).
 pub fn aws_managed(arn_or_name: &str) -> Option<CompiledPolicy> {
+    let policy = awsdb::managed_policy(arn_or_name)?;
+    aws_managed_document(arn_or_name)
+        .map(|document| CompiledPolicy::new(format!("aws {}", policy.name), &document))
+}
+
+/// The default version of an AWS managed policy, read once per process (per thread) from the
+/// embedded data, without spans (it comes from no source file of the compilation).
+pub fn aws_managed_document(arn_or_name: &str) -> Option<iam::Policy> {
     thread_local! {
-        static CACHE: std::cell::RefCell<HashMap<String, Option<CompiledPolicy>>> = Default::default();
+        static CACHE: std::cell::RefCell<HashMap<String, Option<iam::Policy>>> = Default::default();
     }
     if let Some(hit) = CACHE.with(|c| c.borrow().get(arn_or_name).cloned()) {
         return hit;
     }
-    let compiled = awsdb::managed_policy(arn_or_name).and_then(|policy| {
+    let document = awsdb::managed_policy(arn_or_name).and_then(|policy| {
         let (read, _) = iam::from_json::read_policy(
             FileId(u32::MAX),
             policy.document,
             Some(iam::from_json::JsonKind::Identity),
         );
-        read.map(|r| CompiledPolicy::new(format!("aws {}", policy.name), &r.policy.without_spans()))
+        read.map(|r| r.policy.without_spans())
     });
     CACHE.with(|c| {
         c.borrow_mut()
-            .insert(arn_or_name.to_string(), compiled.clone())
+            .insert(arn_or_name.to_string(), document.clone())
     });
-    compiled
+    document
+}
+
+/// The document of a managed policy by ARN: the project's own, or AWS's.
+pub fn managed_document(project: &Project, arn: &str) -> Option<iam::Policy> {
+    if let Some(p) = project
+        .policies
+        .iter()
+        .find(|p| p.arn.as_deref() == Some(arn))
+    {
+        return Some(project.documents[p.document].policy.clone());
+    }
+    aws_managed_document(arn)
 }
 
 /// A managed policy by ARN: the project's own, or AWS's.
