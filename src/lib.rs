@@ -25,7 +25,7 @@ pub mod cli;
 pub mod diag;
 pub mod emit;
 pub mod eval;
-pub mod guard;
+pub mod guardrail;
 pub mod iam;
 pub mod lower;
 pub mod parse;
@@ -168,7 +168,7 @@ pub struct Compilation {
     pub diagnostics: Vec<Diagnostic>,
     pub project: Option<iam::Project>,
     /// The guardrail's closure per boundary and principal, when the project compiled.
-    pub guardrail: Option<check::guardrail::Report>,
+    pub guardrail: Option<guardrail::Report>,
 }
 
 impl Compilation {
@@ -328,7 +328,7 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
     }
     let mut guardrail = None;
     if !diagnostics.iter().any(Diagnostic::is_error) {
-        let (report, found) = check::guardrail::analyze(&project);
+        let (report, found) = guardrail::analyze(&project);
         diagnostics.extend(found);
         guardrail = Some(report);
     }
@@ -351,7 +351,7 @@ pub fn analyze_principal(
     managed: Vec<(String, Source)>,
     options: &Options,
 ) -> Compilation {
-    use check::guardrail::{BoundaryInfo, Subject, World};
+    use guardrail::{BoundaryInfo, Subject, World};
     let mut map = SourceMap::new();
     let mut diagnostics = Vec::new();
     let read = |map: &mut SourceMap,
@@ -474,19 +474,19 @@ pub fn analyze_principal(
         delegates: false,
         unknown_boundary: None,
     };
-    let mut report = check::guardrail::Report::default();
+    let mut report = guardrail::Report::default();
     if let Some(b) = &boundary {
-        let (closed, found) = check::guardrail::analyze_boundary(&world, b);
+        let (closed, found) = guardrail::analyze_boundary(&world, b);
         diagnostics.extend(found);
-        report.boundaries.push(check::guardrail::Closure {
+        report.boundaries.push(guardrail::Closure {
             name: b.name.clone(),
             closed,
             bounded: true,
         });
     }
-    let (closed, found) = check::guardrail::analyze_principal(&world, &subject);
+    let (closed, found) = guardrail::analyze_principal(&world, &subject);
     diagnostics.extend(found);
-    report.principals.push(check::guardrail::Closure {
+    report.principals.push(guardrail::Closure {
         name: subject.name.clone(),
         closed,
         bounded: boundary.is_some(),

@@ -6,6 +6,7 @@ use indexmap::IndexMap;
 use crate::ast::{self, *};
 use crate::awsdb;
 use crate::diag::{self, Code, Diagnostic};
+use crate::iam::operators::{is_operator, operator_help};
 use crate::iam::{self, Block, Document, DocumentKind, Spanned};
 use crate::resolve::{Decl, Scope, Val};
 use crate::source::Span;
@@ -78,7 +79,7 @@ fn check_name(scope: &Scope, ident: &Ident, what: &str, max: usize) {
             )
             .at(
                 ident.span,
-                format!("{} is not allowed in IAM names", describe_char(c)),
+                format!("{} is not allowed in IAM names", diag::describe_char(c)),
             )
             .help("IAM names hold ASCII letters, digits and `+ = , . @ _ -`"),
         );
@@ -157,7 +158,7 @@ fn policy_item(
     if let Some(spec) = &guard {
         if let (Some(arn), Some(account)) = (&arn, scope.account(spec.span.unwrap_or(item.span))) {
             let partition = scope.partition();
-            let arns = crate::guard::Arns {
+            let arns = crate::guardrail::spec::Arns {
                 partition: &partition,
                 account: &account,
                 boundary: arn,
@@ -187,7 +188,7 @@ fn policy_item(
 }
 
 /// A boundary's `guard { … }`, resolved; `None` when it has none (or it does not resolve).
-pub fn guard_spec(scope: &Scope, item: &PolicyItem) -> Option<crate::guard::GuardSpec> {
+pub fn guard_spec(scope: &Scope, item: &PolicyItem) -> Option<crate::guardrail::spec::GuardSpec> {
     let guard = item.entries.iter().find_map(|e| match e {
         Entry::Guard(g) => Some(g),
         _ => None,
@@ -195,7 +196,7 @@ pub fn guard_spec(scope: &Scope, item: &PolicyItem) -> Option<crate::guard::Guar
     if item.kind != PolicyKind::Boundary {
         return None;
     }
-    let mut spec = crate::guard::GuardSpec {
+    let mut spec = crate::guardrail::spec::GuardSpec {
         users: false,
         roles: false,
         create_path: "/".into(),
@@ -597,7 +598,7 @@ fn delegation(
         return Vec::new();
     };
     let partition = scope.partition();
-    let arns = crate::guard::Arns {
+    let arns = crate::guardrail::spec::Arns {
         partition: &partition,
         account: &account,
         boundary: arn,
@@ -646,7 +647,7 @@ fn lower_tags(scope: &Scope, tags: &[Tag]) -> IndexMap<String, String> {
             };
             Some((
                 span,
-                format!("{} is not allowed in tags", describe_char(c)),
+                format!("{} is not allowed in tags", diag::describe_char(c)),
                 chars_help.to_string(),
             ))
         } else {
@@ -953,80 +954,6 @@ fn family_of(values: &[(Val, Span)]) -> Family {
     } else {
         Family::String
     }
-}
-
-/// Every operator of the IAM condition grammar, before `IfExists` and set prefixes.
-pub const OPERATORS: &[&str] = &[
-    "StringEquals",
-    "StringNotEquals",
-    "StringEqualsIgnoreCase",
-    "StringNotEqualsIgnoreCase",
-    "StringLike",
-    "StringNotLike",
-    "NumericEquals",
-    "NumericNotEquals",
-    "NumericLessThan",
-    "NumericLessThanEquals",
-    "NumericGreaterThan",
-    "NumericGreaterThanEquals",
-    "DateEquals",
-    "DateNotEquals",
-    "DateLessThan",
-    "DateLessThanEquals",
-    "DateGreaterThan",
-    "DateGreaterThanEquals",
-    "Bool",
-    "BinaryEquals",
-    "IpAddress",
-    "NotIpAddress",
-    "ArnEquals",
-    "ArnLike",
-    "ArnNotEquals",
-    "ArnNotLike",
-    "Null",
-];
-
-/// Whether `name` is a valid IAM condition operator: a base operator, optionally with
-/// `ForAnyValue:`/`ForAllValues:` before and `IfExists` after (never on `Null`).
-pub fn is_operator(name: &str) -> bool {
-    let rest = name
-        .strip_prefix("ForAnyValue:")
-        .or_else(|| name.strip_prefix("ForAllValues:"))
-        .unwrap_or(name);
-    if OPERATORS.contains(&rest) {
-        return true;
-    }
-    rest.strip_suffix("IfExists")
-        .is_some_and(|base| base != "Null" && OPERATORS.contains(&base))
-}
-
-/// The help for an unknown operator: "did you mean", or why the name is wrong.
-pub fn operator_help(operator: &str) -> String {
-    let base = operator.rsplit(':').next().unwrap_or(operator);
-    if base == "NullIfExists" {
-        return "`Null` has no `IfExists` form: it already tests whether the key is present".into();
-    }
-    let names = all_operator_names();
-    diag::did_you_mean(diag::suggest(operator, names.iter().map(String::as_str))).unwrap_or_else(
-        || {
-            "operators are named as in IAM JSON: `StringEqualsIgnoreCase`, `ForAnyValue:StringLike`, …"
-                .into()
-        },
-    )
-}
-
-/// Every operator name IAM accepts, for "did you mean".
-pub fn all_operator_names() -> Vec<String> {
-    let mut names = Vec::new();
-    for base in OPERATORS {
-        for prefix in ["", "ForAnyValue:", "ForAllValues:"] {
-            names.push(format!("{prefix}{base}"));
-            if *base != "Null" {
-                names.push(format!("{prefix}{base}IfExists"));
-            }
-        }
-    }
-    names
 }
 
 fn condition_values(scope: &Scope, value: &ConditionValue) -> Option<Vec<(Val, Span)>> {
@@ -1375,17 +1302,6 @@ fn trust_statement(scope: &Scope, s: &TrustStatement) -> Option<iam::Statement> 
         span: Some(s.span),
         docs: s.docs.clone(),
     })
-}
-
-/// A character for a message: `x` in backticks, or its name when backticks would hide it.
-pub fn describe_char(c: char) -> String {
-    match c {
-        ' ' => "a space".to_string(),
-        '\t' => "a tab".to_string(),
-        c if c.is_control() || c.is_whitespace() => format!("the character U+{:04X}", c as u32),
-        '`' => "a backtick".to_string(),
-        c => format!("`{c}`"),
-    }
 }
 
 /// Lowers the entries of a `test` block, keeping the principal and the `given`s in force.

@@ -162,7 +162,7 @@ fn set_text(codes: &BTreeSet<String>) -> String {
 }
 
 /// The closures of a report that are open, by name.
-fn open_in(report: &iamx::check::guardrail::Report) -> Vec<String> {
+fn open_in(report: &iamx::guardrail::Report) -> Vec<String> {
     report
         .boundaries
         .iter()

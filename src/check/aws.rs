@@ -3,8 +3,8 @@
 
 use crate::awsdb::{self, KeyType};
 use crate::diag::{self, Code, Diagnostic};
+use crate::iam::operators::is_operator;
 use crate::iam::{self, DocumentKind, Statement};
-use crate::lower::is_operator;
 use crate::source::Span;
 
 /// An action of the reference, with its service.
@@ -462,7 +462,7 @@ fn condition_rules(
 ) {
     let key = condition.key.as_str();
     if !is_operator(&condition.operator) {
-        let help = crate::lower::operator_help(&condition.operator);
+        let help = crate::iam::operators::operator_help(&condition.operator);
         out.push(at(
             Diagnostic::new(
                 Code::UnknownOperator,

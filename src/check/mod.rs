@@ -3,7 +3,6 @@
 //! written in iamx and to policies read from JSON.
 
 pub mod aws;
-pub mod guardrail;
 
 use std::collections::HashMap;
 
@@ -195,7 +194,7 @@ fn sid_rules<'a>(
     if sid.value.is_empty() || !sid.value.chars().all(|c| c.is_ascii_alphanumeric()) {
         let bad = sid.value.chars().find(|c| !c.is_ascii_alphanumeric());
         let label = match bad {
-            Some(c) => format!("{} is not allowed in a Sid", crate::lower::describe_char(c)),
+            Some(c) => format!("{} is not allowed in a Sid", crate::diag::describe_char(c)),
             None => "a Sid cannot be empty".to_string(),
         };
         // Suggest a fix only when dropping characters keeps the Sid recognisable.

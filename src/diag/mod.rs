@@ -151,3 +151,14 @@ mod tests {
         }
     }
 }
+
+/// A character for a message: `x` in backticks, or its name when backticks would hide it.
+pub fn describe_char(c: char) -> String {
+    match c {
+        ' ' => "a space".to_string(),
+        '\t' => "a tab".to_string(),
+        c if c.is_control() || c.is_whitespace() => format!("the character U+{:04X}", c as u32),
+        '`' => "a backtick".to_string(),
+        c => format!("`{c}`"),
+    }
+}

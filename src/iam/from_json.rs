@@ -14,10 +14,10 @@ use indexmap::IndexMap;
 
 use crate::diag::{self, Code, Diagnostic};
 use crate::iam::json_text::{self, Member, Node, Value};
+use crate::iam::operators::{all_operator_names, is_operator};
 use crate::iam::{
     Block, Condition, Document, DocumentKind, Effect, Policy, Principal, Spanned, Statement,
 };
-use crate::lower::{all_operator_names, is_operator};
 use crate::source::{FileId, Span};
 
 /// What a JSON document is, as far as the reader can tell; a caller (`--kind`) may say instead.

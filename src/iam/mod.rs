@@ -8,6 +8,8 @@ pub mod json_text;
 
 use indexmap::IndexMap;
 
+pub mod operators;
+
 use crate::source::Span;
 
 /// The only policy language version iamx writes.
@@ -221,7 +223,7 @@ pub struct ManagedPolicyInfo {
     pub arn: Option<String>,
     pub boundary: bool,
     /// A boundary's `guard { … }`.
-    pub guard: Option<crate::guard::GuardSpec>,
+    pub guard: Option<GuardSpec>,
     pub description: Option<String>,
     pub docs: Vec<String>,
     /// Index into [`Project::documents`].
@@ -285,4 +287,21 @@ pub struct Expectation {
     pub span: Option<Span>,
     /// Where the expected outcome is written.
     pub outcome_span: Option<Span>,
+}
+
+/// A boundary's guard, resolved: paths expanded, services listed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuardSpec {
+    pub users: bool,
+    pub roles: bool,
+    /// Where principals may be created and managed (`/` when no `under` is given).
+    pub create_path: String,
+    /// `pass roles under P to S…`: the path and the services.
+    pub pass: Option<(String, Vec<String>)>,
+    /// `manage policies under P`.
+    pub manage_path: Option<String>,
+    pub span: Option<Span>,
+    pub create_span: Option<Span>,
+    pub pass_span: Option<Span>,
+    pub manage_span: Option<Span>,
 }

@@ -19,7 +19,10 @@
 use crate::diag::{Code, Diagnostic};
 use crate::eval::pattern::wildcard;
 use crate::eval::{project, CompiledPolicy, Context, Decision, DecisionKind, PolicySet, Request};
-use crate::guard::{self, GuardSpec};
+use spec as guard;
+use spec::GuardSpec;
+
+pub mod spec;
 use crate::iam::{self, Effect, PrincipalKind, Project};
 use crate::source::Span;
 

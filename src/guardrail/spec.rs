@@ -9,22 +9,7 @@ use crate::awsdb::{self, AccessLevel};
 use crate::iam::{Block, Condition, Effect, Spanned, Statement};
 use crate::source::Span;
 
-/// A boundary's guard, resolved: paths expanded, services listed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GuardSpec {
-    pub users: bool,
-    pub roles: bool,
-    /// Where principals may be created and managed (`/` when no `under` is given).
-    pub create_path: String,
-    /// `pass roles under P to S…`: the path and the services.
-    pub pass: Option<(String, Vec<String>)>,
-    /// `manage policies under P`.
-    pub manage_path: Option<String>,
-    pub span: Option<Span>,
-    pub create_span: Option<Span>,
-    pub pass_span: Option<Span>,
-    pub manage_span: Option<Span>,
-}
+pub use crate::iam::GuardSpec;
 
 /// Where the principals and policies a guard writes live.
 pub struct Arns<'a> {
