@@ -116,6 +116,17 @@ pub fn did_you_mean(suggestion: Option<&str>) -> Option<String> {
     suggestion.map(|s| format!("did you mean `{s}`?"))
 }
 
+/// A character for a message: `x` in backticks, or its name when backticks would hide it.
+pub fn describe_char(c: char) -> String {
+    match c {
+        ' ' => "a space".to_string(),
+        '\t' => "a tab".to_string(),
+        c if c.is_control() || c.is_whitespace() => format!("the character U+{:04X}", c as u32),
+        '`' => "a backtick".to_string(),
+        c => format!("`{c}`"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,16 +160,5 @@ mod tests {
             assert!(text[1..].chars().all(|c| c.is_ascii_digit()));
             assert_eq!(Code::parse(text), Some(*code));
         }
-    }
-}
-
-/// A character for a message: `x` in backticks, or its name when backticks would hide it.
-pub fn describe_char(c: char) -> String {
-    match c {
-        ' ' => "a space".to_string(),
-        '\t' => "a tab".to_string(),
-        c if c.is_control() || c.is_whitespace() => format!("the character U+{:04X}", c as u32),
-        '`' => "a backtick".to_string(),
-        c => format!("`{c}`"),
     }
 }
