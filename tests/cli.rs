@@ -402,3 +402,27 @@ fn check_writes_sarif() {
     );
     insta::assert_snapshot!(stdout);
 }
+
+#[test]
+fn output_does_not_depend_on_the_order_of_the_inputs() {
+    let a = "tests/fixtures/cli/order/a.iamx";
+    let b = "tests/fixtures/cli/order/b.iamx";
+    let (code, forward, stderr) = run(&["build", a, b, "-o", "-"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, backward, stderr) = run(&["build", b, a, "-o", "-"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(forward, backward);
+    // `./a` and `a` are one file, in one place.
+    let (code, dotted, stderr) = run(&["build", b, &format!("./{a}"), a, "-o", "-"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(forward, dotted);
+    // Sorted by path: the policies of `a.iamx` come first.
+    let read = forward.find("\"ReadLogs\"").unwrap();
+    let write = forward.find("\"WriteLogs\"").unwrap();
+    assert!(read < write, "{forward}");
+}
+
+#[test]
+fn test_on_a_json_policy_says_what_is_wrong() {
+    insta::assert_snapshot!(transcript(&["test", "tests/fixtures/cli/policy.json"]));
+}

@@ -161,7 +161,8 @@ pub fn fail(message: impl std::fmt::Display) -> Exit {
     Exit::Usage
 }
 
-/// Every `.iamx` file named or under a named directory, in a stable order.
+/// Every `.iamx` file named or under a named directory, sorted by the path shown in diagnostics,
+/// so that the order of the arguments (or a shell's collation of `iam/*.iamx`) changes nothing.
 pub fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     for input in inputs {
@@ -177,6 +178,8 @@ pub fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
             files.push(input.clone());
         }
     }
+    files.sort_by_cached_key(|f| display_path(f));
+    files.dedup_by(|a, b| display_path(a) == display_path(b));
     Ok(files)
 }
 

@@ -15,6 +15,17 @@ pub struct TestArgs {
 }
 
 pub fn run(args: TestArgs) -> Exit {
+    if let Some(json) = args
+        .compile
+        .inputs
+        .iter()
+        .find(|p| crate::is_json(&p.to_string_lossy()))
+    {
+        return super::fail(format!(
+            "`{}` is a JSON policy document: `iamx test` runs the `test` blocks of .iamx files; check it with `iamx check`, or evaluate requests against it with `iamx simulate --batch`",
+            json.display()
+        ));
+    }
     let compilation = match compile_inputs_with(&args.compile, |o| o.skip_tests = true) {
         Ok(c) => c,
         Err(exit) => return exit,
