@@ -70,6 +70,7 @@ fn build_writes_documents_and_manifest() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, "");
     insta::assert_snapshot!(files_under(&target).join("\n"), @r"
+    .iamx-output
     boundaries/CompanyXYZPermissionsBoundary.json
     manifest.json
     users/DeveloperSteve/policies/SteveDeveloper.json
@@ -425,4 +426,165 @@ fn output_does_not_depend_on_the_order_of_the_inputs() {
 #[test]
 fn test_on_a_json_policy_says_what_is_wrong() {
     insta::assert_snapshot!(transcript(&["test", "tests/fixtures/cli/policy.json"]));
+}
+
+/// Runs `iamx` in `cwd`, and fails the test when it runs longer than 60 seconds (a hang).
+fn run_at(cwd: &Path, args: &[&str]) -> (i32, String, String) {
+    let child = Command::new(env!("CARGO_BIN_EXE_iamx"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("NO_COLOR")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("iamx runs");
+    let pid = child.id();
+    let waiting = std::thread::spawn(move || child.wait_with_output());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !waiting.is_finished() {
+        if std::time::Instant::now() > deadline {
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            panic!("`iamx {}` hangs", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let output = waiting.join().unwrap().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn transcript_at(cwd: &Path, args: &[&str]) -> String {
+    let (code, stdout, stderr) = run_at(cwd, args);
+    format!(
+        "$ iamx {}\nexit: {code}\n--- stdout\n{stdout}--- stderr\n{stderr}",
+        args.join(" ")
+    )
+}
+
+/// Copies `tests/fixtures/cli/order/{a,b}.iamx` into a scratch directory, to run there.
+fn two_projects_in(root: &Path) -> (String, String) {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cli/order");
+    for name in ["a.iamx", "b.iamx"] {
+        fs::copy(fixtures.join(name), root.join(name)).unwrap();
+    }
+    ("a.iamx".into(), "b.iamx".into())
+}
+
+/// Every name in a directory, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn build_refuses_a_web_app_with_its_own_manifest() {
+    let root = scratch("web-app");
+    let web = root.join("site");
+    fs::create_dir_all(web.join("assets")).unwrap();
+    fs::write(
+        web.join("manifest.json"),
+        "{\"name\": \"shop\", \"start_url\": \"/\"}\n",
+    )
+    .unwrap();
+    fs::write(web.join("index.html"), "<!doctype html>\n").unwrap();
+    fs::write(web.join("assets/app.js"), "main()\n").unwrap();
+    let before = files_under(&web);
+    let (a, _) = two_projects_in(&root);
+    let (code, stdout, stderr) = run_at(&root, &["build", &a, "-o", "site"]);
+    insta::assert_snapshot!(format!(
+        "exit: {code}\n--- stdout\n{stdout}--- stderr\n{stderr}"
+    ));
+    assert_eq!(files_under(&web), before);
+    assert_eq!(
+        fs::read_to_string(web.join("manifest.json")).unwrap(),
+        "{\"name\": \"shop\", \"start_url\": \"/\"}\n"
+    );
+    // Nothing was left beside it either.
+    assert_eq!(
+        listing(&root),
+        [".site.iamx-lock", "a.iamx", "b.iamx", "site"]
+    );
+    fs::remove_dir_all(&root).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn check_and_build_neither_follow_links_nor_read_special_files() {
+    let root = scratch("special");
+    let (a, _) = two_projects_in(&root);
+    assert_eq!(run_at(&root, &["build", &a, "-o", "out"]).0, 0);
+    let out = root.join("out");
+    // Where a file is expected, a link to an endless device; beside it, a FIFO nobody writes to.
+    fs::remove_file(out.join("manifest.json")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", out.join("manifest.json")).unwrap();
+    let fifo = out.join("policies/pipe.json");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    insta::assert_snapshot!(transcript_at(&root, &["build", &a, "-o", "out", "--check"]));
+    // The build finds the outputs stale (without reading either) and replaces them whole.
+    let (code, _, stderr) = run_at(&root, &["build", &a, "-o", "out"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!fifo.exists());
+    assert!(fs::symlink_metadata(out.join("manifest.json"))
+        .unwrap()
+        .is_file());
+    assert_eq!(run_at(&root, &["build", &a, "-o", "out", "--check"]).0, 0);
+    fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn concurrent_builds_serialise_and_leave_no_debris() {
+    let root = scratch("concurrent");
+    let (a, b) = two_projects_in(&root);
+    // A build killed while writing left its staging tree behind.
+    fs::create_dir_all(root.join(".out.iamx-new-999999/policies")).unwrap();
+    fs::write(
+        root.join(".out.iamx-new-999999/policies/half.json"),
+        "{\"Ver",
+    )
+    .unwrap();
+    let builds: Vec<_> = (0..6)
+        .map(|i| {
+            let root = root.clone();
+            let args: Vec<String> = if i % 2 == 0 {
+                vec!["build".into(), a.clone(), "-o".into(), "out".into()]
+            } else {
+                vec![
+                    "build".into(),
+                    a.clone(),
+                    b.clone(),
+                    "-o".into(),
+                    "out".into(),
+                ]
+            };
+            std::thread::spawn(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                run_at(&root, &args)
+            })
+        })
+        .collect();
+    for build in builds {
+        let (code, _, stderr) = build.join().unwrap();
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(stderr, "");
+    }
+    assert_eq!(
+        listing(&root),
+        [".out.iamx-lock", "a.iamx", "b.iamx", "out"]
+    );
+    // The outputs are whole: exactly those of one of the two projects.
+    let one = run_at(&root, &["build", &a, "-o", "out", "--check"]).0;
+    let both = run_at(&root, &["build", &a, &b, "-o", "out", "--check"]).0;
+    assert_eq!((one == 0) as u8 + (both == 0) as u8, 1, "{one} {both}");
+    fs::remove_dir_all(&root).unwrap();
 }

@@ -3,6 +3,7 @@
 mod actions;
 mod build;
 mod check;
+mod outdir;
 pub mod simulate;
 mod test;
 
