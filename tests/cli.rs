@@ -588,3 +588,65 @@ fn concurrent_builds_serialise_and_leave_no_debris() {
     assert_eq!((one == 0) as u8 + (both == 0) as u8, 1, "{one} {both}");
     fs::remove_dir_all(&root).unwrap();
 }
+
+/// Runs `iamx` with stdout written to `/dev/full`, where every write fails with ENOSPC.
+#[cfg(target_os = "linux")]
+fn run_into_full_disk(args: &[&str]) -> (i32, String) {
+    let full = fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_iamx"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(full)
+        .output()
+        .expect("iamx runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_on_stdout_is_an_error_not_a_panic_or_a_success() {
+    let (code, stderr) = run_into_full_disk(&["actions", "s3:Get*"]);
+    insta::assert_snapshot!(format!("exit: {code}\n--- stderr\n{stderr}"));
+    for args in [
+        &["actions", "*"][..],
+        &["actions", "s3:GetObject", "--format", "json"],
+        &["build", "tests/fixtures/cli/order", "-o", "-"],
+        &["test", "examples/company-xyz", "--color", "never"],
+        &["--help"],
+    ] {
+        let (code, stderr) = run_into_full_disk(args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(
+            stderr.ends_with("error: cannot write to standard output: no space left on device\n"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_iamx_quietly_as_it_ends_unix_tools() {
+    use std::io::BufRead;
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iamx"))
+        .args(["actions", "*"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // `| head -1`: read one line, then close the pipe.
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains(':'), "{first}");
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    assert_eq!(output.status.signal(), Some(13), "{:?}", output.status);
+}

@@ -49,7 +49,7 @@ pub fn run(args: BuildArgs) -> Exit {
         if args.check {
             return fail("`--check` needs an output directory, not `-`");
         }
-        print!("{}", emit::bundle(project));
+        out!("{}", emit::bundle(project));
         return Exit::Success;
     }
     let mut artifacts = emit::files(project);
@@ -60,7 +60,7 @@ pub fn run(args: BuildArgs) -> Exit {
     match build_into(&args.output, &artifacts) {
         Ok(warnings) => {
             for warning in warnings {
-                eprintln!("warning: {warning}");
+                errln!("warning: {warning}");
             }
             Exit::Success
         }
@@ -99,12 +99,12 @@ fn check_outputs(dir: &Path, artifacts: &[Artifact]) -> Exit {
     if stale.is_empty() {
         return Exit::Success;
     }
-    eprintln!(
+    errln!(
         "error: the outputs in `{}` are stale; run `iamx build` again",
         dir.display()
     );
     for (path, difference) in &stale {
-        eprintln!("  {}", difference.line(path));
+        errln!("  {}", difference.line(path));
     }
     Exit::Diagnostics
 }
