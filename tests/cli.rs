@@ -650,3 +650,17 @@ fn a_closed_pipe_ends_iamx_quietly_as_it_ends_unix_tools() {
     assert_eq!(String::from_utf8_lossy(&output.stderr), "");
     assert_eq!(output.status.signal(), Some(13), "{:?}", output.status);
 }
+
+#[test]
+fn the_current_directory_is_not_an_output_directory() {
+    let root = scratch("dot");
+    let (a, _) = two_projects_in(&root);
+    for dot in [".", ".."] {
+        let (code, _, stderr) = run_at(&root, &["build", &a, "-o", dot]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("cannot be an output directory"), "{stderr}");
+    }
+    // Nothing was written or locked anywhere.
+    assert_eq!(listing(&root), ["a.iamx", "b.iamx"]);
+    fs::remove_dir_all(&root).unwrap();
+}

@@ -71,11 +71,13 @@ pub fn run(args: BuildArgs) -> Exit {
 /// Replaces the output directory with the artifacts, unless it already holds exactly them;
 /// returns what went wrong without stopping the build.
 fn build_into(dir: &Path, artifacts: &[Artifact]) -> Result<Vec<String>, String> {
+    outdir::check_name(dir)?;
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent)
             .map_err(|e| format!("cannot create `{}`: {}", parent.display(), io_reason(&e)))?;
     }
     let _lock = outdir::Lock::exclusive(dir)?;
+    let mut warnings = outdir::remove_stale(dir);
     if let Err(why) = outdir::owned(dir) {
         return Err(format!(
             "{why}\n  help: give `-o` a new or empty directory; iamx replaces its output directory whole"
@@ -83,9 +85,10 @@ fn build_into(dir: &Path, artifacts: &[Artifact]) -> Result<Vec<String>, String>
     }
     if outdir::compare(dir, artifacts, true)?.is_empty() {
         // Nothing changed: leave the files (and their modification times) alone.
-        return Ok(Vec::new());
+        return Ok(warnings);
     }
-    Ok(outdir::replace(dir, artifacts)?.warnings)
+    warnings.extend(outdir::replace(dir, artifacts)?.warnings);
+    Ok(warnings)
 }
 
 /// Compares what is on disk with what a build would write.

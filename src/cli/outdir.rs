@@ -377,7 +377,7 @@ pub struct Replaced {
 }
 
 /// Writes the artifacts as the new contents of `dir`, which must be a usable output directory
-/// (see [`owned`]) and locked by the caller. Readers of `dir` see the old tree or the new one,
+/// (see [`owned`]), locked by the caller, with stale trees removed ([`remove_stale`]). Readers of `dir` see the old tree or the new one,
 /// whole, at every moment (on Linux; see [`exchange`] for elsewhere).
 pub fn replace(dir: &Path, artifacts: &[Artifact]) -> Result<Replaced, String> {
     replace_with(dir, artifacts, &|p| fs::remove_dir_all(p))
@@ -389,15 +389,8 @@ fn replace_with(
     artifacts: &[Artifact],
     remove: &dyn Fn(&Path) -> io::Result<()>,
 ) -> Result<Replaced, String> {
-    let (parent, name) = split(dir);
-    if name.is_empty() || name == "." || name == ".." {
-        return Err(format!("`{}` cannot be an output directory", dir.display()));
-    }
+    check_name(dir)?;
     let mut replaced = Replaced::default();
-    // Under the lock, any staging or old tree of this directory is a killed build's.
-    replaced
-        .warnings
-        .extend(remove_stale(&parent, &name, remove));
     let staging = sibling(dir, &format!("new-{}", std::process::id()));
     if let Err(e) = write_tree(&staging, artifacts) {
         let mut message = format!("cannot write `{}`: {}", staging.display(), io_reason(&e));
@@ -432,13 +425,26 @@ fn replace_with(
     Ok(replaced)
 }
 
-/// Removes every `.NAME.iamx-new-*` and `.NAME.iamx-old-*` beside the output directory; says
-/// which could not be removed.
-fn remove_stale(
-    parent: &Path,
-    name: &str,
-    remove: &dyn Fn(&Path) -> io::Result<()>,
-) -> Vec<String> {
+/// Whether `dir` names a directory iamx can put siblings beside: not `.`, `..` or `/`.
+pub fn check_name(dir: &Path) -> Result<(), String> {
+    match dir.file_name() {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "`{}` cannot be an output directory: name a directory of its own, like `out`",
+            dir.display()
+        )),
+    }
+}
+
+/// Removes the staging and old trees that killed builds left beside the output directory
+/// (`.NAME.iamx-new-PID`, `.NAME.iamx-old-PID`): under the lock, no running build has any.
+/// Says which could not be removed.
+pub fn remove_stale(dir: &Path) -> Vec<String> {
+    remove_stale_with(dir, &|p| fs::remove_dir_all(p))
+}
+
+fn remove_stale_with(dir: &Path, remove: &dyn Fn(&Path) -> io::Result<()>) -> Vec<String> {
+    let (parent, name) = split(dir);
     let mut warnings = Vec::new();
     let Ok(entries) = fs::read_dir(parent) else {
         return warnings;
@@ -696,7 +702,7 @@ mod tests {
             fs::create_dir_all(root.join(dir)).unwrap();
         }
         fs::write(root.join(".out.iamx-new-4242/policies/half.json"), "{\"Ver").unwrap();
-        replace(&out, &artifacts("2")).unwrap();
+        assert_eq!(remove_stale(&out), Vec::<String>::new());
         assert_eq!(
             listing(&root),
             [
@@ -724,8 +730,9 @@ mod tests {
             "{}",
             replaced.warnings[0]
         );
-        // The next build removes it.
-        replace(&out, &artifacts("3")).unwrap();
+        // The next build removes it, and says so when it cannot.
+        assert_eq!(remove_stale_with(&out, &refuse).len(), 1);
+        assert_eq!(remove_stale(&out), Vec::<String>::new());
         assert_eq!(listing(&root), ["out"]);
         fs::remove_dir_all(&root).unwrap();
     }
