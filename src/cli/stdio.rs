@@ -1,8 +1,8 @@
 //! Standard output and standard error, written without losing a write error.
 //!
 //! `print!` panics when a write fails (exit 101), and `let _ = write!(…)` forgets the failure
-//! (exit 0, output lost). Here the first failure is kept, later writes are skipped, and
-//! [`finish`] turns it into the outcome:
+//! (exit 0, output lost). Here the first failure is kept, later writes to that stream are
+//! skipped, and [`finish`] turns it into the outcome:
 //!
 //! - a closed pipe (`iamx actions '*' | head -1`) ends the process quietly, by `SIGPIPE`, as
 //!   Unix tools end;
@@ -36,8 +36,12 @@ impl Stream {
 /// The first write error, and the stream it happened on.
 static FAILURE: Mutex<Option<(Stream, io::Error)>> = Mutex::new(None);
 
-fn failed() -> bool {
-    FAILURE.lock().map(|f| f.is_some()).unwrap_or(true)
+/// Whether a write to `stream` has failed.
+fn failed(stream: Stream) -> bool {
+    FAILURE
+        .lock()
+        .map(|f| f.as_ref().is_some_and(|(failed, _)| *failed == stream))
+        .unwrap_or(true)
 }
 
 /// Keeps the first write error; later ones are consequences of it.
@@ -49,9 +53,9 @@ pub fn record(stream: Stream, error: io::Error) {
     }
 }
 
-/// Writes to a stream, unless a write has failed already.
+/// Writes to a stream, unless a write to it has failed already.
 pub fn write(stream: Stream, bytes: &[u8]) {
-    if failed() {
+    if failed(stream) {
         return;
     }
     let result = match stream {
@@ -65,7 +69,7 @@ pub fn write(stream: Stream, bytes: &[u8]) {
 
 /// Flushes stdout, and turns the command's exit and any write error into the process's end.
 pub fn finish(exit: Exit) -> ExitCode {
-    if !failed() {
+    if !failed(Stream::Stdout) {
         if let Err(e) = io::stdout().lock().flush() {
             record(Stream::Stdout, e);
         }
