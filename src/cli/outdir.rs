@@ -71,8 +71,12 @@ fn special_kind(file_type: &fs::FileType) -> Option<&'static str> {
 }
 
 /// Opens a regular file without following a symbolic link and without blocking on a FIFO, and
-/// checks what it opened: `Ok(None)` when it is not a regular file.
+/// checks what it opened: `Ok(None)` when it is not a regular file. Nothing else is opened (the
+/// opening of some devices does something), unless it replaces the file in between.
 fn open_regular(path: &Path) -> io::Result<Option<(File, u64)>> {
+    if !fs::symlink_metadata(path)?.file_type().is_file() {
+        return Ok(None);
+    }
     let mut options = fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -242,9 +246,9 @@ pub fn owned(dir: &Path) -> Result<(), String> {
     if names.is_empty() {
         return Ok(());
     }
-    let marker = read_bounded(&dir.join(MARKER), MARKER_MAX).map_err(|e| cannot(&e));
-    if let Ok(Some(bytes)) = &marker {
-        let text = String::from_utf8_lossy(bytes);
+    // A marker that is missing, unreadable, too long or not a file is no marker.
+    if let Ok(Some(bytes)) = read_bounded(&dir.join(MARKER), MARKER_MAX) {
+        let text = String::from_utf8_lossy(&bytes);
         let first = text.lines().next().unwrap_or_default();
         if first
             .strip_prefix(MARKER_LINE)
@@ -863,6 +867,14 @@ mod tests {
         // A marker that is a link to an endless device is not read, and does not make it ours.
         fs::remove_file(out.join(MARKER)).unwrap();
         std::os::unix::fs::symlink("/dev/zero", out.join(MARKER)).unwrap();
+        assert!(owned(&out).is_err());
+        // Nor is a marker that is a FIFO waited on.
+        fs::remove_file(out.join(MARKER)).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(out.join(MARKER))
+            .status()
+            .unwrap();
+        assert!(status.success());
         assert!(owned(&out).is_err());
         // A file longer than expected is read no further than one byte past it.
         assert_eq!(read_bounded(Path::new("/dev/zero"), 10).unwrap(), None);
