@@ -78,11 +78,7 @@ fn build_into(dir: &Path, artifacts: &[Artifact]) -> Result<Vec<String>, String>
     }
     let _lock = outdir::Lock::exclusive(dir)?;
     let mut warnings = outdir::remove_stale(dir);
-    if let Err(why) = outdir::owned(dir) {
-        return Err(format!(
-            "{why}\n  help: give `-o` a new or empty directory; iamx replaces its output directory whole"
-        ));
-    }
+    outdir::owned(dir)?;
     if outdir::compare(dir, artifacts, true)?.is_empty() {
         // Nothing changed: leave the files (and their modification times) alone.
         return Ok(warnings);

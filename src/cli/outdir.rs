@@ -216,7 +216,7 @@ pub fn compare(
 }
 
 /// Whether `dir` is iamx's to replace: missing, empty, marked, or an unmarked output of an
-/// iamx from before markers. `Err` says why not.
+/// iamx from before markers. `Err` says why not, and what to do, on a `help:` line.
 pub fn owned(dir: &Path) -> Result<(), String> {
     let meta = match fs::symlink_metadata(dir) {
         Ok(meta) => meta,
@@ -231,12 +231,15 @@ pub fn owned(dir: &Path) -> Result<(), String> {
     };
     if meta.file_type().is_symlink() {
         return Err(format!(
-            "`{}` is a symbolic link; iamx replaces its output directory whole: give the directory it points to",
+            "`{}` is a symbolic link, not a directory\n  help: give the directory it points to; iamx replaces its output directory whole, and would replace the link",
             dir.display()
         ));
     }
     if !meta.is_dir() {
-        return Err(format!("`{}` exists and is not a directory", dir.display()));
+        return Err(format!(
+            "`{}` exists and is not a directory\n  help: give `-o` a new or empty directory",
+            dir.display()
+        ));
     }
     let cannot = |e: &io::Error| format!("cannot read `{}`: {}", dir.display(), io_reason(e));
     let mut names = Vec::new();
@@ -261,7 +264,7 @@ pub fn owned(dir: &Path) -> Result<(), String> {
         return Ok(());
     }
     Err(format!(
-        "refusing to replace `{}`: iamx did not write it (it has no `{MARKER}` marker)",
+        "refusing to replace `{}`: iamx did not write it (it has no `{MARKER}` marker)\n  help: give `-o` a new or empty directory; iamx replaces its output directory whole",
         dir.display()
     ))
 }
@@ -728,12 +731,10 @@ mod tests {
         let replaced = replace_with(&out, &artifacts("2"), &refuse).unwrap();
         assert_eq!(compare(&out, &artifacts("2"), false).unwrap(), []);
         assert_eq!(replaced.warnings.len(), 1, "{:?}", replaced.warnings);
-        assert!(
-            replaced.warnings[0].contains("could not be removed")
-                && replaced.warnings[0].contains("device busy"),
-            "{}",
-            replaced.warnings[0]
-        );
+        let warning = replaced.warnings[0]
+            .replace(&*root.to_string_lossy(), "ROOT")
+            .replace(&std::process::id().to_string(), "PID");
+        insta::assert_snapshot!(warning, @"the new outputs are in `ROOT/out`, but the old ones could not be removed from `ROOT/.out.iamx-new-PID`: device busy (the next build will try again)");
         // The next build removes it, and says so when it cannot.
         assert_eq!(remove_stale_with(&out, &refuse).len(), 1);
         assert_eq!(remove_stale(&out), Vec::<String>::new());
