@@ -576,7 +576,10 @@ fn concurrent_builds_serialise_and_leave_no_debris() {
     for build in builds {
         let (code, _, stderr) = build.join().unwrap();
         assert_eq!(code, 0, "{stderr}");
-        assert_eq!(stderr, "");
+        // A build that finds another one running says it waits, and nothing else.
+        for line in stderr.lines() {
+            assert_eq!(line, "iamx: waiting for another build of `out` to finish");
+        }
     }
     assert_eq!(
         listing(&root),
@@ -671,5 +674,39 @@ fn only_a_directory_of_its_own_is_an_output_directory() {
     }
     transcripts.push(transcript_at(&root, &["build", &a, "-o", "a.iamx"]));
     insta::assert_snapshot!(transcripts.join("\n"));
+    fs::remove_dir_all(&root).unwrap();
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_build_waits_for_the_lock_and_says_so() {
+    if Command::new("flock").arg("--version").output().is_err() {
+        return; // util-linux's `flock` is not installed
+    }
+    let root = scratch("lock");
+    let (a, _) = two_projects_in(&root);
+    // Another process holds the lock for a second.
+    let mut holder = Command::new("flock")
+        .args([".out.iamx-lock", "-c", "touch held; sleep 1"])
+        .current_dir(&root)
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !root.join("held").exists() {
+        assert!(
+            start.elapsed().as_secs() < 20,
+            "the lock holder did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let (code, _, stderr) = run_at(&root, &["build", &a, "-o", "out"]);
+    let waited = start.elapsed();
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!(stderr, @"iamx: waiting for another build of `out` to finish");
+    assert!(holder.wait().unwrap().success());
+    assert!(
+        waited >= std::time::Duration::from_millis(900),
+        "{waited:?}"
+    );
     fs::remove_dir_all(&root).unwrap();
 }

@@ -76,7 +76,12 @@ fn build_into(dir: &Path, artifacts: &[Artifact]) -> Result<Vec<String>, String>
         fs::create_dir_all(parent)
             .map_err(|e| format!("cannot create `{}`: {}", parent.display(), io_reason(&e)))?;
     }
-    let _lock = outdir::Lock::exclusive(dir)?;
+    let _lock = outdir::Lock::exclusive(dir, || {
+        errln!(
+            "iamx: waiting for another build of `{}` to finish",
+            dir.display()
+        );
+    })?;
     let mut warnings = outdir::remove_stale(dir);
     outdir::owned(dir)?;
     if outdir::compare(dir, artifacts, true)?.is_empty() {

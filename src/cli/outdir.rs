@@ -306,8 +306,9 @@ pub struct Lock {
 }
 
 impl Lock {
-    /// Waits for the exclusive lock (a build), creating the lock file when needed.
-    pub fn exclusive(dir: &Path) -> Result<Lock, String> {
+    /// Waits for the exclusive lock (a build), creating the lock file when needed; calls
+    /// `waiting` first when another process holds it.
+    pub fn exclusive(dir: &Path, waiting: impl FnOnce()) -> Result<Lock, String> {
         let path = sibling(dir, "lock");
         let file = fs::OpenOptions::new()
             .create(true)
@@ -315,8 +316,11 @@ impl Lock {
             .write(true)
             .open(&path)
             .map_err(|e| format!("cannot create `{}`: {}", path.display(), io_reason(&e)))?;
-        flock(&file, true)
-            .map_err(|e| format!("cannot lock `{}`: {}", path.display(), io_reason(&e)))?;
+        let cannot = |e: io::Error| format!("cannot lock `{}`: {}", path.display(), io_reason(&e));
+        if !try_flock(&file).map_err(cannot)? {
+            waiting();
+            flock(&file, true).map_err(cannot)?;
+        }
         Ok(Lock { _file: file })
     }
 
@@ -353,9 +357,32 @@ fn flock(file: &File, exclusive: bool) -> io::Result<()> {
     }
 }
 
+/// Takes the exclusive lock if nobody holds it: `Ok(false)` when somebody does.
+#[cfg(unix)]
+fn try_flock(file: &File) -> io::Result<bool> {
+    use std::os::unix::io::AsRawFd;
+    loop {
+        // SAFETY: as in `flock`.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(true);
+        }
+        let e = io::Error::last_os_error();
+        match e.kind() {
+            io::ErrorKind::Interrupted => continue,
+            io::ErrorKind::WouldBlock => return Ok(false),
+            _ => return Err(e),
+        }
+    }
+}
+
 #[cfg(not(unix))]
 fn flock(_file: &File, _exclusive: bool) -> io::Result<()> {
     Ok(())
+}
+
+#[cfg(not(unix))]
+fn try_flock(_file: &File) -> io::Result<bool> {
+    Ok(true)
 }
 
 /// A name beside `dir`: `.NAME.iamx-KIND` (`lock`), or `.NAME.iamx-KIND-PID`.
