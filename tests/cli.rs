@@ -710,3 +710,54 @@ fn a_build_waits_for_the_lock_and_says_so() {
     );
     fs::remove_dir_all(&root).unwrap();
 }
+
+#[cfg(unix)]
+#[test]
+fn a_build_killed_at_any_moment_leaves_a_whole_output() {
+    let root = scratch("killed");
+    // Two projects big enough that a build takes a while, most of it compiling and writing.
+    for (name, bucket) in [("one.iamx", "one"), ("two.iamx", "two")] {
+        let mut text = String::from("account \"123456789012\"\n");
+        for i in 0..300 {
+            text.push_str(&format!(
+                "policy P{i} {{ allow s3:GetObject on \"arn:aws:s3:::{bucket}-{i}/*\" }}\n"
+            ));
+        }
+        fs::write(root.join(name), text).unwrap();
+    }
+    assert_eq!(run_at(&root, &["build", "one.iamx", "-o", "out"]).0, 0);
+    let started = std::time::Instant::now();
+    assert_eq!(run_at(&root, &["build", "two.iamx", "-o", "out"]).0, 0);
+    let duration = started.elapsed();
+    // Kill builds at moments spread over a build's run, alternating the project built.
+    for step in 0..10u32 {
+        let project = if step % 2 == 0 {
+            "one.iamx"
+        } else {
+            "two.iamx"
+        };
+        let mut child = Command::new(env!("CARGO_BIN_EXE_iamx"))
+            .args(["build", project, "-o", "out"])
+            .current_dir(&root)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(duration * step / 8);
+        let _ = child.kill();
+        let _ = child.wait();
+        // Whatever the moment, `out` holds one whole build, of one project or the other.
+        let one = run_at(&root, &["build", "one.iamx", "-o", "out", "--check"]).0;
+        let two = run_at(&root, &["build", "two.iamx", "-o", "out", "--check"]).0;
+        assert!(
+            (one == 0) != (two == 0),
+            "step {step}: --check exits {one} for one.iamx, {two} for two.iamx"
+        );
+    }
+    // The next build removes whatever the killed ones left.
+    assert_eq!(run_at(&root, &["build", "one.iamx", "-o", "out"]).0, 0);
+    assert_eq!(
+        listing(&root),
+        [".out.iamx-lock", "one.iamx", "out", "two.iamx"]
+    );
+    fs::remove_dir_all(&root).unwrap();
+}
