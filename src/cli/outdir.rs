@@ -440,9 +440,8 @@ fn replace_with(
     }
     let cannot = |e: &io::Error| format!("cannot replace `{}`: {}", dir.display(), io_reason(e));
     let old = match exchange(&staging, dir) {
-        // The old tree is now where the staging tree was.
-        Ok(Swapped::Exchanged) => staging,
-        Ok(Swapped::Renamed) => return Ok(replaced),
+        Ok(Some(old)) => old,
+        Ok(None) => return Ok(replaced),
         Err(e) => {
             let _ = remove(&staging);
             return Err(cannot(&e));
@@ -555,33 +554,24 @@ fn safe_relative(path: &str) -> Option<PathBuf> {
     (!out.as_os_str().is_empty()).then_some(out)
 }
 
-/// How the staging tree took the place of the output directory.
-#[derive(Debug, PartialEq, Eq)]
-enum Swapped {
-    /// The two were exchanged: the old tree is at the staging path.
-    Exchanged,
-    /// There was no old tree: the staging tree was renamed.
-    Renamed,
-}
-
-/// Puts `staging` in the place of `dir` in one atomic step.
+/// Puts `staging` in the place of `dir` in one atomic step; returns where the old tree went,
+/// if there was one.
 ///
 /// On Linux, `renameat2(RENAME_EXCHANGE)` swaps the two names at once: `dir` never stops
-/// existing and never holds a partial tree. Where the system or the file system lacks it, the
-/// old tree is moved aside and the new one renamed in: two steps, with a moment in between when
-/// `dir` does not exist (and a killed build can leave it missing until the next build).
-fn exchange(staging: &Path, dir: &Path) -> io::Result<Swapped> {
+/// existing and never holds a partial tree, and the old tree ends up at `staging`. Where the
+/// system or the file system lacks it, [`two_renames`].
+fn exchange(staging: &Path, dir: &Path) -> io::Result<Option<PathBuf>> {
     match fs::symlink_metadata(dir) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             fs::rename(staging, dir)?;
-            return Ok(Swapped::Renamed);
+            return Ok(None);
         }
         Err(e) => return Err(e),
         Ok(_) => {}
     }
     #[cfg(target_os = "linux")]
     match rename_exchange(staging, dir) {
-        Ok(()) => return Ok(Swapped::Exchanged),
+        Ok(()) => return Ok(Some(staging.to_path_buf())),
         Err(e)
             if matches!(
                 e.raw_os_error(),
@@ -589,7 +579,13 @@ fn exchange(staging: &Path, dir: &Path) -> io::Result<Swapped> {
             ) => {}
         Err(e) => return Err(e),
     }
-    // Two steps: move the old tree aside, then the new one in; on failure, put the old one back.
+    two_renames(staging, dir).map(Some)
+}
+
+/// The fallback of [`exchange`]: moves the old tree aside (`.NAME.iamx-old-PID`), then the new
+/// one in; on failure, puts the old one back. Between the two, `dir` does not exist, and a
+/// killed build can leave it missing until the next build. Returns where the old tree is.
+fn two_renames(staging: &Path, dir: &Path) -> io::Result<PathBuf> {
     let aside = staging.with_file_name(
         staging
             .file_name()
@@ -601,9 +597,7 @@ fn exchange(staging: &Path, dir: &Path) -> io::Result<Swapped> {
         let _ = fs::rename(&aside, dir);
         return Err(e);
     }
-    // The caller removes the old tree from where the staging tree was.
-    fs::rename(&aside, staging)?;
-    Ok(Swapped::Exchanged)
+    Ok(aside)
 }
 
 #[cfg(target_os = "linux")]
@@ -782,6 +776,23 @@ mod tests {
         let error = replace(&out, &bad).unwrap_err();
         assert!(error.contains("unsafe output path"), "{error}");
         assert_eq!(compare(&out, &artifacts("1"), false).unwrap(), []);
+        assert_eq!(listing(&root), ["out"]);
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn the_fallback_swap_puts_the_new_tree_in_place_and_says_where_the_old_one_is() {
+        let root = scratch("two-renames");
+        let out = root.join("out");
+        replace(&out, &artifacts("1")).unwrap();
+        let staging = sibling(&out, "new-1");
+        write_tree(&staging, &artifacts("2")).unwrap();
+        let old = two_renames(&staging, &out).unwrap();
+        assert_eq!(old, root.join(".out.iamx-old-1"));
+        assert_eq!(compare(&out, &artifacts("2"), false).unwrap(), []);
+        assert_eq!(compare(&old, &artifacts("1"), false).unwrap(), []);
+        // What a build killed right after it leaves, the next build removes.
+        assert_eq!(remove_stale(&out), Vec::<String>::new());
         assert_eq!(listing(&root), ["out"]);
         fs::remove_dir_all(&root).unwrap();
     }
