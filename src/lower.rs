@@ -89,6 +89,19 @@ fn check_name(scope: &Scope, ident: &Ident, what: &str, max: usize) {
                 .at(ident.span, "empty name")
                 .help("give it a name"),
         );
+    } else if ident.name == "." || ident.name == ".." {
+        // IAM rejects them, and output files are named after principals and policies.
+        scope.push(
+            Diagnostic::new(
+                Code::InvalidName,
+                format!("`{}` is not a valid name for {what}", ident.name),
+            )
+            .at(
+                ident.span,
+                "`.` and `..` name directories, not IAM entities",
+            )
+            .help("IAM rejects the names `.` and `..`; add a letter or a digit"),
+        );
     }
     if ident.name.len() > max {
         scope.push(
@@ -99,6 +112,26 @@ fn check_name(scope: &Scope, ident: &Ident, what: &str, max: usize) {
             .at(ident.span, format!("{} characters", ident.name.len()))
             .help(format!("IAM limits the name of {what} to {max} characters")),
         );
+    }
+}
+
+/// The inline policy whose name equals `name`, ignoring case: its files would be one file where
+/// file names ignore case (macOS, Windows).
+fn same_name<'m, V>(inline: &'m IndexMap<String, V>, name: &str) -> Option<(&'m str, &'m V)> {
+    inline
+        .iter()
+        .find(|(taken, _)| taken.eq_ignore_ascii_case(name))
+        .map(|(taken, v)| (taken.as_str(), v))
+}
+
+/// ` (… `Taken` is taken)` when two names differ only in case; nothing when they are equal.
+/// Output files are named after inline policies: two that differ only in case would be one file
+/// where file names ignore case (macOS, Windows).
+fn case_note(taken: &str, name: &str) -> String {
+    if taken == name {
+        String::new()
+    } else {
+        format!(" (names ignore case: `{taken}` is taken)")
     }
 }
 
@@ -444,15 +477,21 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
                     .iter()
                     .filter_map(|s| statement(scope, s, true))
                     .collect();
-                if let Some((first, ..)) = inline.get(&p.name.name) {
-                    scope.push(
-                        Diagnostic::new(
-                            Code::DuplicateName,
-                            format!("inline policy `{}` is declared twice", p.name.name),
-                        )
-                        .at(p.name.span, "declared again here")
-                        .with_label(*first, "first declared here"),
-                    );
+                if let Some((taken, (first, ..))) = same_name(&inline, &p.name.name) {
+                    let mut d = Diagnostic::new(
+                        Code::DuplicateName,
+                        format!(
+                            "inline policy `{}` is declared twice{}",
+                            p.name.name,
+                            case_note(taken, &p.name.name)
+                        ),
+                    )
+                    .at(p.name.span, "declared again here")
+                    .with_label(*first, "first declared here");
+                    if taken != p.name.name {
+                        d = d.help("their output files would be one file where file names ignore case (macOS, Windows); rename one of them");
+                    }
+                    scope.push(d);
                     continue;
                 }
                 inline.insert(
@@ -478,16 +517,37 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
         let statements = delegation(scope, item, &attached, span);
         if !statements.is_empty() {
             let name = format!("{}Delegation", item.name.name);
-            inline.insert(name, (span, statements, Vec::new()));
+            if let Some((taken, (first, ..))) = same_name(&inline, &name) {
+                scope.push(
+                    Diagnostic::new(
+                        Code::DuplicateName,
+                        format!(
+                            "inline policy `{name}` is declared twice{}",
+                            case_note(taken, &name)
+                        ),
+                    )
+                    .at(
+                        span,
+                        format!("`delegate` writes the inline policy `{name}`"),
+                    )
+                    .with_label(*first, "a policy block of the same name")
+                    .help("rename the policy block"),
+                );
+            } else {
+                inline.insert(name, (span, statements, Vec::new()));
+            }
         }
     }
     if let Some(span) = loose_span {
         let loose_name = format!("{name}Policy");
-        if let Some((first, ..)) = inline.get(&loose_name) {
+        if let Some((taken, (first, ..))) = same_name(&inline, &loose_name) {
             scope.push(
                 Diagnostic::new(
                     Code::DuplicateName,
-                    format!("inline policy `{loose_name}` is declared twice"),
+                    format!(
+                        "inline policy `{loose_name}` is declared twice{}",
+                        case_note(taken, &loose_name)
+                    ),
                 )
                 .at(
                     span,

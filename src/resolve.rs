@@ -898,7 +898,28 @@ impl<'a> Scope<'a> {
                     _ => None,
                 }
             }
-            PolicyRef::Arn(s) => Some((self.expand(s)?, None)),
+            PolicyRef::Arn(s) => {
+                let arn = self.expand(s)?;
+                if let Some(problem) = crate::iam::arn::policy_arn_problem(&arn) {
+                    let message = if arn.is_empty() {
+                        "an empty string is not the ARN of a managed policy".to_string()
+                    } else {
+                        format!("`{arn}` is not the ARN of a managed policy")
+                    };
+                    let help = if wanted == [EntityKind::Boundary] {
+                        "name a boundary of the project (`boundary DevBoundary`), or write its ARN: `arn:aws:iam::123456789012:policy/NAME`"
+                    } else {
+                        "name a policy of the project (`attach ReadLogs`), an AWS managed policy (`attach aws ReadOnlyAccess`), or write its ARN: `arn:aws:iam::123456789012:policy/NAME`"
+                    };
+                    self.push(
+                        Diagnostic::new(Code::NotAPolicyArn, message)
+                            .at(s.span, problem)
+                            .help(help),
+                    );
+                    return None;
+                }
+                Some((arn, None))
+            }
         }
     }
 }

@@ -70,6 +70,7 @@ fn build_writes_documents_and_manifest() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, "");
     insta::assert_snapshot!(files_under(&target).join("\n"), @r"
+    .iamx-output
     boundaries/CompanyXYZPermissionsBoundary.json
     manifest.json
     users/DeveloperSteve/policies/SteveDeveloper.json
@@ -401,4 +402,362 @@ fn check_writes_sarif() {
         9
     );
     insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn output_does_not_depend_on_the_order_of_the_inputs() {
+    let a = "tests/fixtures/cli/order/a.iamx";
+    let b = "tests/fixtures/cli/order/b.iamx";
+    let (code, forward, stderr) = run(&["build", a, b, "-o", "-"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, backward, stderr) = run(&["build", b, a, "-o", "-"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(forward, backward);
+    // `./a` and `a` are one file, in one place.
+    let (code, dotted, stderr) = run(&["build", b, &format!("./{a}"), a, "-o", "-"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(forward, dotted);
+    // Sorted by path: the policies of `a.iamx` come first.
+    let read = forward.find("\"ReadLogs\"").unwrap();
+    let write = forward.find("\"WriteLogs\"").unwrap();
+    assert!(read < write, "{forward}");
+}
+
+#[test]
+fn test_on_a_json_policy_says_what_is_wrong() {
+    insta::assert_snapshot!(transcript(&["test", "tests/fixtures/cli/policy.json"]));
+}
+
+/// Runs `iamx` in `cwd`, and fails the test when it runs longer than 60 seconds (a hang).
+fn run_at(cwd: &Path, args: &[&str]) -> (i32, String, String) {
+    let child = Command::new(env!("CARGO_BIN_EXE_iamx"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("NO_COLOR")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("iamx runs");
+    let pid = child.id();
+    let waiting = std::thread::spawn(move || child.wait_with_output());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !waiting.is_finished() {
+        if std::time::Instant::now() > deadline {
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            panic!("`iamx {}` hangs", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let output = waiting.join().unwrap().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn transcript_at(cwd: &Path, args: &[&str]) -> String {
+    let (code, stdout, stderr) = run_at(cwd, args);
+    format!(
+        "$ iamx {}\nexit: {code}\n--- stdout\n{stdout}--- stderr\n{stderr}",
+        args.join(" ")
+    )
+}
+
+/// Copies `tests/fixtures/cli/order/{a,b}.iamx` into a scratch directory, to run there.
+fn two_projects_in(root: &Path) -> (String, String) {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cli/order");
+    for name in ["a.iamx", "b.iamx"] {
+        fs::copy(fixtures.join(name), root.join(name)).unwrap();
+    }
+    ("a.iamx".into(), "b.iamx".into())
+}
+
+/// Every name in a directory, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn build_refuses_a_web_app_with_its_own_manifest() {
+    let root = scratch("web-app");
+    let web = root.join("site");
+    fs::create_dir_all(web.join("assets")).unwrap();
+    fs::write(
+        web.join("manifest.json"),
+        "{\"name\": \"shop\", \"start_url\": \"/\"}\n",
+    )
+    .unwrap();
+    fs::write(web.join("index.html"), "<!doctype html>\n").unwrap();
+    fs::write(web.join("assets/app.js"), "main()\n").unwrap();
+    let before = files_under(&web);
+    let (a, _) = two_projects_in(&root);
+    let (code, stdout, stderr) = run_at(&root, &["build", &a, "-o", "site"]);
+    insta::assert_snapshot!(format!(
+        "exit: {code}\n--- stdout\n{stdout}--- stderr\n{stderr}"
+    ));
+    assert_eq!(files_under(&web), before);
+    assert_eq!(
+        fs::read_to_string(web.join("manifest.json")).unwrap(),
+        "{\"name\": \"shop\", \"start_url\": \"/\"}\n"
+    );
+    // Nothing was left beside it either.
+    assert_eq!(
+        listing(&root),
+        [".site.iamx-lock", "a.iamx", "b.iamx", "site"]
+    );
+    fs::remove_dir_all(&root).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn check_and_build_neither_follow_links_nor_read_special_files() {
+    let root = scratch("special");
+    let (a, _) = two_projects_in(&root);
+    assert_eq!(run_at(&root, &["build", &a, "-o", "out"]).0, 0);
+    let out = root.join("out");
+    // Where a file is expected, a link to an endless device; beside it, a FIFO nobody writes to.
+    fs::remove_file(out.join("manifest.json")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", out.join("manifest.json")).unwrap();
+    let fifo = out.join("policies/pipe.json");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    insta::assert_snapshot!(transcript_at(&root, &["build", &a, "-o", "out", "--check"]));
+    // The build finds the outputs stale (without reading either) and replaces them whole.
+    let (code, _, stderr) = run_at(&root, &["build", &a, "-o", "out"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!fifo.exists());
+    assert!(fs::symlink_metadata(out.join("manifest.json"))
+        .unwrap()
+        .is_file());
+    assert_eq!(run_at(&root, &["build", &a, "-o", "out", "--check"]).0, 0);
+    fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn concurrent_builds_serialise_and_leave_no_debris() {
+    let root = scratch("concurrent");
+    let (a, b) = two_projects_in(&root);
+    // A build killed while writing left its staging tree behind.
+    fs::create_dir_all(root.join(".out.iamx-new-999999/policies")).unwrap();
+    fs::write(
+        root.join(".out.iamx-new-999999/policies/half.json"),
+        "{\"Ver",
+    )
+    .unwrap();
+    let builds: Vec<_> = (0..6)
+        .map(|i| {
+            let root = root.clone();
+            let args: Vec<String> = if i % 2 == 0 {
+                vec!["build".into(), a.clone(), "-o".into(), "out".into()]
+            } else {
+                vec![
+                    "build".into(),
+                    a.clone(),
+                    b.clone(),
+                    "-o".into(),
+                    "out".into(),
+                ]
+            };
+            std::thread::spawn(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                run_at(&root, &args)
+            })
+        })
+        .collect();
+    for build in builds {
+        let (code, _, stderr) = build.join().unwrap();
+        assert_eq!(code, 0, "{stderr}");
+        // A build that finds another one running says it waits, and nothing else.
+        for line in stderr.lines() {
+            assert_eq!(line, "iamx: waiting for another build of `out` to finish");
+        }
+    }
+    assert_eq!(
+        listing(&root),
+        [".out.iamx-lock", "a.iamx", "b.iamx", "out"]
+    );
+    // The outputs are whole: exactly those of one of the two projects.
+    let one = run_at(&root, &["build", &a, "-o", "out", "--check"]).0;
+    let both = run_at(&root, &["build", &a, &b, "-o", "out", "--check"]).0;
+    assert_eq!((one == 0) as u8 + (both == 0) as u8, 1, "{one} {both}");
+    fs::remove_dir_all(&root).unwrap();
+}
+
+/// Runs `iamx` with stdout written to `/dev/full`, where every write fails with ENOSPC.
+#[cfg(target_os = "linux")]
+fn run_into_full_disk(args: &[&str]) -> (i32, String) {
+    let full = fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_iamx"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(full)
+        .output()
+        .expect("iamx runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_on_stdout_is_an_error_not_a_panic_or_a_success() {
+    let (code, stderr) = run_into_full_disk(&["actions", "s3:Get*"]);
+    insta::assert_snapshot!(format!("exit: {code}\n--- stderr\n{stderr}"));
+    for args in [
+        &["actions", "*"][..],
+        &["actions", "s3:GetObject", "--format", "json"],
+        &["build", "tests/fixtures/cli/order", "-o", "-"],
+        &["test", "examples/company-xyz", "--color", "never"],
+        &["--help"],
+    ] {
+        let (code, stderr) = run_into_full_disk(args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(
+            stderr.ends_with("error: cannot write to standard output: no space left on device\n"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_iamx_quietly_as_it_ends_unix_tools() {
+    use std::io::BufRead;
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iamx"))
+        .args(["actions", "*"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // `| head -1`: read one line, then close the pipe.
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains(':'), "{first}");
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    assert_eq!(output.status.signal(), Some(13), "{:?}", output.status);
+}
+
+#[test]
+fn only_a_directory_of_its_own_is_an_output_directory() {
+    let root = scratch("not-a-dir");
+    let (a, _) = two_projects_in(&root);
+    let mut transcripts = Vec::new();
+    for dot in [".", ".."] {
+        transcripts.push(transcript_at(&root, &["build", &a, "-o", dot]));
+    }
+    // Nothing was written or locked anywhere.
+    assert_eq!(listing(&root), ["a.iamx", "b.iamx"]);
+    // A file, and a link to an output directory (replacing the link would not replace the
+    // outputs where it points).
+    assert_eq!(run_at(&root, &["build", &a, "-o", "real"]).0, 0);
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("real", root.join("link")).unwrap();
+        transcripts.push(transcript_at(&root, &["build", &a, "-o", "link"]));
+    }
+    transcripts.push(transcript_at(&root, &["build", &a, "-o", "a.iamx"]));
+    insta::assert_snapshot!(transcripts.join("\n"));
+    fs::remove_dir_all(&root).unwrap();
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_build_waits_for_the_lock_and_says_so() {
+    if Command::new("flock").arg("--version").output().is_err() {
+        return; // util-linux's `flock` is not installed
+    }
+    let root = scratch("lock");
+    let (a, _) = two_projects_in(&root);
+    // Another process holds the lock for a second.
+    let mut holder = Command::new("flock")
+        .args([".out.iamx-lock", "-c", "touch held; sleep 1"])
+        .current_dir(&root)
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !root.join("held").exists() {
+        assert!(
+            start.elapsed().as_secs() < 20,
+            "the lock holder did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let (code, _, stderr) = run_at(&root, &["build", &a, "-o", "out"]);
+    let waited = start.elapsed();
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!(stderr, @"iamx: waiting for another build of `out` to finish");
+    assert!(holder.wait().unwrap().success());
+    assert!(
+        waited >= std::time::Duration::from_millis(900),
+        "{waited:?}"
+    );
+    fs::remove_dir_all(&root).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_build_killed_at_any_moment_leaves_a_whole_output() {
+    let root = scratch("killed");
+    // Two projects big enough that a build takes a while, most of it compiling and writing.
+    for (name, bucket) in [("one.iamx", "one"), ("two.iamx", "two")] {
+        let mut text = String::from("account \"123456789012\"\n");
+        for i in 0..300 {
+            text.push_str(&format!(
+                "policy P{i} {{ allow s3:GetObject on \"arn:aws:s3:::{bucket}-{i}/*\" }}\n"
+            ));
+        }
+        fs::write(root.join(name), text).unwrap();
+    }
+    assert_eq!(run_at(&root, &["build", "one.iamx", "-o", "out"]).0, 0);
+    let started = std::time::Instant::now();
+    assert_eq!(run_at(&root, &["build", "two.iamx", "-o", "out"]).0, 0);
+    let duration = started.elapsed();
+    // Kill builds at moments spread over a build's run, alternating the project built.
+    for step in 0..10u32 {
+        let project = if step % 2 == 0 {
+            "one.iamx"
+        } else {
+            "two.iamx"
+        };
+        let mut child = Command::new(env!("CARGO_BIN_EXE_iamx"))
+            .args(["build", project, "-o", "out"])
+            .current_dir(&root)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(duration * step / 8);
+        let _ = child.kill();
+        let _ = child.wait();
+        // Whatever the moment, `out` holds one whole build, of one project or the other.
+        let one = run_at(&root, &["build", "one.iamx", "-o", "out", "--check"]).0;
+        let two = run_at(&root, &["build", "two.iamx", "-o", "out", "--check"]).0;
+        assert!(
+            (one == 0) != (two == 0),
+            "step {step}: --check exits {one} for one.iamx, {two} for two.iamx"
+        );
+    }
+    // The next build removes whatever the killed ones left.
+    assert_eq!(run_at(&root, &["build", "one.iamx", "-o", "out"]).0, 0);
+    assert_eq!(
+        listing(&root),
+        [".out.iamx-lock", "one.iamx", "out", "two.iamx"]
+    );
+    fs::remove_dir_all(&root).unwrap();
 }

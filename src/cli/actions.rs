@@ -43,7 +43,7 @@ pub fn expand(pattern: &str) -> Vec<(&'static awsdb::Service, &'static awsdb::Ac
 pub fn run(args: ActionsArgs) -> Exit {
     let actions = expand(&args.pattern);
     if actions.is_empty() {
-        eprintln!("error: `{}` matches no action", args.pattern);
+        errln!("error: `{}` matches no action", args.pattern);
         if let Some((prefix, name)) = args.pattern.split_once(':') {
             let help = match awsdb::service(prefix) {
                 None => diag::did_you_mean(
@@ -68,14 +68,14 @@ pub fn run(args: ActionsArgs) -> Exit {
                 }
             };
             if let Some(help) = help {
-                eprintln!("  help: {help}");
+                errln!("  help: {help}");
             }
         }
         return Exit::Diagnostics;
     }
     match args.format {
-        Format::Text => print!("{}", text(&actions)),
-        Format::Json => println!("{}", json(&actions)),
+        Format::Text => out!("{}", text(&actions)),
+        Format::Json => outln!("{}", json(&actions)),
     }
     Exit::Success
 }

@@ -41,7 +41,7 @@ pub fn run(args: CheckArgs) -> Exit {
             || !guardrail.principals.is_empty()
             || guardrail.skipped.is_some()
         {
-            eprintln!("{}", guardrail.summary());
+            errln!("{}", guardrail.summary());
         }
     }
     if failed {

@@ -1,12 +1,49 @@
 //! The `iamx` command: a thin layer over the library. The only module that touches files.
+//!
+//! Text goes out through `out!`/`outln!` and `err!`/`errln!` (see [`stdio`]), which keep write
+//! errors; `print!` and `eprint!` would panic on them.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+/// `print!`, keeping a write error for [`stdio::finish`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::stdio::write($crate::cli::stdio::Stream::Stdout, format!($($arg)*).as_bytes())
+    };
+}
+
+/// `println!`, keeping a write error for [`stdio::finish`].
+macro_rules! outln {
+    () => {
+        out!("\n")
+    };
+    ($($arg:tt)*) => {
+        out!("{}\n", format_args!($($arg)*))
+    };
+}
+
+/// `eprint!`, keeping a write error for [`stdio::finish`].
+macro_rules! err {
+    ($($arg:tt)*) => {
+        $crate::cli::stdio::write($crate::cli::stdio::Stream::Stderr, format!($($arg)*).as_bytes())
+    };
+}
+
+/// `eprintln!`, keeping a write error for [`stdio::finish`].
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        err!("{}\n", format_args!($($arg)*))
+    };
+}
 
 mod actions;
 mod build;
 mod check;
+mod outdir;
 pub mod simulate;
+mod stdio;
 mod test;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -137,12 +174,15 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                Exit::Usage.into()
+            let (stream, exit) = if e.use_stderr() {
+                (stdio::Stream::Stderr, Exit::Usage)
             } else {
-                Exit::Success.into()
+                (stdio::Stream::Stdout, Exit::Success)
             };
+            if let Err(error) = e.print() {
+                stdio::record(stream, error);
+            }
+            return stdio::finish(exit);
         }
     };
     let exit = match cli.command {
@@ -152,16 +192,17 @@ pub fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(args),
         Command::Test(args) => test::run(args),
     };
-    exit.into()
+    stdio::finish(exit)
 }
 
 /// Prints an I/O or usage problem (not a diagnostic: it has no place in a source).
 pub fn fail(message: impl std::fmt::Display) -> Exit {
-    eprintln!("error: {message}");
+    errln!("error: {message}");
     Exit::Usage
 }
 
-/// Every `.iamx` file named or under a named directory, in a stable order.
+/// Every `.iamx` file named or under a named directory, sorted by the path shown in diagnostics,
+/// so that the order of the arguments (or a shell's collation of `iam/*.iamx`) changes nothing.
 pub fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     for input in inputs {
@@ -177,6 +218,8 @@ pub fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
             files.push(input.clone());
         }
     }
+    files.sort_by_cached_key(|f| display_path(f));
+    files.dedup_by(|a, b| display_path(a) == display_path(b));
     Ok(files)
 }
 
@@ -260,11 +303,9 @@ pub fn use_color(color: Color) -> bool {
 /// Prints the diagnostics to stderr and says whether they fail the command.
 pub fn report(compilation: &Compilation, args: &CompileArgs) -> bool {
     let color = use_color(args.color);
-    let stderr = std::io::stderr();
-    let mut out = stderr.lock();
     let mut renderer = render::Renderer::new(&compilation.sources);
     if args.message_format == MessageFormat::Sarif {
-        print!(
+        out!(
             "{}",
             render::sarif(&compilation.diagnostics, &compilation.sources)
         );
@@ -275,7 +316,7 @@ pub fn report(compilation: &Compilation, args: &CompileArgs) -> bool {
             MessageFormat::Json => render::json(d, &compilation.sources) + "\n",
             MessageFormat::Sarif => continue,
         };
-        let _ = out.write_all(text.as_bytes());
+        err!("{text}");
     }
     let errors = count(&compilation.diagnostics, Severity::Error);
     let warnings = count(&compilation.diagnostics, Severity::Warning);
@@ -287,7 +328,7 @@ pub fn report(compilation: &Compilation, args: &CompileArgs) -> bool {
             (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
         };
         let verdict = if failed { "failed" } else { "passed" };
-        let _ = writeln!(out, "iamx: {verdict} with {summary}");
+        errln!("iamx: {verdict} with {summary}");
     }
     failed
 }

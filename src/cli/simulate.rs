@@ -169,7 +169,7 @@ fn one(args: &SimulateArgs) -> Exit {
     };
     for d in crate::check::aws::unknown_actions(&block) {
         let help = d.help.map(|h| format!(" ({h})")).unwrap_or_default();
-        eprintln!("warning: {}{help}", d.message);
+        errln!("warning: {}{help}", d.message);
     }
     let decision = set.evaluate(&request);
     let reason = set.explain(&request, &decision);
@@ -194,7 +194,7 @@ fn one(args: &SimulateArgs) -> Exit {
                     v
                 })
                 .collect();
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&json!({
                     "principal": request.principal,
@@ -208,11 +208,11 @@ fn one(args: &SimulateArgs) -> Exit {
             );
         }
         Format::Text => {
-            println!("{}: {reason}", decision.kind.as_str());
+            outln!("{}: {reason}", decision.kind.as_str());
             for (_, span) in spans {
                 if let Some(span) = span {
                     let (line, column) = compilation.sources.line_col(span.file, span.start);
-                    println!(
+                    outln!(
                         "  at {}:{line}:{column}",
                         compilation.sources.get(span.file).name
                     );

@@ -1,7 +1,5 @@
 //! `iamx test`: run the project's `test` blocks and report each.
 
-use std::io::Write;
-
 use clap::Args;
 
 use super::{compile_inputs_with, report, CompileArgs, Exit};
@@ -15,6 +13,17 @@ pub struct TestArgs {
 }
 
 pub fn run(args: TestArgs) -> Exit {
+    if let Some(json) = args
+        .compile
+        .inputs
+        .iter()
+        .find(|p| crate::is_json(&p.to_string_lossy()))
+    {
+        return super::fail(format!(
+            "`{}` is a JSON policy document: `iamx test` runs the `test` blocks of .iamx files; check it with `iamx check`, or evaluate requests against it with `iamx simulate --batch`",
+            json.display()
+        ));
+    }
     let compilation = match compile_inputs_with(&args.compile, |o| o.skip_tests = true) {
         Ok(c) => c,
         Err(exit) => return exit,
@@ -27,14 +36,11 @@ pub fn run(args: TestArgs) -> Exit {
     };
     let color = super::use_color(args.compile.color);
     let results = suite::run(project);
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
     let (mut passed, mut failed) = (0, 0);
     for result in &results {
         let ok = result.passed();
         let checks = result.checked.len();
-        let _ = writeln!(
-            out,
+        outln!(
             "test \"{}\" ({checks} expectation{}) ... {}",
             result.case.name,
             if checks == 1 { "" } else { "s" },
@@ -55,11 +61,10 @@ pub fn run(args: TestArgs) -> Exit {
                     render::json(&d, &compilation.sources) + "\n"
                 }
             };
-            let _ = out.write_all(b"\n");
-            let _ = out.write_all(text.as_bytes());
+            out!("\n{text}");
         }
     }
-    let _ = writeln!(out, "\n{passed} passed, {failed} failed");
+    outln!("\n{passed} passed, {failed} failed");
     if failed > 0 {
         Exit::Diagnostics
     } else {

@@ -69,6 +69,7 @@ codes! {
     MissingTrust = "E0221", "role has no trust policy";
     IncludeUnreadable = "E0222", "JSON policy document cannot be read";
     InvalidPlace = "E0223", "invalid partition or region";
+    NotAPolicyArn = "E0224", "not the ARN of a managed policy";
     // 03: IAM rules
     InvalidSid = "E0301", "invalid Sid";
     DuplicateSid = "E0302", "duplicate Sid";

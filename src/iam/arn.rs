@@ -62,6 +62,43 @@ pub fn parse(text: &str) -> Result<Arn<'_>, &'static str> {
     })
 }
 
+/// Why a string is not the ARN of one managed policy
+/// (`arn:aws:iam::123456789012:policy/PATH/NAME`, or `arn:aws:iam::aws:policy/NAME`), in words
+/// for a diagnostic label; `None` when it is one.
+pub fn policy_arn_problem(text: &str) -> Option<&'static str> {
+    if text.is_empty() {
+        return Some("the ARN is empty");
+    }
+    let arn = match parse(text) {
+        Ok(arn) => arn,
+        Err(problem) => return Some(problem),
+    };
+    if !text.starts_with("arn:") {
+        return Some("an ARN starts with `arn:`");
+    }
+    if arn.service != "iam" {
+        return Some("a managed policy ARN names the service `iam`");
+    }
+    if !arn.region.is_empty() {
+        return Some("IAM ARNs have no region: `arn:aws:iam::ACCOUNT:policy/NAME`");
+    }
+    let account_ok = arn.account == "aws"
+        || (arn.account.len() == 12 && arn.account.bytes().all(|b| b.is_ascii_digit()));
+    if !account_ok {
+        return Some("the account is 12 digits, or `aws` for an AWS managed policy");
+    }
+    let Some(rest) = arn.resource.strip_prefix("policy/") else {
+        return Some("the resource of a managed policy ARN is `policy/NAME`");
+    };
+    if text.contains(['*', '?']) || text.contains("${") {
+        return Some("an attached policy is one policy: no wildcards or variables");
+    }
+    if rest.rsplit('/').next().is_none_or(str::is_empty) {
+        return Some("the ARN ends without a policy name");
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +111,31 @@ mod tests {
         let arn = parse("arn:aws:logs:us-east-1:123456789012:log-group:/a:*").unwrap();
         assert_eq!(arn.account, "123456789012");
         assert_eq!(arn.resource, "log-group:/a:*");
+    }
+
+    #[test]
+    fn policy_arns_name_one_managed_policy() {
+        for good in [
+            "arn:aws:iam::123456789012:policy/ReadLogs",
+            "arn:aws:iam::123456789012:policy/teams/ReadLogs",
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+            "arn:aws-cn:iam::aws:policy/service-role/AWSLambdaRole",
+        ] {
+            assert_eq!(policy_arn_problem(good), None, "{good}");
+        }
+        for bad in [
+            "",
+            "not an arn",
+            "arn:aws:s3:::bucket",
+            "arn:aws:iam:us-east-1:123456789012:policy/P",
+            "arn:aws:iam::12345:policy/P",
+            "arn:aws:iam::123456789012:role/P",
+            "arn:aws:iam::123456789012:policy/",
+            "arn:aws:iam::123456789012:policy/Read*",
+            "*:aws:iam::123456789012:policy/P",
+        ] {
+            assert!(policy_arn_problem(bad).is_some(), "{bad}");
+        }
     }
 
     #[test]
