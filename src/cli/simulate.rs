@@ -1,6 +1,6 @@
 //! `iamx simulate`: one request against a compiled project, or a batch of raw JSON requests.
 
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
@@ -134,7 +134,7 @@ fn one(args: &SimulateArgs) -> Exit {
             ))
         }
     };
-    if action.to_ascii_lowercase().starts_with("sts:assumerole") {
+    if crate::eval::is_trust_action(action) {
         set.resource = project::trust_policy(&project, &resource);
     }
     let mut request = Request::new(&project::caller_arn(&project, principal), action, &resource);
@@ -173,7 +173,10 @@ fn one(args: &SimulateArgs) -> Exit {
     }
     let decision = set.evaluate(&request);
     let reason = set.explain(&request, &decision);
-    let spans = set.deciding_spans(&decision);
+    let mut spans = set.deciding_spans(&decision);
+    if let Some((at, _)) = set.near_miss(&request, &decision) {
+        spans.push((at, set.span_of(at)));
+    }
     match args.format {
         Format::Json => {
             let statements: Vec<Value> = spans
@@ -330,9 +333,115 @@ pub fn batch_line(line: &Value) -> Result<(PolicySet, Request), String> {
     Ok((set, req))
 }
 
+/// The longest batch line read: longer ones get an error line, and are skipped without being
+/// held in memory.
+pub const MAX_BATCH_LINE: usize = 1024 * 1024;
+
+/// One line of a batch, as read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BatchLine {
+    Text(String),
+    /// Not UTF-8: the byte offset (in the line) of the first bad byte.
+    NotUtf8(usize),
+    /// Longer than [`MAX_BATCH_LINE`]: its length in bytes.
+    TooLong(usize),
+}
+
+/// Reads the next line (without its `\n` or `\r\n`), holding at most `max` bytes of it:
+/// `None` at the end of the input.
+pub fn read_batch_line(
+    reader: &mut dyn BufRead,
+    max: usize,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<BatchLine>> {
+    buf.clear();
+    let mut len = 0usize;
+    let mut any = false;
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        any = true;
+        let (piece, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (&chunk[..i], Some(i + 1)),
+            None => (chunk, None),
+        };
+        len += piece.len();
+        if len <= max {
+            buf.extend_from_slice(piece);
+        } else {
+            buf.clear();
+        }
+        let used = done.unwrap_or(piece.len());
+        reader.consume(used);
+        if done.is_some() {
+            break;
+        }
+    }
+    if !any {
+        return Ok(None);
+    }
+    if len > max {
+        return Ok(Some(BatchLine::TooLong(len)));
+    }
+    if buf.last() == Some(&b'\r') {
+        buf.pop();
+    }
+    Ok(Some(match std::str::from_utf8(buf) {
+        Ok(text) => BatchLine::Text(text.to_string()),
+        Err(e) => BatchLine::NotUtf8(e.valid_up_to()),
+    }))
+}
+
+/// The answer to one batch line: a decision, or an error.
+pub fn batch_record(n: usize, line: &BatchLine) -> Option<(Value, bool)> {
+    let text = match line {
+        BatchLine::Text(t) if t.trim().is_empty() => return None,
+        BatchLine::Text(t) => t,
+        BatchLine::NotUtf8(at) => {
+            let error = format!("not UTF-8 text: byte {} of the line is invalid", at + 1);
+            return Some((json!({"id": Value::Null, "line": n, "error": error}), false));
+        }
+        BatchLine::TooLong(len) => {
+            let error = format!(
+                "the line is {len} bytes long; a batch line has at most {MAX_BATCH_LINE} bytes"
+            );
+            return Some((json!({"id": Value::Null, "line": n, "error": error}), false));
+        }
+    };
+    let parsed: Result<Value, String> =
+        serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"));
+    let id = parsed
+        .as_ref()
+        .ok()
+        .and_then(|v| v.get("id"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    Some(match parsed.and_then(|v| batch_line(&v)) {
+        Ok((set, request)) => {
+            let decision = set.evaluate(&request);
+            (
+                json!({
+                    "id": id,
+                    "decision": decision.kind.as_str(),
+                    "reason": set.explain(&request, &decision),
+                }),
+                true,
+            )
+        }
+        Err(error) => (json!({"id": id, "line": n, "error": error}), false),
+    })
+}
+
 fn batch(path: &PathBuf) -> Exit {
-    let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
+    let stdin = std::io::stdin();
+    let mut reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+        Box::new(stdin.lock())
     } else {
         match std::fs::File::open(path) {
             Ok(f) => Box::new(std::io::BufReader::new(f)),
@@ -346,11 +455,15 @@ fn batch(path: &PathBuf) -> Exit {
         }
     };
     let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = stdout.lock();
     let mut failed = false;
-    for (n, line) in reader.lines().enumerate() {
-        let line = match line {
-            Ok(l) => l,
+    let mut buf = Vec::new();
+    let mut n = 0;
+    loop {
+        n += 1;
+        let line = match read_batch_line(&mut reader, MAX_BATCH_LINE, &mut buf) {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
             Err(e) => {
                 return fail(format!(
                     "cannot read `{}`: {}",
@@ -359,37 +472,15 @@ fn batch(path: &PathBuf) -> Exit {
                 ))
             }
         };
-        if line.trim().is_empty() {
+        let Some((record, ok)) = batch_record(n, &line) else {
             continue;
-        }
-        let parsed: Result<Value, String> =
-            serde_json::from_str(&line).map_err(|e| format!("not JSON: {e}"));
-        let id = parsed
-            .as_ref()
-            .ok()
-            .and_then(|v| v.get("id"))
-            .cloned()
-            .unwrap_or(Value::Null);
-        let result = parsed.and_then(|v| batch_line(&v));
-        let record = match result {
-            Ok((set, request)) => {
-                let decision = set.evaluate(&request);
-                json!({
-                    "id": id,
-                    "decision": decision.kind.as_str(),
-                    "reason": set.explain(&request, &decision),
-                })
-            }
-            Err(error) => {
-                failed = true;
-                json!({"id": id, "line": n + 1, "error": error})
-            }
         };
-        if writeln!(out, "{record}").is_err() {
+        failed |= !ok;
+        // Each answer goes out as soon as it is made.
+        if writeln!(out, "{record}").and_then(|()| out.flush()).is_err() {
             return Exit::Usage;
         }
     }
-    let _ = out.flush();
     if failed {
         Exit::Diagnostics
     } else {

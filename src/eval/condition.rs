@@ -141,6 +141,8 @@ pub struct Condition {
     set: SetOp,
     if_exists: bool,
     values: Values,
+    /// The policy's values as written, for explanations.
+    texts: Box<[Box<str>]>,
     /// Some value holds a policy variable.
     has_vars: bool,
 }
@@ -191,6 +193,7 @@ impl Condition {
         };
         let named = Base::parse(base_name)?;
         let base = named.positive();
+        let texts = values.iter().map(|v| v.as_str().into()).collect();
         use Base::*;
         let values = match base {
             StringEquals | StringEqualsIgnoreCase => Values::Patterns(
@@ -260,6 +263,7 @@ impl Condition {
             set,
             if_exists,
             values,
+            texts,
             has_vars,
         })
     }
@@ -276,13 +280,13 @@ impl Condition {
             return wanted.contains(&Some(missing));
         }
         let Some(values) = found else {
-            return self.if_exists
-                || match self.set {
-                    // ForAllValues is true of the empty set; ForAnyValue false.
-                    SetOp::ForAllValues => true,
-                    SetOp::ForAnyValue => false,
-                    SetOp::None => self.negated,
-                };
+            return match self.set {
+                // ForAllValues is true of the empty set; ForAnyValue false, and `IfExists`
+                // does not change that ("Set operators for multivalued context keys").
+                SetOp::ForAllValues => true,
+                SetOp::ForAnyValue => false,
+                SetOp::None => self.if_exists || self.negated,
+            };
         };
         // A negated operator whose value cannot be resolved makes the statement invalid.
         if self.negated && self.has_vars && !self.resolves(context) {
@@ -297,6 +301,57 @@ impl Condition {
                 [one] => self.one(one, context),
                 _ => false,
             },
+        }
+    }
+
+    /// Why the condition does not hold for a request context, in words:
+    /// "`kms:ViaService` was `ec2.us-east-1.amazonaws.com`, not `s3.us-east-1.amazonaws.com`".
+    pub fn why_not(&self, context: &Context) -> String {
+        let key = &self.key;
+        let op = &self.operator;
+        let found = context
+            .get_hashed(self.key_hash, &self.key_lower)
+            .filter(|v| !v.is_empty());
+        let wanted = quoted_list(self.texts.iter().map(|t| &**t), "or");
+        if let Values::Null(_) = &self.values {
+            return match found {
+                None => format!("`{key}` was not in the request, and `{op}` asks for {wanted}"),
+                Some(v) => format!(
+                    "`{key}` was {}, and `{op}` asks for {wanted}",
+                    shown_values(v)
+                ),
+            };
+        }
+        let Some(values) = found else {
+            return match self.set {
+                SetOp::ForAnyValue => format!(
+                    "`{key}` was not in the request, and `{op}` needs at least one value"
+                ),
+                _ => format!("`{key}` was not in the request"),
+            };
+        };
+        if self.negated && self.has_vars && !self.resolves(context) {
+            return format!("a policy variable in `{key}`'s values has no value in the request");
+        }
+        let shown = shown_values(values);
+        if self.set == SetOp::None && values.len() > 1 {
+            return format!(
+                "`{key}` had {} values ({shown}), and `{op}` compares one",
+                values.len()
+            );
+        }
+        if self.negated {
+            return format!("`{key}` was {shown}, which `{op}` excludes ({wanted})");
+        }
+        if self.set != SetOp::None {
+            return format!("`{key}` was {shown}, and `{op}` asks for {wanted}");
+        }
+        if op.contains("Like") {
+            format!("`{key}` was {shown}, which does not match {wanted}")
+        } else if op.contains("Equals") || self.base == Base::Bool {
+            format!("`{key}` was {shown}, not {wanted}")
+        } else {
+            format!("`{key}` was {shown}, and `{op}` asks for {wanted}")
         }
     }
 
@@ -384,6 +439,35 @@ impl Condition {
             },
             Values::Null(_) => false,
         }
+    }
+}
+
+/// Values for a message: each in backticks, clipped, at most three and a count of the rest.
+fn quoted_list<'a>(items: impl ExactSizeIterator<Item = &'a str>, last: &str) -> String {
+    let total = items.len();
+    let shown: Vec<String> = items
+        .take(3)
+        .map(|v| {
+            let clipped = crate::source::clip(v, 80);
+            let more = if clipped.len() < v.len() { "…" } else { "" };
+            format!("`{}{more}`", clipped.escape_debug())
+        })
+        .collect();
+    match shown.as_slice() {
+        [] => "no value".to_string(),
+        [one] => one.clone(),
+        [init @ .., end] if total == shown.len() => {
+            format!("{} {last} {end}", init.join(", "))
+        }
+        _ => format!("{} {last} {} more", shown.join(", "), total - shown.len()),
+    }
+}
+
+/// A request's values for a message: `v`, or [`a`, `b`].
+fn shown_values(values: &[String]) -> String {
+    match values {
+        [one] => quoted_list(std::iter::once(one.as_str()), "and"),
+        _ => format!("[{}]", quoted_list(values.iter().map(String::as_str), "and")),
     }
 }
 

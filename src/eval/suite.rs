@@ -80,11 +80,7 @@ pub fn check<'a>(project: &Project, expectation: &'a Expectation) -> Checked<'a>
             set.identity
                 .push(CompiledPolicy::new("given statements", &policy));
         }
-        if expectation
-            .action
-            .to_ascii_lowercase()
-            .starts_with("sts:assumerole")
-        {
+        if super::is_trust_action(&expectation.action) {
             set.resource = project::trust_policy(project, &expectation.resource);
         }
         let mut request = Request::new(
@@ -148,6 +144,11 @@ pub fn failure(case: &TestCase, checked: &Checked) -> Diagnostic {
                         _ => "allows",
                     };
                     d = d.with_label(span, format!("this {} {verb} it", at.role.words()));
+                }
+            }
+            if let Some((at, _)) = set.near_miss(request, decision) {
+                if let Some(span) = set.span_of(at) {
+                    d = d.with_label(span, "this statement matched, but its condition did not hold");
                 }
             }
             d

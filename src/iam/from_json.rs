@@ -577,26 +577,26 @@ impl Reader {
                     ok = false;
                     continue;
                 };
-                // Exact repeats are caught by the JSON reader; keys ignore case in IAM.
+                // Exact repeats are caught by the JSON reader. Keys ignore case in IAM, and AWS
+                // accepts one key written twice in different case: both entries are kept and
+                // evaluated, and both must hold.
                 if let Some(first) = out
                     .iter()
                     .find(|c| c.operator == op.key && c.key.eq_ignore_ascii_case(&key.key))
                 {
                     let mut d = Diagnostic::new(
-                        Code::DuplicateCondition,
+                        Code::ConditionKeyCase,
                         format!(
-                            "`{}` is tested twice with `{}` in one statement",
-                            key.key, op.key
+                            "`{}` is tested again with `{}`, as `{}`",
+                            first.key, op.key, key.key
                         ),
                     )
-                    .at(key.key_span, "tested again here")
-                    .help("condition keys ignore case, so these are one key; list every value under one of them");
-                    if let Some(span) = first.span {
+                    .at(key.key_span, "the same key in other case")
+                    .help("condition keys ignore case: both tests apply and both must hold; to accept either value, list both values under one key");
+                    if let Some(span) = first.key_span.or(first.span) {
                         d = d.with_label(span, "first tested here");
                     }
                     self.out.push(d);
-                    ok = false;
-                    continue;
                 }
                 out.push(Condition {
                     operator: op.key.clone(),
@@ -866,14 +866,7 @@ impl Reader {
 
 /// Actions of a role trust policy.
 fn is_trust_action(action: &str) -> bool {
-    let lower = action.to_ascii_lowercase();
-    match lower.strip_prefix("sts:") {
-        Some(name) => {
-            name.starts_with("assumerole")
-                || matches!(name, "tagsession" | "setsourceidentity" | "setcontext")
-        }
-        None => false,
-    }
+    crate::eval::is_trust_action(action)
 }
 
 /// Where the first policy variable of a statement is written.
