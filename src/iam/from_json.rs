@@ -1504,14 +1504,6 @@ mod tests {
                 "[\"StringEquals\"]",
                 None,
             ),
-            (
-                statement_with(
-                    r#", "Condition": {"StringEquals": {"aws:SourceVpc": "a", "AWS:sourcevpc": "b"}}"#,
-                ),
-                Code::DuplicateCondition,
-                "\"AWS:sourcevpc\"",
-                None,
-            ),
         ];
         for (text, code, at, help) in &cases {
             let (got, got_at, d) = error(text);
@@ -1655,6 +1647,22 @@ mod tests {
                 Code::UnknownOperator
             ]
         );
+    }
+
+    #[test]
+    fn a_key_in_two_cases_warns_and_keeps_both_tests() {
+        let text = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow",
+            "Action": "s3:GetObject", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceVpc": "a", "AWS:sourcevpc": "b"}}}}"#;
+        let (policy, diagnostics) = read(text);
+        let policy = policy.expect("AWS accepts the document, and so does iamx");
+        assert_eq!(policy.policy.statements[0].conditions.len(), 2);
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+        let d = &diagnostics[0];
+        assert_eq!(d.code, Code::ConditionKeyCase);
+        assert!(!d.is_error());
+        assert_eq!(slice(text, d.span), "\"AWS:sourcevpc\"");
+        assert_eq!(slice(text, Some(d.labels[0].span)), "\"aws:SourceVpc\"");
     }
 
     #[test]
