@@ -185,7 +185,7 @@ fn one(args: &SimulateArgs) -> Exit {
                     let policy = set.policy(*at);
                     let mut v = json!({
                         "policy": policy.map(|p| p.label.clone()),
-                        "role": at.role.words(),
+                        "role": set.role_words(at.role, &request),
                         "sid": policy.and_then(|p| p.origins.get(at.statement)).and_then(|o| o.0.clone()),
                     });
                     if let Some(span) = span {

@@ -897,7 +897,7 @@ impl PolicySet {
 
     /// How explanations call a policy of a role: a resource policy is a trust policy for the
     /// actions a trust policy decides, and a key policy for KMS.
-    fn role_words(&self, role: PolicyRole, request: &Request) -> &'static str {
+    pub fn role_words(&self, role: PolicyRole, request: &Request) -> &'static str {
         match role {
             PolicyRole::Resource if is_trust_action(&request.action) => "trust policy",
             PolicyRole::Resource
@@ -988,11 +988,11 @@ impl PolicySet {
                 "the resource is in another account, and its resource-based policy does not allow {action}"
             ),
             Reason::KeyPolicyDoesNotAllow => format!(
-                "the key policy grants neither the caller nor its account {action}"
+                "the key policy allows {action} to neither the caller nor its account"
             ),
-            Reason::TrustPolicyDoesNotAllow => {
-                "the role's trust policy grants neither the caller nor its account".to_string()
-            }
+            Reason::TrustPolicyDoesNotAllow => format!(
+                "the role's trust policy allows {action} to neither the caller nor its account"
+            ),
             Reason::RootUser => format!(
                 "the account's root user may {action}: no policy denies it"
             ),

@@ -143,7 +143,8 @@ pub fn failure(case: &TestCase, checked: &Checked) -> Diagnostic {
                         DecisionKind::ExplicitlyDenied => "denies",
                         _ => "allows",
                     };
-                    d = d.with_label(span, format!("this {} {verb} it", at.role.words()));
+                    let words = set.role_words(at.role, request);
+                    d = d.with_label(span, format!("this {words} {verb} it"));
                 }
             }
             if let Some((at, _)) = set.near_miss(request, decision) {
