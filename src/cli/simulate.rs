@@ -174,8 +174,8 @@ fn one(args: &SimulateArgs) -> Exit {
     let decision = set.evaluate(&request);
     let reason = set.explain(&request, &decision);
     let mut spans = set.deciding_spans(&decision);
-    if let Some((at, _)) = set.near_miss(&request, &decision) {
-        spans.push((at, set.span_of(at)));
+    if let Some(miss) = set.near_miss(&request, &decision) {
+        spans.push((miss.at, miss.condition_span.or(set.span_of(miss.at))));
     }
     match args.format {
         Format::Json => {

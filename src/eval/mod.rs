@@ -375,6 +375,8 @@ struct CompiledStatement {
     actions: Option<Block>,
     resources: Option<Block>,
     conditions: Vec<Condition>,
+    /// Per condition, its place in the source.
+    condition_spans: Vec<Option<Span>>,
 }
 
 /// `Action`/`NotAction` or `Resource`/`NotResource`, compiled.
@@ -498,14 +500,19 @@ impl CompiledPolicy {
                 principal,
                 actions: s.action.as_ref().map(Block::actions),
                 resources: s.resource.as_ref().map(|b| Block::new(b, variables)),
-                conditions: s
-                    .conditions
-                    .iter()
-                    .filter_map(|c| {
-                        Condition::with_variables(&c.operator, &c.key, &c.values, variables)
-                    })
-                    .collect(),
+                conditions: Vec::new(),
+                condition_spans: Vec::new(),
             });
+            if let Some(compiled) = statements.last_mut() {
+                for c in &s.conditions {
+                    if let Some(condition) =
+                        Condition::with_variables(&c.operator, &c.key, &c.values, variables)
+                    {
+                        compiled.conditions.push(condition);
+                        compiled.condition_spans.push(c.span);
+                    }
+                }
+            }
             origins.push((s.sid.as_ref().map(|s| s.value.clone()), s.span));
         }
         CompiledPolicy {
@@ -517,7 +524,7 @@ impl CompiledPolicy {
 
     /// The first `Allow` statement whose action, resource and principal match the request but
     /// one of whose conditions does not hold: the statement and that condition.
-    fn near_miss(&self, eval: &Eval) -> Option<(usize, &Condition)> {
+    fn near_miss(&self, eval: &Eval) -> Option<(usize, &Condition, Option<Span>)> {
         let request = eval.request;
         let context = &request.context;
         self.statements.iter().enumerate().find_map(|(i, s)| {
@@ -534,10 +541,8 @@ impl CompiledPolicy {
             if !matched {
                 return None;
             }
-            s.conditions
-                .iter()
-                .find(|c| !c.holds(context))
-                .map(|c| (i, c))
+            let j = s.conditions.iter().position(|c| !c.holds(context))?;
+            Some((i, &s.conditions[j], s.condition_spans.get(j).copied().flatten()))
         })
     }
 
@@ -656,6 +661,16 @@ pub struct StatementRef {
     /// Index among the policies of that role (0 for the boundary and the resource policy).
     pub policy: usize,
     pub statement: usize,
+}
+
+/// A statement that matched a request but for one of its conditions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NearMiss {
+    pub at: StatementRef,
+    /// The condition's failure in words: "`kms:ViaService` was `…`, not `…`".
+    pub why: String,
+    /// Where the condition is written.
+    pub condition_span: Option<Span>,
 }
 
 /// Why the decision is what it is.
@@ -930,7 +945,7 @@ impl PolicySet {
 
     /// For an implicit deny, the statement that matched the action, the resource and the
     /// caller but whose condition did not hold, with that condition's failure in words.
-    pub fn near_miss(&self, request: &Request, decision: &Decision) -> Option<(StatementRef, String)> {
+    pub fn near_miss(&self, request: &Request, decision: &Decision) -> Option<NearMiss> {
         let role = match decision.reason {
             Reason::NoIdentityAllows => PolicyRole::Identity,
             Reason::BoundaryDoesNotAllow => PolicyRole::Boundary,
@@ -943,16 +958,16 @@ impl PolicySet {
         };
         let eval = self.eval(request);
         self.policies(role).iter().enumerate().find_map(|(i, p)| {
-            p.near_miss(&eval).map(|(statement, condition)| {
-                (
-                    StatementRef {
+            p.near_miss(&eval)
+                .map(|(statement, condition, condition_span)| NearMiss {
+                    at: StatementRef {
                         role,
                         policy: i,
                         statement,
                     },
-                    condition.why_not(&request.context),
-                )
-            })
+                    why: condition.why_not(&request.context),
+                    condition_span,
+                })
         })
     }
 
@@ -999,7 +1014,7 @@ impl PolicySet {
             Reason::NoPermissionRequired => format!("{action} needs no permission"),
         };
         match self.near_miss(request, decision) {
-            Some((at, why)) => {
+            Some(NearMiss { at, why, .. }) => {
                 let base = match decision.reason {
                     // The statement did name the caller: only its condition failed.
                     Reason::KeyPolicyDoesNotAllow => format!("the key policy does not allow {action}"),

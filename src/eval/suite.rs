@@ -147,9 +147,15 @@ pub fn failure(case: &TestCase, checked: &Checked) -> Diagnostic {
                     d = d.with_label(span, format!("this {words} {verb} it"));
                 }
             }
-            if let Some((at, _)) = set.near_miss(request, decision) {
-                if let Some(span) = set.span_of(at) {
-                    d = d.with_label(span, "this statement matched, but its condition did not hold");
+            if let Some(miss) = set.near_miss(request, decision) {
+                match (set.span_of(miss.at), miss.condition_span) {
+                    (_, Some(span)) => {
+                        d = d.with_label(span, "this condition did not hold");
+                    }
+                    (Some(span), None) => {
+                        d = d.with_label(span, "this statement matched, but a condition did not hold");
+                    }
+                    (None, None) => {}
                 }
             }
             d
