@@ -433,12 +433,16 @@ fn simulate_batch_goes_on_past_non_ascii_invalid_utf8_and_huge_lines() {
     // The lines that once crashed iamx (`sts:AssumeRolé`, non-ASCII next to bad lines), then a
     // line with an invalid UTF-8 byte and a line past the length limit: each gets its own
     // answer, in order, and the good lines after them are still evaluated.
-    let mut input =
-        fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eval/non_ascii_batch.jsonl"))
-            .unwrap();
+    let mut input = fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eval/non_ascii_batch.jsonl"),
+    )
+    .unwrap();
     input.extend_from_slice(b"{\"id\": \"bad \xff byte\"}\n");
     input.extend_from_slice(b"{\"id\": \"");
-    input.extend(std::iter::repeat_n(b'x', iamx::cli::simulate::MAX_BATCH_LINE));
+    input.extend(std::iter::repeat_n(
+        b'x',
+        iamx::cli::simulate::MAX_BATCH_LINE,
+    ));
     input.extend_from_slice(b"\"}\r\n\n   \n");
     let good = br#"{"id": "after", "identity": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}], "request": {"principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:GetObject"}}"#;
     input.extend_from_slice(good);

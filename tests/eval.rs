@@ -2064,7 +2064,8 @@ fn cases() -> Vec<Case> {
     ));
 
     // ---- Actions a trust policy decides besides sts:AssumeRole (issue 14).
-    let tags_trust = json!([{"Effect": "Allow", "Principal": {"AWS": ALICE}, "Action": "sts:AssumeRole"}]);
+    let tags_trust =
+        json!([{"Effect": "Allow", "Principal": {"AWS": ALICE}, "Action": "sts:AssumeRole"}]);
     for action in ["sts:TagSession", "sts:SetSourceIdentity", "sts:SetContext"] {
         let page: &'static str = match action {
             "sts:TagSession" => "Passing session tags in AWS STS (the role's trust policy must allow sts:TagSession)",
@@ -2072,7 +2073,8 @@ fn cases() -> Vec<Case> {
             _ => "AWS STS API Reference: AssumeRole, ProvidedContexts (the role's trust policy must allow sts:SetContext)",
         };
         let name: &'static str = Box::leak(
-            format!("{action}: the identity policy alone is not enough within the account").into_boxed_str(),
+            format!("{action}: the identity policy alone is not enough within the account")
+                .into_boxed_str(),
         );
         v.push(because(
             case(
@@ -2085,12 +2087,14 @@ fn cases() -> Vec<Case> {
             ),
             "trust policy",
         ));
-        let name: &'static str =
-            Box::leak(format!("{action}: allowed when the trust policy allows it").into_boxed_str());
+        let name: &'static str = Box::leak(
+            format!("{action}: allowed when the trust policy allows it").into_boxed_str(),
+        );
         v.push(case(
             name,
             page,
-            T::new(ALICE, action, role_arn).rp(json!([{"Effect": "Allow", "Principal": {"AWS": ALICE},
+            T::new(ALICE, action, role_arn)
+                .rp(json!([{"Effect": "Allow", "Principal": {"AWS": ALICE},
                 "Action": ["sts:AssumeRole", action]}])),
             Allowed,
         ));
@@ -2120,8 +2124,12 @@ fn cases() -> Vec<Case> {
     v.push(case(
         "a SageMaker public hub is AWS's, not another account's",
         "Policy evaluation logic (a request within the account needs only an identity-based allow)",
-        T::new(ROLE, "sagemaker:DescribeHub", "arn:aws:sagemaker:us-east-1:aws:hub/SageMakerPublicHub")
-            .id(json!([allow("sagemaker:DescribeHub", "*")])),
+        T::new(
+            ROLE,
+            "sagemaker:DescribeHub",
+            "arn:aws:sagemaker:us-east-1:aws:hub/SageMakerPublicHub",
+        )
+        .id(json!([allow("sagemaker:DescribeHub", "*")])),
         Allowed,
     ));
 
@@ -2145,7 +2153,9 @@ fn cases() -> Vec<Case> {
     v.push(case(
         "ForAnyValue:…IfExists holds when a value matches",
         SETS,
-        s3_get(ALICE).id(json!([any_tag])).ctx("aws:TagKeys", json!(["team", "cost"])),
+        s3_get(ALICE)
+            .id(json!([any_tag]))
+            .ctx("aws:TagKeys", json!(["team", "cost"])),
         Allowed,
     ));
     v.push(case(
@@ -2177,7 +2187,9 @@ fn cases() -> Vec<Case> {
         case(
             "a key written in two cases with two values: both must hold",
             "Conditions with multiple context keys or values (keys under one operator are ANDed)",
-            s3_get(ALICE).id(json!([two_values])).ctx("aws:ResourceTag/team", "platform"),
+            s3_get(ALICE)
+                .id(json!([two_values]))
+                .ctx("aws:ResourceTag/team", "platform"),
             ImplicitlyDenied,
         ),
         "matched, but `AWS:ResourceTag/team` was `platform`, not `security`",

@@ -330,8 +330,24 @@ const NON_ASCII: &[&str] = &[
 ];
 
 const ASCII_PIECES: &[&str] = &[
-    "a", "Role", "s3", ":", "/", "*", "?", "-", "_", ".", "${aws:username}", "{account}", " ", "0",
-    "GetObject", "AssumeRole", "arn", "aws",
+    "a",
+    "Role",
+    "s3",
+    ":",
+    "/",
+    "*",
+    "?",
+    "-",
+    "_",
+    ".",
+    "${aws:username}",
+    "{account}",
+    " ",
+    "0",
+    "GetObject",
+    "AssumeRole",
+    "arn",
+    "aws",
 ];
 
 impl Rng {
@@ -343,7 +359,11 @@ impl Rng {
     /// 128-byte limits that messages and names clip at).
     fn text(&mut self) -> String {
         let mut out = String::new();
-        let n = if self.below(8) == 0 { 30 + self.below(60) } else { 1 + self.below(6) };
+        let n = if self.below(8) == 0 {
+            30 + self.below(60)
+        } else {
+            1 + self.below(6)
+        };
         for _ in 0..n {
             if self.below(2) == 0 {
                 out.push_str(self.pick(NON_ASCII));
@@ -504,7 +524,10 @@ fn non_ascii_in_json_policies_never_panics() {
         });
         // Through compile, as `iamx check policy.json` reads it, with every diagnostic rendered.
         assert_no_panic("compile of a JSON policy", &text, || {
-            let result = compile(vec![Source::new("policy.json", text.clone())], &Options::default());
+            let result = compile(
+                vec![Source::new("policy.json", text.clone())],
+                &Options::default(),
+            );
             for d in &result.diagnostics {
                 let _ = render::human(d, &result.sources, false);
                 let _ = render::json(d, &result.sources);

@@ -167,6 +167,9 @@ fn one(args: &SimulateArgs) -> Exit {
         values: vec![crate::iam::Spanned::new(action.to_string(), None)],
         span: None,
     };
+    if let Some(problem) = crate::check::action_problem(action) {
+        eprintln!("warning: `{action}` is not an action AWS could know ({problem})");
+    }
     for d in crate::check::aws::unknown_actions(&block) {
         let help = d.help.map(|h| format!(" ({h})")).unwrap_or_default();
         eprintln!("warning: {}{help}", d.message);
@@ -477,7 +480,10 @@ fn batch(path: &PathBuf) -> Exit {
         };
         failed |= !ok;
         // Each answer goes out as soon as it is made.
-        if writeln!(out, "{record}").and_then(|()| out.flush()).is_err() {
+        if writeln!(out, "{record}")
+            .and_then(|()| out.flush())
+            .is_err()
+        {
             return Exit::Usage;
         }
     }

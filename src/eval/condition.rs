@@ -324,9 +324,9 @@ impl Condition {
         }
         let Some(values) = found else {
             return match self.set {
-                SetOp::ForAnyValue => format!(
-                    "`{key}` was not in the request, and `{op}` needs at least one value"
-                ),
+                SetOp::ForAnyValue => {
+                    format!("`{key}` was not in the request, and `{op}` needs at least one value")
+                }
                 _ => format!("`{key}` was not in the request"),
             };
         };
@@ -467,7 +467,10 @@ fn quoted_list<'a>(items: impl ExactSizeIterator<Item = &'a str>, last: &str) ->
 fn shown_values(values: &[String]) -> String {
     match values {
         [one] => quoted_list(std::iter::once(one.as_str()), "and"),
-        _ => format!("[{}]", quoted_list(values.iter().map(String::as_str), "and")),
+        _ => format!(
+            "[{}]",
+            quoted_list(values.iter().map(String::as_str), "and")
+        ),
     }
 }
 

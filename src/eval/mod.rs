@@ -30,8 +30,8 @@
 //! 9. A resource whose ARN names the account `aws` (`arn:aws:iam::aws:policy/…`) belongs to AWS,
 //!    not to another account: identity policies alone allow reading it.
 //! 10. A resource-based policy's grant to a user's ARN does not name that user's federated user
-//!    sessions (`sts::…:federated-user/…`): only a grant to the session's own ARN allows on its
-//!    own ("Permissions for GetFederationToken").
+//!     sessions (`sts::…:federated-user/…`): only a grant to the session's own ARN allows on its
+//!     own ("Permissions for GetFederationToken").
 //!
 //! Statements match as [`condition`] and [`pattern`] describe. Policies are compiled once
 //! ([`CompiledPolicy`]); evaluating a request allocates nothing in the common case.
@@ -542,7 +542,11 @@ impl CompiledPolicy {
                 return None;
             }
             let j = s.conditions.iter().position(|c| !c.holds(context))?;
-            Some((i, &s.conditions[j], s.condition_spans.get(j).copied().flatten()))
+            Some((
+                i,
+                &s.conditions[j],
+                s.condition_spans.get(j).copied().flatten(),
+            ))
         })
     }
 
@@ -1017,7 +1021,9 @@ impl PolicySet {
             Some(NearMiss { at, why, .. }) => {
                 let base = match decision.reason {
                     // The statement did name the caller: only its condition failed.
-                    Reason::KeyPolicyDoesNotAllow => format!("the key policy does not allow {action}"),
+                    Reason::KeyPolicyDoesNotAllow => {
+                        format!("the key policy does not allow {action}")
+                    }
                     Reason::TrustPolicyDoesNotAllow => {
                         format!("the role's trust policy does not allow {action}")
                     }
@@ -1037,7 +1043,10 @@ impl PolicySet {
                 grant,
                 boundary,
                 resource,
-            } => std::iter::once(grant).chain(boundary).chain(resource).collect(),
+            } => std::iter::once(grant)
+                .chain(boundary)
+                .chain(resource)
+                .collect(),
             _ => Vec::new(),
         };
         refs.into_iter().map(|at| (at, self.span_of(at))).collect()

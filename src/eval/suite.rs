@@ -153,7 +153,10 @@ pub fn failure(case: &TestCase, checked: &Checked) -> Diagnostic {
                         d = d.with_label(span, "this condition did not hold");
                     }
                     (Some(span), None) => {
-                        d = d.with_label(span, "this statement matched, but a condition did not hold");
+                        d = d.with_label(
+                            span,
+                            "this statement matched, but a condition did not hold",
+                        );
                     }
                     (None, None) => {}
                 }
