@@ -493,3 +493,72 @@ fn batch(path: &PathBuf) -> Exit {
         Exit::Success
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every line of `input`, read through a buffer of `capacity` bytes (so lines cross the
+    /// reader's chunks), with lines longer than `max` bytes refused.
+    fn lines(input: &[u8], capacity: usize, max: usize) -> Vec<BatchLine> {
+        let mut reader = std::io::BufReader::with_capacity(capacity, input);
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        while let Some(line) = read_batch_line(&mut reader, max, &mut buf).unwrap() {
+            out.push(line);
+        }
+        out
+    }
+
+    #[test]
+    fn batch_lines_are_read_one_by_one_and_bounded() {
+        let text = |t: &str| BatchLine::Text(t.to_string());
+        let input = "ab\r\né🦀\n\nlast".as_bytes();
+        for capacity in [1, 2, 3, 7, 64] {
+            assert_eq!(
+                lines(input, capacity, 100),
+                [text("ab"), text("é🦀"), text(""), text("last")],
+                "capacity {capacity}"
+            );
+        }
+        // A long line is refused by its length, and the next line is read whole.
+        for capacity in [1, 4, 64] {
+            assert_eq!(
+                lines(b"0123456789\nok\n", capacity, 5),
+                [BatchLine::TooLong(10), text("ok")],
+                "capacity {capacity}"
+            );
+        }
+        // A line of exactly the limit is fine.
+        assert_eq!(lines(b"12345", 2, 5), [text("12345")]);
+        // An invalid byte spoils its own line only, and says where it is.
+        assert_eq!(
+            lines(b"ok\nab\xffc\n\xe9t\xc3\n", 3, 100),
+            [text("ok"), BatchLine::NotUtf8(2), BatchLine::NotUtf8(0)]
+        );
+        assert!(lines(b"", 4, 100).is_empty());
+    }
+
+    #[test]
+    fn each_batch_line_gets_an_answer_or_none_when_blank() {
+        assert_eq!(batch_record(3, &BatchLine::Text("  \t".into())), None);
+        let (record, ok) = batch_record(4, &BatchLine::NotUtf8(7)).unwrap();
+        assert!(!ok);
+        assert_eq!(record["line"], 4);
+        assert_eq!(
+            record["error"],
+            "not UTF-8 text: byte 8 of the line is invalid"
+        );
+        let (record, ok) = batch_record(5, &BatchLine::TooLong(MAX_BATCH_LINE + 1)).unwrap();
+        assert!(!ok);
+        assert!(record["error"]
+            .as_str()
+            .unwrap()
+            .contains("at most 1048576 bytes"));
+        let line = r#"{"id": "é", "request": {"principal": "arn:aws:iam::111122223333:user/é", "action": "sts:AssumeRolé"}}"#;
+        let (record, ok) = batch_record(6, &BatchLine::Text(line.into())).unwrap();
+        assert!(ok, "{record}");
+        assert_eq!(record["id"], "é");
+        assert_eq!(record["decision"], "ImplicitlyDenied");
+    }
+}

@@ -314,10 +314,12 @@ impl Condition {
             .filter(|v| !v.is_empty());
         let wanted = quoted_list(self.texts.iter().map(|t| &**t), "or");
         if let Values::Null(_) = &self.values {
+            let asked =
+                crate::source::clip(self.texts.first().map_or("", |t| &**t), 16).escape_debug();
             return match found {
-                None => format!("`{key}` was not in the request, and `{op}` asks for {wanted}"),
+                None => format!("`{key}` was not in the request, and `{op}: {asked}` asks for it"),
                 Some(v) => format!(
-                    "`{key}` was {}, and `{op}` asks for {wanted}",
+                    "`{key}` was {}, and `{op}: {asked}` asks for it to be absent",
                     shown_values(v)
                 ),
             };
@@ -744,6 +746,117 @@ impl Net {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Why `operator: {key: values}` does not hold for a context of `(key, values)` pairs.
+    fn why_not(operator: &str, key: &str, values: &[&str], context: &[(&str, &[&str])]) -> String {
+        let values: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        let condition = Condition::new(operator, key, &values).expect("a known operator");
+        let mut ctx = Context::default();
+        for (k, v) in context {
+            ctx.insert(k, v.iter().map(|s| s.to_string()).collect());
+        }
+        assert!(!condition.holds(&ctx), "{operator} {key} holds");
+        condition.why_not(&ctx)
+    }
+
+    #[test]
+    fn failed_conditions_are_explained_by_operator() {
+        let via = "kms:ViaService";
+        assert_eq!(
+            why_not(
+                "StringEquals",
+                via,
+                &["s3.amazonaws.com"],
+                &[(via, &["ec2.amazonaws.com"])]
+            ),
+            "`kms:ViaService` was `ec2.amazonaws.com`, not `s3.amazonaws.com`"
+        );
+        assert_eq!(
+            why_not("StringEquals", via, &["a", "b", "c", "d"], &[(via, &["x"])]),
+            "`kms:ViaService` was `x`, not `a`, `b`, `c` or 1 more"
+        );
+        assert_eq!(
+            why_not(
+                "StringLike",
+                "s3:prefix",
+                &["home/*"],
+                &[("s3:prefix", &["tmp/"])]
+            ),
+            "`s3:prefix` was `tmp/`, which does not match `home/*`"
+        );
+        assert_eq!(
+            why_not("StringNotEquals", via, &["a", "b"], &[(via, &["b"])]),
+            "`kms:ViaService` was `b`, which `StringNotEquals` excludes (`a` or `b`)"
+        );
+        assert_eq!(
+            why_not("IpAddress", "aws:SourceIp", &["10.0.0.0/8"], &[]),
+            "`aws:SourceIp` was not in the request"
+        );
+        assert_eq!(
+            why_not("ForAnyValue:StringEqualsIfExists", "aws:TagKeys", &["team"], &[]),
+            "`aws:TagKeys` was not in the request, and `ForAnyValue:StringEqualsIfExists` needs at least one value"
+        );
+        assert_eq!(
+            why_not(
+                "StringEquals",
+                "aws:TagKeys",
+                &["a"],
+                &[("aws:TagKeys", &["a", "b"])]
+            ),
+            "`aws:TagKeys` had 2 values ([`a` and `b`]), and `StringEquals` compares one"
+        );
+        assert_eq!(
+            why_not(
+                "NumericLessThan",
+                "s3:max-keys",
+                &["10"],
+                &[("s3:max-keys", &["20"])]
+            ),
+            "`s3:max-keys` was `20`, and `NumericLessThan` asks for `10`"
+        );
+        assert_eq!(
+            why_not(
+                "Null",
+                "aws:TokenIssueTime",
+                &["true"],
+                &[("aws:TokenIssueTime", &["t"])]
+            ),
+            "`aws:TokenIssueTime` was `t`, and `Null: true` asks for it to be absent"
+        );
+        // Long and non-ASCII values are clipped on a character boundary, control and
+        // invisible characters shown escaped.
+        let long = "é".repeat(60);
+        let said = why_not("StringEquals", via, &["x"], &[(via, &[long.as_str()])]);
+        assert!(said.contains(&format!("`{}…`", "é".repeat(40))), "{said}");
+        let said = why_not("StringEquals", via, &["x"], &[(via, &["a\u{200b}\n"])]);
+        assert!(said.contains("`a\\u{200b}\\n`"), "{said}");
+    }
+
+    #[test]
+    fn for_any_value_if_exists_is_false_without_the_key() {
+        let c = Condition::new(
+            "ForAnyValue:StringEqualsIfExists",
+            "aws:TagKeys",
+            &["team".into()],
+        )
+        .unwrap();
+        let mut ctx = Context::default();
+        assert!(!c.holds(&ctx));
+        ctx.insert("aws:TagKeys", Vec::new());
+        assert!(!c.holds(&ctx));
+        ctx.insert("aws:TagKeys", vec!["team".into()]);
+        assert!(c.holds(&ctx));
+        let all = Condition::new(
+            "ForAllValues:StringEqualsIfExists",
+            "aws:TagKeys",
+            &["team".into()],
+        )
+        .unwrap();
+        assert!(all.holds(&Context::default()));
+        let plain =
+            Condition::new("StringEqualsIfExists", "aws:TagKeys", &["team".into()]).unwrap();
+        assert!(plain.holds(&Context::default()));
+    }
 
     #[test]
     fn dates_parse_to_epoch_seconds() {
