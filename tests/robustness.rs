@@ -392,6 +392,15 @@ impl Rng {
         }
     }
 
+    /// `base` with a non-ASCII text put at a random character boundary.
+    fn taint_at_boundary(&mut self, base: &str) -> String {
+        let mut at = self.below(base.len() + 1);
+        while !base.is_char_boundary(at) {
+            at -= 1;
+        }
+        format!("{}{}{}", &base[..at], self.text(), &base[at..])
+    }
+
     /// Either `base` untouched or tainted, so each input has only a few non-ASCII holes and
     /// gets far enough to reach the later stages.
     fn maybe(&mut self, base: &str) -> String {
@@ -503,6 +512,26 @@ fn non_ascii_in_every_position_never_panics_compile_or_test() {
         let mutated = rng.taint(&project);
         assert_no_panic("compile", &mutated, || {
             codes(mutated.clone());
+        });
+    }
+}
+
+#[test]
+fn non_ascii_text_spliced_into_the_examples_never_panics() {
+    // Every example and fixture, with non-ASCII text put at character boundaries: in names,
+    // strings, actions, ARNs, keys, comments, between tokens.
+    let seeds: Vec<String> = seeds()
+        .into_iter()
+        .filter_map(|s| String::from_utf8(s).ok())
+        .collect();
+    let mut rng = Rng(0x00c0_ffee_d00d_5eed);
+    for _ in 0..iterations(1500) {
+        let mut input = seeds[rng.below(seeds.len())].clone();
+        for _ in 0..1 + rng.below(3) {
+            input = rng.taint_at_boundary(&input);
+        }
+        assert_no_panic("compile", &input, || {
+            codes(input.clone());
         });
     }
 }
