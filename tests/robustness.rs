@@ -641,7 +641,7 @@ fn non_ascii_batch_lines_never_panic_and_each_gets_an_answer() {
 }
 
 #[test]
-fn non_ascii_projects_never_panic_the_test_and_check_commands() {
+fn non_ascii_projects_never_panic_the_commands() {
     let mut rng = Rng(0x5eed_0000_1111_2222);
     let dir = std::env::temp_dir().join(format!("iamx-robust-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -649,12 +649,33 @@ fn non_ascii_projects_never_panic_the_test_and_check_commands() {
         let project = iamx_project(&mut rng);
         let path = dir.join(format!("p{i}.iamx"));
         std::fs::write(&path, &project).unwrap();
-        for command in ["test", "check"] {
-            let output = run_iamx(&[command, path.to_str().unwrap()], b"");
+        let file = path.to_str().unwrap();
+        let who = format!("user/{}", rng.maybe("alice"));
+        let action = rng.maybe("sts:AssumeRole");
+        let resource = format!("arn:aws:iam::123456789012:role/{}", rng.maybe("Deployer"));
+        let context = format!("{}={}", rng.maybe("aws:PrincipalTag/team"), rng.text());
+        let runs: [Vec<&str>; 5] = [
+            vec!["test", file],
+            vec!["check", file],
+            vec!["check", file, "--message-format", "json"],
+            vec!["check", file, "--message-format", "sarif"],
+            vec![
+                "simulate",
+                "--as",
+                &who,
+                &action,
+                &resource,
+                file,
+                "--context",
+                &context,
+            ],
+        ];
+        for args in &runs {
+            let output = run_iamx(args, b"");
             let stderr = String::from_utf8_lossy(&output.stderr);
             assert!(
                 matches!(output.status.code(), Some(0..=2)) && !stderr.contains("panicked"),
-                "iamx {command}: exit {:?}: {stderr}\n{project}",
+                "iamx {args:?}: exit {:?}: {stderr}\n{project}",
                 output.status.code()
             );
         }
