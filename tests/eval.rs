@@ -2471,6 +2471,28 @@ fn the_binary_evaluates_a_batch_and_reports_bad_lines_without_stopping() {
 }
 
 #[test]
+fn the_binary_answers_the_issue_14_fixture_as_its_pages_say() {
+    // Each line carries the page that fixes its answer (`doc`) and the answer (`want`).
+    let input = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/eval/issue14_known_answers.jsonl"),
+    )
+    .unwrap();
+    let wanted: Vec<Value> = input
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (code, lines) = run_batch(&input);
+    assert_eq!(code, Some(0), "{lines:#?}");
+    assert_eq!(lines.len(), wanted.len());
+    for (got, want) in lines.iter().zip(&wanted) {
+        assert!(want["doc"].as_str().is_some_and(|d| !d.is_empty()));
+        assert_eq!(got["id"], want["id"]);
+        assert_eq!(got["decision"], want["want"], "{}: {got}", want["doc"]);
+    }
+}
+
+#[test]
 fn the_binary_agrees_with_the_library_on_the_known_answers() {
     let cases = cases();
     let input: String = cases
