@@ -37,6 +37,19 @@ impl Span {
     }
 }
 
+/// The longest prefix of `text` of at most `max` bytes that ends on a character boundary: how
+/// text is shortened for messages without cutting a multi-byte character in two.
+pub fn clip(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// One input file: a display name and its text.
 #[derive(Clone, Debug)]
 pub struct SourceFile {

@@ -761,3 +761,127 @@ fn a_build_killed_at_any_moment_leaves_a_whole_output() {
     );
     fs::remove_dir_all(&root).unwrap();
 }
+
+/// Runs `iamx` with bytes on stdin; returns the exit code, stdout and stderr.
+fn run_with_stdin(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iamx"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    let input = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = pipe.write_all(&input);
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).expect("answers are UTF-8"),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn simulate_batch_goes_on_past_non_ascii_invalid_utf8_and_huge_lines() {
+    // The lines that once crashed iamx (`sts:AssumeRolé`, non-ASCII next to bad lines), then a
+    // line with an invalid UTF-8 byte and a line past the length limit: each gets its own
+    // answer, in order, and the good lines after them are still evaluated.
+    let mut input = fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eval/non_ascii_batch.jsonl"),
+    )
+    .unwrap();
+    input.extend_from_slice(b"{\"id\": \"bad \xff byte\"}\n");
+    input.extend_from_slice(b"{\"id\": \"");
+    input.extend(std::iter::repeat_n(
+        b'x',
+        iamx::cli::simulate::MAX_BATCH_LINE,
+    ));
+    input.extend_from_slice(b"\"}\r\n\n   \n");
+    let good = br#"{"id": "after", "identity": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}], "request": {"principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:GetObject"}}"#;
+    input.extend_from_slice(good);
+    let (code, stdout, stderr) = run_with_stdin(&["simulate", "--batch", "-"], &input);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(stderr, "");
+    for line in stdout.lines() {
+        serde_json::from_str::<serde_json::Value>(line).expect("every answer is a JSON line");
+    }
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn simulate_batch_answers_each_line_as_it_comes() {
+    use std::io::{BufRead, Write};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iamx"))
+        .args(["simulate", "--batch", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let line = br#"{"id": 1, "request": {"principal": "arn:aws:iam::111122223333:user/a", "action": "s3:GetObject"}}"#;
+    for id in 1..=2 {
+        stdin.write_all(line).unwrap();
+        stdin.write_all(b"\n").unwrap();
+        stdin.flush().unwrap();
+        // The answer comes while the input is still open.
+        let answer = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("no answer to line {id} before the input ended"));
+        assert!(answer.contains("ImplicitlyDenied"), "{answer}");
+    }
+    drop(stdin);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    reader.join().unwrap();
+}
+
+#[test]
+fn explanations_name_failed_conditions_and_trust_statements() {
+    // `iamx test`: the failure says which statement matched and which condition did not hold.
+    // (Only stdout: the guardrail's warnings on stderr are not this test's subject.)
+    let (code, stdout, _) = run(&["test", "tests/fixtures/cli/explain.iamx"]);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!(stdout);
+    insta::assert_snapshot!(transcript(&[
+        "simulate",
+        "--as",
+        "role/OrdersApp",
+        "kms:Decrypt",
+        "arn:aws:kms:us-east-1:111122223333:key/1234",
+        "tests/fixtures/cli/explain.iamx",
+        "--context",
+        "kms:ViaService=ec2.us-east-1.amazonaws.com",
+    ]));
+    insta::assert_snapshot!(transcript(&[
+        "simulate",
+        "--as",
+        "user/Alice",
+        "sts:AssumeRole",
+        "arn:aws:iam::111122223333:role/OrdersApp",
+        "tests/fixtures/cli/explain.iamx",
+        "--format",
+        "json",
+    ]));
+    insta::assert_snapshot!(transcript(&[
+        "simulate",
+        "--as",
+        "user/Alice",
+        "sts:TagSession",
+        "arn:aws:iam::111122223333:role/OrdersApp",
+        "tests/fixtures/cli/explain.iamx",
+    ]));
+}

@@ -2037,6 +2037,222 @@ fn cases() -> Vec<Case> {
         ImplicitlyDenied,
     ));
 
+    // The reason names the trust statement whose condition failed (issue 14).
+    v.push(because(
+        case(
+            "a wrong external ID: the reason names the condition",
+            "How to use an external ID when granting access to your AWS resources (trust policy condition)",
+            assume(OTHER_USER)
+                .id(json!([allow("sts:AssumeRole", "*")]))
+                .rp(json!([{"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": OTHER}, "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"sts:ExternalId": "Unique-ID-1234"}}}]))
+                .ctx("sts:ExternalId", "Unique-ID-9999"),
+            ImplicitlyDenied,
+        ),
+        "statement `Partner` of trust policy `resource_policy` matched, but `sts:ExternalId` was `Unique-ID-9999`, not `Unique-ID-1234`",
+    ));
+    v.push(because(
+        case(
+            "an allowed assume names the trust statement",
+            "Granting a user permissions to switch roles (trust policy names the account; user policy allows sts:AssumeRole)",
+            assume(OTHER_USER)
+                .id(json!([allow("sts:AssumeRole", "*")]))
+                .rp(json!([{"Sid": "TrustOther", "Effect": "Allow", "Principal": {"AWS": OTHER}, "Action": "sts:AssumeRole"}])),
+            Allowed,
+        ),
+        "and statement `TrustOther` of trust policy `resource_policy` grants it",
+    ));
+
+    // ---- Actions a trust policy decides besides sts:AssumeRole (issue 14).
+    let tags_trust =
+        json!([{"Effect": "Allow", "Principal": {"AWS": ALICE}, "Action": "sts:AssumeRole"}]);
+    for action in ["sts:TagSession", "sts:SetSourceIdentity", "sts:SetContext"] {
+        let page: &'static str = match action {
+            "sts:TagSession" => "Passing session tags in AWS STS (the role's trust policy must allow sts:TagSession)",
+            "sts:SetSourceIdentity" => "Monitor and control actions taken with assumed roles (the role's trust policy must allow sts:SetSourceIdentity)",
+            _ => "AWS STS API Reference: AssumeRole, ProvidedContexts (the role's trust policy must allow sts:SetContext)",
+        };
+        let name: &'static str = Box::leak(
+            format!("{action}: the identity policy alone is not enough within the account")
+                .into_boxed_str(),
+        );
+        v.push(because(
+            case(
+                name,
+                page,
+                T::new(ALICE, action, role_arn)
+                    .id(json!([all]))
+                    .rp(tags_trust.clone()),
+                ImplicitlyDenied,
+            ),
+            "trust policy",
+        ));
+        let name: &'static str = Box::leak(
+            format!("{action}: allowed when the trust policy allows it").into_boxed_str(),
+        );
+        v.push(case(
+            name,
+            page,
+            T::new(ALICE, action, role_arn)
+                .rp(json!([{"Effect": "Allow", "Principal": {"AWS": ALICE},
+                "Action": ["sts:AssumeRole", action]}])),
+            Allowed,
+        ));
+    }
+    v.push(case(
+        "sts:TagSession across accounts needs both the trust and the identity policy",
+        "Passing session tags in AWS STS (the role's trust policy must allow sts:TagSession)",
+        T::new(OTHER_USER, "sts:TagSession", role_arn)
+            .rp(json!([{"Effect": "Allow", "Principal": {"AWS": OTHER}, "Action": ["sts:AssumeRole", "sts:TagSession"]}])),
+        ImplicitlyDenied,
+    ));
+
+    // ---- AWS-owned resources (account `aws`) are not another account's (issue 14).
+    let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+    v.push(case(
+        "reading an AWS managed policy needs only the identity policy",
+        "AWS managed policies (created and administered by AWS; readable with iam:GetPolicyVersion)",
+        T::new(ALICE, "iam:GetPolicyVersion", admin).id(json!([allow("iam:GetPolicy*", "*")])),
+        Allowed,
+    ));
+    v.push(case(
+        "an AWS-owned resource still needs the identity policy",
+        "AWS managed policies (created and administered by AWS; readable with iam:GetPolicyVersion)",
+        T::new(ALICE, "iam:GetPolicyVersion", admin),
+        ImplicitlyDenied,
+    ));
+    v.push(case(
+        "a SageMaker public hub is AWS's, not another account's",
+        "Policy evaluation logic (a request within the account needs only an identity-based allow)",
+        T::new(
+            ROLE,
+            "sagemaker:DescribeHub",
+            "arn:aws:sagemaker:us-east-1:aws:hub/SageMakerPublicHub",
+        )
+        .id(json!([allow("sagemaker:DescribeHub", "*")])),
+        Allowed,
+    ));
+
+    // ---- ForAnyValue…IfExists with the key absent or empty (issue 14).
+    let any_tag = with(
+        allow("s3:GetObject", "*"),
+        json!({"ForAnyValue:StringEqualsIfExists": {"aws:TagKeys": ["team"]}}),
+    );
+    v.push(case(
+        "ForAnyValue:…IfExists is false when the key is missing",
+        "Set operators for multivalued context keys (ForAnyValue: false when the key is missing or empty; IfExists does not change it)",
+        s3_get(ALICE).id(json!([any_tag.clone()])),
+        ImplicitlyDenied,
+    ));
+    v.push(case(
+        "ForAnyValue:…IfExists is false when the key is an empty set",
+        "Set operators for multivalued context keys (ForAnyValue: false when the key is missing or empty; IfExists does not change it)",
+        s3_get(ALICE).id(json!([any_tag.clone()])).ctx("aws:TagKeys", json!([])),
+        ImplicitlyDenied,
+    ));
+    v.push(case(
+        "ForAnyValue:…IfExists holds when a value matches",
+        SETS,
+        s3_get(ALICE)
+            .id(json!([any_tag]))
+            .ctx("aws:TagKeys", json!(["team", "cost"])),
+        Allowed,
+    ));
+    v.push(case(
+        "ForAllValues:…IfExists stays true when the key is missing",
+        "Set operators for multivalued context keys (ForAllValues: true when the key is missing or empty)",
+        s3_get(ALICE).id(json!([with(
+            allow("s3:GetObject", "*"),
+            json!({"ForAllValues:StringEqualsIfExists": {"aws:TagKeys": ["team"]}})
+        )])),
+        Allowed,
+    ));
+
+    // ---- One key twice, in two cases, under one operator: both tests apply (issue 14).
+    let two_cases = with(
+        allow("s3:GetObject", "*"),
+        json!({"StringEquals": {"aws:ResourceTag/team": "platform", "AWS:ResourceTag/team": "platform"}}),
+    );
+    v.push(case(
+        "a key written in two cases: both hold",
+        "IAM JSON policy elements: Condition (condition key names are not case-sensitive; keys under one operator are ANDed)",
+        s3_get(ALICE).id(json!([two_cases])).ctx("aws:ResourceTag/team", "platform"),
+        Allowed,
+    ));
+    let two_values = with(
+        allow("s3:GetObject", "*"),
+        json!({"StringEquals": {"aws:ResourceTag/team": "platform", "AWS:ResourceTag/team": "security"}}),
+    );
+    v.push(because(
+        case(
+            "a key written in two cases with two values: both must hold",
+            "Conditions with multiple context keys or values (keys under one operator are ANDed)",
+            s3_get(ALICE)
+                .id(json!([two_values]))
+                .ctx("aws:ResourceTag/team", "platform"),
+            ImplicitlyDenied,
+        ),
+        "matched, but `AWS:ResourceTag/team` was `platform`, not `security`",
+    ));
+
+    // ---- Explanations name the condition that failed (issue 14).
+    v.push(because(
+        case(
+            "the reason names the condition that kept an identity statement from allowing",
+            "AWS KMS Developer Guide: kms:ViaService (the request must come through the named service)",
+            T::new(ROLE, "kms:Decrypt", "arn:aws:kms:us-east-1:111122223333:key/1234abcd")
+                .id(json!([{"Sid": "DecryptWithOrdersKey", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
+                    "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}}]))
+                .ctx("kms:ViaService", "ec2.us-east-1.amazonaws.com"),
+            ImplicitlyDenied,
+        ),
+        "statement `DecryptWithOrdersKey` of identity policy `identity[0]` matched, but `kms:ViaService` was `ec2.us-east-1.amazonaws.com`, not `s3.us-east-1.amazonaws.com`",
+    ));
+    v.push(because(
+        case(
+            "the reason says when the condition's key was not in the request",
+            OPERATORS,
+            s3_get(ALICE).id(json!([with(
+                allow("s3:GetObject", "*"),
+                json!({"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}})
+            )])),
+            ImplicitlyDenied,
+        ),
+        "matched, but `aws:SourceIp` was not in the request",
+    ));
+
+    // ---- A user's federated sessions are not the user (issue 14).
+    let fed_alice = "arn:aws:sts::111122223333:federated-user/alice";
+    v.push(because(
+        case(
+            "a grant to the user's ARN does not cover the user's federated session",
+            "Permissions for GetFederationToken (a resource-based policy must name the federated user session itself)",
+            s3_get(fed_alice).rp(json!([grant(aws(ALICE), "s3:GetObject", "*")])),
+            ImplicitlyDenied,
+        ),
+        "no identity policy allows",
+    ));
+    v.push(because(
+        case(
+            "a grant to the user's ARN does not lift the session policy's limit",
+            "Permissions for GetFederationToken (the session's permissions are the user's policies and the session policy together)",
+            s3_get(fed_alice)
+                .id(json!([allow("s3:GetObject", "*")]))
+                .rp(json!([grant(aws(ALICE), "s3:GetObject", "*")])),
+            ImplicitlyDenied,
+        ),
+        "no session policy allows",
+    ));
+    v.push(case(
+        "the federated session with its user's policy and a session policy",
+        "Permissions for GetFederationToken (the session's permissions are the user's policies and the session policy together)",
+        s3_get(fed_alice)
+            .id(json!([allow("s3:GetObject", "*")]))
+            .session(json!([allow("s3:*", "*")]))
+            .rp(json!([grant(aws(ALICE), "s3:GetObject", "*")])),
+        Allowed,
+    ));
+
     // ---- NotPrincipal.
     let not_bob = |listed: Value| {
         json!([grant(json!("*"), "s3:*", "*"), {"Effect": "Deny", "NotPrincipal": {"AWS": listed},
@@ -2252,6 +2468,28 @@ fn the_binary_evaluates_a_batch_and_reports_bad_lines_without_stopping() {
     // Explanations name the deciding statement's policy.
     let reason = lines[3]["reason"].as_str().unwrap();
     assert!(reason.contains("service control policy"), "{reason}");
+}
+
+#[test]
+fn the_binary_answers_the_issue_14_fixture_as_its_pages_say() {
+    // Each line carries the page that fixes its answer (`doc`) and the answer (`want`).
+    let input = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/eval/issue14_known_answers.jsonl"),
+    )
+    .unwrap();
+    let wanted: Vec<Value> = input
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (code, lines) = run_batch(&input);
+    assert_eq!(code, Some(0), "{lines:#?}");
+    assert_eq!(lines.len(), wanted.len());
+    for (got, want) in lines.iter().zip(&wanted) {
+        assert!(want["doc"].as_str().is_some_and(|d| !d.is_empty()));
+        assert_eq!(got["id"], want["id"]);
+        assert_eq!(got["decision"], want["want"], "{}: {got}", want["doc"]);
+    }
 }
 
 #[test]

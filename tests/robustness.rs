@@ -232,6 +232,20 @@ const TOKENS: &[&str] = &[
     "boundary B",
     "s3:read",
     "iam:permissions",
+    // Non-ASCII text: every byte offset inside these is a place a slice can break.
+    "é",
+    "e\u{301}",
+    "中文",
+    "🦀",
+    "\u{200b}",
+    "\u{200f}",
+    "\u{202e}",
+    "İ",
+    "ß",
+    "\u{feff}",
+    "ﬁ",
+    "Ωμέγα",
+    "\"ééééééééééééééééééééééééééééééééééééééééé\"",
 ];
 
 #[test]
@@ -287,4 +301,405 @@ fn random_token_soup_never_panics() {
         let result = std::panic::catch_unwind(|| codes(input.clone()));
         assert!(result.is_ok(), "panic on input:\n{input}");
     }
+}
+
+// ---- Non-ASCII text in every position, over compile, JSON reading, `simulate --batch`, `test`.
+
+/// Text that breaks code slicing at byte offsets: accents (precomposed and combining), CJK,
+/// emoji, zero-width and right-to-left marks, characters whose case changes their length.
+const NON_ASCII: &[&str] = &[
+    "é",
+    "e\u{301}",
+    "中文",
+    "名前",
+    "🦀",
+    "👩‍💻",
+    "\u{200b}",
+    "\u{200d}",
+    "\u{200f}",
+    "\u{202e}",
+    "\u{2066}",
+    "İ",
+    "ß",
+    "ﬁ",
+    "\u{feff}",
+    "Ωμέγα",
+    "עברית",
+    "a\u{0308}\u{0301}",
+    "\u{10ffff}",
+];
+
+const ASCII_PIECES: &[&str] = &[
+    "a",
+    "Role",
+    "s3",
+    ":",
+    "/",
+    "*",
+    "?",
+    "-",
+    "_",
+    ".",
+    "${aws:username}",
+    "{account}",
+    " ",
+    "0",
+    "GetObject",
+    "AssumeRole",
+    "arn",
+    "aws",
+];
+
+impl Rng {
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+
+    /// A short text mixing ASCII and non-ASCII pieces; sometimes long (past the 64- and
+    /// 128-byte limits that messages and names clip at).
+    fn text(&mut self) -> String {
+        let mut out = String::new();
+        let n = if self.below(8) == 0 {
+            30 + self.below(60)
+        } else {
+            1 + self.below(6)
+        };
+        for _ in 0..n {
+            if self.below(2) == 0 {
+                out.push_str(self.pick(NON_ASCII));
+            } else {
+                out.push_str(self.pick(ASCII_PIECES));
+            }
+        }
+        out
+    }
+
+    /// `base` with a non-ASCII text put at a random character boundary, or replaced by one.
+    fn taint(&mut self, base: &str) -> String {
+        match self.below(4) {
+            0 => self.text(),
+            1 => format!("{base}{}", self.text()),
+            2 => format!("{}{base}", self.text()),
+            _ => {
+                let cuts: Vec<usize> = base
+                    .char_indices()
+                    .map(|(i, _)| i)
+                    .chain([base.len()])
+                    .collect();
+                let at = cuts[self.below(cuts.len())];
+                format!("{}{}{}", &base[..at], self.text(), &base[at..])
+            }
+        }
+    }
+
+    /// `base` with a non-ASCII text put at a random character boundary.
+    fn taint_at_boundary(&mut self, base: &str) -> String {
+        let mut at = self.below(base.len() + 1);
+        while !base.is_char_boundary(at) {
+            at -= 1;
+        }
+        format!("{}{}{}", &base[..at], self.text(), &base[at..])
+    }
+
+    /// Either `base` untouched or tainted, so each input has only a few non-ASCII holes and
+    /// gets far enough to reach the later stages.
+    fn maybe(&mut self, base: &str) -> String {
+        if self.below(3) == 0 {
+            self.taint(base)
+        } else {
+            base.to_string()
+        }
+    }
+}
+
+/// A quoted iamx string of `text` (quotes and backslashes escaped).
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// An iamx project with non-ASCII text in some of its names, strings, actions, ARNs, condition
+/// keys and values, tags, and test blocks (which `compile` runs).
+fn iamx_project(rng: &mut Rng) -> String {
+    let role = rng.maybe("Deployer");
+    let user = rng.maybe("alice");
+    let policy = rng.maybe("ReadReports");
+    let action = rng.maybe("s3:GetObject");
+    let arn = rng.maybe("arn:aws:s3:::reports/*");
+    let key = rng.maybe("aws:PrincipalTag/team");
+    let value = rng.maybe("platform");
+    let tag = rng.maybe("team");
+    let sid = rng.maybe("ReadThem");
+    let service = rng.maybe("lambda.amazonaws.com");
+    let test = rng.maybe("reads");
+    let expect_action = rng.maybe("s3:GetObject");
+    let assume = rng.maybe("sts:AssumeRole");
+    format!(
+        r#"account "123456789012"
+
+/// {doc}
+policy {policy} {{
+  @sid({sid})
+  allow {action} on {arn_q}
+    when {key} == {value_q}
+}}
+
+role {role} {{
+  description {desc_q}
+  trust {{
+    allow service {service}
+  }}
+  attach policy {policy}
+  tags {{ {tag_q} = {value_q} }}
+}}
+
+user {user} {{
+  attach policy {policy}
+}}
+
+test {test_q} {{
+  as user {user}
+  expect allow {expect_action} on {arn_q}
+  expect deny {assume} on "arn:aws:iam::123456789012:role/{role_raw}"
+    when {key} == {value_q}
+}}
+"#,
+        doc = rng.text(),
+        arn_q = quoted(&arn),
+        value_q = quoted(&value),
+        desc_q = quoted(&rng.text()),
+        tag_q = quoted(&tag),
+        test_q = quoted(&test),
+        role_raw = role.replace('"', ""),
+    )
+}
+
+/// A JSON policy document with non-ASCII text in some of its keys and values.
+fn json_policy(rng: &mut Rng) -> String {
+    let mut s = |base: &str| serde_json::to_string(&rng.maybe(base)).unwrap();
+    let version = s("2012-10-17");
+    let sid = s("ReadThem");
+    let effect_key = s("Effect");
+    let effect = s("Allow");
+    let action = s("s3:GetObject");
+    let resource = s("arn:aws:s3:::reports/*");
+    let operator = s("StringEquals");
+    let key = s("aws:PrincipalTag/team");
+    let key2 = s("AWS:PrincipalTag/Team");
+    let value = s("platform");
+    let principal = s("arn:aws:iam::123456789012:root");
+    format!(
+        r#"{{"Version": {version}, "Statement": [{{"Sid": {sid}, {effect_key}: {effect},
+  "Principal": {{"AWS": {principal}}}, "Action": [{action}], "Resource": {resource},
+  "Condition": {{{operator}: {{{key}: {value}, {key2}: [{value}]}}}}}}]}}"#
+    )
+}
+
+fn assert_no_panic(what: &str, input: &str, f: impl FnOnce() + std::panic::UnwindSafe) {
+    if std::panic::catch_unwind(f).is_err() {
+        panic!("panic in {what} on input:\n{input}\n{input:?}");
+    }
+}
+
+#[test]
+fn non_ascii_in_every_position_never_panics_compile_or_test() {
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    for _ in 0..iterations(1500) {
+        let project = iamx_project(&mut rng);
+        assert_no_panic("compile", &project, || {
+            codes(project.clone());
+        });
+        // Character-level mutations of the project: non-ASCII text at any boundary.
+        let mutated = rng.taint(&project);
+        assert_no_panic("compile", &mutated, || {
+            codes(mutated.clone());
+        });
+    }
+}
+
+#[test]
+fn non_ascii_text_spliced_into_the_examples_never_panics() {
+    // Every example and fixture, with non-ASCII text put at character boundaries: in names,
+    // strings, actions, ARNs, keys, comments, between tokens.
+    let seeds: Vec<String> = seeds()
+        .into_iter()
+        .filter_map(|s| String::from_utf8(s).ok())
+        .collect();
+    let mut rng = Rng(0x00c0_ffee_d00d_5eed);
+    for _ in 0..iterations(1500) {
+        let mut input = seeds[rng.below(seeds.len())].clone();
+        for _ in 0..1 + rng.below(3) {
+            input = rng.taint_at_boundary(&input);
+        }
+        assert_no_panic("compile", &input, || {
+            codes(input.clone());
+        });
+    }
+}
+
+#[test]
+fn non_ascii_in_json_policies_never_panics() {
+    use iamx::iam::from_json::{read_policy, JsonKind};
+    use iamx::source::FileId;
+    let mut rng = Rng(0x0bad_cafe_f00d_1234);
+    for _ in 0..iterations(1500) {
+        let mut text = json_policy(&mut rng);
+        if rng.below(3) == 0 {
+            text = rng.taint(&text);
+        }
+        assert_no_panic("read_policy", &text, || {
+            for kind in [None, Some(JsonKind::Identity), Some(JsonKind::Boundary)] {
+                let _ = read_policy(FileId(0), &text, kind);
+            }
+        });
+        // Through compile, as `iamx check policy.json` reads it, with every diagnostic rendered.
+        assert_no_panic("compile of a JSON policy", &text, || {
+            let result = compile(
+                vec![Source::new("policy.json", text.clone())],
+                &Options::default(),
+            );
+            for d in &result.diagnostics {
+                let _ = render::human(d, &result.sources, false);
+                let _ = render::json(d, &result.sources);
+            }
+        });
+    }
+}
+
+/// One line of a batch: a request with non-ASCII text in some of its fields, policies from
+/// [`json_policy`], or a broken line (bad JSON, a cut multi-byte character, invalid UTF-8).
+fn batch_line(rng: &mut Rng) -> Vec<u8> {
+    let policy = json_policy(rng);
+    // On one line: the policy as JSON text without its line breaks (`{}` if it is not JSON).
+    let policy = serde_json::from_str::<serde_json::Value>(&policy)
+        .map_or_else(|_| "{}".to_string(), |v| v.to_string());
+    let mut s = |base: &str| serde_json::to_string(&rng.maybe(base)).unwrap();
+    let line = format!(
+        r#"{{"id": {id}, "identity": [{policy}], "resource_policy": {policy}, "request": {{"principal": {principal}, "action": {action}, "resource": {resource}, "context": {{{key}: {value}, {key2}: [{value}]}}}}}}"#,
+        id = s("id"),
+        principal = s("arn:aws:iam::123456789012:user/alice"),
+        action = s("sts:AssumeRole"),
+        resource = s("arn:aws:iam::123456789012:role/Deployer"),
+        key = s("aws:PrincipalTag/team"),
+        key2 = s("sts:ExternalId"),
+        value = s("platform"),
+    );
+    let mut bytes = line.into_bytes();
+    match rng.below(8) {
+        // Cut anywhere, possibly inside a character.
+        0 => bytes.truncate(rng.below(bytes.len() + 1)),
+        // An invalid byte.
+        1 => {
+            let at = rng.below(bytes.len() + 1);
+            bytes.insert(at, 0xff);
+        }
+        // Non-ASCII text anywhere, even outside strings.
+        2 => {
+            let text = String::from_utf8(bytes).unwrap();
+            bytes = rng.taint(&text).into_bytes();
+        }
+        _ => {}
+    }
+    bytes
+}
+
+#[test]
+fn non_ascii_batch_lines_never_panic_and_each_gets_an_answer() {
+    let mut rng = Rng(0xfeed_beef_0123_4567);
+    let batches = iterations(1500) / 100 + 1;
+    for _ in 0..batches {
+        let lines: Vec<Vec<u8>> = (0..100).map(|_| batch_line(&mut rng)).collect();
+        let mut input = Vec::new();
+        for l in &lines {
+            input.extend_from_slice(l);
+            input.push(b'\n');
+        }
+        let output = run_iamx(&["simulate", "--batch", "-"], &input);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            matches!(output.status.code(), Some(0 | 1)) && !stderr.contains("panicked"),
+            "exit {:?}: {stderr}\ninput:\n{}",
+            output.status.code(),
+            String::from_utf8_lossy(&input)
+        );
+        let stdout = String::from_utf8(output.stdout).expect("the answers are UTF-8");
+        let answers: Vec<serde_json::Value> = stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("every answer is one JSON line"))
+            .collect();
+        let expected = lines
+            .iter()
+            .filter(|l| !String::from_utf8_lossy(l).trim().is_empty())
+            .count();
+        assert_eq!(answers.len(), expected, "one answer per line:\n{stdout}");
+        for a in &answers {
+            assert!(
+                a.get("decision").is_some() != a.get("error").is_some(),
+                "a decision or an error: {a}"
+            );
+        }
+    }
+}
+
+#[test]
+fn non_ascii_projects_never_panic_the_commands() {
+    let mut rng = Rng(0x5eed_0000_1111_2222);
+    let dir = std::env::temp_dir().join(format!("iamx-robust-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..iterations(1500) / 50 + 1 {
+        let project = iamx_project(&mut rng);
+        let path = dir.join(format!("p{i}.iamx"));
+        std::fs::write(&path, &project).unwrap();
+        let file = path.to_str().unwrap();
+        let who = format!("user/{}", rng.maybe("alice"));
+        let action = rng.maybe("sts:AssumeRole");
+        let resource = format!("arn:aws:iam::123456789012:role/{}", rng.maybe("Deployer"));
+        let context = format!("{}={}", rng.maybe("aws:PrincipalTag/team"), rng.text());
+        let runs: [Vec<&str>; 5] = [
+            vec!["test", file],
+            vec!["check", file],
+            vec!["check", file, "--message-format", "json"],
+            vec!["check", file, "--message-format", "sarif"],
+            vec![
+                "simulate",
+                "--as",
+                &who,
+                &action,
+                &resource,
+                file,
+                "--context",
+                &context,
+            ],
+        ];
+        for args in &runs {
+            let output = run_iamx(args, b"");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                matches!(output.status.code(), Some(0..=2)) && !stderr.contains("panicked"),
+                "iamx {args:?}: exit {:?}: {stderr}\n{project}",
+                output.status.code()
+            );
+        }
+        std::fs::remove_file(&path).unwrap();
+    }
+    let _ = std::fs::remove_dir(&dir);
+}
+
+fn run_iamx(args: &[&str], stdin: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iamx"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut pipe = child.stdin.take().unwrap();
+    let input = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = pipe.write_all(&input);
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    output
 }

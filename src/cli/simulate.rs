@@ -1,6 +1,6 @@
 //! `iamx simulate`: one request against a compiled project, or a batch of raw JSON requests.
 
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
@@ -134,7 +134,7 @@ fn one(args: &SimulateArgs) -> Exit {
             ))
         }
     };
-    if action.to_ascii_lowercase().starts_with("sts:assumerole") {
+    if crate::eval::is_trust_action(action) {
         set.resource = project::trust_policy(&project, &resource);
     }
     let mut request = Request::new(&project::caller_arn(&project, principal), action, &resource);
@@ -167,13 +167,19 @@ fn one(args: &SimulateArgs) -> Exit {
         values: vec![crate::iam::Spanned::new(action.to_string(), None)],
         span: None,
     };
+    if let Some(problem) = crate::check::action_problem(action) {
+        eprintln!("warning: `{action}` is not an action AWS could know ({problem})");
+    }
     for d in crate::check::aws::unknown_actions(&block) {
         let help = d.help.map(|h| format!(" ({h})")).unwrap_or_default();
         errln!("warning: {}{help}", d.message);
     }
     let decision = set.evaluate(&request);
     let reason = set.explain(&request, &decision);
-    let spans = set.deciding_spans(&decision);
+    let mut spans = set.deciding_spans(&decision);
+    if let Some(miss) = set.near_miss(&request, &decision) {
+        spans.push((miss.at, miss.condition_span.or(set.span_of(miss.at))));
+    }
     match args.format {
         Format::Json => {
             let statements: Vec<Value> = spans
@@ -182,7 +188,7 @@ fn one(args: &SimulateArgs) -> Exit {
                     let policy = set.policy(*at);
                     let mut v = json!({
                         "policy": policy.map(|p| p.label.clone()),
-                        "role": at.role.words(),
+                        "role": set.role_words(at.role, &request),
                         "sid": policy.and_then(|p| p.origins.get(at.statement)).and_then(|o| o.0.clone()),
                     });
                     if let Some(span) = span {
@@ -330,9 +336,115 @@ pub fn batch_line(line: &Value) -> Result<(PolicySet, Request), String> {
     Ok((set, req))
 }
 
+/// The longest batch line read: longer ones get an error line, and are skipped without being
+/// held in memory.
+pub const MAX_BATCH_LINE: usize = 1024 * 1024;
+
+/// One line of a batch, as read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BatchLine {
+    Text(String),
+    /// Not UTF-8: the byte offset (in the line) of the first bad byte.
+    NotUtf8(usize),
+    /// Longer than [`MAX_BATCH_LINE`]: its length in bytes.
+    TooLong(usize),
+}
+
+/// Reads the next line (without its `\n` or `\r\n`), holding at most `max` bytes of it:
+/// `None` at the end of the input.
+pub fn read_batch_line(
+    reader: &mut dyn BufRead,
+    max: usize,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<BatchLine>> {
+    buf.clear();
+    let mut len = 0usize;
+    let mut any = false;
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        any = true;
+        let (piece, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (&chunk[..i], Some(i + 1)),
+            None => (chunk, None),
+        };
+        len += piece.len();
+        if len <= max {
+            buf.extend_from_slice(piece);
+        } else {
+            buf.clear();
+        }
+        let used = done.unwrap_or(piece.len());
+        reader.consume(used);
+        if done.is_some() {
+            break;
+        }
+    }
+    if !any {
+        return Ok(None);
+    }
+    if len > max {
+        return Ok(Some(BatchLine::TooLong(len)));
+    }
+    if buf.last() == Some(&b'\r') {
+        buf.pop();
+    }
+    Ok(Some(match std::str::from_utf8(buf) {
+        Ok(text) => BatchLine::Text(text.to_string()),
+        Err(e) => BatchLine::NotUtf8(e.valid_up_to()),
+    }))
+}
+
+/// The answer to one batch line: a decision, or an error.
+pub fn batch_record(n: usize, line: &BatchLine) -> Option<(Value, bool)> {
+    let text = match line {
+        BatchLine::Text(t) if t.trim().is_empty() => return None,
+        BatchLine::Text(t) => t,
+        BatchLine::NotUtf8(at) => {
+            let error = format!("not UTF-8 text: byte {} of the line is invalid", at + 1);
+            return Some((json!({"id": Value::Null, "line": n, "error": error}), false));
+        }
+        BatchLine::TooLong(len) => {
+            let error = format!(
+                "the line is {len} bytes long; a batch line has at most {MAX_BATCH_LINE} bytes"
+            );
+            return Some((json!({"id": Value::Null, "line": n, "error": error}), false));
+        }
+    };
+    let parsed: Result<Value, String> =
+        serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"));
+    let id = parsed
+        .as_ref()
+        .ok()
+        .and_then(|v| v.get("id"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    Some(match parsed.and_then(|v| batch_line(&v)) {
+        Ok((set, request)) => {
+            let decision = set.evaluate(&request);
+            (
+                json!({
+                    "id": id,
+                    "decision": decision.kind.as_str(),
+                    "reason": set.explain(&request, &decision),
+                }),
+                true,
+            )
+        }
+        Err(error) => (json!({"id": id, "line": n, "error": error}), false),
+    })
+}
+
 fn batch(path: &PathBuf) -> Exit {
-    let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
+    let stdin = std::io::stdin();
+    let mut reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+        Box::new(stdin.lock())
     } else {
         match std::fs::File::open(path) {
             Ok(f) => Box::new(std::io::BufReader::new(f)),
@@ -346,11 +458,15 @@ fn batch(path: &PathBuf) -> Exit {
         }
     };
     let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = stdout.lock();
     let mut failed = false;
-    for (n, line) in reader.lines().enumerate() {
-        let line = match line {
-            Ok(l) => l,
+    let mut buf = Vec::new();
+    let mut n = 0;
+    loop {
+        n += 1;
+        let line = match read_batch_line(&mut reader, MAX_BATCH_LINE, &mut buf) {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
             Err(e) => {
                 return fail(format!(
                     "cannot read `{}`: {}",
@@ -359,40 +475,90 @@ fn batch(path: &PathBuf) -> Exit {
                 ))
             }
         };
-        if line.trim().is_empty() {
+        let Some((record, ok)) = batch_record(n, &line) else {
             continue;
-        }
-        let parsed: Result<Value, String> =
-            serde_json::from_str(&line).map_err(|e| format!("not JSON: {e}"));
-        let id = parsed
-            .as_ref()
-            .ok()
-            .and_then(|v| v.get("id"))
-            .cloned()
-            .unwrap_or(Value::Null);
-        let result = parsed.and_then(|v| batch_line(&v));
-        let record = match result {
-            Ok((set, request)) => {
-                let decision = set.evaluate(&request);
-                json!({
-                    "id": id,
-                    "decision": decision.kind.as_str(),
-                    "reason": set.explain(&request, &decision),
-                })
-            }
-            Err(error) => {
-                failed = true;
-                json!({"id": id, "line": n + 1, "error": error})
-            }
         };
-        if writeln!(out, "{record}").is_err() {
+        failed |= !ok;
+        // Each answer goes out as soon as it is made.
+        if writeln!(out, "{record}")
+            .and_then(|()| out.flush())
+            .is_err()
+        {
             return Exit::Usage;
         }
     }
-    let _ = out.flush();
     if failed {
         Exit::Diagnostics
     } else {
         Exit::Success
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every line of `input`, read through a buffer of `capacity` bytes (so lines cross the
+    /// reader's chunks), with lines longer than `max` bytes refused.
+    fn lines(input: &[u8], capacity: usize, max: usize) -> Vec<BatchLine> {
+        let mut reader = std::io::BufReader::with_capacity(capacity, input);
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        while let Some(line) = read_batch_line(&mut reader, max, &mut buf).unwrap() {
+            out.push(line);
+        }
+        out
+    }
+
+    #[test]
+    fn batch_lines_are_read_one_by_one_and_bounded() {
+        let text = |t: &str| BatchLine::Text(t.to_string());
+        let input = "ab\r\né🦀\n\nlast".as_bytes();
+        for capacity in [1, 2, 3, 7, 64] {
+            assert_eq!(
+                lines(input, capacity, 100),
+                [text("ab"), text("é🦀"), text(""), text("last")],
+                "capacity {capacity}"
+            );
+        }
+        // A long line is refused by its length, and the next line is read whole.
+        for capacity in [1, 4, 64] {
+            assert_eq!(
+                lines(b"0123456789\nok\n", capacity, 5),
+                [BatchLine::TooLong(10), text("ok")],
+                "capacity {capacity}"
+            );
+        }
+        // A line of exactly the limit is fine.
+        assert_eq!(lines(b"12345", 2, 5), [text("12345")]);
+        // An invalid byte spoils its own line only, and says where it is.
+        assert_eq!(
+            lines(b"ok\nab\xffc\n\xe9t\xc3\n", 3, 100),
+            [text("ok"), BatchLine::NotUtf8(2), BatchLine::NotUtf8(0)]
+        );
+        assert!(lines(b"", 4, 100).is_empty());
+    }
+
+    #[test]
+    fn each_batch_line_gets_an_answer_or_none_when_blank() {
+        assert_eq!(batch_record(3, &BatchLine::Text("  \t".into())), None);
+        let (record, ok) = batch_record(4, &BatchLine::NotUtf8(7)).unwrap();
+        assert!(!ok);
+        assert_eq!(record["line"], 4);
+        assert_eq!(
+            record["error"],
+            "not UTF-8 text: byte 8 of the line is invalid"
+        );
+        let (record, ok) = batch_record(5, &BatchLine::TooLong(MAX_BATCH_LINE + 1)).unwrap();
+        assert!(!ok);
+        assert!(record["error"]
+            .as_str()
+            .unwrap()
+            .contains("at most 1048576 bytes"));
+        let line = r#"{"id": "é", "request": {"principal": "arn:aws:iam::111122223333:user/é", "action": "sts:AssumeRolé"}}"#;
+        let (record, ok) = batch_record(6, &BatchLine::Text(line.into())).unwrap();
+        assert!(ok, "{record}");
+        assert_eq!(record["id"], "é");
+        assert_eq!(record["decision"], "ImplicitlyDenied");
     }
 }

@@ -141,6 +141,8 @@ pub struct Condition {
     set: SetOp,
     if_exists: bool,
     values: Values,
+    /// The policy's values as written, for explanations.
+    texts: Box<[Box<str>]>,
     /// Some value holds a policy variable.
     has_vars: bool,
 }
@@ -191,6 +193,7 @@ impl Condition {
         };
         let named = Base::parse(base_name)?;
         let base = named.positive();
+        let texts = values.iter().map(|v| v.as_str().into()).collect();
         use Base::*;
         let values = match base {
             StringEquals | StringEqualsIgnoreCase => Values::Patterns(
@@ -260,6 +263,7 @@ impl Condition {
             set,
             if_exists,
             values,
+            texts,
             has_vars,
         })
     }
@@ -276,13 +280,13 @@ impl Condition {
             return wanted.contains(&Some(missing));
         }
         let Some(values) = found else {
-            return self.if_exists
-                || match self.set {
-                    // ForAllValues is true of the empty set; ForAnyValue false.
-                    SetOp::ForAllValues => true,
-                    SetOp::ForAnyValue => false,
-                    SetOp::None => self.negated,
-                };
+            return match self.set {
+                // ForAllValues is true of the empty set; ForAnyValue false, and `IfExists`
+                // does not change that ("Set operators for multivalued context keys").
+                SetOp::ForAllValues => true,
+                SetOp::ForAnyValue => false,
+                SetOp::None => self.if_exists || self.negated,
+            };
         };
         // A negated operator whose value cannot be resolved makes the statement invalid.
         if self.negated && self.has_vars && !self.resolves(context) {
@@ -297,6 +301,59 @@ impl Condition {
                 [one] => self.one(one, context),
                 _ => false,
             },
+        }
+    }
+
+    /// Why the condition does not hold for a request context, in words:
+    /// "`kms:ViaService` was `ec2.us-east-1.amazonaws.com`, not `s3.us-east-1.amazonaws.com`".
+    pub fn why_not(&self, context: &Context) -> String {
+        let key = &self.key;
+        let op = &self.operator;
+        let found = context
+            .get_hashed(self.key_hash, &self.key_lower)
+            .filter(|v| !v.is_empty());
+        let wanted = quoted_list(self.texts.iter().map(|t| &**t), "or");
+        if let Values::Null(_) = &self.values {
+            let asked =
+                crate::source::clip(self.texts.first().map_or("", |t| &**t), 16).escape_debug();
+            return match found {
+                None => format!("`{key}` was not in the request, and `{op}: {asked}` asks for it"),
+                Some(v) => format!(
+                    "`{key}` was {}, and `{op}: {asked}` asks for it to be absent",
+                    shown_values(v)
+                ),
+            };
+        }
+        let Some(values) = found else {
+            return match self.set {
+                SetOp::ForAnyValue => {
+                    format!("`{key}` was not in the request, and `{op}` needs at least one value")
+                }
+                _ => format!("`{key}` was not in the request"),
+            };
+        };
+        if self.negated && self.has_vars && !self.resolves(context) {
+            return format!("a policy variable in `{key}`'s values has no value in the request");
+        }
+        let shown = shown_values(values);
+        if self.set == SetOp::None && values.len() > 1 {
+            return format!(
+                "`{key}` had {} values ({shown}), and `{op}` compares one",
+                values.len()
+            );
+        }
+        if self.negated {
+            return format!("`{key}` was {shown}, which `{op}` excludes ({wanted})");
+        }
+        if self.set != SetOp::None {
+            return format!("`{key}` was {shown}, and `{op}` asks for {wanted}");
+        }
+        if op.contains("Like") {
+            format!("`{key}` was {shown}, which does not match {wanted}")
+        } else if op.contains("Equals") || self.base == Base::Bool {
+            format!("`{key}` was {shown}, not {wanted}")
+        } else {
+            format!("`{key}` was {shown}, and `{op}` asks for {wanted}")
         }
     }
 
@@ -384,6 +441,38 @@ impl Condition {
             },
             Values::Null(_) => false,
         }
+    }
+}
+
+/// Values for a message: each in backticks, clipped, at most three and a count of the rest.
+fn quoted_list<'a>(items: impl ExactSizeIterator<Item = &'a str>, last: &str) -> String {
+    let total = items.len();
+    let shown: Vec<String> = items
+        .take(3)
+        .map(|v| {
+            let clipped = crate::source::clip(v, 80);
+            let more = if clipped.len() < v.len() { "…" } else { "" };
+            format!("`{}{more}`", clipped.escape_debug())
+        })
+        .collect();
+    match shown.as_slice() {
+        [] => "no value".to_string(),
+        [one] => one.clone(),
+        [init @ .., end] if total == shown.len() => {
+            format!("{} {last} {end}", init.join(", "))
+        }
+        _ => format!("{} {last} {} more", shown.join(", "), total - shown.len()),
+    }
+}
+
+/// A request's values for a message: `v`, or [`a`, `b`].
+fn shown_values(values: &[String]) -> String {
+    match values {
+        [one] => quoted_list(std::iter::once(one.as_str()), "and"),
+        _ => format!(
+            "[{}]",
+            quoted_list(values.iter().map(String::as_str), "and")
+        ),
     }
 }
 
@@ -657,6 +746,117 @@ impl Net {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Why `operator: {key: values}` does not hold for a context of `(key, values)` pairs.
+    fn why_not(operator: &str, key: &str, values: &[&str], context: &[(&str, &[&str])]) -> String {
+        let values: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        let condition = Condition::new(operator, key, &values).expect("a known operator");
+        let mut ctx = Context::default();
+        for (k, v) in context {
+            ctx.insert(k, v.iter().map(|s| s.to_string()).collect());
+        }
+        assert!(!condition.holds(&ctx), "{operator} {key} holds");
+        condition.why_not(&ctx)
+    }
+
+    #[test]
+    fn failed_conditions_are_explained_by_operator() {
+        let via = "kms:ViaService";
+        assert_eq!(
+            why_not(
+                "StringEquals",
+                via,
+                &["s3.amazonaws.com"],
+                &[(via, &["ec2.amazonaws.com"])]
+            ),
+            "`kms:ViaService` was `ec2.amazonaws.com`, not `s3.amazonaws.com`"
+        );
+        assert_eq!(
+            why_not("StringEquals", via, &["a", "b", "c", "d"], &[(via, &["x"])]),
+            "`kms:ViaService` was `x`, not `a`, `b`, `c` or 1 more"
+        );
+        assert_eq!(
+            why_not(
+                "StringLike",
+                "s3:prefix",
+                &["home/*"],
+                &[("s3:prefix", &["tmp/"])]
+            ),
+            "`s3:prefix` was `tmp/`, which does not match `home/*`"
+        );
+        assert_eq!(
+            why_not("StringNotEquals", via, &["a", "b"], &[(via, &["b"])]),
+            "`kms:ViaService` was `b`, which `StringNotEquals` excludes (`a` or `b`)"
+        );
+        assert_eq!(
+            why_not("IpAddress", "aws:SourceIp", &["10.0.0.0/8"], &[]),
+            "`aws:SourceIp` was not in the request"
+        );
+        assert_eq!(
+            why_not("ForAnyValue:StringEqualsIfExists", "aws:TagKeys", &["team"], &[]),
+            "`aws:TagKeys` was not in the request, and `ForAnyValue:StringEqualsIfExists` needs at least one value"
+        );
+        assert_eq!(
+            why_not(
+                "StringEquals",
+                "aws:TagKeys",
+                &["a"],
+                &[("aws:TagKeys", &["a", "b"])]
+            ),
+            "`aws:TagKeys` had 2 values ([`a` and `b`]), and `StringEquals` compares one"
+        );
+        assert_eq!(
+            why_not(
+                "NumericLessThan",
+                "s3:max-keys",
+                &["10"],
+                &[("s3:max-keys", &["20"])]
+            ),
+            "`s3:max-keys` was `20`, and `NumericLessThan` asks for `10`"
+        );
+        assert_eq!(
+            why_not(
+                "Null",
+                "aws:TokenIssueTime",
+                &["true"],
+                &[("aws:TokenIssueTime", &["t"])]
+            ),
+            "`aws:TokenIssueTime` was `t`, and `Null: true` asks for it to be absent"
+        );
+        // Long and non-ASCII values are clipped on a character boundary, control and
+        // invisible characters shown escaped.
+        let long = "é".repeat(60);
+        let said = why_not("StringEquals", via, &["x"], &[(via, &[long.as_str()])]);
+        assert!(said.contains(&format!("`{}…`", "é".repeat(40))), "{said}");
+        let said = why_not("StringEquals", via, &["x"], &[(via, &["a\u{200b}\n"])]);
+        assert!(said.contains("`a\\u{200b}\\n`"), "{said}");
+    }
+
+    #[test]
+    fn for_any_value_if_exists_is_false_without_the_key() {
+        let c = Condition::new(
+            "ForAnyValue:StringEqualsIfExists",
+            "aws:TagKeys",
+            &["team".into()],
+        )
+        .unwrap();
+        let mut ctx = Context::default();
+        assert!(!c.holds(&ctx));
+        ctx.insert("aws:TagKeys", Vec::new());
+        assert!(!c.holds(&ctx));
+        ctx.insert("aws:TagKeys", vec!["team".into()]);
+        assert!(c.holds(&ctx));
+        let all = Condition::new(
+            "ForAllValues:StringEqualsIfExists",
+            "aws:TagKeys",
+            &["team".into()],
+        )
+        .unwrap();
+        assert!(all.holds(&Context::default()));
+        let plain =
+            Condition::new("StringEqualsIfExists", "aws:TagKeys", &["team".into()]).unwrap();
+        assert!(plain.holds(&Context::default()));
+    }
 
     #[test]
     fn dates_parse_to_epoch_seconds() {

@@ -23,8 +23,15 @@
 //!    policies has no permissions; the account's root user has every permission.
 //! 7. Across accounts, both the identity side and the resource policy must allow.
 //! 8. A KMS key policy must grant the key's account (or the caller) before IAM policies count;
-//!    `sts:AssumeRole*` needs the role's trust policy to grant the caller or its account, even
-//!    within the account.
+//!    `sts:AssumeRole*`, `sts:TagSession`, `sts:SetSourceIdentity` and `sts:SetContext` on a
+//!    role need the role's trust policy to grant the caller or its account, even within the
+//!    account ("Passing session tags in AWS STS", "Monitor and control actions taken with
+//!    assumed roles": [`is_trust_action`]).
+//! 9. A resource whose ARN names the account `aws` (`arn:aws:iam::aws:policy/…`) belongs to AWS,
+//!    not to another account: identity policies alone allow reading it.
+//! 10. A resource-based policy's grant to a user's ARN does not name that user's federated user
+//!     sessions (`sts::…:federated-user/…`): only a grant to the session's own ARN allows on its
+//!     own ("Permissions for GetFederationToken").
 //!
 //! Statements match as [`condition`] and [`pattern`] describe. Policies are compiled once
 //! ([`CompiledPolicy`]); evaluating a request allocates nothing in the common case.
@@ -38,6 +45,23 @@ use crate::iam;
 use crate::source::Span;
 use condition::Condition;
 use pattern::Pattern;
+
+/// Whether the role's trust policy decides an action on a role: `sts:AssumeRole`,
+/// `sts:AssumeRoleWithSAML`, `sts:AssumeRoleWithWebIdentity`, and the actions taken with them,
+/// `sts:TagSession`, `sts:SetSourceIdentity` and `sts:SetContext` (IAM User Guide: "Passing
+/// session tags in AWS STS", "Monitor and control actions taken with assumed roles").
+pub fn is_trust_action(action: &str) -> bool {
+    let Some((service, name)) = action.split_once(':') else {
+        return false;
+    };
+    service.eq_ignore_ascii_case("sts")
+        && (name
+            .get(..10)
+            .is_some_and(|n| n.eq_ignore_ascii_case("AssumeRole"))
+            || ["TagSession", "SetSourceIdentity", "SetContext"]
+                .iter()
+                .any(|a| name.eq_ignore_ascii_case(a)))
+}
 
 /// The request context: condition keys (lower case) and their values.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -351,6 +375,8 @@ struct CompiledStatement {
     actions: Option<Block>,
     resources: Option<Block>,
     conditions: Vec<Condition>,
+    /// Per condition, its place in the source.
+    condition_spans: Vec<Option<Span>>,
 }
 
 /// `Action`/`NotAction` or `Resource`/`NotResource`, compiled.
@@ -474,14 +500,19 @@ impl CompiledPolicy {
                 principal,
                 actions: s.action.as_ref().map(Block::actions),
                 resources: s.resource.as_ref().map(|b| Block::new(b, variables)),
-                conditions: s
-                    .conditions
-                    .iter()
-                    .filter_map(|c| {
-                        Condition::with_variables(&c.operator, &c.key, &c.values, variables)
-                    })
-                    .collect(),
+                conditions: Vec::new(),
+                condition_spans: Vec::new(),
             });
+            if let Some(compiled) = statements.last_mut() {
+                for c in &s.conditions {
+                    if let Some(condition) =
+                        Condition::with_variables(&c.operator, &c.key, &c.values, variables)
+                    {
+                        compiled.conditions.push(condition);
+                        compiled.condition_spans.push(c.span);
+                    }
+                }
+            }
             origins.push((s.sid.as_ref().map(|s| s.value.clone()), s.span));
         }
         CompiledPolicy {
@@ -489,6 +520,34 @@ impl CompiledPolicy {
             statements,
             origins,
         }
+    }
+
+    /// The first `Allow` statement whose action, resource and principal match the request but
+    /// one of whose conditions does not hold: the statement and that condition.
+    fn near_miss(&self, eval: &Eval) -> Option<(usize, &Condition, Option<Span>)> {
+        let request = eval.request;
+        let context = &request.context;
+        self.statements.iter().enumerate().find_map(|(i, s)| {
+            let matched = s.effect == iam::Effect::Allow
+                && s.actions
+                    .as_ref()
+                    .is_none_or(|b| b.covers(&request.action, eval.service, context, true))
+                && s.resources
+                    .as_ref()
+                    .is_none_or(|b| b.covers(&request.resource, "", context, false))
+                && s.principal
+                    .as_ref()
+                    .is_none_or(|b| principal_match(b, iam::Effect::Allow, eval).is_some());
+            if !matched {
+                return None;
+            }
+            let j = s.conditions.iter().position(|c| !c.holds(context))?;
+            Some((
+                i,
+                &s.conditions[j],
+                s.condition_spans.get(j).copied().flatten(),
+            ))
+        })
     }
 
     /// The first statement of `effect` that applies to the request, and how it names the
@@ -608,16 +667,28 @@ pub struct StatementRef {
     pub statement: usize,
 }
 
+/// A statement that matched a request but for one of its conditions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NearMiss {
+    pub at: StatementRef,
+    /// The condition's failure in words: "`kms:ViaService` was `…`, not `…`".
+    pub why: String,
+    /// Where the condition is written.
+    pub condition_span: Option<Span>,
+}
+
 /// Why the decision is what it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reason {
     /// An explicit deny in this statement.
     Denied(StatementRef),
     /// Allowed by these statements (an identity allow, or a resource grant), with the
-    /// boundary's allow when there is a boundary.
+    /// boundary's allow when there is a boundary, and the resource (or trust, or key) policy's
+    /// grant when it took one besides the identity allow.
     AllowedBy {
         grant: StatementRef,
         boundary: Option<StatementRef>,
+        resource: Option<StatementRef>,
     },
     NoScpAllows,
     NoIdentityAllows,
@@ -689,14 +760,8 @@ impl PolicySet {
         if action.eq_ignore_ascii_case("sts:GetCallerIdentity") {
             return decide(DecisionKind::Allowed, Reason::NoPermissionRequired);
         }
-        let caller = Caller::parse(&request.principal);
-        let (service, name) = action.split_once(':').unwrap_or((action, ""));
-        let eval = Eval {
-            request,
-            service,
-            caller,
-            has_boundary: self.boundary.is_some(),
-        };
+        let eval = self.eval(request);
+        let (caller, service) = (eval.caller, eval.service);
         // 1. An explicit deny in any policy wins.
         for role in [Scp, Resource, Identity, Boundary, Session] {
             if let Some((at, _)) = self.find(role, Deny, &eval) {
@@ -709,10 +774,7 @@ impl PolicySet {
         }
         let resource_grant = self.find(Resource, Allow, &eval);
         let kms = service.eq_ignore_ascii_case("kms") && self.resource.is_some();
-        let assume = service.eq_ignore_ascii_case("sts")
-            && name.len() >= 10
-            && name[..10].eq_ignore_ascii_case("AssumeRole")
-            && self.resource.is_some();
+        let assume = is_trust_action(action) && self.resource.is_some();
         let must_grant = if kms {
             Reason::KeyPolicyDoesNotAllow
         } else if assume {
@@ -729,6 +791,7 @@ impl PolicySet {
                     Reason::AllowedBy {
                         grant,
                         boundary: None,
+                        resource: None,
                     },
                 ),
                 None => implicit(must_grant),
@@ -738,7 +801,10 @@ impl PolicySet {
             .map(|p| p[4])
             .filter(|a| !a.is_empty())
             .or(caller.account);
-        let same_account = caller.account.is_some() && resource_account == caller.account;
+        // A resource of the account `aws` is AWS's own (a managed policy, a public hub): not
+        // another account's.
+        let same_account = caller.account.is_some()
+            && (resource_account == caller.account || resource_account == Some("aws"));
         // The boundary and session policies, checked only when needed.
         let boundary = || -> Result<Option<StatementRef>, Decision> {
             match &self.boundary {
@@ -762,7 +828,7 @@ impl PolicySet {
         };
         // The identity side: identity ∩ boundary ∩ session; the root user has every
         // permission of its account.
-        let identity_side = || -> Decision {
+        let identity_side = |resource: Option<StatementRef>| -> Decision {
             let grant = self.find(Identity, Allow, &eval).map(|(at, _)| at);
             if caller.kind == CallerKind::Root {
                 return match grant {
@@ -771,6 +837,7 @@ impl PolicySet {
                         Reason::AllowedBy {
                             grant,
                             boundary: None,
+                            resource,
                         },
                     ),
                     None => decide(DecisionKind::Allowed, Reason::RootUser),
@@ -786,13 +853,20 @@ impl PolicySet {
             if let Err(d) = session() {
                 return d;
             }
-            decide(DecisionKind::Allowed, Reason::AllowedBy { grant, boundary })
+            decide(
+                DecisionKind::Allowed,
+                Reason::AllowedBy {
+                    grant,
+                    boundary,
+                    resource,
+                },
+            )
         };
         match resource_grant {
             // Key and trust policies must grant even within the account; across accounts
             // every resource policy must.
             None if kms || assume || !same_account => implicit(must_grant),
-            None => identity_side(),
+            None => identity_side(None),
             Some((grant, grantee)) if same_account => match grantee {
                 // A grant to the user, the session, or anyone allows on its own.
                 Grantee::Caller => decide(
@@ -800,6 +874,7 @@ impl PolicySet {
                     Reason::AllowedBy {
                         grant,
                         boundary: None,
+                        resource: None,
                     },
                 ),
                 // A grant to the role is still limited by the boundary and session policies.
@@ -809,39 +884,118 @@ impl PolicySet {
                         Err(d) => return d,
                     };
                     match session() {
-                        Ok(()) => {
-                            decide(DecisionKind::Allowed, Reason::AllowedBy { grant, boundary })
-                        }
+                        Ok(()) => decide(
+                            DecisionKind::Allowed,
+                            Reason::AllowedBy {
+                                grant,
+                                boundary,
+                                resource: None,
+                            },
+                        ),
                         Err(d) => d,
                     }
                 }
                 // A grant to the account delegates to the identity policies.
-                Grantee::Account => identity_side(),
+                Grantee::Account => identity_side(Some(grant)),
             },
             // Across accounts both sides must allow.
-            Some(_) => identity_side(),
+            Some((grant, _)) => identity_side(Some(grant)),
         }
     }
 
-    /// The decision in words, naming the statements that decided it.
-    pub fn explain(&self, request: &Request, decision: &Decision) -> String {
-        let name = |at: StatementRef| -> String {
-            let Some(policy) = self.policy(at) else {
-                return "a statement".into();
-            };
-            let which = match &policy.origins.get(at.statement) {
-                Some((Some(sid), _)) => format!("statement `{sid}`"),
-                _ => format!("statement {}", at.statement + 1),
-            };
-            format!("{which} of {} `{}`", at.role.words(), policy.label)
+    /// What evaluating a request needs besides the policies: its parsed caller and service.
+    fn eval<'a>(&self, request: &'a Request) -> Eval<'a> {
+        let action = request.action.as_str();
+        Eval {
+            request,
+            service: action.split_once(':').map_or(action, |(s, _)| s),
+            caller: Caller::parse(&request.principal),
+            has_boundary: self.boundary.is_some(),
+        }
+    }
+
+    /// How explanations call a policy of a role: a resource policy is a trust policy for the
+    /// actions a trust policy decides, and a key policy for KMS.
+    pub fn role_words(&self, role: PolicyRole, request: &Request) -> &'static str {
+        match role {
+            PolicyRole::Resource if is_trust_action(&request.action) => "trust policy",
+            PolicyRole::Resource
+                if request
+                    .action
+                    .split_once(':')
+                    .is_some_and(|(s, _)| s.eq_ignore_ascii_case("kms")) =>
+            {
+                "key policy"
+            }
+            other => other.words(),
+        }
+    }
+
+    /// How explanations name a statement: "statement `Sid` of identity policy `label`".
+    fn statement_words(&self, at: StatementRef, request: &Request) -> String {
+        let Some(policy) = self.policy(at) else {
+            return "a statement".into();
         };
+        let which = match &policy.origins.get(at.statement) {
+            Some((Some(sid), _)) => format!("statement `{sid}`"),
+            _ => format!("statement {}", at.statement + 1),
+        };
+        format!(
+            "{which} of {} `{}`",
+            self.role_words(at.role, request),
+            policy.label
+        )
+    }
+
+    /// For an implicit deny, the statement that matched the action, the resource and the
+    /// caller but whose condition did not hold, with that condition's failure in words.
+    pub fn near_miss(&self, request: &Request, decision: &Decision) -> Option<NearMiss> {
+        let role = match decision.reason {
+            Reason::NoIdentityAllows => PolicyRole::Identity,
+            Reason::BoundaryDoesNotAllow => PolicyRole::Boundary,
+            Reason::SessionDoesNotAllow => PolicyRole::Session,
+            Reason::NoScpAllows => PolicyRole::Scp,
+            Reason::ResourcePolicyDoesNotAllow
+            | Reason::KeyPolicyDoesNotAllow
+            | Reason::TrustPolicyDoesNotAllow => PolicyRole::Resource,
+            _ => return None,
+        };
+        let eval = self.eval(request);
+        self.policies(role).iter().enumerate().find_map(|(i, p)| {
+            p.near_miss(&eval)
+                .map(|(statement, condition, condition_span)| NearMiss {
+                    at: StatementRef {
+                        role,
+                        policy: i,
+                        statement,
+                    },
+                    why: condition.why_not(&request.context),
+                    condition_span,
+                })
+        })
+    }
+
+    /// The decision in words, naming the statements that decided it, and for an implicit deny
+    /// the condition that kept a matching statement from allowing.
+    pub fn explain(&self, request: &Request, decision: &Decision) -> String {
+        let name = |at: StatementRef| self.statement_words(at, request);
         let action = &request.action;
-        match decision.reason {
+        let base = match decision.reason {
             Reason::Denied(at) => format!("{} explicitly denies {action}", name(at)),
-            Reason::AllowedBy { grant, boundary } => match boundary {
-                Some(b) => format!("{} allows {action}, within {}", name(grant), name(b)),
-                None => format!("{} allows {action}", name(grant)),
-            },
+            Reason::AllowedBy {
+                grant,
+                boundary,
+                resource,
+            } => {
+                let mut words = format!("{} allows {action}", name(grant));
+                if let Some(b) = boundary {
+                    words.push_str(&format!(", within {}", name(b)));
+                }
+                if let Some(r) = resource {
+                    words.push_str(&format!(", and {} grants it", name(r)));
+                }
+                words
+            }
             Reason::NoScpAllows => format!("no service control policy allows {action}"),
             Reason::NoIdentityAllows => format!("no identity policy allows {action}"),
             Reason::BoundaryDoesNotAllow => match &self.boundary {
@@ -853,15 +1007,31 @@ impl PolicySet {
                 "the resource is in another account, and its resource-based policy does not allow {action}"
             ),
             Reason::KeyPolicyDoesNotAllow => format!(
-                "the key policy grants neither the caller nor its account {action}"
+                "the key policy allows {action} to neither the caller nor its account"
             ),
-            Reason::TrustPolicyDoesNotAllow => {
-                "the role's trust policy grants neither the caller nor its account".to_string()
-            }
+            Reason::TrustPolicyDoesNotAllow => format!(
+                "the role's trust policy allows {action} to neither the caller nor its account"
+            ),
             Reason::RootUser => format!(
                 "the account's root user may {action}: no policy denies it"
             ),
             Reason::NoPermissionRequired => format!("{action} needs no permission"),
+        };
+        match self.near_miss(request, decision) {
+            Some(NearMiss { at, why, .. }) => {
+                let base = match decision.reason {
+                    // The statement did name the caller: only its condition failed.
+                    Reason::KeyPolicyDoesNotAllow => {
+                        format!("the key policy does not allow {action}")
+                    }
+                    Reason::TrustPolicyDoesNotAllow => {
+                        format!("the role's trust policy does not allow {action}")
+                    }
+                    _ => base,
+                };
+                format!("{base}: {} matched, but {why}", name(at))
+            }
+            None => base,
         }
     }
 
@@ -869,19 +1039,23 @@ impl PolicySet {
     pub fn deciding_spans(&self, decision: &Decision) -> Vec<(StatementRef, Option<Span>)> {
         let refs: Vec<StatementRef> = match decision.reason {
             Reason::Denied(at) => vec![at],
-            Reason::AllowedBy { grant, boundary } => {
-                std::iter::once(grant).chain(boundary).collect()
-            }
+            Reason::AllowedBy {
+                grant,
+                boundary,
+                resource,
+            } => std::iter::once(grant)
+                .chain(boundary)
+                .chain(resource)
+                .collect(),
             _ => Vec::new(),
         };
-        refs.into_iter()
-            .map(|at| {
-                let span = self
-                    .policy(at)
-                    .and_then(|p| p.origins.get(at.statement))
-                    .and_then(|(_, s)| *s);
-                (at, span)
-            })
-            .collect()
+        refs.into_iter().map(|at| (at, self.span_of(at))).collect()
+    }
+
+    /// The source span of a statement.
+    pub fn span_of(&self, at: StatementRef) -> Option<Span> {
+        self.policy(at)
+            .and_then(|p| p.origins.get(at.statement))
+            .and_then(|(_, s)| *s)
     }
 }

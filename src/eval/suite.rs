@@ -80,11 +80,7 @@ pub fn check<'a>(project: &Project, expectation: &'a Expectation) -> Checked<'a>
             set.identity
                 .push(CompiledPolicy::new("given statements", &policy));
         }
-        if expectation
-            .action
-            .to_ascii_lowercase()
-            .starts_with("sts:assumerole")
-        {
+        if super::is_trust_action(&expectation.action) {
             set.resource = project::trust_policy(project, &expectation.resource);
         }
         let mut request = Request::new(
@@ -147,7 +143,22 @@ pub fn failure(case: &TestCase, checked: &Checked) -> Diagnostic {
                         DecisionKind::ExplicitlyDenied => "denies",
                         _ => "allows",
                     };
-                    d = d.with_label(span, format!("this {} {verb} it", at.role.words()));
+                    let words = set.role_words(at.role, request);
+                    d = d.with_label(span, format!("this {words} {verb} it"));
+                }
+            }
+            if let Some(miss) = set.near_miss(request, decision) {
+                match (set.span_of(miss.at), miss.condition_span) {
+                    (_, Some(span)) => {
+                        d = d.with_label(span, "this condition did not hold");
+                    }
+                    (Some(span), None) => {
+                        d = d.with_label(
+                            span,
+                            "this statement matched, but a condition did not hold",
+                        );
+                    }
+                    (None, None) => {}
                 }
             }
             d

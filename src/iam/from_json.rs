@@ -577,26 +577,26 @@ impl Reader {
                     ok = false;
                     continue;
                 };
-                // Exact repeats are caught by the JSON reader; keys ignore case in IAM.
+                // Exact repeats are caught by the JSON reader. Keys ignore case in IAM, and AWS
+                // accepts one key written twice in different case: both entries are kept and
+                // evaluated, and both must hold.
                 if let Some(first) = out
                     .iter()
                     .find(|c| c.operator == op.key && c.key.eq_ignore_ascii_case(&key.key))
                 {
                     let mut d = Diagnostic::new(
-                        Code::DuplicateCondition,
+                        Code::ConditionKeyCase,
                         format!(
-                            "`{}` is tested twice with `{}` in one statement",
-                            key.key, op.key
+                            "`{}` is tested again with `{}`, as `{}`",
+                            first.key, op.key, key.key
                         ),
                     )
-                    .at(key.key_span, "tested again here")
-                    .help("condition keys ignore case, so these are one key; list every value under one of them");
-                    if let Some(span) = first.span {
+                    .at(key.key_span, "the same key in other case")
+                    .help("condition keys ignore case: both tests apply and both must hold; to accept either value, list both values under one key");
+                    if let Some(span) = first.key_span.or(first.span) {
                         d = d.with_label(span, "first tested here");
                     }
                     self.out.push(d);
-                    ok = false;
-                    continue;
                 }
                 out.push(Condition {
                     operator: op.key.clone(),
@@ -866,14 +866,7 @@ impl Reader {
 
 /// Actions of a role trust policy.
 fn is_trust_action(action: &str) -> bool {
-    let lower = action.to_ascii_lowercase();
-    match lower.strip_prefix("sts:") {
-        Some(name) => {
-            name.starts_with("assumerole")
-                || matches!(name, "tagsession" | "setsourceidentity" | "setcontext")
-        }
-        None => false,
-    }
+    crate::eval::is_trust_action(action)
 }
 
 /// Where the first policy variable of a statement is written.
@@ -1511,14 +1504,6 @@ mod tests {
                 "[\"StringEquals\"]",
                 None,
             ),
-            (
-                statement_with(
-                    r#", "Condition": {"StringEquals": {"aws:SourceVpc": "a", "AWS:sourcevpc": "b"}}"#,
-                ),
-                Code::DuplicateCondition,
-                "\"AWS:sourcevpc\"",
-                None,
-            ),
         ];
         for (text, code, at, help) in &cases {
             let (got, got_at, d) = error(text);
@@ -1662,6 +1647,22 @@ mod tests {
                 Code::UnknownOperator
             ]
         );
+    }
+
+    #[test]
+    fn a_key_in_two_cases_warns_and_keeps_both_tests() {
+        let text = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow",
+            "Action": "s3:GetObject", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceVpc": "a", "AWS:sourcevpc": "b"}}}}"#;
+        let (policy, diagnostics) = read(text);
+        let policy = policy.expect("AWS accepts the document, and so does iamx");
+        assert_eq!(policy.policy.statements[0].conditions.len(), 2);
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+        let d = &diagnostics[0];
+        assert_eq!(d.code, Code::ConditionKeyCase);
+        assert!(!d.is_error());
+        assert_eq!(slice(text, d.span), "\"AWS:sourcevpc\"");
+        assert_eq!(slice(text, Some(d.labels[0].span)), "\"aws:SourceVpc\"");
     }
 
     #[test]

@@ -107,7 +107,7 @@ fn token_at(text: &str, pos: usize) -> &str {
     let is_word = |c: char| c.is_alphanumeric() || "_-.:*?$/".contains(c);
     if is_word(first) {
         let end = rest.find(|c: char| !is_word(c)).unwrap_or(rest.len());
-        &rest[..end.min(64)]
+        crate::source::clip(&rest[..end], 64)
     } else {
         &rest[..first.len_utf8()]
     }
