@@ -480,10 +480,10 @@ fn batch(path: &PathBuf) -> Exit {
         };
         failed |= !ok;
         // Each answer goes out as soon as it is made.
-        if writeln!(out, "{record}")
-            .and_then(|()| out.flush())
-            .is_err()
-        {
+        // A write that fails (a closed pipe, a full disk) is recorded: the process then ends
+        // as `stdio::finish` says (quietly for a closed pipe, exit 2 with a message otherwise).
+        if let Err(e) = writeln!(out, "{record}").and_then(|()| out.flush()) {
+            super::stdio::record(super::stdio::Stream::Stdout, e);
             return Exit::Usage;
         }
     }
