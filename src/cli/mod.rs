@@ -3,6 +3,7 @@
 mod actions;
 mod build;
 mod check;
+pub mod inputs;
 pub mod simulate;
 mod test;
 
@@ -99,6 +100,32 @@ pub struct CompileArgs {
     /// when not given.
     #[arg(long, value_enum, value_name = "KIND")]
     pub kind: Option<JsonKindArg>,
+    /// Let `policy X = json "…"` read files under DIR too. Without it, the documents it names
+    /// must be inside the project: under a directory given as input, or beside a file given.
+    /// May be repeated.
+    #[arg(long, value_name = "DIR")]
+    pub allow_include: Vec<PathBuf>,
+}
+
+/// The directories `json` includes may read from: the project's (each input directory, and
+/// the directory of each input file), then those `--allow-include` adds.
+fn include_roots(args: &CompileArgs) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = args
+        .inputs
+        .iter()
+        .map(|input| {
+            if input.is_dir() {
+                input.clone()
+            } else {
+                match input.parent() {
+                    Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+                    _ => PathBuf::from("."),
+                }
+            }
+        })
+        .collect();
+    roots.extend(args.allow_include.iter().cloned());
+    roots
 }
 
 /// `--kind`: what a JSON policy document is.
@@ -161,45 +188,10 @@ pub fn fail(message: impl std::fmt::Display) -> Exit {
     Exit::Usage
 }
 
-/// Every `.iamx` file named or under a named directory, in a stable order.
+/// Every `.iamx` file named or under a named directory, in a stable order (see
+/// [`inputs::collect`]).
 pub fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut files = Vec::new();
-    for input in inputs {
-        let meta = std::fs::metadata(input)
-            .map_err(|e| format!("cannot read `{}`: {}", input.display(), io_reason(&e)))?;
-        if meta.is_dir() {
-            let before = files.len();
-            walk(input, &mut files)?;
-            if files.len() == before {
-                return Err(format!("no .iamx files in `{}`", input.display()));
-            }
-        } else {
-            files.push(input.clone());
-        }
-    }
-    Ok(files)
-}
-
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot read `{}`: {}", dir.display(), io_reason(&e)))?;
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for path in paths {
-        let hidden = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        if hidden {
-            continue;
-        }
-        if path.is_dir() {
-            walk(&path, files)?;
-        } else if path.extension().is_some_and(|e| e == "iamx") {
-            files.push(path);
-        }
-    }
-    Ok(())
+    inputs::collect(inputs).map(|found| found.files.into_iter().map(|(path, _)| path).collect())
 }
 
 /// An I/O error in words, without Rust's "(os error 2)".
@@ -221,23 +213,23 @@ pub fn compile_inputs_with(
     args: &CompileArgs,
     adjust: impl FnOnce(&mut Options),
 ) -> Result<Compilation, Exit> {
-    let files = collect_inputs(&args.inputs).map_err(fail)?;
-    let mut sources = Vec::with_capacity(files.len());
-    for file in &files {
-        let bytes = std::fs::read(file).map_err(|e| {
-            fail(format!(
-                "cannot read `{}`: {}",
-                file.display(),
-                io_reason(&e)
-            ))
-        })?;
-        sources.push(Source::new(display_path(file), bytes));
+    let found = inputs::collect(&args.inputs).map_err(fail)?;
+    for skipped in &found.skipped {
+        eprintln!("warning: {skipped}");
+    }
+    let mut sources = Vec::with_capacity(found.files.len());
+    for (file, kind) in &found.files {
+        let name = display_path(file);
+        match inputs::read(file, *kind).map_err(fail)? {
+            inputs::Read::Bytes(bytes) => sources.push(Source::new(name, bytes)),
+            inputs::Read::TooLarge(size) => sources.push(Source::over_limit(name, size)),
+        }
     }
     let mut options = Options::default();
     options.vars.0.extend(args.vars.iter().cloned());
     options.limits.trust_policy = args.trust_limit as usize;
     options.json_kind = args.kind.map(Into::into);
-    options.loader = Some(crate::Loader::files());
+    options.loader = Some(crate::Loader::files_under(include_roots(args)));
     adjust(&mut options);
     Ok(crate::compile(sources, &options))
 }

@@ -88,6 +88,7 @@ fn one(args: &SimulateArgs) -> Exit {
         color: args.compile.color,
         deny_warnings: false,
         kind: None,
+        allow_include: Vec::new(),
     };
     // The project's tests may fail: simulate is how one finds out why.
     let compilation = match super::compile_inputs_with(&compile, |o| o.skip_tests = true) {
