@@ -175,7 +175,9 @@ fn read_included(
     let bytes = match read(&real, FileKind::Regular) {
         Ok(Read::Bytes(bytes)) => bytes,
         Ok(Read::TooLarge(size)) => {
-            let size = size.map_or(format!("over {MAX_SOURCE_BYTES} bytes"), |s| format!("{s} bytes"));
+            let size = size.map_or(format!("over {MAX_SOURCE_BYTES} bytes"), |s| {
+                format!("{s} bytes")
+            });
             return Err(LoadError {
                 message: format!("`{}` is {size}", full.display()),
                 help: Some(format!(
@@ -184,7 +186,9 @@ fn read_included(
             });
         }
         Err(_) if !real.is_file() => {
-            return Err(format!("cannot read `{}`: it is not a regular file", full.display()).into())
+            return Err(
+                format!("cannot read `{}`: it is not a regular file", full.display()).into(),
+            )
         }
         Err(why) => return Err(why.into()),
     };

@@ -55,12 +55,22 @@ pub fn collect(inputs: &[PathBuf]) -> Result<Inputs, String> {
 }
 
 fn walk(dir: &Path, seen: &mut HashSet<DirId>, found: &mut Inputs) -> Result<(), String> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot read directory `{}`: {}", dir.display(), io_reason(&e)))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        format!(
+            "cannot read directory `{}`: {}",
+            dir.display(),
+            io_reason(&e)
+        )
+    })?;
     let mut paths = Vec::new();
     for entry in entries {
-        let entry = entry
-            .map_err(|e| format!("cannot read directory `{}`: {}", dir.display(), io_reason(&e)))?;
+        let entry = entry.map_err(|e| {
+            format!(
+                "cannot read directory `{}`: {}",
+                dir.display(),
+                io_reason(&e)
+            )
+        })?;
         paths.push(entry.path());
     }
     paths.sort();
@@ -185,7 +195,10 @@ pub fn read(path: &Path, kind: FileKind) -> Result<Read, String> {
     let file = File::open(path).map_err(why)?;
     let meta = file.metadata().map_err(why)?;
     if meta.is_dir() {
-        return Err(format!("cannot read `{}`: it is a directory", path.display()));
+        return Err(format!(
+            "cannot read `{}`: it is a directory",
+            path.display()
+        ));
     }
     if kind == FileKind::Regular && !meta.is_file() {
         return Err(format!(
