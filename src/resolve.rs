@@ -148,14 +148,6 @@ fn let_parts(l: &Let) -> Vec<&Ident> {
     }
 }
 
-/// Where an action item is written.
-fn item_span(item: &ActionItem) -> Span {
-    match item {
-        ActionItem::Pattern(_, span) | ActionItem::Group { span, .. } => *span,
-        ActionItem::Name(ident) => ident.span,
-    }
-}
-
 /// Builds the scope of a project: declarations, duplicates, `--var`s.
 pub fn resolve<'a>(modules: &'a [Module], vars: &'a Vars) -> Scope<'a> {
     let mut scope = Scope {
@@ -668,15 +660,17 @@ impl<'a> Scope<'a> {
     fn list_for(&self, list: &List, owner: Option<&Let>) -> Option<Val> {
         let mut out = Vec::new();
         let mut ok = true;
+        // Items spliced in from names: what can multiply. Written items are bounded by the
+        // input's size.
+        let mut spliced = 0;
         for item in &list.items {
             let value = self.value(item);
-            let size = match &value {
-                Some(Val::List(inner)) => inner.len(),
-                _ => 1,
-            };
-            if out.len() + size > MAX_VALUES {
-                self.report_too_many(owner, list.span);
-                return None;
+            if let Some(Val::List(inner)) = &value {
+                spliced += inner.len();
+                if spliced > MAX_VALUES {
+                    self.report_too_many(owner, item.span());
+                    return None;
+                }
             }
             match value {
                 Some(Val::List(inner)) => out.extend(inner),
@@ -710,11 +704,9 @@ impl<'a> Scope<'a> {
     ) -> Option<Vec<(String, Span)>> {
         let mut out = Vec::new();
         let mut ok = true;
+        // Actions spliced in from names: what can multiply (see `list_for`).
+        let mut spliced = 0;
         for item in items {
-            if out.len() > MAX_VALUES {
-                self.report_too_many(owner, item_span(item));
-                return None;
-            }
             match item {
                 ActionItem::Pattern(p, span) => ok &= self.action_pattern(p, *span, &mut out),
                 ActionItem::Group { service, names, .. } => {
@@ -723,11 +715,12 @@ impl<'a> Scope<'a> {
                     }
                 }
                 ActionItem::Name(ident) => match self.value_of(ident) {
-                    Some(Val::Actions(actions)) if out.len() + actions.len() > MAX_VALUES => {
+                    Some(Val::Actions(actions)) if spliced + actions.len() > MAX_VALUES => {
                         self.report_too_many(owner, ident.span);
                         return None;
                     }
                     Some(Val::Actions(actions)) => {
+                        spliced += actions.len();
                         // Point at the use, so diagnostics show where the actions came in.
                         out.extend(actions.into_iter().map(|(a, _)| (a, ident.span)));
                     }
@@ -752,12 +745,6 @@ impl<'a> Scope<'a> {
                     None => ok = false,
                 },
             }
-        }
-        if out.len() > MAX_VALUES {
-            if let Some(item) = items.last() {
-                self.report_too_many(owner, item_span(item));
-            }
-            return None;
         }
         ok.then_some(out)
     }

@@ -22,7 +22,11 @@ pub struct Renderer<'a> {
 }
 
 /// The files ariadne reads, by name, split into lines on first use.
-struct Files(std::collections::HashMap<String, ariadne::Source<String>>);
+struct Files(
+    std::collections::HashMap<String, ariadne::Source<String>>,
+    /// Whether the report is coloured.
+    bool,
+);
 
 impl ariadne::Cache<String> for Files {
     type Storage = String;
@@ -32,7 +36,13 @@ impl ariadne::Cache<String> for Files {
     }
 
     fn display<'b>(&self, id: &'b String) -> Option<impl std::fmt::Display + 'b> {
-        Some(id.clone())
+        // An excerpt of a file is keyed by `\0N\0name`: shown as is, for `renumber` to find
+        // and clean (with colours, which `renumber` is not for, as the name).
+        Some(if self.1 {
+            id.rsplit('\u{0}').next().unwrap_or(id).to_string()
+        } else {
+            id.clone()
+        })
     }
 }
 
@@ -40,7 +50,7 @@ impl<'a> Renderer<'a> {
     pub fn new(sources: &'a SourceMap) -> Renderer<'a> {
         Renderer {
             sources,
-            cache: Files(std::collections::HashMap::new()),
+            cache: Files(std::collections::HashMap::new(), false),
         }
     }
 
@@ -55,21 +65,263 @@ impl<'a> Renderer<'a> {
 
     pub fn human(&mut self, diagnostic: &Diagnostic, color: bool) -> String {
         let sources = self.sources;
+        if let Some(text) = self.windowed(diagnostic, color) {
+            return text;
+        }
         if let Some(span) = diagnostic.span {
             self.load(span);
         }
         for label in &diagnostic.labels {
             self.load(label.span);
         }
-        render_human(diagnostic, sources, color, &mut self.cache)
+        let locate = |s: Span| (sources.get(s.file).name.clone(), clamp(sources, s));
+        render_human(diagnostic, color, &mut self.cache, &locate)
+    }
+
+    /// A diagnostic on lines longer than [`LONG_LINE`] (a one-line JSON document, say),
+    /// rendered with only a window of each long line around its labels: the whole line for
+    /// each of many diagnostics would make output, and time, grow with the square of the line.
+    /// `None` when no label is on a long line, or a label spans lines or files.
+    fn windowed(&mut self, diagnostic: &Diagnostic, color: bool) -> Option<String> {
+        let sources = self.sources;
+        let primary = diagnostic.span?;
+        let file = primary.file;
+        let spans: Vec<Span> = std::iter::once(primary)
+            .chain(diagnostic.labels.iter().map(|l| l.span))
+            .collect();
+        if spans.iter().any(|s| s.file != file) {
+            return None;
+        }
+        let text = &sources.get(file).text;
+        // Per line touched: its range, and the ranges of the labels on it.
+        let mut lines: std::collections::BTreeMap<usize, (Range<usize>, Vec<Range<usize>>)> =
+            std::collections::BTreeMap::new();
+        for span in &spans {
+            let range = clamp(sources, *span);
+            let (line, bounds) = sources.line_range(file, range.start);
+            if range.end > bounds.end {
+                return None;
+            }
+            lines
+                .entry(line)
+                .or_insert((bounds, Vec::new()))
+                .1
+                .push(range);
+        }
+        let far_apart = lines
+            .keys()
+            .zip(lines.keys().skip(1))
+            .any(|(a, b)| b - a > MAX_GAP);
+        if !far_apart && lines.values().all(|(bounds, _)| bounds.len() <= LONG_LINE) {
+            return None;
+        }
+        // The excerpts: runs of touched lines less than `MAX_GAP` apart, each its own source
+        // for ariadne (which walks every line between two labels), with blank lines between
+        // touched ones so that line numbers stay right. Of a long line, only windows around
+        // its labels, joined by `…`.
+        let name = sources.get(file).name.clone();
+        // Per excerpt: its first line and text.
+        let mut excerpts: Vec<(usize, String)> = Vec::new();
+        // Per line: its excerpt, and its windows: (where one starts in the file, where it
+        // ends, where it starts in the excerpt).
+        let mut windows: std::collections::BTreeMap<usize, (usize, Vec<(usize, usize, usize)>)> =
+            std::collections::BTreeMap::new();
+        let mut at_line = 0;
+        for (&line, (bounds, ranges)) in &mut lines {
+            match excerpts.last_mut() {
+                Some((_, excerpt)) if line - at_line <= MAX_GAP => {
+                    while at_line < line {
+                        excerpt.push('\n');
+                        at_line += 1;
+                    }
+                }
+                _ => {
+                    excerpts.push((line, String::new()));
+                    at_line = line;
+                }
+            }
+            let index = excerpts.len() - 1;
+            let excerpt = &mut excerpts[index].1;
+            let mut cuts: Vec<(usize, usize)> = Vec::new();
+            if bounds.len() <= LONG_LINE {
+                cuts.push((bounds.start, bounds.end));
+            } else {
+                ranges.sort_by_key(|r| r.start);
+                for r in ranges.iter() {
+                    let from = r.start.saturating_sub(CONTEXT).max(bounds.start);
+                    let to = (r.end + CONTEXT).min(bounds.end);
+                    match cuts.last_mut() {
+                        Some(last) if from <= last.1 => last.1 = last.1.max(to),
+                        _ => cuts.push((from, to)),
+                    }
+                }
+                for cut in &mut cuts {
+                    while !text.is_char_boundary(cut.0) {
+                        cut.0 -= 1;
+                    }
+                    while !text.is_char_boundary(cut.1) {
+                        cut.1 += 1;
+                    }
+                }
+            }
+            let mut end = bounds.start;
+            let mut placed = Vec::new();
+            for (from, to) in cuts {
+                if from > end {
+                    excerpt.push_str(ELLIPSIS);
+                }
+                placed.push((from, to, excerpt.len()));
+                excerpt.push_str(&text[from..to]);
+                end = to;
+            }
+            if end < bounds.end {
+                excerpt.push_str(ELLIPSIS);
+            }
+            windows.insert(line, (index, placed));
+        }
+        // Keyed by a NUL, the excerpt's number and a NUL before the name, which is what shows.
+        let key = |index: usize| format!("\u{0}{index}\u{0}{name}");
+        // ariadne numbers the margin from 1 whatever the offset: the numbers are put right
+        // afterwards (`renumber`). With colours, whose escapes that would have to parse, each
+        // excerpt starts with blank lines instead, which costs time in proportion to its line.
+        let blank = |first: usize| {
+            if color {
+                "\n".repeat(first - 1)
+            } else {
+                String::new()
+            }
+        };
+        for (index, (first, excerpt)) in excerpts.iter_mut().enumerate() {
+            let lead = blank(*first);
+            if color {
+                excerpt.insert_str(0, &lead);
+            }
+            let source = ariadne::Source::from(excerpt.clone());
+            let source = if color {
+                source
+            } else {
+                source.with_display_line_offset(*first - 1)
+            };
+            self.cache.0.insert(key(index), source);
+        }
+        if color {
+            for places in windows.values_mut() {
+                let first = excerpts[places.0].0;
+                for w in &mut places.1 {
+                    w.2 += first - 1;
+                }
+            }
+        }
+        let locate = |s: Span| {
+            let range = clamp(sources, s);
+            let (line, _) = sources.line_range(file, range.start);
+            let (index, (from, _, at)) = windows
+                .get(&line)
+                .and_then(|(index, ws)| {
+                    let w = ws
+                        .iter()
+                        .find(|(from, to, _)| *from <= range.start && range.end <= *to)?;
+                    Some((*index, *w))
+                })
+                .unwrap_or((0, (range.start, range.end, 0)));
+            let start = at + (range.start - from);
+            (key(index), start..start + range.len())
+        };
+        self.cache.1 = color;
+        let rendered = render_human(diagnostic, color, &mut self.cache, &locate);
+        // ariadne's `file:line:column` counts columns in the excerpt: give the file's.
+        let (line, column) = sources.line_col(file, primary.start);
+        let in_excerpt = {
+            let (id, range) = locate(primary);
+            let excerpt = id
+                .split('\u{0}')
+                .nth(1)
+                .and_then(|i| i.parse::<usize>().ok())
+                .and_then(|i| excerpts.get(i))
+                .map_or("", |(_, e)| e.as_str());
+            let start = range.start.min(excerpt.len());
+            let line_start = excerpt[..start].rfind('\n').map_or(0, |i| i + 1);
+            excerpt[line_start..start].chars().count() + 1
+        };
+        let rendered = rendered.replacen(
+            &format!("{name}:{line}:{in_excerpt}"),
+            &format!("{name}:{line}:{column}"),
+            1,
+        );
+        if color {
+            return Some(rendered);
+        }
+        let firsts: Vec<usize> = excerpts.iter().map(|(first, _)| *first).collect();
+        let last = lines.keys().last().copied().unwrap_or(1);
+        Some(renumber(&rendered, &firsts, last))
     }
 }
 
+/// Puts right the margin's line numbers of a report whose excerpts ariadne numbered from 1:
+/// each excerpt's lines are shifted by its first line, and the margin widened to the largest.
+/// The excerpt a section shows is named in its header (`\0N\0name`), which is cleaned here.
+fn renumber(rendered: &str, firsts: &[usize], last_line: usize) -> String {
+    let mut lines = rendered.lines();
+    let mut out = String::with_capacity(rendered.len());
+    if let Some(message) = lines.next() {
+        out.push_str(message);
+        out.push('\n');
+    }
+    let lines: Vec<&str> = lines.collect();
+    // ariadne indents the header by the margin's width and two.
+    let old = lines
+        .first()
+        .map_or(0, |l| l.len() - l.trim_start_matches(' ').len())
+        .saturating_sub(2);
+    let new = last_line.to_string().len().max(old);
+    let pad = new - old;
+    let mut offset = 0;
+    for line in lines {
+        if let Some(at) = line.find('\u{0}') {
+            // A header: `╭─[ \0N\0name:line:col ]`.
+            let rest = &line[at + 1..];
+            let (index, tail) = rest.split_once('\u{0}').unwrap_or(("0", rest));
+            offset = index
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| firsts.get(i))
+                .map_or(0, |first| first - 1);
+            out.push_str(&" ".repeat(pad));
+            out.push_str(&line[..at]);
+            out.push_str(tail);
+        } else if let Some(number) = line
+            .get(..old + 1)
+            .filter(|p| !p.trim().is_empty() && p.trim().bytes().all(|b| b.is_ascii_digit()))
+        {
+            let n: usize = number.trim().parse().unwrap_or(0);
+            out.push_str(&format!(" {:>new$}", n + offset));
+            out.push_str(&line[old + 1..]);
+        } else if line.starts_with('─') {
+            out.push_str(&"─".repeat(pad));
+            out.push_str(line);
+        } else {
+            out.push_str(&" ".repeat(pad));
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Labels more lines apart than this are shown in excerpts of their own.
+const MAX_GAP: usize = 40;
+/// Lines longer than this (in bytes) are shown as a window around the labels on them.
+const LONG_LINE: usize = 400;
+/// How much of a long line is shown on each side of the labels.
+const CONTEXT: usize = 60;
+/// Marks where a long line was cut.
+const ELLIPSIS: &str = "…";
+
 fn render_human(
     diagnostic: &Diagnostic,
-    sources: &SourceMap,
     color: bool,
     cache: &mut Files,
+    locate: &dyn Fn(Span) -> (String, Range<usize>),
 ) -> String {
     let Some(span) = diagnostic.span else {
         return without_source(diagnostic);
@@ -78,8 +330,8 @@ fn render_human(
         Severity::Error => ReportKind::Error,
         Severity::Warning => ReportKind::Warning,
     };
-    let id = |s: Span| sources.get(s.file).name.clone();
-    let range = |s: Span| clamp(sources, s);
+    let id = |s: Span| locate(s).0;
+    let range = |s: Span| locate(s).1;
     let config = Config::default()
         .with_index_type(IndexType::Byte)
         .with_color(color);
