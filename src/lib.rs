@@ -186,9 +186,14 @@ fn read_included(
             });
         }
         Err(_) if !real.is_file() => {
-            return Err(
-                format!("cannot read `{}`: it is not a regular file", full.display()).into(),
-            )
+            return Err(LoadError {
+                message: format!("cannot read `{}`: it is not a regular file", full.display()),
+                help: Some(
+                    "iamx reads policy documents from regular files only, not from FIFOs, \
+                     devices or sockets"
+                        .to_string(),
+                ),
+            })
         }
         Err(why) => return Err(why.into()),
     };
