@@ -122,9 +122,8 @@ impl<'a> Renderer<'a> {
         let name = sources.get(file).name.clone();
         // Per excerpt: its first line and text.
         let mut excerpts: Vec<(usize, String)> = Vec::new();
-        // Per line: its excerpt, and its windows: (where one starts in the file, where it
-        // ends, where it starts in the excerpt).
-        let mut windows: std::collections::BTreeMap<usize, (usize, Vec<(usize, usize, usize)>)> =
+        // Per line: its excerpt, and its windows.
+        let mut windows: std::collections::BTreeMap<usize, (usize, Vec<Window>)> =
             std::collections::BTreeMap::new();
         let mut at_line = 0;
         for (&line, (bounds, ranges)) in &mut lines {
@@ -307,6 +306,10 @@ fn renumber(rendered: &str, firsts: &[usize], last_line: usize) -> String {
     }
     out
 }
+
+/// A window of a line in an excerpt: where it starts in the file, where it ends, and where it
+/// starts in the excerpt.
+type Window = (usize, usize, usize);
 
 /// Labels more lines apart than this are shown in excerpts of their own.
 const MAX_GAP: usize = 40;
