@@ -20,6 +20,9 @@ use crate::source::Span;
 /// splice each other in twice (`let b = [a, a]`) would otherwise double at every line.
 pub const MAX_VALUES: usize = 10_000;
 
+/// The most bytes `{templates}` may splice into one string: ten times the largest IAM policy.
+pub const MAX_TEMPLATE_BYTES: usize = 100_000;
+
 /// How many `let`s (and params and settings, through templates) a value may go through before
 /// its own: far more than any project needs, few enough that resolution cannot overflow the
 /// stack.
@@ -797,6 +800,8 @@ impl<'a> Scope<'a> {
         };
         let mut out = String::with_capacity(raw.len());
         let mut ok = true;
+        // Bytes spliced in from templates: what can multiply (see `list_for`).
+        let mut spliced = 0;
         let mut chars = raw.char_indices().peekable();
         while let Some((i, c)) = chars.next() {
             match c {
@@ -835,7 +840,23 @@ impl<'a> Scope<'a> {
                         chars.next();
                     }
                     match self.template(name, span) {
-                        Some(text) => out.push_str(&text),
+                        Some(text) if spliced + text.len() > MAX_TEMPLATE_BYTES => {
+                            self.push(
+                                Diagnostic::new(
+                                    Code::ValueTooLarge,
+                                    format!(
+                                        "string expands to more than {MAX_TEMPLATE_BYTES} bytes"
+                                    ),
+                                )
+                                .at(span, format!("`{name}` holds {} bytes", text.len()))
+                                .help("templates that splice a value in more than once at each step multiply it; no IAM policy holds a string this long"),
+                            );
+                            return None;
+                        }
+                        Some(text) => {
+                            spliced += text.len();
+                            out.push_str(&text);
+                        }
                         None => ok = false,
                     }
                 }

@@ -141,6 +141,22 @@ fn doubling_lets_end_in_one_error() {
     }
 }
 
+/// `let sN = "{sN-1}{sN-1}"` doubles a string at each line: one error at the limit.
+#[test]
+fn doubling_templates_end_in_one_error() {
+    let mut text = String::from("account \"123456789012\"\nlet s0 = \"abcdefgh\"\n");
+    for i in 1..50 {
+        text.push_str(&format!("let s{i} = \"{{s{j}}}{{s{j}}}\"\n", j = i - 1));
+    }
+    text.push_str("policy P { allow s3:GetObject on * when aws:UserAgent == s49 }\n");
+    let found = codes(text);
+    let errors: Vec<&Code> = found
+        .iter()
+        .filter(|c| c.as_str().starts_with('E'))
+        .collect();
+    assert_eq!(errors, [&Code::ValueTooLarge], "{found:?}");
+}
+
 /// A chain of 6,000 `let`s, each naming the next, once overflowed the stack: now one error,
 /// however the chain is reached (values, actions, templates). Runs on a test thread's small
 /// stack, in a debug build.
