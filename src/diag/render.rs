@@ -22,11 +22,7 @@ pub struct Renderer<'a> {
 }
 
 /// The files ariadne reads, by name, split into lines on first use.
-struct Files(
-    std::collections::HashMap<String, ariadne::Source<String>>,
-    /// Whether the report is coloured.
-    bool,
-);
+struct Files(std::collections::HashMap<String, ariadne::Source<String>>);
 
 impl ariadne::Cache<String> for Files {
     type Storage = String;
@@ -37,12 +33,8 @@ impl ariadne::Cache<String> for Files {
 
     fn display<'b>(&self, id: &'b String) -> Option<impl std::fmt::Display + 'b> {
         // An excerpt of a file is keyed by `\0N\0name`: shown as is, for `renumber` to find
-        // and clean (with colours, which `renumber` is not for, as the name).
-        Some(if self.1 {
-            id.rsplit('\u{0}').next().unwrap_or(id).to_string()
-        } else {
-            id.clone()
-        })
+        // and clean.
+        Some(id.clone())
     }
 }
 
@@ -50,7 +42,7 @@ impl<'a> Renderer<'a> {
     pub fn new(sources: &'a SourceMap) -> Renderer<'a> {
         Renderer {
             sources,
-            cache: Files(std::collections::HashMap::new(), false),
+            cache: Files(std::collections::HashMap::new()),
         }
     }
 
@@ -180,36 +172,11 @@ impl<'a> Renderer<'a> {
         }
         // Keyed by a NUL, the excerpt's number and a NUL before the name, which is what shows.
         let key = |index: usize| format!("\u{0}{index}\u{0}{name}");
-        // ariadne numbers the margin from 1 whatever the offset: the numbers are put right
-        // afterwards (`renumber`). With colours, whose escapes that would have to parse, each
-        // excerpt starts with blank lines instead, which costs time in proportion to its line.
-        let blank = |first: usize| {
-            if color {
-                "\n".repeat(first - 1)
-            } else {
-                String::new()
-            }
-        };
-        for (index, (first, excerpt)) in excerpts.iter_mut().enumerate() {
-            let lead = blank(*first);
-            if color {
-                excerpt.insert_str(0, &lead);
-            }
-            let source = ariadne::Source::from(excerpt.clone());
-            let source = if color {
-                source
-            } else {
-                source.with_display_line_offset(*first - 1)
-            };
+        // ariadne numbers the margin from 1 whatever the offset: `renumber` puts the numbers
+        // right afterwards.
+        for (index, (first, excerpt)) in excerpts.iter().enumerate() {
+            let source = ariadne::Source::from(excerpt.clone()).with_display_line_offset(first - 1);
             self.cache.0.insert(key(index), source);
-        }
-        if color {
-            for places in windows.values_mut() {
-                let first = excerpts[places.0].0;
-                for w in &mut places.1 {
-                    w.2 += first - 1;
-                }
-            }
         }
         let locate = |s: Span| {
             let range = clamp(sources, s);
@@ -226,7 +193,6 @@ impl<'a> Renderer<'a> {
             let start = at + (range.start - from);
             (key(index), start..start + range.len())
         };
-        self.cache.1 = color;
         let rendered = render_human(diagnostic, color, &mut self.cache, &locate);
         // ariadne's `file:line:column` counts columns in the excerpt: give the file's.
         let (line, column) = sources.line_col(file, primary.start);
@@ -247,9 +213,6 @@ impl<'a> Renderer<'a> {
             &format!("{name}:{line}:{column}"),
             1,
         );
-        if color {
-            return Some(rendered);
-        }
         let firsts: Vec<usize> = excerpts.iter().map(|(first, _)| *first).collect();
         let last = lines.keys().last().copied().unwrap_or(1);
         Some(renumber(&rendered, &firsts, last))
@@ -259,6 +222,7 @@ impl<'a> Renderer<'a> {
 /// Puts right the margin's line numbers of a report whose excerpts ariadne numbered from 1:
 /// each excerpt's lines are shifted by its first line, and the margin widened to the largest.
 /// The excerpt a section shows is named in its header (`\0N\0name`), which is cleaned here.
+/// Colour escapes are passed through: positions count visible characters only.
 fn renumber(rendered: &str, firsts: &[usize], last_line: usize) -> String {
     let mut lines = rendered.lines();
     let mut out = String::with_capacity(rendered.len());
@@ -270,7 +234,7 @@ fn renumber(rendered: &str, firsts: &[usize], last_line: usize) -> String {
     // ariadne indents the header by the margin's width and two.
     let old = lines
         .first()
-        .map_or(0, |l| l.len() - l.trim_start_matches(' ').len())
+        .map_or(0, |l| visible(l).take_while(|(_, c)| *c == ' ').count())
         .saturating_sub(2);
     let new = last_line.to_string().len().max(old);
     let pad = new - old;
@@ -288,16 +252,28 @@ fn renumber(rendered: &str, firsts: &[usize], last_line: usize) -> String {
             out.push_str(&" ".repeat(pad));
             out.push_str(&line[..at]);
             out.push_str(tail);
-        } else if let Some(number) = line
-            .get(..old + 1)
-            .filter(|p| !p.trim().is_empty() && p.trim().bytes().all(|b| b.is_ascii_digit()))
+            out.push('\n');
+            continue;
+        }
+        // The margin: a space, then the line number right-aligned in `old` characters.
+        let margin: Vec<(usize, char)> = visible(line).take(old + 1).collect();
+        let field: String = margin.iter().skip(1).map(|(_, c)| *c).collect();
+        let number = field.trim_start();
+        if margin.len() == old + 1
+            && margin[0].1 == ' '
+            && !number.is_empty()
+            && number.bytes().all(|b| b.is_ascii_digit())
         {
-            let n: usize = number.trim().parse().unwrap_or(0);
-            out.push_str(&format!(" {:>new$}", n + offset));
-            out.push_str(&line[old + 1..]);
-        } else if line.starts_with('─') {
+            let n: usize = number.parse().unwrap_or(0);
+            let (start, _) = margin[1];
+            let (last, c) = margin[old];
+            out.push_str(&line[..start]);
+            out.push_str(&format!("{:>new$}", n + offset));
+            out.push_str(&line[last + c.len_utf8()..]);
+        } else if let Some(&(at, '─')) = margin.first() {
+            out.push_str(&line[..at]);
             out.push_str(&"─".repeat(pad));
-            out.push_str(line);
+            out.push_str(&line[at..]);
         } else {
             out.push_str(&" ".repeat(pad));
             out.push_str(line);
@@ -305,6 +281,23 @@ fn renumber(rendered: &str, firsts: &[usize], last_line: usize) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The visible characters of a line and their byte offsets, skipping ANSI escapes
+/// (`ESC [ … letter`).
+fn visible(line: &str) -> impl Iterator<Item = (usize, char)> + '_ {
+    let mut chars = line.char_indices();
+    std::iter::from_fn(move || loop {
+        let (i, c) = chars.next()?;
+        if c != '\u{1b}' {
+            return Some((i, c));
+        }
+        for (_, c) in chars.by_ref() {
+            if c.is_ascii_alphabetic() {
+                break;
+            }
+        }
+    })
 }
 
 /// A window of a line in an excerpt: where it starts in the file, where it ends, and where it
