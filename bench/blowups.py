@@ -27,7 +27,9 @@ def write(path, text):
 
 def unknown_actions_json(n, pretty):
     statements = [
-        {"Effect": "Allow", "Action": f"s3:GetObjectt{i}", "Resource": "*"} for i in range(n)
+        # Names of one length, so that each "did you mean" costs the same.
+        {"Effect": "Allow", "Action": f"s3:GetObjectt{i:06d}", "Resource": "*"}
+        for i in range(n)
     ]
     doc = {"Version": "2012-10-17", "Statement": statements}
     return json.dumps(doc, indent=2 if pretty else None)

@@ -106,6 +106,38 @@ fn labels_far_apart_get_sections_of_their_own_with_their_line_numbers() {
     insta::assert_snapshot!(rendered[0]);
 }
 
+/// A label over several lines is shown whole, far from the other.
+#[test]
+fn a_label_over_several_lines_far_from_another_is_shown_whole() {
+    let mut text = String::from(
+        "account \"123456789012\"\nrole app {\n  trust { allow account }\n  allow s3:GetObject\n    on *\n}\n",
+    );
+    text.push_str(&"\n".repeat(100));
+    text.push_str(
+        "test \"reads\" {\n  as role app\n  expect deny s3:GetObject on \"arn:aws:s3:::b/k\"\n}\n",
+    );
+    let result = compile(vec![Source::new("main.iamx", text)], &Options::default());
+    let rendered = render_all(&result, false);
+    assert_eq!(rendered.len(), 1, "{rendered:?}");
+    assert!(
+        rendered[0].contains("\n   4 │ ╭─▶   allow s3:GetObject\n"),
+        "{}",
+        rendered[0]
+    );
+    assert!(
+        rendered[0].contains("\n   5 │ ├─▶     on *\n"),
+        "{}",
+        rendered[0]
+    );
+    assert!(
+        rendered[0].contains("\n 109 │   expect deny"),
+        "{}",
+        rendered[0]
+    );
+    let coloured = render_all(&result, true);
+    assert_eq!(plain(&coloured[0]), rendered[0]);
+}
+
 /// Labels within a few lines of each other stay in one section, as before.
 #[test]
 fn labels_close_together_stay_in_one_section() {

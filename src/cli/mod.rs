@@ -215,7 +215,8 @@ pub fn compile_inputs_with(
 ) -> Result<Compilation, Exit> {
     let found = inputs::collect(&args.inputs).map_err(fail)?;
     for skipped in &found.skipped {
-        eprintln!("warning: {skipped}");
+        // Not `eprintln!`, which panics when stderr is closed.
+        let _ = writeln!(std::io::stderr(), "warning: {skipped}");
     }
     let mut sources = Vec::with_capacity(found.files.len());
     for (file, kind) in &found.files {

@@ -73,7 +73,9 @@ impl<'a> Renderer<'a> {
     /// A diagnostic on lines longer than [`LONG_LINE`] (a one-line JSON document, say),
     /// rendered with only a window of each long line around its labels: the whole line for
     /// each of many diagnostics would make output, and time, grow with the square of the line.
-    /// `None` when no label is on a long line, or a label spans lines or files.
+    /// Labels far apart get excerpts of their own. `None` when no label is on a long line and
+    /// none are far apart, or a label on several lines crosses a long one, or labels are in
+    /// several files.
     fn windowed(&mut self, diagnostic: &Diagnostic, color: bool) -> Option<String> {
         let sources = self.sources;
         let primary = diagnostic.span?;
@@ -92,7 +94,22 @@ impl<'a> Renderer<'a> {
             let range = clamp(sources, *span);
             let (line, bounds) = sources.line_range(file, range.start);
             if range.end > bounds.end {
-                return None;
+                // A label over several lines: every one of them is shown whole, so none may
+                // be long.
+                let (mut at, mut bounds) = (line, bounds);
+                loop {
+                    if bounds.len() > LONG_LINE {
+                        return None;
+                    }
+                    let last = range.end <= bounds.end;
+                    let next = bounds.end + 1;
+                    lines.entry(at).or_insert((bounds, Vec::new()));
+                    if last || next > text.len() {
+                        break;
+                    }
+                    (at, bounds) = sources.line_range(file, next);
+                }
+                continue;
             }
             lines
                 .entry(line)
@@ -186,7 +203,7 @@ impl<'a> Renderer<'a> {
                 .and_then(|(index, ws)| {
                     let w = ws
                         .iter()
-                        .find(|(from, to, _)| *from <= range.start && range.end <= *to)?;
+                        .find(|(from, to, _)| *from <= range.start && range.start <= *to)?;
                     Some((*index, *w))
                 })
                 .unwrap_or((0, (range.start, range.end, 0)));
