@@ -90,6 +90,20 @@ fn a_fifo_among_the_sources_is_skipped_not_waited_on() {
     insta::assert_snapshot!(transcript(&dir, &["check", "iam"]));
 }
 
+/// A FIFO named on the command line (as `iam/*.iamx` names it) is not waited on either: with
+/// no writer it reads as empty.
+#[test]
+fn a_fifo_named_on_the_command_line_is_not_waited_on() {
+    let dir = scratch("fifo-named");
+    fs::create_dir_all(dir.join("iam")).unwrap();
+    fs::write(dir.join("iam/main.iamx"), POLICY).unwrap();
+    mkfifo(&dir.join("iam/pipe.iamx"));
+    insta::assert_snapshot!(transcript(
+        &dir,
+        &["check", "iam/main.iamx", "iam/pipe.iamx", "--color", "never"]
+    ));
+}
+
 /// A sparse 3 GB file is refused from its size, before reading; `/dev/zero` named on the
 /// command line is read only to just past the limit.
 #[test]

@@ -192,7 +192,7 @@ pub fn read(path: &Path, kind: FileKind) -> Result<Read, String> {
             ));
         }
     }
-    let file = File::open(path).map_err(why)?;
+    let file = open(path).map_err(why)?;
     let meta = file.metadata().map_err(why)?;
     if meta.is_dir() {
         return Err(format!(
@@ -211,9 +211,20 @@ pub fn read(path: &Path, kind: FileKind) -> Result<Read, String> {
         return Ok(Read::TooLarge(Some(meta.len())));
     }
     let mut bytes = Vec::new();
-    file.take(MAX_SOURCE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(why)?;
+    let mut limited = file.take(MAX_SOURCE_BYTES as u64 + 1);
+    let mut buffer = [0u8; 64 * 1024];
+    loop {
+        match limited.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => bytes.extend_from_slice(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            // A FIFO opened without waiting (see `open`): its writer has not written yet.
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(e) => return Err(why(e)),
+        }
+    }
     if bytes.len() > MAX_SOURCE_BYTES {
         // A stream, or a regular file that grew while it was read.
         Ok(Read::TooLarge(None))
@@ -221,3 +232,63 @@ pub fn read(path: &Path, kind: FileKind) -> Result<Read, String> {
         Ok(Read::Bytes(bytes))
     }
 }
+
+/// Opens a file for reading. A FIFO is opened without waiting for a writer, where the
+/// platform's flag for that is known: with no writer, it reads as empty instead of blocking
+/// forever (a FIFO named on the command line, as a shell glob like `iam/*.iamx` can).
+fn open(path: &Path) -> std::io::Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+        let fifo = std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo());
+        if let (true, Some(flag)) = (fifo, O_NONBLOCK) {
+            return std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(flag)
+                .open(path);
+        }
+    }
+    File::open(path)
+}
+
+/// `O_NONBLOCK`, where its value is known (std does not name it).
+#[cfg(all(
+    target_os = "linux",
+    not(any(
+        target_arch = "mips",
+        target_arch = "mips64",
+        target_arch = "sparc",
+        target_arch = "sparc64"
+    ))
+))]
+const O_NONBLOCK: Option<i32> = Some(0o4000);
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "netbsd",
+    target_os = "dragonfly"
+))]
+const O_NONBLOCK: Option<i32> = Some(0x4);
+#[cfg(all(
+    unix,
+    not(any(
+        all(
+            target_os = "linux",
+            not(any(
+                target_arch = "mips",
+                target_arch = "mips64",
+                target_arch = "sparc",
+                target_arch = "sparc64"
+            ))
+        ),
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd",
+        target_os = "openbsd",
+        target_os = "netbsd",
+        target_os = "dragonfly"
+    ))
+))]
+const O_NONBLOCK: Option<i32> = None;
