@@ -100,7 +100,13 @@ fn a_fifo_named_on_the_command_line_is_not_waited_on() {
     mkfifo(&dir.join("iam/pipe.iamx"));
     insta::assert_snapshot!(transcript(
         &dir,
-        &["check", "iam/main.iamx", "iam/pipe.iamx", "--color", "never"]
+        &[
+            "check",
+            "iam/main.iamx",
+            "iam/pipe.iamx",
+            "--color",
+            "never"
+        ]
     ));
 }
 
