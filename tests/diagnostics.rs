@@ -595,8 +595,8 @@ fn page_example(code: Code, blocks: &[Fence]) -> Result<Example, String> {
         }
         // A chain of more than 100 `let`s is too long to show: the page shows what the
         // fixture reports.
-        "E0225" => {
-            let path = fixture_dir().join("E0225_long_let_chain.iamx");
+        "E0226" => {
+            let path = fixture_dir().join("E0226_long_let_chain.iamx");
             let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
             Ok(Example {
                 rendered: compile(&bytes, &Options::default()),

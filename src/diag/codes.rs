@@ -69,8 +69,8 @@ codes! {
     MissingTrust = "E0221", "role has no trust policy";
     IncludeUnreadable = "E0222", "JSON policy document cannot be read";
     InvalidPlace = "E0223", "invalid partition or region";
-    ValueTooLarge = "E0224", "value expands to too many items";
-    LetTooDeep = "E0225", "`let` chain too deep";
+    ValueTooLarge = "E0225", "value expands to too many items";
+    LetTooDeep = "E0226", "`let` chain too deep";
     // 03: IAM rules
     InvalidSid = "E0301", "invalid Sid";
     DuplicateSid = "E0302", "duplicate Sid";
