@@ -45,6 +45,9 @@ pub const MAX_SOURCE_BYTES: usize = 8 * 1024 * 1024;
 pub struct Source {
     pub name: String,
     pub bytes: Vec<u8>,
+    /// Set when the reader stopped before the end, the file being larger than
+    /// [`MAX_SOURCE_BYTES`]: its size, if known. Such a source is refused (E0002).
+    pub over_limit: Option<Option<u64>>,
 }
 
 impl Source {
@@ -52,6 +55,17 @@ impl Source {
         Source {
             name: name.into(),
             bytes: bytes.into(),
+            over_limit: None,
+        }
+    }
+
+    /// A file the reader did not read whole, being larger than [`MAX_SOURCE_BYTES`]: its
+    /// size if known (a regular file's), `None` for a stream.
+    pub fn over_limit(name: impl Into<String>, size: Option<u64>) -> Source {
+        Source {
+            name: name.into(),
+            bytes: Vec::new(),
+            over_limit: Some(size),
         }
     }
 }
@@ -76,7 +90,23 @@ pub struct Options {
 pub struct Loader(pub std::sync::Arc<LoadFn>);
 
 /// `(source name, path as written) → text, or why not`.
-pub type LoadFn = dyn Fn(&str, &str) -> Result<String, String> + Send + Sync;
+pub type LoadFn = dyn Fn(&str, &str) -> Result<String, LoadError> + Send + Sync;
+
+/// Why a loader could not read a file: a one-line message, and what to do about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadError {
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl From<String> for LoadError {
+    fn from(message: String) -> LoadError {
+        LoadError {
+            message,
+            help: None,
+        }
+    }
+}
 
 impl std::fmt::Debug for Loader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -85,24 +115,90 @@ impl std::fmt::Debug for Loader {
 }
 
 impl Loader {
-    /// A loader that reads files relative to the directory of the source that names them.
+    /// A loader that reads files relative to the directory of the source that names them,
+    /// from inside the current directory only: [`Loader::files_under`] the current directory.
     pub fn files() -> Loader {
-        Loader(std::sync::Arc::new(|source: &str, path: &str| {
-            let base = std::path::Path::new(source)
-                .parent()
-                .unwrap_or(std::path::Path::new(""));
-            let full = base.join(path);
-            std::fs::read_to_string(&full).map_err(|e| {
-                let text = e.to_string();
-                let reason = text
-                    .split(" (os error")
-                    .next()
-                    .unwrap_or(&text)
-                    .to_lowercase();
-                format!("cannot read `{}`: {reason}", full.display())
-            })
+        Loader::files_under(vec![std::path::PathBuf::from(".")])
+    }
+
+    /// A loader that reads files relative to the directory of the source that names them, if
+    /// they are inside one of `roots` once symlinks are resolved (what the command does, with
+    /// the project's directories and those `--allow-include` names). It reads regular files
+    /// only, and none larger than [`MAX_SOURCE_BYTES`].
+    pub fn files_under(roots: Vec<std::path::PathBuf>) -> Loader {
+        // Roots that do not exist hold no file: leave them out.
+        let roots: Vec<std::path::PathBuf> = roots
+            .iter()
+            .filter_map(|r| std::fs::canonicalize(r).ok())
+            .collect();
+        Loader(std::sync::Arc::new(move |source: &str, path: &str| {
+            read_included(source, path, Some(&roots))
         }))
     }
+
+    /// A loader that reads any file a source names, wherever it is: for sources the user
+    /// wrote. Regular files only, and none larger than [`MAX_SOURCE_BYTES`].
+    pub fn files_anywhere() -> Loader {
+        Loader(std::sync::Arc::new(|source: &str, path: &str| {
+            read_included(source, path, None)
+        }))
+    }
+}
+
+/// Reads `path` relative to the directory of `source`, confined to `roots` if given.
+fn read_included(
+    source: &str,
+    path: &str,
+    roots: Option<&[std::path::PathBuf]>,
+) -> Result<String, LoadError> {
+    use cli::inputs::{read, FileKind, Read};
+    let base = std::path::Path::new(source)
+        .parent()
+        .unwrap_or(std::path::Path::new(""));
+    let full = base.join(path);
+    let cannot =
+        |e: std::io::Error| format!("cannot read `{}`: {}", full.display(), cli::io_reason(&e));
+    // The file itself, symlinks resolved: what is checked is what is read.
+    let real = std::fs::canonicalize(&full).map_err(cannot)?;
+    if let Some(roots) = roots {
+        if !roots.iter().any(|root| real.starts_with(root)) {
+            return Err(LoadError {
+                message: format!("`{path}` is outside the project directory"),
+                help: Some(
+                    "iamx reads included documents only from inside the project; to allow \
+                     another directory, pass `--allow-include DIR`"
+                        .to_string(),
+                ),
+            });
+        }
+    }
+    let bytes = match read(&real, FileKind::Regular) {
+        Ok(Read::Bytes(bytes)) => bytes,
+        Ok(Read::TooLarge(size)) => {
+            let size = size.map_or(format!("over {MAX_SOURCE_BYTES} bytes"), |s| {
+                format!("{s} bytes")
+            });
+            return Err(LoadError {
+                message: format!("`{}` is {size}", full.display()),
+                help: Some(format!(
+                    "iamx reads policy documents of at most {MAX_SOURCE_BYTES} bytes"
+                )),
+            });
+        }
+        Err(_) if !real.is_file() => {
+            return Err(LoadError {
+                message: format!("cannot read `{}`: it is not a regular file", full.display()),
+                help: Some(
+                    "iamx reads policy documents from regular files only, not from FIFOs, \
+                     devices or sockets"
+                        .to_string(),
+                ),
+            })
+        }
+        Err(why) => return Err(why.into()),
+    };
+    String::from_utf8(bytes)
+        .map_err(|_| format!("cannot read `{}`: it is not UTF-8 text", full.display()).into())
 }
 
 /// Reads the JSON documents that `policy X = json "…"` items name, into the source map; the
@@ -121,15 +217,20 @@ fn load_included(
             let source_name = map.get(module.file).name.clone();
             let text = match &options.loader {
                 Some(loader) => (loader.0)(&source_name, &path.raw),
-                None => Err("this build reads no files (no loader was given)".to_string()),
+                None => Err(LoadError::from(
+                    "this build reads no files (no loader was given)".to_string(),
+                )),
             };
             let text = match text {
                 Ok(t) => t,
                 Err(why) => {
+                    let help = why
+                        .help
+                        .unwrap_or_else(|| "the path is relative to the file that names it".into());
                     diagnostics.push(
-                        Diagnostic::new(Code::IncludeUnreadable, why)
+                        Diagnostic::new(Code::IncludeUnreadable, why.message)
                             .at(path.span, "this document")
-                            .help("the path is relative to the file that names it"),
+                            .help(help),
                     );
                     continue;
                 }
@@ -194,19 +295,23 @@ fn load(
     source: Source,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<source::FileId> {
-    if source.bytes.len() > MAX_SOURCE_BYTES {
+    let over_limit = match source.over_limit {
+        Some(size) => Some(size),
+        None if source.bytes.len() > MAX_SOURCE_BYTES => Some(Some(source.bytes.len() as u64)),
+        None => None,
+    };
+    if let Some(size) = over_limit {
         let id = map.add(source.name, "");
+        let message = match size {
+            Some(size) => format!(
+                "file is {size} bytes; iamx reads files of at most {MAX_SOURCE_BYTES} bytes"
+            ),
+            None => format!("file is over {MAX_SOURCE_BYTES} bytes, the most iamx reads"),
+        };
         diagnostics.push(
-            Diagnostic::new(
-                Code::FileTooLarge,
-                format!(
-                    "file is {} bytes; iamx reads files of at most {} bytes",
-                    source.bytes.len(),
-                    MAX_SOURCE_BYTES
-                ),
-            )
-            .at(Span::new(id, 0, 0), "this file")
-            .help("split the project into several files in one directory"),
+            Diagnostic::new(Code::FileTooLarge, message)
+                .at(Span::new(id, 0, 0), "this file")
+                .help("split the project into several files in one directory"),
         );
         return None;
     }

@@ -841,16 +841,23 @@ fn dedupe(
     values: Vec<(String, Span)>,
     ignore_case: bool,
 ) -> Vec<Spanned<String>> {
-    let written = |span: Span| values.iter().filter(|(_, s)| *s == span).count() == 1;
+    // How many values each span stands for: a span of one value was written; a span of
+    // several is a name spliced in (a `let`), whose repeats are not the writer's.
+    let mut per_span: std::collections::HashMap<Span, usize> = std::collections::HashMap::new();
+    for (_, span) in &values {
+        *per_span.entry(*span).or_default() += 1;
+    }
+    let written = |span: Span| per_span.get(&span) == Some(&1);
     let mut out: Vec<Spanned<String>> = Vec::with_capacity(values.len());
+    // Each value kept, by its text (lowercased when case is ignored) → its place in `out`.
+    let mut kept: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (value, span) in values.iter().cloned() {
-        let first = out.iter().find(|v| {
-            if ignore_case {
-                v.value.eq_ignore_ascii_case(&value)
-            } else {
-                v.value == value
-            }
-        });
+        let folded = if ignore_case {
+            value.to_ascii_lowercase()
+        } else {
+            value.clone()
+        };
+        let first = kept.get(&folded).map(|&i| &out[i]);
         if let Some(first) = first {
             if first.span != Some(span) && written(span) && first.span.is_some_and(written) {
                 let mut d = Diagnostic::new(
@@ -866,6 +873,7 @@ fn dedupe(
             }
             continue;
         }
+        kept.insert(folded, out.len());
         out.push(Spanned::new(value, Some(span)));
     }
     out

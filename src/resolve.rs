@@ -15,6 +15,19 @@ use crate::awsdb;
 use crate::diag::{self, Code, Diagnostic};
 use crate::source::Span;
 
+/// The most items a value may expand to: a list, or the actions of a `let` or statement.
+/// No IAM policy holds that many (the largest quota is 10,240 characters), and `let`s that
+/// splice each other in twice (`let b = [a, a]`) would otherwise double at every line.
+pub const MAX_VALUES: usize = 10_000;
+
+/// The most bytes `{templates}` may splice into one string: ten times the largest IAM policy.
+pub const MAX_TEMPLATE_BYTES: usize = 100_000;
+
+/// How many `let`s (and params and settings, through templates) a value may go through before
+/// its own: far more than any project needs, few enough that resolution cannot overflow the
+/// stack.
+pub const MAX_LET_DEPTH: usize = 100;
+
 /// Compile options that name values: `--var NAME=VALUE`.
 #[derive(Clone, Debug, Default)]
 pub struct Vars(pub IndexMap<String, String>);
@@ -109,7 +122,33 @@ pub struct Scope<'a> {
     stack: RefCell<Vec<(String, Span)>>,
     used: RefCell<HashSet<String>>,
     reported_no_account: RefCell<bool>,
+    /// A chain of `let`s went deeper than [`MAX_LET_DEPTH`]: the lets under the cut were never
+    /// reached, so unused-`let` warnings would be noise.
+    too_deep: RefCell<bool>,
     diagnostics: RefCell<Vec<Diagnostic>>,
+}
+
+/// The names a `let` splices in: `let b = [a, a]` → `a`, `a`.
+fn let_parts(l: &Let) -> Vec<&Ident> {
+    match &l.value {
+        LetValue::Value(Value::Name(n)) => vec![n],
+        LetValue::Value(_) => Vec::new(),
+        LetValue::List(list) => list
+            .items
+            .iter()
+            .filter_map(|v| match v {
+                Value::Name(n) => Some(n),
+                _ => None,
+            })
+            .collect(),
+        LetValue::Actions(items) => items
+            .iter()
+            .filter_map(|i| match i {
+                ActionItem::Name(n) => Some(n),
+                _ => None,
+            })
+            .collect(),
+    }
 }
 
 /// Builds the scope of a project: declarations, duplicates, `--var`s.
@@ -121,6 +160,7 @@ pub fn resolve<'a>(modules: &'a [Module], vars: &'a Vars) -> Scope<'a> {
         stack: RefCell::default(),
         used: RefCell::default(),
         reported_no_account: RefCell::new(false),
+        too_deep: RefCell::new(false),
         diagnostics: RefCell::default(),
     };
     let mut by_lower: HashMap<String, Decl<'a>> = HashMap::new();
@@ -245,6 +285,9 @@ impl<'a> Scope<'a> {
 
     /// The diagnostics found so far, with the unused-`let` warnings added. Call once, at the end.
     pub fn finish(self) -> Vec<Diagnostic> {
+        if *self.too_deep.borrow() {
+            return self.diagnostics.into_inner();
+        }
         for (name, decl) in &self.decls {
             if let Decl::Global(_) = decl {
                 // Check every global setting, used or not.
@@ -352,6 +395,11 @@ impl<'a> Scope<'a> {
             self.memo.borrow_mut().insert(name.to_string(), None);
             return None;
         }
+        if self.stack.borrow().len() >= MAX_LET_DEPTH {
+            self.report_too_deep(name, decl);
+            self.memo.borrow_mut().insert(name.to_string(), None);
+            return None;
+        }
         self.stack
             .borrow_mut()
             .push((name.to_string(), decl.name_span()));
@@ -375,10 +423,10 @@ impl<'a> Scope<'a> {
             },
             Decl::Let(l) => match &l.value {
                 LetValue::Value(v) => self.value(v),
-                LetValue::List(list) => self.list(list),
+                LetValue::List(list) => self.list_for(list, Some(l)),
                 LetValue::Actions(items) => match items.as_slice() {
                     [ActionItem::Name(alias)] => self.value_of(alias),
-                    _ => self.actions(items).map(Val::Actions),
+                    _ => self.actions_for(items, Some(l)).map(Val::Actions),
                 },
             },
             Decl::Policy(_) | Decl::Principal(_) => None,
@@ -404,6 +452,116 @@ impl<'a> Scope<'a> {
                 .insert(name.to_string(), value.clone());
         }
         value
+    }
+
+    /// A value over [`MAX_VALUES`] items: named by its `let`, with the chain of `let`s that
+    /// multiplied it, or else the list or actions where it happened.
+    fn report_too_many(&self, owner: Option<&Let>, span: Span) {
+        let Some(owner) = owner else {
+            self.push(
+                Diagnostic::new(
+                    Code::ValueTooLarge,
+                    format!("value expands to more than {MAX_VALUES} items"),
+                )
+                .at(span, "the limit is passed here")
+                .help("list fewer values; no IAM policy can hold this many"),
+            );
+            return;
+        };
+        // The chain: from the `let`, each time the name that holds the most.
+        let mut chain = vec![owner.name.name.clone()];
+        let mut seen: HashSet<String> = chain.iter().cloned().collect();
+        let mut at = owner;
+        while let Some(next) = self.largest_part(at) {
+            if !seen.insert(next.name.name.clone()) {
+                break;
+            }
+            chain.push(next.name.name.clone());
+            at = next;
+        }
+        let mut d = Diagnostic::new(
+            Code::ValueTooLarge,
+            format!(
+                "`{}` expands to more than {MAX_VALUES} items",
+                owner.name.name
+            ),
+        )
+        .at(owner.name.span, "this `let`");
+        let mut labelled = HashSet::new();
+        for part in let_parts(owner) {
+            let size = self.size_of(&part.name);
+            if labelled.insert(part.span) && labelled.len() <= 4 {
+                let what = match size {
+                    Some(n) => format!("`{}` holds {n} items", part.name),
+                    None => format!("`{}` is too large itself", part.name),
+                };
+                d = d.with_label(part.span, what);
+            }
+        }
+        let shown = if chain.len() > 6 {
+            let mut shown: Vec<String> = chain[..3].iter().map(|n| format!("`{n}`")).collect();
+            shown.push(format!("… ({} more)", chain.len() - 5));
+            shown.extend(chain[chain.len() - 2..].iter().map(|n| format!("`{n}`")));
+            shown
+        } else {
+            chain.iter().map(|n| format!("`{n}`")).collect()
+        };
+        let help = if chain.len() > 1 {
+            format!(
+                "the `let` chain {} splices values in more than once at each step, multiplying them; splice each `let` in once",
+                shown.join(" → ")
+            )
+        } else {
+            "list fewer values; no IAM policy can hold this many".to_string()
+        };
+        self.push(d.help(help));
+    }
+
+    /// Of the names a `let` splices in, the `let` whose value is largest.
+    fn largest_part(&self, l: &Let) -> Option<&'a Let> {
+        let mut best: Option<(usize, &'a Let)> = None;
+        for part in let_parts(l) {
+            let Some(Decl::Let(next)) = self.decls.get(&part.name) else {
+                continue;
+            };
+            let size = self.size_of(&part.name).unwrap_or(usize::MAX);
+            if best.is_none_or(|(b, _)| size > b) {
+                best = Some((size, next));
+            }
+        }
+        best.map(|(_, l)| l)
+    }
+
+    /// How many items a computed value holds; `None` if it failed or is not computed.
+    fn size_of(&self, name: &str) -> Option<usize> {
+        match self.memo.borrow().get(name)? {
+            Some(Val::List(items)) => Some(items.len()),
+            Some(Val::Actions(items)) => Some(items.len()),
+            Some(_) => Some(1),
+            None => None,
+        }
+    }
+
+    /// A chain of values deeper than [`MAX_LET_DEPTH`]: reported once, at its start.
+    fn report_too_deep(&self, name: &str, decl: &Decl<'a>) {
+        *self.too_deep.borrow_mut() = true;
+        let stack = self.stack.borrow();
+        let Some((first, first_span)) = stack.first().cloned() else {
+            return;
+        };
+        let next = stack.get(1).map_or(name.to_string(), |(n, _)| n.clone());
+        drop(stack);
+        self.push(
+            Diagnostic::new(
+                Code::LetTooDeep,
+                format!("`{first}` is defined through more than {MAX_LET_DEPTH} `let`s"),
+            )
+            .at(first_span, "the chain starts here")
+            .with_label(decl.name_span(), format!("iamx stops here, {MAX_LET_DEPTH} steps down"))
+            .help(format!(
+                "`{first}` → `{next}` → … → `{name}` → …: iamx follows at most {MAX_LET_DEPTH}; define the value more directly"
+            )),
+        );
     }
 
     /// A partition AWS has, or a region name of the AWS form (`us-east-1`, `us-gov-west-1`).
@@ -498,10 +656,26 @@ impl<'a> Scope<'a> {
 
     /// A list; names holding lists are spliced in.
     pub fn list(&self, list: &List) -> Option<Val> {
+        self.list_for(list, None)
+    }
+
+    /// A list, the value of `owner` if it is a `let`'s.
+    fn list_for(&self, list: &List, owner: Option<&Let>) -> Option<Val> {
         let mut out = Vec::new();
         let mut ok = true;
+        // Items spliced in from names: what can multiply. Written items are bounded by the
+        // input's size.
+        let mut spliced = 0;
         for item in &list.items {
-            match self.value(item) {
+            let value = self.value(item);
+            if let Some(Val::List(inner)) = &value {
+                spliced += inner.len();
+                if spliced > MAX_VALUES {
+                    self.report_too_many(owner, item.span());
+                    return None;
+                }
+            }
+            match value {
                 Some(Val::List(inner)) => out.extend(inner),
                 Some(Val::Actions(_)) => {
                     self.push(
@@ -522,8 +696,19 @@ impl<'a> Scope<'a> {
 
     /// Actions as written: patterns, groups expanded to `svc:Name`, names of `let`s spliced in.
     pub fn actions(&self, items: &[ActionItem]) -> Option<Vec<(String, Span)>> {
+        self.actions_for(items, None)
+    }
+
+    /// Actions, the value of `owner` if they are a `let`'s.
+    fn actions_for(
+        &self,
+        items: &[ActionItem],
+        owner: Option<&Let>,
+    ) -> Option<Vec<(String, Span)>> {
         let mut out = Vec::new();
         let mut ok = true;
+        // Actions spliced in from names: what can multiply (see `list_for`).
+        let mut spliced = 0;
         for item in items {
             match item {
                 ActionItem::Pattern(p, span) => ok &= self.action_pattern(p, *span, &mut out),
@@ -533,7 +718,12 @@ impl<'a> Scope<'a> {
                     }
                 }
                 ActionItem::Name(ident) => match self.value_of(ident) {
+                    Some(Val::Actions(actions)) if spliced + actions.len() > MAX_VALUES => {
+                        self.report_too_many(owner, ident.span);
+                        return None;
+                    }
                     Some(Val::Actions(actions)) => {
+                        spliced += actions.len();
                         // Point at the use, so diagnostics show where the actions came in.
                         out.extend(actions.into_iter().map(|(a, _)| (a, ident.span)));
                     }
@@ -610,6 +800,8 @@ impl<'a> Scope<'a> {
         };
         let mut out = String::with_capacity(raw.len());
         let mut ok = true;
+        // Bytes spliced in from templates: what can multiply (see `list_for`).
+        let mut spliced = 0;
         let mut chars = raw.char_indices().peekable();
         while let Some((i, c)) = chars.next() {
             match c {
@@ -648,7 +840,23 @@ impl<'a> Scope<'a> {
                         chars.next();
                     }
                     match self.template(name, span) {
-                        Some(text) => out.push_str(&text),
+                        Some(text) if spliced + text.len() > MAX_TEMPLATE_BYTES => {
+                            self.push(
+                                Diagnostic::new(
+                                    Code::ValueTooLarge,
+                                    format!(
+                                        "string expands to more than {MAX_TEMPLATE_BYTES} bytes"
+                                    ),
+                                )
+                                .at(span, format!("`{name}` holds {} bytes", text.len()))
+                                .help("templates that splice a value in more than once at each step multiply it; no IAM policy holds a string this long"),
+                            );
+                            return None;
+                        }
+                        Some(text) => {
+                            spliced += text.len();
+                            out.push_str(&text);
+                        }
                         None => ok = false,
                     }
                 }

@@ -454,7 +454,7 @@ fn library_page_build_script_works() {
         .map(|path| iamx::Source::new(path.display().to_string(), std::fs::read(path).unwrap()))
         .collect();
     let mut options = iamx::Options {
-        loader: Some(iamx::Loader::files()),
+        loader: Some(iamx::Loader::files_under(vec![iam.clone()])),
         ..Default::default()
     };
     options.vars.0.insert("env".to_string(), "prod".to_string());

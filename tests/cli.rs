@@ -621,7 +621,11 @@ fn a_full_disk_on_stdout_is_an_error_not_a_panic_or_a_success() {
         &["actions", "s3:GetObject", "--format", "json"],
         &["build", "tests/fixtures/cli/order", "-o", "-"],
         &["test", "examples/company-xyz", "--color", "never"],
-        &["simulate", "--batch", "tests/fixtures/eval/non_ascii_batch.jsonl"],
+        &[
+            "simulate",
+            "--batch",
+            "tests/fixtures/eval/non_ascii_batch.jsonl",
+        ],
         &["--help"],
     ] {
         let (code, stderr) = run_into_full_disk(args);

@@ -593,6 +593,17 @@ fn page_example(code: Code, blocks: &[Fence]) -> Result<Example, String> {
                 output: text_after(Some(source))?,
             })
         }
+        // A chain of more than 100 `let`s is too long to show: the page shows what the
+        // fixture reports.
+        "E0226" => {
+            let path = fixture_dir().join("E0226_long_let_chain.iamx");
+            let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+            Ok(Example {
+                rendered: compile(&bytes, &Options::default()),
+                block: None,
+                output: text_after(None)?,
+            })
+        }
         "E0002" => Ok(Example {
             rendered: compile(&oversized_source(), &Options::default()),
             block: None,

@@ -106,6 +106,101 @@ fn a_20_megabyte_file_is_refused_quickly() {
     assert_code(big, Code::FileTooLarge);
 }
 
+/// `let lN = [lN-1, lN-1]` doubles a list at each line: stopped at the limit, with one error,
+/// instead of taking all memory (24 lines were 16 million values).
+#[test]
+fn doubling_lets_end_in_one_error() {
+    for (kind, first, step) in [
+        (
+            "list",
+            r#"let l0 = ["10.0.0.0/8"]"#,
+            "let l{i} = [l{j}, l{j}]",
+        ),
+        ("actions", "let l0 = s3:GetObject", "let l{i} = l{j}, l{j}"),
+    ] {
+        let mut text = format!("account \"123456789012\"\n{first}\n");
+        for i in 1..40 {
+            let line = step
+                .replace("{i}", &i.to_string())
+                .replace("{j}", &(i - 1).to_string());
+            text.push_str(&line);
+            text.push('\n');
+        }
+        let uses = if kind == "list" {
+            "allow s3:GetObject on * when aws:SourceIp in l39"
+        } else {
+            "allow l39 on *"
+        };
+        text.push_str(&format!("policy P {{ {uses} }}\n"));
+        let found = codes(text);
+        let errors: Vec<&Code> = found
+            .iter()
+            .filter(|c| c.as_str().starts_with('E'))
+            .collect();
+        assert_eq!(errors, [&Code::ValueTooLarge], "{kind}: {found:?}");
+    }
+}
+
+/// `let sN = "{sN-1}{sN-1}"` doubles a string at each line: one error at the limit.
+#[test]
+fn doubling_templates_end_in_one_error() {
+    let mut text = String::from("account \"123456789012\"\nlet s0 = \"abcdefgh\"\n");
+    for i in 1..50 {
+        text.push_str(&format!("let s{i} = \"{{s{j}}}{{s{j}}}\"\n", j = i - 1));
+    }
+    text.push_str("policy P { allow s3:GetObject on * when aws:UserAgent == s49 }\n");
+    let found = codes(text);
+    let errors: Vec<&Code> = found
+        .iter()
+        .filter(|c| c.as_str().starts_with('E'))
+        .collect();
+    assert_eq!(errors, [&Code::ValueTooLarge], "{found:?}");
+}
+
+/// A chain of 6,000 `let`s, each naming the next, once overflowed the stack: now one error,
+/// however the chain is reached (values, actions, templates). Runs on a test thread's small
+/// stack, in a debug build.
+#[test]
+fn long_let_chains_end_in_one_error() {
+    for (first, step, last) in [
+        ("let l0 = l1", "let l{i} = l{j}", r#"let l6000 = "x""#),
+        (
+            "let l0 = l1",
+            "let l{i} = l{j}",
+            "let l6000 = s3:GetObject, s3:PutObject",
+        ),
+        (
+            r#"let l0 = "{l1}""#,
+            r#"let l{i} = "{l{j}}""#,
+            r#"let l6000 = "x""#,
+        ),
+    ] {
+        let mut text = String::from("account \"123456789012\"\n");
+        text.push_str("policy P { allow s3:GetObject on * when aws:UserAgent == l0 }\n");
+        text.push_str(first);
+        text.push('\n');
+        for i in 1..6000 {
+            let line = step
+                .replace("{j}", &(i + 1).to_string())
+                .replace("{i}", &i.to_string());
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text.push_str(last);
+        text.push('\n');
+        let found = codes(text);
+        assert_eq!(found, [Code::LetTooDeep], "{first}");
+    }
+    // Up to the limit, a chain is followed.
+    let mut text = String::from("account \"123456789012\"\n");
+    text.push_str("policy P { allow s3:GetObject on * when aws:UserAgent == l0 }\n");
+    for i in 0..99 {
+        text.push_str(&format!("let l{i} = l{}\n", i + 1));
+    }
+    text.push_str("let l99 = \"x\"\n");
+    assert_eq!(codes(text), []);
+}
+
 #[test]
 fn deep_but_legal_nesting_is_fine() {
     let found =

@@ -38,6 +38,7 @@ macro_rules! errln {
 mod actions;
 mod build;
 mod check;
+pub mod inputs;
 mod outdir;
 pub mod simulate;
 mod stdio;
@@ -136,6 +137,32 @@ pub struct CompileArgs {
     /// when not given.
     #[arg(long, value_enum, value_name = "KIND")]
     pub kind: Option<JsonKindArg>,
+    /// Let `policy X = json "…"` read files under DIR too. Without it, the documents it names
+    /// must be inside the project: under a directory given as input, or beside a file given.
+    /// May be repeated.
+    #[arg(long, value_name = "DIR")]
+    pub allow_include: Vec<PathBuf>,
+}
+
+/// The directories `json` includes may read from: the project's (each input directory, and
+/// the directory of each input file), then those `--allow-include` adds.
+fn include_roots(args: &CompileArgs) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = args
+        .inputs
+        .iter()
+        .map(|input| {
+            if input.is_dir() {
+                input.clone()
+            } else {
+                match input.parent() {
+                    Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+                    _ => PathBuf::from("."),
+                }
+            }
+        })
+        .collect();
+    roots.extend(args.allow_include.iter().cloned());
+    roots
 }
 
 /// `--kind`: what a JSON policy document is.
@@ -201,48 +228,19 @@ pub fn fail(message: impl std::fmt::Display) -> Exit {
     Exit::Usage
 }
 
-/// Every `.iamx` file named or under a named directory, sorted by the path shown in diagnostics,
-/// so that the order of the arguments (or a shell's collation of `iam/*.iamx`) changes nothing.
+/// Every `.iamx` file named or under a named directory (see [`inputs::collect`]), sorted by
+/// the path shown in diagnostics, so that the order of the arguments (or a shell's collation
+/// of `iam/*.iamx`) changes nothing.
 pub fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut files = Vec::new();
-    for input in inputs {
-        let meta = std::fs::metadata(input)
-            .map_err(|e| format!("cannot read `{}`: {}", input.display(), io_reason(&e)))?;
-        if meta.is_dir() {
-            let before = files.len();
-            walk(input, &mut files)?;
-            if files.len() == before {
-                return Err(format!("no .iamx files in `{}`", input.display()));
-            }
-        } else {
-            files.push(input.clone());
-        }
-    }
+    let mut files: Vec<PathBuf> = inputs::collect(inputs)
+        .map_err(|e| e.to_string())?
+        .files
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect();
     files.sort_by_cached_key(|f| display_path(f));
     files.dedup_by(|a, b| display_path(a) == display_path(b));
     Ok(files)
-}
-
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot read `{}`: {}", dir.display(), io_reason(&e)))?;
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for path in paths {
-        let hidden = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        if hidden {
-            continue;
-        }
-        if path.is_dir() {
-            walk(&path, files)?;
-        } else if path.extension().is_some_and(|e| e == "iamx") {
-            files.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// An I/O error in words, without Rust's "(os error 2)".
@@ -264,23 +262,29 @@ pub fn compile_inputs_with(
     args: &CompileArgs,
     adjust: impl FnOnce(&mut Options),
 ) -> Result<Compilation, Exit> {
-    let files = collect_inputs(&args.inputs).map_err(fail)?;
-    let mut sources = Vec::with_capacity(files.len());
-    for file in &files {
-        let bytes = std::fs::read(file).map_err(|e| {
-            fail(format!(
-                "cannot read `{}`: {}",
-                file.display(),
-                io_reason(&e)
-            ))
-        })?;
-        sources.push(Source::new(display_path(file), bytes));
+    let mut found = inputs::collect(&args.inputs).map_err(fail)?;
+    for skipped in &found.skipped {
+        errln!("warning: {skipped}");
+    }
+    // Sorted by the path diagnostics show: the order of the arguments (or a shell's collation
+    // of `iam/*.iamx`) changes nothing.
+    found.files.sort_by_cached_key(|(f, _)| display_path(f));
+    found
+        .files
+        .dedup_by(|a, b| display_path(&a.0) == display_path(&b.0));
+    let mut sources = Vec::with_capacity(found.files.len());
+    for (file, kind) in &found.files {
+        let name = display_path(file);
+        match inputs::read(file, *kind).map_err(fail)? {
+            inputs::Read::Bytes(bytes) => sources.push(Source::new(name, bytes)),
+            inputs::Read::TooLarge(size) => sources.push(Source::over_limit(name, size)),
+        }
     }
     let mut options = Options::default();
     options.vars.0.extend(args.vars.iter().cloned());
     options.limits.trust_policy = args.trust_limit as usize;
     options.json_kind = args.kind.map(Into::into);
-    options.loader = Some(crate::Loader::files());
+    options.loader = Some(crate::Loader::files_under(include_roots(args)));
     adjust(&mut options);
     Ok(crate::compile(sources, &options))
 }

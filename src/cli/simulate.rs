@@ -88,6 +88,7 @@ fn one(args: &SimulateArgs) -> Exit {
         color: args.compile.color,
         deny_warnings: false,
         kind: None,
+        allow_include: Vec::new(),
     };
     // The project's tests may fail: simulate is how one finds out why.
     let compilation = match super::compile_inputs_with(&compile, |o| o.skip_tests = true) {
@@ -168,7 +169,7 @@ fn one(args: &SimulateArgs) -> Exit {
         span: None,
     };
     if let Some(problem) = crate::check::action_problem(action) {
-        eprintln!("warning: `{action}` is not an action AWS could know ({problem})");
+        errln!("warning: `{action}` is not an action AWS could know ({problem})");
     }
     for d in crate::check::aws::unknown_actions(&block) {
         let help = d.help.map(|h| format!(" ({h})")).unwrap_or_default();

@@ -52,11 +52,13 @@ pub fn run(args: TestArgs) -> Exit {
             failed += 1;
         }
     }
+    // One renderer for all failures: it splits each file into lines once.
+    let mut renderer = render::Renderer::new(&compilation.sources);
     for result in results.iter().filter(|r| !r.passed()) {
         for checked in result.checked.iter().filter(|c| !c.passed()) {
             let d = suite::failure(result.case, checked);
             let text = match args.compile.message_format {
-                super::MessageFormat::Human => render::human(&d, &compilation.sources, color),
+                super::MessageFormat::Human => renderer.human(&d, color),
                 super::MessageFormat::Json | super::MessageFormat::Sarif => {
                     render::json(&d, &compilation.sources) + "\n"
                 }

@@ -70,6 +70,8 @@ codes! {
     IncludeUnreadable = "E0222", "JSON policy document cannot be read";
     InvalidPlace = "E0223", "invalid partition or region";
     NotAPolicyArn = "E0224", "not the ARN of a managed policy";
+    ValueTooLarge = "E0225", "value expands to too many items";
+    LetTooDeep = "E0226", "`let` chain too deep";
     // 03: IAM rules
     InvalidSid = "E0301", "invalid Sid";
     DuplicateSid = "E0302", "duplicate Sid";

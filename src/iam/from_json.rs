@@ -530,6 +530,9 @@ impl Reader {
         };
         let mut ok = true;
         let mut out: Vec<Condition> = Vec::new();
+        // Each key tested, by operator and lowercased key → its place in `out`.
+        let mut tested: std::collections::HashMap<(String, String), usize> =
+            std::collections::HashMap::new();
         for op in operators {
             if !is_operator(&op.key) {
                 let names = all_operator_names();
@@ -580,10 +583,8 @@ impl Reader {
                 // Exact repeats are caught by the JSON reader. Keys ignore case in IAM, and AWS
                 // accepts one key written twice in different case: both entries are kept and
                 // evaluated, and both must hold.
-                if let Some(first) = out
-                    .iter()
-                    .find(|c| c.operator == op.key && c.key.eq_ignore_ascii_case(&key.key))
-                {
+                let folded = (op.key.clone(), key.key.to_ascii_lowercase());
+                if let Some(first) = tested.get(&folded).map(|&i| &out[i]) {
                     let mut d = Diagnostic::new(
                         Code::ConditionKeyCase,
                         format!(
@@ -598,6 +599,7 @@ impl Reader {
                     }
                     self.out.push(d);
                 }
+                tested.insert(folded, out.len());
                 out.push(Condition {
                     operator: op.key.clone(),
                     key: key.key.clone(),
