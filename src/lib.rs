@@ -553,8 +553,10 @@ pub fn analyze_principal(
         principals: Vec::new(),
         attachments: managed
             .iter()
-            .map(|(arn, _, _)| (arn.clone(), Vec::new()))
+            // Where they are attached is not known: anywhere.
+            .map(|(arn, _, _)| (arn.clone(), None))
             .collect(),
+        groups: Vec::new(),
         boundaries: boundary.iter().map(|b| b.arn.clone()).collect(),
     };
     let arn = format!("arn:{partition}:iam::{account}:user/iamx-principal");

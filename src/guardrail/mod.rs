@@ -18,16 +18,17 @@
 
 use crate::diag::{Code, Diagnostic};
 use crate::eval::pattern::wildcard;
-use crate::eval::{project, CompiledPolicy, Context, Decision, DecisionKind, PolicySet, Request};
-use spec as guard;
-use spec::GuardSpec;
-
-pub mod spec;
+use crate::eval::{project, Context};
 use crate::iam::{self, Effect, PrincipalKind, Project};
 use crate::source::Span;
+use solve::{Holder, Witness};
+use spec::GuardSpec;
 
-const REGION: &str = "us-east-1";
-const ADMIN: &str = "AdministratorAccess";
+pub mod classes;
+pub mod lang;
+pub mod solve;
+pub mod spec;
+pub mod vectors;
 
 /// Closure of one boundary or principal.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -139,26 +140,263 @@ pub struct World {
     pub account: String,
     /// Other principals: (ARN, kind, boundary ARN).
     pub principals: Vec<(String, PrincipalKind, Option<String>)>,
-    /// Customer managed policies and the principals (ARNs) they are attached to.
-    pub attachments: Vec<(String, Vec<String>)>,
+    /// Customer managed policies and the principals (ARNs) they are attached to; `None`
+    /// when that is not known (JSON input), so they may be attached anywhere.
+    pub attachments: Vec<(String, Option<Vec<String>>)>,
+    /// Groups (ARNs), their members (ARNs), and whether they carry any policy.
+    pub groups: Vec<(String, Vec<String>, bool)>,
     /// The project's boundaries (ARNs): each is "another boundary" to the others.
     pub boundaries: Vec<String>,
 }
 
-struct Finding {
-    code: Code,
-    message: String,
-    decision: Decision,
-    set_index: usize,
-    request: Request,
+/// The holders a boundary is analysed for: a user, a role session, and a federated session.
+/// Each sees different context keys (a role session has no `aws:username`), so a guard must
+/// hold for all three.
+fn boundary_holders(world: &World) -> Vec<(String, Holder)> {
+    let p = &world.partition;
+    let a = &world.account;
+    let mut out = Vec::new();
+    let user = format!("arn:{p}:iam::{a}:user/iamx-holder");
+    let mut facts = Context::default();
+    facts.insert("aws:username", vec!["iamx-holder".into()]);
+    facts.insert("aws:userid", vec!["AIDAIAMXHOLDER".into()]);
+    facts.insert("aws:PrincipalArn", vec![user.clone()]);
+    facts.insert("aws:PrincipalAccount", vec![a.clone()]);
+    facts.insert("aws:PrincipalType", vec!["User".into()]);
+    out.push((
+        "a user".to_string(),
+        Holder {
+            caller: user,
+            facts,
+            chosen: Vec::new(),
+        },
+    ));
+    let role = format!("arn:{p}:iam::{a}:role/iamx-holder-role");
+    out.push(("a role session".to_string(), role_session(world, &role, None)));
+    out.push((
+        "a federated session".to_string(),
+        federated_session(world, "iamx-holder", None),
+    ));
+    out
 }
 
-/// The policy set a subject evaluates with, and the raw policies (for resource candidates).
-struct Evaluator {
-    set: PolicySet,
-    raw: Vec<iam::Policy>,
+fn role_session(world: &World, role_arn: &str, tags: Option<&Context>) -> Holder {
+    let name = role_arn.rsplit('/').next().unwrap_or("role");
+    let mut facts = tags.cloned().unwrap_or_default();
+    facts.insert("aws:PrincipalArn", vec![role_arn.to_string()]);
+    facts.insert("aws:PrincipalAccount", vec![world.account.clone()]);
+    facts.insert("aws:PrincipalType", vec!["AssumedRole".into()]);
+    Holder {
+        caller: format!(
+            "arn:{}:sts::{}:assumed-role/{name}/iamx-session",
+            world.partition, world.account
+        ),
+        facts,
+        // The session name, part of `aws:userid`, is the caller's to choose.
+        chosen: vec!["aws:userid".into()],
+    }
 }
 
+/// A session a user makes with `sts:GetFederationToken`: the user's policies and boundary
+/// apply, but it has no `aws:username`.
+fn federated_session(world: &World, user_name: &str, tags: Option<&Context>) -> Holder {
+    let mut facts = tags.cloned().unwrap_or_default();
+    let arn = format!(
+        "arn:{}:sts::{}:federated-user/{user_name}",
+        world.partition, world.account
+    );
+    facts.insert("aws:PrincipalArn", vec![arn.clone()]);
+    facts.insert("aws:PrincipalAccount", vec![world.account.clone()]);
+    facts.insert("aws:PrincipalType", vec!["FederatedUser".into()]);
+    Holder {
+        caller: arn,
+        facts,
+        chosen: vec!["aws:userid".into()],
+    }
+}
+
+/// The holders a principal is analysed as.
+fn principal_holders(world: &World, subject: &Subject) -> Vec<(String, Holder)> {
+    let mut tags = Context::default();
+    for (k, v) in subject.context.iter() {
+        if k.starts_with("aws:principaltag/") {
+            tags.insert(k, v.to_vec());
+        }
+    }
+    match subject.kind {
+        PrincipalKind::Role => vec![(
+            "a session".to_string(),
+            role_session(world, &subject.arn, Some(&tags)),
+        )],
+        _ => {
+            let user = Holder {
+                caller: subject.caller.clone(),
+                facts: subject.context.clone(),
+                chosen: Vec::new(),
+            };
+            let name = subject.arn.rsplit('/').next().unwrap_or(&subject.name);
+            vec![
+                ("the user".to_string(), user),
+                (
+                    "a federated session".to_string(),
+                    federated_session(world, name, Some(&tags)),
+                ),
+            ]
+        }
+    }
+}
+
+/// One finding, with the holder it was found for.
+struct Found {
+    finding: vectors::Finding,
+    /// How the holder is named when it is not the first kind tried: "a role session".
+    holder: Option<String>,
+    /// Index of the identity policies the finding was made with: 0 its own, 1 the worst.
+    worst: bool,
+}
+
+/// The findings over every holder, one per code and message.
+fn findings_over(
+    world: &World,
+    subject: &Subject,
+    holders: &[(String, Holder)],
+    identity: &[&iam::Policy],
+    worst: bool,
+) -> Vec<Found> {
+    let mut out: Vec<Found> = Vec::new();
+    for (i, (label, holder)) in holders.iter().enumerate() {
+        let analysis = vectors::Analysis::new(world, subject, holder, identity.to_vec());
+        for f in analysis.vectors() {
+            if out
+                .iter()
+                .any(|o| o.finding.code == f.code && o.finding.message == f.message)
+            {
+                continue;
+            }
+            out.push(Found {
+                finding: f,
+                holder: (i > 0).then(|| label.clone()),
+                worst,
+            });
+        }
+    }
+    out
+}
+
+/// What a diagnostic says of a finding's holder.
+fn as_holder(found: &Found) -> String {
+    match &found.holder {
+        Some(h) => format!(" (as {h})"),
+        None => String::new(),
+    }
+}
+
+/// Where, in a statement, the request's action is written.
+fn action_span(statement: &iam::Statement, action: &str) -> Option<Span> {
+    let block = statement.action.as_ref()?;
+    if block.not {
+        return block.span.or(statement.span);
+    }
+    block
+        .values
+        .iter()
+        .find(|a| wildcard(&a.value, action, true))
+        .and_then(|a| a.span)
+        .or(statement.span)
+}
+
+/// The statements a finding points at: the identity grant for a principal, the boundary's
+/// allow for a boundary (whose identity side is the worst policy, with no place in the source).
+fn place(
+    identity: &[(String, &iam::Policy)],
+    boundary: Option<&BoundaryInfo>,
+    w: &Witness,
+    prefer_boundary: bool,
+) -> (Option<Span>, Vec<(Span, String)>) {
+    let mut spans: Vec<(bool, Span)> = Vec::new();
+    if let Some((p, s)) = w.identity {
+        if let Some(span) = identity
+            .get(p)
+            .and_then(|(_, policy)| policy.statements.get(s))
+            .and_then(|st| action_span(st, &w.action))
+        {
+            spans.push((false, span));
+        }
+    }
+    if let (Some(i), Some(b)) = (w.boundary, boundary) {
+        if let Some(span) = b
+            .policy
+            .statements
+            .get(i)
+            .and_then(|st| action_span(st, &w.action))
+        {
+            spans.push((true, span));
+        }
+    }
+    let mut primary = None;
+    let mut labels = Vec::new();
+    for (is_boundary, span) in spans {
+        if primary.is_none() && is_boundary == prefer_boundary {
+            primary = Some(span);
+        } else {
+            let who = if is_boundary {
+                "the permissions boundary"
+            } else {
+                "an identity policy"
+            };
+            labels.push((span, format!("{who} allows it")));
+        }
+    }
+    if primary.is_none() && !labels.is_empty() {
+        primary = Some(labels.remove(0).0);
+    }
+    (primary, labels)
+}
+
+/// The request of a finding, as a message shows it.
+fn describe_request(w: &Witness) -> String {
+    let mut text = format!(
+        "`{}` on `{}`",
+        w.action,
+        w.resource.as_deref().unwrap_or("…")
+    );
+    let keys: Vec<String> = w
+        .context
+        .iter()
+        .filter(|(k, _)| {
+            matches!(
+                k.as_str(),
+                "iam:permissionsboundary" | "iam:passedtoservice" | "iam:policyarn"
+            )
+        })
+        .map(|(k, v)| {
+            let key = match k.as_str() {
+                "iam:permissionsboundary" => "iam:PermissionsBoundary",
+                "iam:passedtoservice" => "iam:PassedToService",
+                _ => "iam:PolicyARN",
+            };
+            match v {
+                Some(v) => format!("{key} = {v}"),
+                None => format!("no {key}"),
+            }
+        })
+        .collect();
+    if !keys.is_empty() {
+        text.push_str(&format!(" ({})", keys.join(", ")));
+    }
+    text
+}
+
+/// The catalogue entries of a finding, for its help.
+fn known_as(f: &vectors::Finding) -> String {
+    if f.catalogue.is_empty() {
+        String::new()
+    } else {
+        format!(" (known as {})", f.catalogue.join(", "))
+    }
+}
+
+/// `Allow *` on `*`: what a holder that can change its own policies can give itself.
 fn worst_identity() -> iam::Policy {
     let star = |v: &str| iam::Block {
         not: false,
@@ -180,790 +418,182 @@ fn worst_identity() -> iam::Policy {
     }
 }
 
-impl Evaluator {
-    fn new(identity: &[(String, iam::Policy)], boundary: Option<&BoundaryInfo>) -> Evaluator {
-        let mut set = PolicySet::default();
-        let mut raw = Vec::new();
-        for (label, policy) in identity {
-            set.identity
-                .push(CompiledPolicy::new(label.clone(), policy));
-            raw.push(policy.clone());
-        }
-        if let Some(b) = boundary {
-            set.boundary = Some(CompiledPolicy::new(b.label.clone(), &b.policy));
-            raw.push(b.policy.clone());
-        }
-        Evaluator { set, raw }
-    }
+/// Analyses one principal: its own policies, within its boundary; and, if it can change its
+/// own permissions, the boundary's full power.
+pub fn analyze_principal(world: &World, subject: &Subject) -> (bool, Vec<Diagnostic>) {
+    principal_findings(world, subject, &[])
+}
 
-    /// Where, in the statement a decision names, the request's action is written.
-    fn action_span(&self, at: crate::eval::StatementRef, action: &str) -> Option<Span> {
-        let index = match at.role {
-            crate::eval::PolicyRole::Identity => at.policy,
-            crate::eval::PolicyRole::Boundary => self.set.identity.len(),
-            _ => return None,
+/// [`analyze_principal`]; findings its boundary's analysis reported already are not repeated
+/// (the principal is still open).
+fn principal_findings(
+    world: &World,
+    subject: &Subject,
+    reported: &[(Code, String)],
+) -> (bool, Vec<Diagnostic>) {
+    let holders = principal_holders(world, subject);
+    let own: Vec<&iam::Policy> = subject.identity.iter().map(|(_, p)| p).collect();
+    let labelled: Vec<(String, &iam::Policy)> = subject
+        .identity
+        .iter()
+        .map(|(l, p)| (l.clone(), p))
+        .collect();
+    let findings = findings_over(world, subject, &holders, &own, false);
+    let mut out = Vec::new();
+    let who = subject.display.clone();
+    if subject.boundary.is_none() {
+        if findings.is_empty() {
+            return (true, out);
+        }
+        let what: Vec<String> = findings
+            .iter()
+            .map(|f| format!("{}{}", f.finding.message, as_holder(f)))
+            .collect();
+        let lacks = match &subject.unknown_boundary {
+            Some(arn) => format!("carries the boundary `{arn}`, which iamx has no document for"),
+            None => "has no permissions boundary".to_string(),
         };
-        let statement = self.raw.get(index)?.statements.get(at.statement)?;
-        let block = statement.action.as_ref()?;
-        if block.not {
-            return block.span;
-        }
-        block
-            .values
-            .iter()
-            .find(|a| wildcard(&a.value, action, true))
-            .and_then(|a| a.span)
-    }
-
-    /// Resources the policies name for an action, made concrete: `*` and `?` and variables
-    /// filled with probe text. These catch grants scoped to a path or a name prefix.
-    fn candidates(&self, action: &str, service: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        for policy in &self.raw {
-            for s in &policy.statements {
-                if s.effect.value != Effect::Allow {
-                    continue;
-                }
-                let (Some(actions), Some(resources)) = (&s.action, &s.resource) else {
-                    continue;
-                };
-                let names = actions
-                    .values
-                    .iter()
-                    .any(|a| wildcard(&a.value, action, true));
-                if names == actions.not || resources.not {
-                    continue;
-                }
-                for r in &resources.values {
-                    let concrete = concrete(&r.value);
-                    if concrete.split(':').nth(2) == Some(service) && !out.contains(&concrete) {
-                        out.push(concrete);
-                    }
-                }
-            }
-        }
-        out
-    }
-}
-
-/// Keys a caller controls or can meet by how it calls: a condition on them does not stop an
-/// adversary who is the principal.
-fn caller_controlled(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
-    [
-        "aws:multifactorauthpresent",
-        "aws:multifactorauthage",
-        "aws:sourceip",
-        "aws:sourcevpc",
-        "aws:sourcevpce",
-        "aws:vpcsourceip",
-        "aws:requestedregion",
-        "aws:currenttime",
-        "aws:epochtime",
-        "aws:securetransport",
-        "aws:useragent",
-        "aws:referer",
-        "aws:tokenissuetime",
-        "aws:tagkeys",
-    ]
-    .contains(&key.as_str())
-        || key.starts_with("aws:requesttag/")
-}
-
-/// For each caller-controlled key the allow statements test, a value that meets the first
-/// such test.
-fn satisfying_context(policies: &[&iam::Policy]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for policy in policies {
-        for s in policy
-            .statements
-            .iter()
-            .filter(|s| s.effect.value == Effect::Allow)
-        {
-            for c in &s.conditions {
-                if !caller_controlled(&c.key)
-                    || out.iter().any(|(k, _)| k.eq_ignore_ascii_case(&c.key))
-                {
-                    continue;
-                }
-                let Some(value) = c.values.first() else {
-                    continue;
-                };
-                let base = c.operator.rsplit(':').next().unwrap_or(&c.operator);
-                let base = base.strip_suffix("IfExists").unwrap_or(base);
-                let meeting = match base {
-                    "Bool"
-                    | "StringEquals"
-                    | "StringEqualsIgnoreCase"
-                    | "ArnEquals"
-                    | "DateEquals"
-                    | "NumericEquals" => value.clone(),
-                    "StringLike" | "ArnLike" => concrete(value),
-                    "IpAddress" => value.split('/').next().unwrap_or(value).to_string(),
-                    "NumericLessThan" | "NumericLessThanEquals" => "0".to_string(),
-                    "NumericGreaterThan" | "NumericGreaterThanEquals" => value
-                        .parse::<f64>()
-                        .map(|v| (v + 1.0).to_string())
-                        .unwrap_or_else(|_| value.clone()),
-                    "DateLessThan" | "DateLessThanEquals" => "1970-01-01T00:00:00Z".to_string(),
-                    "DateGreaterThan" | "DateGreaterThanEquals" => {
-                        "2999-01-01T00:00:00Z".to_string()
-                    }
-                    "Null" if value == "false" => "iamx-probe".to_string(),
-                    _ => continue,
-                };
-                out.push((c.key.clone(), meeting));
-            }
-        }
-    }
-    out
-}
-
-/// A pattern made into one ARN it matches.
-fn concrete(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len() + 16);
-    let mut rest = pattern;
-    while let Some(c) = rest.chars().next() {
-        if rest.starts_with("${") {
-            if let Some(end) = rest.find('}') {
-                out.push_str("iamx-probe");
-                rest = &rest[end + 1..];
-                continue;
-            }
-        }
-        match c {
-            '*' => out.push_str("iamx-probe"),
-            '?' => out.push('x'),
-            c => out.push(c),
-        }
-        rest = &rest[c.len_utf8()..];
-    }
-    out
-}
-
-struct Analysis<'a> {
-    world: &'a World,
-    subject: &'a Subject,
-    /// Values of caller-controlled keys that meet the policies' conditions.
-    satisfy: Vec<(String, String)>,
-    /// The boundary's reach: ARN patterns of principals it may create and manage.
-    reach: Vec<String>,
-    evaluators: Vec<Evaluator>,
-}
-
-impl<'a> Analysis<'a> {
-    fn arn(&self, kind: &str, path_name: &str) -> String {
-        format!(
-            "arn:{}:iam::{}:{kind}/{path_name}",
-            self.world.partition, self.world.account
+        let mut d = Diagnostic::new(
+            Code::GuardUnboundedPrincipal,
+            format!("{who} {lacks}, and {}", what[0]),
         )
-    }
-
-    fn boundary_arn(&self) -> Option<&str> {
-        self.subject.boundary.as_ref().map(|b| b.arn.as_str())
-    }
-
-    /// Whether a principal ARN is within the boundary's reach: under the guard's path, or
-    /// known to carry the same boundary, or the subject itself.
-    fn within_reach(&self, arn: &str) -> bool {
-        if arn == self.subject.arn {
-            return true;
-        }
-        let Some(boundary) = self.boundary_arn() else {
-            return false;
-        };
-        self.reach.iter().any(|r| wildcard(r, arn, false))
-            || self
-                .world
-                .principals
-                .iter()
-                .any(|(p, _, b)| p == arn && b.as_deref() == Some(boundary))
-    }
-
-    fn request(&self, action: &str, resource: &str, context: &[(&str, String)]) -> Request {
-        let mut request = Request::new(&self.subject.caller, action, resource);
-        request.context = self.subject.context.clone();
-        // The caller meets the conditions it controls: MFA, network, region, time, tags on
-        // the request.
-        for (k, v) in &self.satisfy {
-            request.context.insert(k, vec![v.clone()]);
-        }
-        for (k, v) in context {
-            request.context.insert(k, vec![v.clone()]);
-        }
-        request
-    }
-
-    /// The first request of the list allowed by evaluator `e`.
-    fn allowed(&self, e: usize, requests: Vec<Request>) -> Option<(Request, Decision)> {
-        requests.into_iter().find_map(|r| {
-            let d = self.evaluators[e].set.evaluate(&r);
-            (d.kind == DecisionKind::Allowed).then_some((r, d))
-        })
-    }
-
-    fn finding(
-        &self,
-        e: usize,
-        code: Code,
-        message: String,
-        requests: Vec<Request>,
-    ) -> Option<Finding> {
-        self.allowed(e, requests)
-            .map(|(request, decision)| Finding {
-                code,
-                message,
-                decision,
-                set_index: e,
-                request,
-            })
-    }
-
-    /// Principals to aim a request at: a probe outside any reach, the ARNs the policies name
-    /// for the action, and one of the project's principals per boundary they carry (the
-    /// evaluation depends on the ARN only through the policies' resource patterns, which the
-    /// named ARNs cover).
-    fn principal_targets(&self, kind: &str, e: usize, action: &str) -> Vec<String> {
-        let mut targets = vec![self.arn(kind, "iamx-probe-outside")];
-        targets.extend(self.evaluators[e].candidates(action, "iam"));
-        let mut seen: Vec<&Option<String>> = Vec::new();
-        for (arn, k, boundary) in &self.world.principals {
-            if k.as_str() == kind && !seen.contains(&boundary) {
-                seen.push(boundary);
-                targets.push(arn.clone());
-            }
-        }
-        targets.retain(|t| t.contains(&format!(":{kind}/")));
-        targets.dedup();
-        targets
-    }
-
-    /// Every vector but self-editing, with evaluator `e`.
-    fn vectors(&self, e: usize) -> Vec<Finding> {
-        let mut out = Vec::new();
-        let admin = format!("arn:{}:iam::aws:policy/{ADMIN}", self.world.partition);
-        // Another boundary: a made-up one, and each of the project's other boundaries.
-        let mut other_boundaries = vec![self.arn("policy", "iamx-probe/OtherBoundary")];
-        other_boundaries.extend(
-            self.world
-                .boundaries
-                .iter()
-                .filter(|b| Some(b.as_str()) != self.boundary_arn())
-                .cloned(),
-        );
-        let own_boundary = self.boundary_arn().map(str::to_string);
-        for (kind, create) in [("user", "iam:CreateUser"), ("role", "iam:CreateRole")] {
-            let mut targets = self.principal_targets(kind, e, create);
-            targets.push(self.arn(kind, "iamx-probe-new"));
-            let none: Vec<Request> = targets
-                .iter()
-                .map(|t| self.request(create, t, &[]))
-                .collect();
-            let other: Vec<Request> = targets
-                .iter()
-                .flat_map(|t| {
-                    other_boundaries
-                        .iter()
-                        .map(|b| self.request(create, t, &[("iam:PermissionsBoundary", b.clone())]))
-                })
-                .collect();
-            out.extend(
-                self.finding(
-                    e,
-                    Code::GuardCreateUnbounded,
-                    format!("can create a {kind} with no permissions boundary"),
-                    none,
-                )
-                .or_else(|| {
-                    self.finding(
-                        e,
-                        Code::GuardCreateUnbounded,
-                        format!("can create a {kind} with another permissions boundary"),
-                        other,
-                    )
-                }),
-            );
-            let put = if kind == "user" {
-                "iam:PutUserPermissionsBoundary"
-            } else {
-                "iam:PutRolePermissionsBoundary"
-            };
-            let delete = if kind == "user" {
-                "iam:DeleteUserPermissionsBoundary"
-            } else {
-                "iam:DeleteRolePermissionsBoundary"
-            };
-            let mut targets = self.principal_targets(kind, e, put);
-            if self.subject.kind.as_str() == kind {
-                targets.push(self.subject.arn.clone());
-            }
-            let puts = targets
-                .iter()
-                .flat_map(|t| {
-                    other_boundaries
-                        .iter()
-                        .map(|b| self.request(put, t, &[("iam:PermissionsBoundary", b.clone())]))
-                })
-                .collect();
-            let mut carried: Vec<(&str, String)> = Vec::new();
-            if let Some(b) = &own_boundary {
-                carried.push(("iam:PermissionsBoundary", b.clone()));
-            }
-            let mut delete_targets = self.principal_targets(kind, e, delete);
-            if self.subject.kind.as_str() == kind {
-                delete_targets.push(self.subject.arn.clone());
-            }
-            let deletes = delete_targets
-                .iter()
-                .map(|t| self.request(delete, t, &carried))
-                .collect();
-            out.extend(
-                self.finding(
-                    e,
-                    Code::GuardChangeBoundary,
-                    format!("can put another permissions boundary on a {kind}"),
-                    puts,
-                )
-                .or_else(|| {
-                    self.finding(
-                        e,
-                        Code::GuardChangeBoundary,
-                        format!("can remove the permissions boundary of a {kind}"),
-                        deletes,
-                    )
-                }),
-            );
-        }
-        if let Some(b) = &own_boundary {
-            let edits = guard::POLICY_EDITS
-                .iter()
-                .map(|a| self.request(a, b, &[]))
-                .collect();
-            out.extend(self.finding(
-                e,
-                Code::GuardEditBoundary,
-                "can edit its own permissions boundary policy".into(),
-                edits,
-            ));
-        }
-        // Principals outside its reach: their policies, credentials, trust and groups.
-        let mut outside = Vec::new();
-        for (kind, actions) in [
-            (
-                "user",
-                vec![
-                    "iam:AttachUserPolicy",
-                    "iam:PutUserPolicy",
-                    "iam:CreateAccessKey",
-                    "iam:UpdateAccessKey",
-                    "iam:CreateLoginProfile",
-                    "iam:UpdateLoginProfile",
-                    "iam:UploadSSHPublicKey",
-                    "iam:CreateServiceSpecificCredential",
-                ],
-            ),
-            (
-                "role",
-                vec![
-                    "iam:AttachRolePolicy",
-                    "iam:PutRolePolicy",
-                    "iam:UpdateAssumeRolePolicy",
-                ],
-            ),
-        ] {
-            for action in actions {
-                for target in self.principal_targets(kind, e, action) {
-                    if self.within_reach(&target) {
-                        continue;
-                    }
-                    let carried = self
-                        .world
-                        .principals
-                        .iter()
-                        .find(|(a, _, _)| *a == target)
-                        .and_then(|(_, _, b)| b.clone());
-                    let mut context = Vec::new();
-                    if action.contains("Attach") {
-                        context.push(("iam:PolicyARN", admin.clone()));
-                    }
-                    if let Some(b) = carried {
-                        context.push(("iam:PermissionsBoundary", b));
-                    }
-                    outside.push(self.request(action, &target, &context));
-                }
-            }
-        }
-        for action in guard::GROUP_MANAGEMENT {
-            let context = if action.contains("Attach") {
-                vec![("iam:PolicyARN", admin.clone())]
-            } else {
-                Vec::new()
-            };
-            for group in self.principal_targets("group", e, action) {
-                if !self.group_within_reach(&group) {
-                    outside.push(self.request(action, &group, &context));
-                }
-            }
-        }
-        out.extend(self.finding(
-            e,
-            Code::GuardOutsideReach,
-            "can change the permissions or credentials of principals outside its reach".into(),
-            outside,
-        ));
-        // Roles it may pass.
-        let services = [
-            "ec2.amazonaws.com",
-            "lambda.amazonaws.com",
-            "ecs-tasks.amazonaws.com",
-            "glue.amazonaws.com",
-            "cloudformation.amazonaws.com",
-            "codebuild.amazonaws.com",
-            "sagemaker.amazonaws.com",
-        ];
-        let mut roles = self.principal_targets("role", e, "iam:PassRole");
-        roles.retain(|r| !self.within_pass_reach(r));
-        let mut passes = Vec::new();
-        for role in &roles {
-            for service in services {
-                passes.push(self.request(
-                    "iam:PassRole",
-                    role,
-                    &[("iam:PassedToService", service.to_string())],
-                ));
-            }
-        }
-        if let Some(pass) = self.finding(
-            e,
-            Code::GuardPassUnbounded,
-            "can pass a role the analysis cannot show to be bounded".into(),
-            passes,
-        ) {
-            out.push(pass);
-            // Every service such a role can be passed to, and that runs code under it.
-            for service in services {
-                let to_service: Vec<Request> = roles
+        .help(if what.len() > 1 {
+            format!(
+                "give it a boundary with a guard, and `delegate`; besides, it can {}",
+                what[1..]
                     .iter()
-                    .map(|r| {
-                        self.request(
-                            "iam:PassRole",
-                            r,
-                            &[("iam:PassedToService", service.to_string())],
-                        )
-                    })
-                    .collect();
-                if self.allowed(e, to_service).is_none() {
-                    continue;
-                }
-                if let Some(combo) = self.compute_combo(e, service) {
-                    out.push(combo);
-                    break;
-                }
-            }
-        }
-        // Policies attached elsewhere.
-        let mut elsewhere = vec![self.arn("policy", "iamx-probe-elsewhere")];
-        // Policies the guard lets its holder manage are its own; so are the project's policies
-        // attached only within its reach. Other policies the statements name may be attached
-        // anywhere.
-        let managed_path = self
-            .subject
-            .boundary
-            .as_ref()
-            .and_then(|b| b.guard.as_ref())
-            .and_then(|g| g.manage_path.clone())
-            .filter(|p| p != "/");
-        let policy_root = format!(
-            "arn:{}:iam::{}:policy",
-            self.world.partition, self.world.account
-        );
-        for candidate in self.evaluators[e].candidates("iam:CreatePolicyVersion", "iam") {
-            let under_managed = managed_path
-                .as_ref()
-                .is_some_and(|p| candidate.starts_with(&format!("{policy_root}{p}")));
-            let known_within = self.world.attachments.iter().any(|(policy, holders)| {
-                *policy == candidate && holders.iter().all(|h| self.within_reach(h))
-            });
-            if !under_managed && !known_within {
-                elsewhere.push(candidate);
-            }
-        }
-        for (policy, holders) in &self.world.attachments {
-            if holders.iter().any(|h| !self.within_reach(h)) {
-                elsewhere.push(policy.clone());
-            }
-        }
-        elsewhere.retain(|p| {
-            p.contains(":policy/")
-                && Some(p.as_str()) != self.boundary_arn()
-                && !self.subject.own_policies.contains(p)
-        });
-        let edits = elsewhere
-            .iter()
-            .flat_map(|p| {
-                ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"]
-                    .into_iter()
-                    .map(|a| self.request(a, p, &[]))
-            })
-            .collect();
-        out.extend(self.finding(
-            e,
-            Code::GuardEditPoliciesElsewhere,
-            "can edit managed policies attached to principals outside its reach".into(),
-            edits,
-        ));
-        // Running code as others.
-        let function = format!(
-            "arn:{}:lambda:{REGION}:{}:function:iamx-probe",
-            self.world.partition, self.world.account
-        );
-        let instance = format!(
-            "arn:{}:ec2:{REGION}:{}:instance/i-0123456789abcdef0",
-            self.world.partition, self.world.account
-        );
-        let document = format!(
-            "arn:{}:ssm:{REGION}::document/AWS-RunShellScript",
-            self.world.partition
-        );
-        let p = &self.world.partition;
-        let a = &self.world.account;
-        let code = vec![
-            self.request("lambda:UpdateFunctionCode", &function, &[]),
-            self.request("lambda:UpdateFunctionConfiguration", &function, &[]),
-            self.request(
-                "ecs:ExecuteCommand",
-                &format!("arn:{p}:ecs:{REGION}:{a}:task/iamx-probe/0123456789abcdef"),
-                &[],
-            ),
-            self.request(
-                "glue:UpdateDevEndpoint",
-                &format!("arn:{p}:glue:{REGION}:{a}:devEndpoint/iamx-probe"),
-                &[],
-            ),
-            self.request(
-                "cloudformation:UpdateStack",
-                &format!("arn:{p}:cloudformation:{REGION}:{a}:stack/iamx-probe/0123"),
-                &[],
-            ),
-            self.request(
-                "codebuild:StartBuild",
-                &format!("arn:{p}:codebuild:{REGION}:{a}:project/iamx-probe"),
-                &[],
-            ),
-            self.request(
-                "sagemaker:CreatePresignedNotebookInstanceUrl",
-                &format!("arn:{p}:sagemaker:{REGION}:{a}:notebook-instance/iamx-probe"),
-                &[],
-            ),
-            self.request("ssm:SendCommand", &instance, &[]),
-            self.request("ssm:SendCommand", &document, &[]),
-            self.request("ssm:StartSession", &instance, &[]),
-            self.request("ec2-instance-connect:SendSSHPublicKey", &instance, &[]),
-        ];
-        out.extend(self.finding(
-            e,
-            Code::GuardRunAsOthers,
-            "can run code as other principals".into(),
-            code,
-        ));
-        // Assuming roles.
-        let mut assumable = self.principal_targets("role", e, "sts:AssumeRole");
-        assumable.extend(self.evaluators[e].candidates("sts:AssumeRole", "iam"));
-        assumable.retain(|r| !self.within_reach(r));
-        let assumes = assumable
-            .iter()
-            .map(|r| self.request("sts:AssumeRole", r, &[]))
-            .collect();
-        out.extend(self.finding(
-            e,
-            Code::GuardAssumeOutside,
-            "can assume roles outside its reach".into(),
-            assumes,
-        ));
-        out
-    }
-
-    /// Groups carry no boundary: within reach only under the path where its guard creates users.
-    fn group_within_reach(&self, group: &str) -> bool {
-        let Some(spec) = self
-            .subject
-            .boundary
-            .as_ref()
-            .and_then(|b| b.guard.as_ref())
-        else {
-            return false;
-        };
-        spec.users
-            && spec.create_path != "/"
-            && wildcard(
-                &format!(
-                    "arn:{}:iam::{}:group{}*",
-                    self.world.partition, self.world.account, spec.create_path
-                ),
-                group,
-                false,
+                    .map(|w| w.strip_prefix("can ").unwrap_or(w))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             )
-    }
-
-    /// Passing is safe for roles the guard lets it pass, under a path only roles created with
-    /// the boundary can have.
-    fn within_pass_reach(&self, role: &str) -> bool {
-        let Some(b) = &self.subject.boundary else {
-            return false;
-        };
-        let Some(spec) = &b.guard else {
-            return self.within_reach(role);
-        };
-        let arns = guard::Arns {
-            partition: &self.world.partition,
-            account: &self.world.account,
-            boundary: &b.arn,
-        };
-        match &spec.pass {
-            Some((path, _)) if spec.roles && path.starts_with(&spec.create_path) && path != "/" => {
-                wildcard(
-                    &format!("arn:{}:iam::{}:role{path}*", arns.partition, arns.account),
-                    role,
-                    false,
-                )
-            }
-            _ => self.within_reach(role),
-        }
-    }
-
-    /// A service that runs code under a passed role.
-    fn compute_combo(&self, e: usize, service: &str) -> Option<Finding> {
-        let account = &self.world.account;
-        let p = &self.world.partition;
-        let requests: Vec<(&str, String)> = match service {
-            "ec2.amazonaws.com" => vec![(
-                "ec2:RunInstances",
-                format!("arn:{p}:ec2:{REGION}:{account}:instance/*"),
-            )],
-            "lambda.amazonaws.com" => vec![(
-                "lambda:CreateFunction",
-                format!("arn:{p}:lambda:{REGION}:{account}:function:iamx-probe"),
-            )],
-            "ecs-tasks.amazonaws.com" => vec![
-                (
-                    "ecs:RunTask",
-                    format!("arn:{p}:ecs:{REGION}:{account}:task-definition/iamx-probe:1"),
-                ),
-                ("ecs:RegisterTaskDefinition", "*".into()),
-            ],
-            "glue.amazonaws.com" => vec![
-                (
-                    "glue:CreateDevEndpoint",
-                    format!("arn:{p}:glue:{REGION}:{account}:devEndpoint/iamx-probe"),
-                ),
-                (
-                    "glue:CreateJob",
-                    format!("arn:{p}:glue:{REGION}:{account}:job/iamx-probe"),
-                ),
-            ],
-            "cloudformation.amazonaws.com" => vec![(
-                "cloudformation:CreateStack",
-                format!("arn:{p}:cloudformation:{REGION}:{account}:stack/iamx-probe/*"),
-            )],
-            "codebuild.amazonaws.com" => vec![(
-                "codebuild:CreateProject",
-                format!("arn:{p}:codebuild:{REGION}:{account}:project/iamx-probe"),
-            )],
-            "sagemaker.amazonaws.com" => vec![
-                (
-                    "sagemaker:CreateNotebookInstance",
-                    format!("arn:{p}:sagemaker:{REGION}:{account}:notebook-instance/iamx-probe"),
-                ),
-                (
-                    "sagemaker:CreateTrainingJob",
-                    format!("arn:{p}:sagemaker:{REGION}:{account}:training-job/iamx-probe"),
-                ),
-            ],
-            _ => Vec::new(),
-        };
-        let service_name = service.split('.').next().unwrap_or(service).to_string();
-        self.finding(
-            e,
-            Code::GuardPassAndRun,
-            format!("can run code as such a role, through {service_name}"),
-            requests
-                .into_iter()
-                .map(|(a, r)| self.request(a, &r, &[]))
-                .collect(),
-        )
-    }
-
-    /// Whether the subject can change its own permissions; with which request.
-    fn self_edit(&self, e: usize) -> Option<(Request, Decision)> {
-        let admin = format!("arn:{}:iam::aws:policy/{ADMIN}", self.world.partition);
-        let (attach, put) = match self.subject.kind {
-            PrincipalKind::Role => ("iam:AttachRolePolicy", "iam:PutRolePolicy"),
-            _ => ("iam:AttachUserPolicy", "iam:PutUserPolicy"),
-        };
-        let mut context = vec![("iam:PolicyARN", admin)];
-        if let Some(b) = self.boundary_arn() {
-            context.push(("iam:PermissionsBoundary", b.to_string()));
-        }
-        let mut requests = vec![
-            self.request(attach, &self.subject.arn, &context),
-            self.request(put, &self.subject.arn, &context),
-        ];
-        for policy in &self.subject.own_policies {
-            for action in ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"] {
-                requests.push(self.request(action, policy, &[]));
-            }
-        }
-        self.allowed(e, requests)
-    }
-}
-
-/// The statement a finding points at: the identity grant for a principal, the boundary's
-/// allow for a boundary (whose identity side is the worst policy, with no place in the source).
-fn place(
-    evaluator: &Evaluator,
-    decision: &Decision,
-    action: &str,
-    prefer_boundary: bool,
-) -> (Option<Span>, Vec<(Span, String)>) {
-    let spans = evaluator.set.deciding_spans(decision);
-    let mut primary = None;
-    let mut labels = Vec::new();
-    for (at, span) in spans {
-        let Some(span) = evaluator.action_span(at, action).or(span) else {
-            continue;
-        };
-        let is_boundary = at.role == crate::eval::PolicyRole::Boundary;
-        if primary.is_none() && (is_boundary == prefer_boundary) {
-            primary = Some(span);
         } else {
-            labels.push((span, format!("the {} allows it", at.role.words())));
+            "give it a boundary with a guard, and `delegate`".to_string()
+        });
+        let (primary, _) = place(&labelled, None, &findings[0].finding.witness, false);
+        if let Some(span) = primary.or(subject.span) {
+            d = d.at(
+                span,
+                format!("allows {}", describe_request(&findings[0].finding.witness)),
+            );
+        }
+        out.push(d);
+        return (false, out);
+    }
+    for f in &findings {
+        if reported
+            .iter()
+            .any(|(c, m)| *c == f.finding.code && *m == f.finding.message)
+        {
+            continue;
+        }
+        let (primary, labels) = place(
+            &labelled,
+            subject.boundary.as_ref(),
+            &f.finding.witness,
+            false,
+        );
+        let mut d = Diagnostic::new(
+            f.finding.code,
+            format!("{who} {}{}", f.finding.message, as_holder(f)),
+        )
+        .help(format!(
+            "{}{}",
+            fix_for(
+                f.finding.code,
+                subject.boundary.as_ref().map_or("", |b| b.name.as_str()),
+                subject.boundary.as_ref().and_then(|b| b.guard.as_ref()),
+            ),
+            known_as(&f.finding)
+        ));
+        if let Some(span) = primary.or(subject.span) {
+            d = d.at(
+                span,
+                format!("allows {}", describe_request(&f.finding.witness)),
+            );
+        }
+        for (span, label) in labels {
+            d = d.with_label(span, label);
+        }
+        out.push(d);
+    }
+    let mut closed = findings.is_empty();
+    // A principal that can change its own permissions has its boundary's power.
+    let edit = holders.iter().find_map(|(_, h)| {
+        vectors::Analysis::new(world, subject, h, own.clone()).self_edit()
+    });
+    if let Some(request) = edit {
+        let worst_policy = worst_identity();
+        let worse = findings_over(world, subject, &holders, &[&worst_policy], true);
+        if !worse.is_empty() {
+            closed = false;
+            let then: Vec<String> = worse
+                .iter()
+                .map(|f| {
+                    let m = f.finding.message.strip_prefix("can ").unwrap_or(&f.finding.message);
+                    format!("{m}{}", as_holder(f))
+                })
+                .collect();
+            let (primary, labels) = place(&labelled, subject.boundary.as_ref(), &request, false);
+            let subject_word = match subject.kind {
+                PrincipalKind::Role => "it",
+                _ => "the user",
+            };
+            let mut d = Diagnostic::new(
+                Code::GuardSelfEdit,
+                format!(
+                    "{who} can change its own permissions, and then {}",
+                    then[0]
+                ),
+            )
+            .help(format!(
+                "its boundary is all that limits {subject_word} then{}; {}, or stop `{}` from changing its own policies",
+                if then.len() > 1 {
+                    format!(" (it can also {})", then[1..].join(", "))
+                } else {
+                    String::new()
+                },
+                if subject.boundary.as_ref().is_some_and(|b| b.guard.is_some()) {
+                    "the boundary's guard does not close it: see the warnings on the boundary"
+                } else {
+                    "close the boundary with a guard"
+                },
+                subject.name
+            ));
+            if let Some(span) = primary.or(subject.span) {
+                d = d.at(span, format!("allows {}", describe_request(&request)));
+            }
+            for (span, label) in labels {
+                d = d.with_label(span, label);
+            }
+            // Point at what the worst policy then reaches in the boundary.
+            if let (Some(first), Some(b)) = (worse.first(), subject.boundary.as_ref()) {
+                debug_assert!(first.worst);
+                let (span, _) = place(&[], Some(b), &first.finding.witness, true);
+                if let Some(span) = span {
+                    d = d.with_label(
+                        span,
+                        format!(
+                            "then the boundary allows {}",
+                            describe_request(&first.finding.witness)
+                        ),
+                    );
+                }
+            }
+            out.push(d);
         }
     }
-    if primary.is_none() && !labels.is_empty() {
-        primary = Some(labels.remove(0).0);
+    if !closed && subject.delegates {
+        let mut d = Diagnostic::new(
+            Code::GuardedButOpen,
+            format!("{who} delegates, but is not closed"),
+        )
+        .help("the W06xx warnings on it and on its boundary say which requests it can still make");
+        if let Some(span) = subject.span {
+            d = d.at(span, "declared here");
+        }
+        out.push(d);
     }
-    (primary, labels)
-}
-
-fn describe_request(request: &Request) -> String {
-    let mut text = format!("`{}` on `{}`", request.action, request.resource);
-    let keys: Vec<String> = [
-        "iam:PermissionsBoundary",
-        "iam:PassedToService",
-        "iam:PolicyARN",
-    ]
-    .iter()
-    .filter_map(|k| {
-        request
-            .context
-            .single(&k.to_ascii_lowercase())
-            .map(|v| format!("{k} = {v}"))
-    })
-    .collect();
-    if !keys.is_empty() {
-        text.push_str(&format!(" ({})", keys.join(", ")));
-    }
-    text
+    (closed, out)
 }
 
 /// Analyses one boundary with the worst identity policy.
@@ -977,53 +607,45 @@ fn boundary_findings(
     world: &World,
     boundary: &BoundaryInfo,
 ) -> (bool, Vec<Diagnostic>, Vec<(Code, String)>) {
+    let holders = boundary_holders(world);
     let subject = Subject {
         name: boundary.name.clone(),
         display: format!("the holder of boundary `{}`", boundary.name),
         kind: PrincipalKind::User,
-        arn: format!(
-            "arn:{}:iam::{}:user/iamx-probe-holder",
-            world.partition, world.account
-        ),
-        caller: format!(
-            "arn:{}:iam::{}:user/iamx-probe-holder",
-            world.partition, world.account
-        ),
-        identity: vec![("the worst identity policy".into(), worst_identity())],
+        arn: holders[0].1.caller.clone(),
+        caller: holders[0].1.caller.clone(),
+        identity: Vec::new(),
         boundary: Some(boundary.clone()),
         own_policies: Vec::new(),
-        context: {
-            let holder = format!(
-                "arn:{}:iam::{}:user/iamx-probe-holder",
-                world.partition, world.account
-            );
-            let mut context = Context::default();
-            context.insert("aws:username", vec!["iamx-probe-holder".into()]);
-            context.insert("aws:PrincipalArn", vec![holder]);
-            context.insert("aws:PrincipalAccount", vec![world.account.clone()]);
-            context.insert("aws:PrincipalType", vec!["User".into()]);
-            context
-        },
+        context: holders[0].1.facts.clone(),
         span: boundary.span,
         delegates: false,
         unknown_boundary: None,
     };
-    let analysis = Analysis::new(world, &subject, false);
-    let findings = analysis.vectors(0);
+    let worst = worst_identity();
+    let findings = findings_over(world, &subject, &holders, &[&worst], true);
     let mut out = Vec::new();
     for f in &findings {
-        let evaluator = &analysis.evaluators[f.set_index];
-        let (primary, labels) = place(evaluator, &f.decision, &f.request.action, true);
+        let (primary, labels) = place(&[], Some(boundary), &f.finding.witness, true);
         let mut d = Diagnostic::new(
-            f.code,
+            f.finding.code,
             format!(
-                "boundary `{}` is open: its holder {}",
-                boundary.name, f.message
+                "boundary `{}` is open: its holder{} {}",
+                boundary.name,
+                as_holder(f),
+                f.finding.message
             ),
         )
-        .help(fix_for(f.code, &boundary.name, boundary.guard.as_ref()));
+        .help(format!(
+            "{}{}",
+            fix_for(f.finding.code, &boundary.name, boundary.guard.as_ref()),
+            known_as(&f.finding)
+        ));
         if let Some(span) = primary.or(boundary.span) {
-            d = d.at(span, format!("allows {}", describe_request(&f.request)));
+            d = d.at(
+                span,
+                format!("allows {}", describe_request(&f.finding.witness)),
+            );
         }
         for (span, label) in labels {
             d = d.with_label(span, label);
@@ -1049,7 +671,7 @@ fn boundary_findings(
     }
     let raw = findings
         .iter()
-        .map(|f| (f.code, f.message.clone()))
+        .map(|f| (f.finding.code, f.finding.message.clone()))
         .collect();
     (closed, out, raw)
 }
@@ -1092,197 +714,6 @@ fn fix_for(code: Code, boundary: &str, guard: Option<&GuardSpec>) -> String {
     }
 }
 
-impl<'a> Analysis<'a> {
-    fn new(world: &'a World, subject: &'a Subject, with_worst: bool) -> Analysis<'a> {
-        let reach = subject
-            .boundary
-            .as_ref()
-            .and_then(|b| {
-                b.guard.as_ref().map(|g| {
-                    g.reach(&guard::Arns {
-                        partition: &world.partition,
-                        account: &world.account,
-                        boundary: &b.arn,
-                    })
-                })
-            })
-            .unwrap_or_default();
-        let mut evaluators = vec![Evaluator::new(&subject.identity, subject.boundary.as_ref())];
-        if with_worst {
-            evaluators.push(Evaluator::new(
-                &[("the worst identity policy".into(), worst_identity())],
-                subject.boundary.as_ref(),
-            ));
-        }
-        let mut policies: Vec<&iam::Policy> = subject.identity.iter().map(|(_, p)| p).collect();
-        if let Some(b) = &subject.boundary {
-            policies.push(&b.policy);
-        }
-        Analysis {
-            world,
-            subject,
-            satisfy: satisfying_context(&policies),
-            reach,
-            evaluators,
-        }
-    }
-}
-
-/// Analyses one principal: its own policies, within its boundary; and, if it can change its
-/// own permissions, the boundary's full power.
-pub fn analyze_principal(world: &World, subject: &Subject) -> (bool, Vec<Diagnostic>) {
-    principal_findings(world, subject, &[])
-}
-
-/// [`analyze_principal`]; findings its boundary's analysis reported already are not repeated
-/// (the principal is still open).
-fn principal_findings(
-    world: &World,
-    subject: &Subject,
-    reported: &[(Code, String)],
-) -> (bool, Vec<Diagnostic>) {
-    let analysis = Analysis::new(world, subject, true);
-    let findings = analysis.vectors(0);
-    let mut out = Vec::new();
-    let who = subject.display.clone();
-    if subject.boundary.is_none() {
-        if findings.is_empty() {
-            return (true, out);
-        }
-        let what: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
-        let lacks = match &subject.unknown_boundary {
-            Some(arn) => format!("carries the boundary `{arn}`, which iamx has no document for"),
-            None => "has no permissions boundary".to_string(),
-        };
-        let mut d = Diagnostic::new(
-            Code::GuardUnboundedPrincipal,
-            format!("{who} {lacks}, and {}", what[0]),
-        )
-        .help(if what.len() > 1 {
-            format!(
-                "give it a boundary with a guard, and `delegate`; besides, it can {}",
-                what[1..]
-                    .iter()
-                    .map(|w| w.strip_prefix("can ").unwrap_or(w))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )
-        } else {
-            "give it a boundary with a guard, and `delegate`".to_string()
-        });
-        let (primary, _) = place(
-            &analysis.evaluators[0],
-            &findings[0].decision,
-            &findings[0].request.action,
-            false,
-        );
-        if let Some(span) = primary.or(subject.span) {
-            d = d.at(
-                span,
-                format!("allows {}", describe_request(&findings[0].request)),
-            );
-        }
-        out.push(d);
-        return (false, out);
-    }
-    for f in &findings {
-        if reported
-            .iter()
-            .any(|(c, m)| *c == f.code && *m == f.message)
-        {
-            continue;
-        }
-        let evaluator = &analysis.evaluators[f.set_index];
-        let (primary, labels) = place(evaluator, &f.decision, &f.request.action, false);
-        let mut d = Diagnostic::new(f.code, format!("{who} {}", f.message)).help(fix_for(
-            f.code,
-            subject.boundary.as_ref().map_or("", |b| b.name.as_str()),
-            subject.boundary.as_ref().and_then(|b| b.guard.as_ref()),
-        ));
-        if let Some(span) = primary.or(subject.span) {
-            d = d.at(span, format!("allows {}", describe_request(&f.request)));
-        }
-        for (span, label) in labels {
-            d = d.with_label(span, label);
-        }
-        out.push(d);
-    }
-    let mut closed = findings.is_empty();
-    // A principal that can change its own permissions has its boundary's power.
-    if let Some((request, decision)) = analysis.self_edit(0) {
-        let worse = analysis.vectors(1);
-        if !worse.is_empty() {
-            closed = false;
-            let then: Vec<&str> = worse
-                .iter()
-                .map(|f| f.message.strip_prefix("can ").unwrap_or(&f.message))
-                .collect();
-            let (primary, labels) =
-                place(&analysis.evaluators[0], &decision, &request.action, false);
-            let subject_word = match subject.kind {
-                PrincipalKind::Role => "it",
-                _ => "the user",
-            };
-            let mut d = Diagnostic::new(
-                Code::GuardSelfEdit,
-                format!(
-                    "{who} can change its own permissions, and then {}",
-                    then[0]
-                ),
-            )
-            .help(format!(
-                "its boundary is all that limits {subject_word} then{}; {}, or stop `{}` from changing its own policies",
-                if then.len() > 1 {
-                    format!(" (it can also {})", then[1..].join(", "))
-                } else {
-                    String::new()
-                },
-                if subject.boundary.as_ref().is_some_and(|b| b.guard.is_some()) {
-                    "the boundary's guard does not close it: see the warnings on the boundary"
-                } else {
-                    "close the boundary with a guard"
-                },
-                subject.name
-            ));
-            if let Some(span) = primary.or(subject.span) {
-                d = d.at(span, format!("allows {}", describe_request(&request)));
-            }
-            for (span, label) in labels {
-                d = d.with_label(span, label);
-            }
-            // Point at what the worst policy then reaches in the boundary.
-            if let Some(first) = worse.first() {
-                let evaluator = &analysis.evaluators[first.set_index];
-                for (at, span) in evaluator.set.deciding_spans(&first.decision) {
-                    let span = evaluator.action_span(at, &first.request.action).or(span);
-                    if let (Some(span), crate::eval::PolicyRole::Boundary) = (span, at.role) {
-                        d = d.with_label(
-                            span,
-                            format!(
-                                "then the boundary allows {}",
-                                describe_request(&first.request)
-                            ),
-                        );
-                    }
-                }
-            }
-            out.push(d);
-        }
-    }
-    if !closed && subject.delegates {
-        let mut d = Diagnostic::new(
-            Code::GuardedButOpen,
-            format!("{who} delegates, but is not closed"),
-        )
-        .help("the W06xx warnings on it and on its boundary say which requests it can still make");
-        if let Some(span) = subject.span {
-            d = d.at(span, "declared here");
-        }
-        out.push(d);
-    }
-    (closed, out)
-}
-
 /// The analysis of a compiled project: every boundary, every user and role.
 pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
     let mut report = Report::default();
@@ -1316,13 +747,24 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
             .filter(|p| !p.boundary)
             .filter_map(|p| {
                 let arn = p.arn.clone()?;
-                let holders = project
-                    .principals
-                    .iter()
-                    .filter(|q| q.attached.iter().any(|a| a.value == arn))
-                    .filter_map(|q| q.arn.clone())
-                    .collect();
-                Some((arn, holders))
+                // A policy attached to a group reaches its members.
+                let mut holders = Vec::new();
+                for q in &project.principals {
+                    if !q.attached.iter().any(|a| a.value == arn) {
+                        continue;
+                    }
+                    holders.extend(q.arn.clone());
+                    if q.kind == PrincipalKind::Group {
+                        holders.extend(
+                            project
+                                .principals
+                                .iter()
+                                .filter(|u| u.groups.contains(&q.name))
+                                .filter_map(|u| u.arn.clone()),
+                        );
+                    }
+                }
+                Some((arn, Some(holders)))
             })
             .collect(),
         boundaries: project
@@ -1330,6 +772,21 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
             .iter()
             .filter(|p| p.boundary)
             .filter_map(|p| p.arn.clone())
+            .collect(),
+        groups: project
+            .principals
+            .iter()
+            .filter(|g| g.kind == PrincipalKind::Group)
+            .filter_map(|g| {
+                let members = project
+                    .principals
+                    .iter()
+                    .filter(|u| u.groups.contains(&g.name))
+                    .filter_map(|u| u.arn.clone())
+                    .collect();
+                let has_policies = !g.documents.is_empty() || !g.attached.is_empty();
+                Some((g.arn.clone()?, members, has_policies))
+            })
             .collect(),
     };
     let boundary_info = |arn: &str| -> Option<BoundaryInfo> {
@@ -1422,8 +879,7 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
             .as_ref()
             .filter(|_| boundary.is_none())
             .map(|b| b.value.clone());
-        let own_policies = principal
-            .attached
+        let own_policies = attached
             .iter()
             .filter(|a| !a.value.contains(":iam::aws:policy/"))
             .map(|a| a.value.clone())

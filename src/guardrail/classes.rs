@@ -1,0 +1,213 @@
+//! Which actions the proof must look at, classified from data rather than listed by hand:
+//!
+//! - **principal management**: every IAM action that is not Read or List and is authorized
+//!   on a user, a role or a group (the embedded service reference);
+//! - **identity providers**: every such IAM action on a SAML or OIDC provider;
+//! - **running as a resource's role**: every Write or Permissions management action on a
+//!   resource type that runs code or makes calls as a role attached to it (the curated
+//!   `data/guardrail/escalations.json`, which cites a source per entry), unless its name says
+//!   it only stops or removes (`notRunning`);
+//! - **taking a passed role**: the actions that accept a role passed to their service
+//!   (same file).
+//!
+//! The same file maps the public catalogues of escalation paths (Rhino Security Labs,
+//! pathfinding.cloud, Bishop Fox iam-vulnerable) to iamx's codes, so a finding can name them.
+
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use crate::awsdb::{self, AccessLevel};
+use crate::eval::pattern::wildcard;
+
+const ESCALATIONS: &str = include_str!("../../data/guardrail/escalations.json");
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Escalations {
+    pub runners: Vec<Runner>,
+    pub not_running: Vec<String>,
+    /// Actions a `notRunning` pattern names that still act as the role.
+    #[serde(default)]
+    pub not_running_except: Vec<String>,
+    pub pass_takers: Vec<PassTaker>,
+    pub paths: Vec<CataloguePath>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Runner {
+    pub service: String,
+    pub resource_types: Vec<String>,
+    pub runs_as: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PassTaker {
+    pub action: String,
+    pub service: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CataloguePath {
+    pub id: String,
+    pub title: String,
+    pub actions: Vec<String>,
+    pub code: Option<String>,
+    #[serde(default)]
+    pub other_codes: Vec<String>,
+}
+
+/// The curated data, read once.
+pub fn escalations() -> &'static Escalations {
+    static DATA: OnceLock<Escalations> = OnceLock::new();
+    DATA.get_or_init(|| {
+        serde_json::from_str(ESCALATIONS)
+            .expect("data/guardrail/escalations.json is checked by scripts/check-escalations")
+    })
+}
+
+/// One action of the reference, with the resource types it is authorized on.
+#[derive(Clone, Debug)]
+pub struct Sensitive {
+    /// `iam:AttachUserPolicy`.
+    pub action: String,
+    /// (service prefix, resource type name, required).
+    pub resources: Vec<(&'static str, &'static str, bool)>,
+}
+
+fn writes(action: &awsdb::Action) -> bool {
+    !matches!(
+        action.access_levels.first(),
+        Some(AccessLevel::Read | AccessLevel::List)
+    )
+}
+
+fn sensitive(prefix: &'static str, a: &awsdb::Action) -> Sensitive {
+    Sensitive {
+        action: format!("{prefix}:{}", a.name),
+        resources: a
+            .resource_types
+            .iter()
+            .map(|r| (prefix, r.name, r.required))
+            .collect(),
+    }
+}
+
+/// IAM actions that change a principal of the given resource type (`user`, `role`,
+/// `group`), or an identity provider (`saml-provider`, `oidc-provider`).
+pub fn iam_writes_on(kinds: &[&str]) -> Vec<Sensitive> {
+    let Some(iam) = awsdb::service("iam") else {
+        return Vec::new();
+    };
+    iam.actions
+        .iter()
+        .filter(|a| writes(a))
+        .filter(|a| a.resource_types.iter().any(|r| kinds.contains(&r.name)))
+        .map(|a| sensitive("iam", a))
+        .collect()
+}
+
+/// Actions that change what runs as a resource's role, with the runner they act on.
+pub fn running_actions() -> &'static [(Sensitive, &'static Runner)] {
+    static LIST: OnceLock<Vec<(Sensitive, &'static Runner)>> = OnceLock::new();
+    LIST.get_or_init(|| {
+        let data = escalations();
+        let mut out = Vec::new();
+        for runner in &data.runners {
+            let Some(service) = awsdb::service(&runner.service) else {
+                continue;
+            };
+            for a in &service.actions {
+                let full = format!("{}:{}", service.prefix, a.name);
+                // An action that takes a passed role runs as the role passed: W0605 and W0607.
+                if data.pass_takers.iter().any(|t| t.action == full) {
+                    continue;
+                }
+                if !writes(a)
+                    || a.access_levels.first() == Some(&AccessLevel::Tagging)
+                    || (data.not_running.iter().any(|p| wildcard(p, a.name, false))
+                        && !data
+                            .not_running_except
+                            .iter()
+                            .any(|e| *e == format!("{}:{}", service.prefix, a.name)))
+                    || !a
+                        .resource_types
+                        .iter()
+                        .any(|r| runner.resource_types.iter().any(|t| t == r.name))
+                {
+                    continue;
+                }
+                out.push((sensitive(service.prefix, a), runner));
+            }
+        }
+        out
+    })
+}
+
+/// Catalogue entries a finding of `code` on `action` belongs to.
+pub fn catalogue_ids(code: &str, action: &str) -> Vec<&'static str> {
+    escalations()
+        .paths
+        .iter()
+        .filter(|p| {
+            (p.code.as_deref() == Some(code) || p.other_codes.iter().any(|c| c == code))
+                && p.actions.iter().any(|a| a.eq_ignore_ascii_case(action))
+        })
+        .map(|p| p.id.as_str())
+        .collect()
+}
+
+/// The ARN pattern of a resource type, placeholders made wildcards, in one partition and
+/// account.
+pub fn resource_pattern(service: &str, resource_type: &str, partition: &str, account: &str) -> String {
+    let Some(arn) = awsdb::service(service)
+        .and_then(|s| s.resource_types.iter().find(|r| r.name == resource_type))
+        .map(|r| r.arn)
+    else {
+        return "*".to_string();
+    };
+    let mut out = String::new();
+    let mut rest = arn;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let Some(end) = after.find('}') else {
+            break;
+        };
+        match &after[..end] {
+            "Partition" => out.push_str(partition),
+            "Account" => out.push_str(account),
+            _ => out.push('*'),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_data_file_reads_and_names_real_actions() {
+        let data = escalations();
+        assert!(data.paths.len() > 50, "the three catalogues");
+        assert!(!running_actions().is_empty());
+        let names: Vec<&str> = running_actions().iter().map(|(s, _)| s.action.as_str()).collect();
+        for wanted in [
+            "lambda:UpdateFunctionCode",
+            "states:UpdateStateMachine",
+            "ssm:SendCommand",
+            "codebuild:StartBuildBatch",
+        ] {
+            assert!(names.contains(&wanted), "{wanted} runs code as a role");
+        }
+        assert!(!names.contains(&"lambda:DeleteFunction"));
+        let users: Vec<String> = iam_writes_on(&["user"]).into_iter().map(|s| s.action).collect();
+        assert!(users.contains(&"iam:UpdateUser".to_string()));
+        assert!(!users.contains(&"iam:GetUser".to_string()));
+    }
+}

@@ -1,0 +1,349 @@
+//! Sets of strings written as IAM wildcard patterns, and the one question the proof asks of
+//! them: is there a string that matches some pattern of every group and none of the
+//! excluded ones? The answer is exact (a breadth-first search over the product of the
+//! patterns' automata), and when it is yes it comes with the shortest such string, which
+//! becomes the ARN or value a finding shows.
+//!
+//! `*` matches any run of characters and `?` any one; everything else is literal. A
+//! pattern is a sequence of [`Sym`]s, so policy variables are filled in (or made wildcards)
+//! before they get here.
+
+use std::collections::HashMap;
+
+pub use crate::eval::pattern::Sym;
+
+/// A set of strings: those that match a pattern of every group of `all`, and no pattern of
+/// `none`.
+#[derive(Clone, Debug, Default)]
+pub struct Lang {
+    pub all: Vec<Vec<Vec<Sym>>>,
+    pub none: Vec<Vec<Sym>>,
+}
+
+/// The search gave up: the set may or may not be empty. Callers count it as not empty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TooLarge;
+
+/// How many product states the search visits before giving up.
+const STATE_LIMIT: usize = 200_000;
+
+/// Text as a pattern: `*` and `?` are wildcards when `wildcards` holds.
+pub fn glob(text: &str, wildcards: bool) -> Vec<Sym> {
+    let mut out = Vec::with_capacity(text.len());
+    for b in text.bytes() {
+        out.push(match b {
+            b'*' if wildcards => {
+                if out.last() == Some(&Sym::Star) {
+                    continue;
+                }
+                Sym::Star
+            }
+            b'?' if wildcards => Sym::One,
+            b => Sym::Byte(b),
+        });
+    }
+    out
+}
+
+/// Text matched literally.
+pub fn exact(text: &str) -> Vec<Sym> {
+    glob(text, false)
+}
+
+/// The pattern as text, for messages.
+pub fn show(pattern: &[Sym]) -> String {
+    let bytes: Vec<u8> = pattern
+        .iter()
+        .map(|s| match s {
+            Sym::Byte(b) => *b,
+            Sym::Star => b'*',
+            Sym::One => b'?',
+        })
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Whether `text` matches `pattern`.
+pub fn matches(pattern: &[Sym], text: &str) -> bool {
+    crate::eval::pattern::matches_symbols(pattern, text.as_bytes(), false)
+}
+
+impl Lang {
+    /// Every string.
+    pub fn any() -> Lang {
+        Lang::default()
+    }
+
+    /// The strings that match one of `patterns`.
+    pub fn one_of(patterns: Vec<Vec<Sym>>) -> Lang {
+        Lang {
+            all: vec![patterns],
+            none: Vec::new(),
+        }
+    }
+
+    pub fn and(mut self, group: Vec<Vec<Sym>>) -> Lang {
+        self.all.push(group);
+        self
+    }
+
+    pub fn except(mut self, pattern: Vec<Sym>) -> Lang {
+        self.none.push(pattern);
+        self
+    }
+
+    /// The shortest string in the set (`Ok(None)` when the set is empty).
+    pub fn witness(&self) -> Result<Option<String>, TooLarge> {
+        witness(self)
+    }
+}
+
+/// A pattern as an automaton: positions 0..=len, a set of them live at a time.
+struct Nfa<'a> {
+    syms: &'a [Sym],
+    words: usize,
+}
+
+impl<'a> Nfa<'a> {
+    fn new(syms: &'a [Sym]) -> Nfa<'a> {
+        Nfa {
+            syms,
+            words: (syms.len() + 1).div_ceil(64),
+        }
+    }
+
+    fn set(bits: &mut [u64], i: usize) -> bool {
+        let (w, b) = (i / 64, i % 64);
+        let was = bits[w] & (1 << b) != 0;
+        bits[w] |= 1 << b;
+        !was
+    }
+
+    fn get(bits: &[u64], i: usize) -> bool {
+        bits[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    /// Adds the positions reachable through `*` (which may match nothing).
+    fn close(&self, bits: &mut [u64]) {
+        for i in 0..self.syms.len() {
+            if Self::get(bits, i) && self.syms[i] == Sym::Star {
+                Self::set(bits, i + 1);
+            }
+        }
+    }
+
+    fn start(&self, out: &mut [u64]) {
+        Self::set(out, 0);
+        self.close(out);
+    }
+
+    fn step(&self, from: &[u64], byte: u8, out: &mut [u64]) {
+        for i in 0..self.syms.len() {
+            if !Self::get(from, i) {
+                continue;
+            }
+            match self.syms[i] {
+                Sym::Star => {
+                    Self::set(out, i);
+                }
+                Sym::One => {
+                    Self::set(out, i + 1);
+                }
+                Sym::Byte(b) if b == byte => {
+                    Self::set(out, i + 1);
+                }
+                Sym::Byte(_) => {}
+            }
+        }
+        self.close(out);
+    }
+
+    fn accepts(&self, bits: &[u64]) -> bool {
+        Self::get(bits, self.syms.len())
+    }
+}
+
+fn witness(lang: &Lang) -> Result<Option<String>, TooLarge> {
+    // A group with `*` in it is no constraint.
+    let groups: Vec<&Vec<Vec<Sym>>> = lang
+        .all
+        .iter()
+        .filter(|g| !g.iter().any(|p| p.as_slice() == [Sym::Star]))
+        .collect();
+    if groups.iter().any(|g| g.is_empty()) {
+        return Ok(None);
+    }
+    if lang.none.iter().any(|p| p.as_slice() == [Sym::Star]) {
+        return Ok(None);
+    }
+    // Every automaton, groups' members first, then the excluded patterns.
+    let mut nfas: Vec<Nfa> = Vec::new();
+    let mut group_of: Vec<Option<usize>> = Vec::new();
+    for (g, group) in groups.iter().enumerate() {
+        for p in group.iter() {
+            nfas.push(Nfa::new(p));
+            group_of.push(Some(g));
+        }
+    }
+    for p in &lang.none {
+        nfas.push(Nfa::new(p));
+        group_of.push(None);
+    }
+    let offsets: Vec<usize> = nfas
+        .iter()
+        .scan(0, |acc, n| {
+            let at = *acc;
+            *acc += n.words;
+            Some(at)
+        })
+        .collect();
+    let width: usize = nfas.iter().map(|n| n.words).sum();
+    // The alphabet: every literal byte, and one byte no pattern names.
+    let mut alphabet: Vec<u8> = Vec::new();
+    for n in &nfas {
+        for s in n.syms {
+            if let Sym::Byte(b) = s {
+                if !alphabet.contains(b) {
+                    alphabet.push(*b);
+                }
+            }
+        }
+    }
+    alphabet.sort_unstable();
+    if let Some(other) = b"xz0123456789abcdefghijklmnopqrstuvwy-_"
+        .iter()
+        .chain((1u8..=255).collect::<Vec<u8>>().iter())
+        .find(|b| !alphabet.contains(b))
+    {
+        alphabet.push(*other);
+    }
+    let accepting = |state: &[u64]| -> bool {
+        let mut met = vec![false; groups.len()];
+        for (i, n) in nfas.iter().enumerate() {
+            let bits = &state[offsets[i]..offsets[i] + n.words];
+            if n.accepts(bits) {
+                match group_of[i] {
+                    Some(g) => met[g] = true,
+                    None => return false,
+                }
+            }
+        }
+        met.iter().all(|m| *m)
+    };
+    // A group none of whose members is live is dead: nothing from here can be accepted.
+    let alive = |state: &[u64]| -> bool {
+        let mut live = vec![false; groups.len()];
+        for (i, n) in nfas.iter().enumerate() {
+            if let Some(g) = group_of[i] {
+                if state[offsets[i]..offsets[i] + n.words].iter().any(|w| *w != 0) {
+                    live[g] = true;
+                }
+            }
+        }
+        live.iter().all(|l| *l)
+    };
+    let mut start = vec![0u64; width];
+    for (i, n) in nfas.iter().enumerate() {
+        n.start(&mut start[offsets[i]..offsets[i] + n.words]);
+    }
+    let mut seen: HashMap<Vec<u64>, (usize, u8)> = HashMap::new();
+    let mut states: Vec<Vec<u64>> = vec![start.clone()];
+    seen.insert(start, (usize::MAX, 0));
+    let mut parent: Vec<(usize, u8)> = vec![(usize::MAX, 0)];
+    let mut at = 0;
+    while at < states.len() {
+        if accepting(&states[at]) {
+            let mut bytes = Vec::new();
+            let mut i = at;
+            while parent[i].0 != usize::MAX {
+                bytes.push(parent[i].1);
+                i = parent[i].0;
+            }
+            bytes.reverse();
+            return Ok(Some(String::from_utf8_lossy(&bytes).into_owned()));
+        }
+        for &byte in &alphabet {
+            let mut next = vec![0u64; width];
+            for (i, n) in nfas.iter().enumerate() {
+                let (lo, hi) = (offsets[i], offsets[i] + n.words);
+                n.step(&states[at][lo..hi], byte, &mut next[lo..hi]);
+            }
+            if !alive(&next) || seen.contains_key(&next) {
+                continue;
+            }
+            if states.len() >= STATE_LIMIT {
+                return Err(TooLarge);
+            }
+            seen.insert(next.clone(), (at, byte));
+            states.push(next);
+            parent.push((at, byte));
+        }
+        at += 1;
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lang(all: &[&[&str]], none: &[&str]) -> Lang {
+        Lang {
+            all: all
+                .iter()
+                .map(|g| g.iter().map(|p| glob(p, true)).collect())
+                .collect(),
+            none: none.iter().map(|p| glob(p, true)).collect(),
+        }
+    }
+
+    #[test]
+    fn intersections_and_exclusions() {
+        let w = lang(&[&["arn:aws:iam::1:user/*"]], &["arn:aws:iam::1:user/dev/*"])
+            .witness()
+            .unwrap()
+            .unwrap();
+        assert!(w.starts_with("arn:aws:iam::1:user/"));
+        assert!(!w.starts_with("arn:aws:iam::1:user/dev/"));
+        // Covered by the union of two exclusions, though by neither alone.
+        assert_eq!(
+            lang(&[&["a*"]], &["a", "a?*"]).witness().unwrap(),
+            None,
+            "`a*` is `a` plus `a?*`"
+        );
+        assert_eq!(
+            lang(&[&["user/dev/*"], &["user/ops/*"]], &[]).witness(),
+            Ok(None)
+        );
+        assert_eq!(
+            lang(&[&["user/*/x"], &["user/dev/*"]], &[]).witness(),
+            Ok(Some("user/dev/x".into()))
+        );
+        assert_eq!(lang(&[&["*"]], &["*"]).witness(), Ok(None));
+        assert_eq!(lang(&[&["p/B"]], &["p/B"]).witness(), Ok(None));
+        let other = lang(&[&["p/DevBoundary*"]], &["p/DevBoundary"])
+            .witness()
+            .unwrap()
+            .unwrap();
+        assert!(other.starts_with("p/DevBoundary") && other.len() > "p/DevBoundary".len());
+    }
+
+    #[test]
+    fn witnesses_match_what_they_claim() {
+        let cases: &[(&[&[&str]], &[&str])] = &[
+            (&[&["a*b?c"], &["*c"]], &["ab?c"]),
+            (&[&["x/*/y/*"]], &["x/a/*", "*/y/b"]),
+            (&[&["arn:*:s3:::b/*"]], &["arn:aws:s3:::b/private/*"]),
+        ];
+        for (all, none) in cases {
+            let l = lang(all, none);
+            let w = l.witness().unwrap().expect("not empty");
+            for g in &l.all {
+                assert!(g.iter().any(|p| matches(p, &w)), "{w} in every group");
+            }
+            for p in &l.none {
+                assert!(!matches(p, &w), "{w} matches no exclusion");
+            }
+        }
+    }
+}

@@ -1,0 +1,577 @@
+//! The one question the proof asks, answered exhaustively: given a holder, its policies and a
+//! class of requests (one action, a set of resources, constraints on some condition keys),
+//! is there a request in the class that the policies allow?
+//!
+//! It is answered without probes. Resources are sets of ARNs written as patterns
+//! ([`Lang`]); an allow of the identity side and an allow of the boundary must both match the
+//! request, and every deny that names the action must be escaped: by a resource outside it,
+//! or by one of its conditions failing. Conditions are split by who decides the key's value:
+//! - the holder's own facts (`aws:PrincipalArn`, `aws:username`, its tags…): fixed,
+//!   evaluated as AWS would;
+//! - keys the request class fixes (`iam:PermissionsBoundary` when asking for "another
+//!   boundary");
+//! - resource tags the holder cannot set: as on a resource that lacks them;
+//! - everything else (request parameters, tags it can set, network, MFA, time…): the caller
+//!   chooses, any value or none, pattern matches included.
+//!
+//! Where a condition is beyond exact reasoning here (numbers, dates, addresses, set
+//! operators, case-insensitive matches), the caller is taken to meet the allows and escape
+//! the denies: the answer can only err towards "allowed", never towards "closed".
+
+use crate::eval::condition::Condition as EvalCondition;
+use crate::eval::Context;
+use crate::iam::{self, Effect};
+
+use super::lang::{self, Lang, Sym};
+
+/// Who makes the requests.
+#[derive(Clone, Debug)]
+pub struct Holder {
+    /// The request's principal (a user, a role session, a federated session).
+    pub caller: String,
+    /// Context keys AWS sets from who the caller is, in lower case with their values;
+    /// principal keys missing here are missing from the request.
+    pub facts: Context,
+    /// Principal keys whose value the caller chooses (a role session's `aws:userid`).
+    pub chosen: Vec<String>,
+}
+
+/// Where a key's value comes from, for one request class.
+#[derive(Clone, Debug)]
+pub enum KeySpace {
+    /// The request does not carry the key.
+    Absent,
+    /// One value from this set.
+    In(Lang),
+    /// Either missing, or one value from this set.
+    AbsentOr(Lang),
+}
+
+/// A class of requests.
+#[derive(Clone, Debug)]
+pub struct Query {
+    pub action: String,
+    pub resource: Lang,
+    /// Keys (lower case) the class fixes.
+    pub keys: Vec<(String, KeySpace)>,
+}
+
+/// A policy of the set being analysed, with where it sits.
+pub struct Side<'a> {
+    pub policies: Vec<&'a iam::Policy>,
+}
+
+/// A request the policies allow, and the statements that allow it.
+#[derive(Clone, Debug)]
+pub struct Witness {
+    pub action: String,
+    /// `None` when the search gave up on the resource set (it is then counted as allowed).
+    pub resource: Option<String>,
+    /// Values the caller chose for keys: (key, value); no value means the key was left out.
+    pub context: Vec<(String, Option<String>)>,
+    /// (policy index, statement index) of the identity side's allow.
+    pub identity: Option<(usize, usize)>,
+    /// Statement index of the boundary's allow.
+    pub boundary: Option<usize>,
+}
+
+/// Keys the principal's identity fixes.
+fn principal_key(key: &str) -> bool {
+    key.starts_with("aws:principal")
+        || matches!(
+            key,
+            "aws:username" | "aws:userid" | "aws:sourceidentity" | "aws:federatedprovider"
+        )
+}
+
+fn resource_tag(key: &str) -> bool {
+    key.split_once(':')
+        .is_some_and(|(_, rest)| rest.starts_with("resourcetag/"))
+}
+
+/// Who decides a key.
+enum Class {
+    Fixed,
+    Query,
+    Free,
+}
+
+/// One statement of the set, ready to combine.
+struct Stmt<'a> {
+    s: &'a iam::Statement,
+    at: (usize, usize),
+}
+
+pub struct Solver<'a> {
+    pub holder: &'a Holder,
+    /// Identity policies (each its statements); empty means "no identity policy".
+    pub identity: &'a [&'a iam::Policy],
+    pub boundary: Option<&'a iam::Policy>,
+    /// Services whose resources' tags the holder can set (`*`: every service).
+    pub settable_tags: &'a [String],
+}
+
+/// A condition's string patterns for a present value: (negated, patterns); `None` when the
+/// operator is not a plain string or ARN match.
+fn string_patterns(c: &iam::Condition, facts: &Context) -> Option<(bool, Vec<Vec<Sym>>)> {
+    if c.operator.contains(':') {
+        return None; // ForAnyValue / ForAllValues
+    }
+    let base = c.operator.strip_suffix("IfExists").unwrap_or(&c.operator);
+    let (negated, wildcards) = match base {
+        "StringEquals" => (false, false),
+        "StringNotEquals" => (true, false),
+        "StringLike" | "ArnEquals" | "ArnLike" => (false, true),
+        "StringNotLike" | "ArnNotEquals" | "ArnNotLike" => (true, true),
+        _ => return None,
+    };
+    let mut out = Vec::new();
+    for v in &c.values {
+        out.push(substitute(v, wildcards, facts, Free::Unknown)?);
+    }
+    Some((negated, out))
+}
+
+/// What a variable the facts do not hold becomes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Free {
+    /// The whole pattern is beyond reasoning.
+    Unknown,
+    /// Any text (the caller chooses it).
+    Star,
+}
+
+/// A pattern with policy variables filled from the facts. A variable of a principal key the
+/// facts lack makes the pattern match nothing (`Some(None)`, as AWS does); one the caller
+/// chooses, or any other key, becomes `free`.
+fn substitute(text: &str, wildcards: bool, facts: &Context, free: Free) -> Option<Vec<Sym>> {
+    match fill(text, wildcards, facts, &[], free) {
+        Filled::Pattern(p) => Some(p),
+        Filled::Unresolved | Filled::Unknown => None,
+    }
+}
+
+enum Filled {
+    Pattern(Vec<Sym>),
+    /// A variable has no value: the pattern matches nothing.
+    Unresolved,
+    Unknown,
+}
+
+fn fill(text: &str, wildcards: bool, facts: &Context, chosen: &[String], free: Free) -> Filled {
+    if !text.contains("${") {
+        return Filled::Pattern(lang::glob(text, wildcards));
+    }
+    let mut out = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix("${") {
+            if let Some(end) = after.find('}') {
+                let inner = &after[..end];
+                rest = &after[end + 1..];
+                match inner {
+                    "*" | "?" | "$" => out.extend(lang::exact(inner)),
+                    _ => {
+                        let (key, default) = match inner.split_once(',') {
+                            Some((k, d)) => (
+                                k.trim(),
+                                Some(d.trim().trim_matches('\'').to_string()),
+                            ),
+                            None => (inner.trim(), None),
+                        };
+                        let key = key.to_ascii_lowercase();
+                        if chosen.contains(&key) {
+                            match free {
+                                Free::Star => out.push(Sym::Star),
+                                Free::Unknown => return Filled::Unknown,
+                            }
+                        } else if let Some(v) = facts.single(&key) {
+                            out.extend(lang::exact(v));
+                        } else if principal_key(&key) {
+                            match default {
+                                Some(d) => out.extend(lang::exact(&d)),
+                                None => return Filled::Unresolved,
+                            }
+                        } else {
+                            match free {
+                                Free::Star => out.push(Sym::Star),
+                                Free::Unknown => return Filled::Unknown,
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
+        }
+        let c = rest.chars().next().unwrap_or(' ');
+        let piece = &rest[..c.len_utf8()];
+        out.extend(lang::glob(piece, wildcards));
+        rest = &rest[c.len_utf8()..];
+    }
+    Filled::Pattern(out)
+}
+
+/// A statement's resources for one side: Resource patterns (a group the resource must
+/// match), or NotResource ones (patterns it must not match).
+enum Res {
+    In(Vec<Vec<Sym>>),
+    NotIn(Vec<Vec<Sym>>),
+    /// Matches nothing, or makes the statement not apply.
+    Never,
+}
+
+impl<'a> Solver<'a> {
+    fn class(&self, key: &str, query: &Query) -> Class {
+        if let Some((_, space)) = query.keys.iter().find(|(k, _)| k == key) {
+            let _ = space;
+            return Class::Query;
+        }
+        if self.holder.chosen.iter().any(|k| k == key) {
+            return Class::Free;
+        }
+        if principal_key(key) {
+            return Class::Fixed;
+        }
+        if resource_tag(key) {
+            let service = query.action.split(':').next().unwrap_or("");
+            if self
+                .settable_tags
+                .iter()
+                .any(|t| t == "*" || t.eq_ignore_ascii_case(service))
+            {
+                return Class::Free;
+            }
+            return Class::Fixed;
+        }
+        Class::Free
+    }
+
+    fn applies(s: &iam::Statement, action: &str) -> bool {
+        let Some(block) = &s.action else {
+            return false;
+        };
+        let hit = block
+            .values
+            .iter()
+            .any(|a| crate::eval::pattern::wildcard(&a.value, action, true));
+        hit != block.not
+    }
+
+    /// The resource patterns of a statement; `allow` says which way free variables lean.
+    fn resources(&self, s: &iam::Statement, allow: bool) -> Res {
+        let Some(block) = &s.resource else {
+            return Res::Never;
+        };
+        let mut out = Vec::new();
+        // An allow leans wide; a deny leans narrow: the caller picks the value that helps it.
+        let lean_wide = allow != block.not;
+        for r in &block.values {
+            match fill(
+                &r.value,
+                true,
+                &self.holder.facts,
+                &self.holder.chosen,
+                Free::Star,
+            ) {
+                Filled::Pattern(p) => {
+                    if !lean_wide && p.contains(&Sym::Star) && has_free_var(&r.value, self) {
+                        continue; // the caller makes it miss
+                    }
+                    out.push(p)
+                }
+                Filled::Unresolved if block.not => return Res::Never,
+                Filled::Unresolved | Filled::Unknown => {}
+            }
+        }
+        if block.not {
+            Res::NotIn(out)
+        } else if out.is_empty() {
+            Res::Never
+        } else {
+            Res::In(out)
+        }
+    }
+
+    /// Every statement of the set that names the action, by role.
+    fn statements(&self, action: &str) -> (Vec<Stmt<'a>>, Vec<Stmt<'a>>, Vec<Stmt<'a>>) {
+        let mut identity = Vec::new();
+        let mut boundary = Vec::new();
+        let mut denies = Vec::new();
+        for (p, policy) in self.identity.iter().enumerate() {
+            for (i, s) in policy.statements.iter().enumerate() {
+                if s.principal.is_some() || !Self::applies(s, action) {
+                    continue;
+                }
+                let st = Stmt { s, at: (p, i) };
+                match s.effect.value {
+                    Effect::Allow => identity.push(st),
+                    Effect::Deny => denies.push(st),
+                }
+            }
+        }
+        if let Some(b) = self.boundary {
+            for (i, s) in b.statements.iter().enumerate() {
+                if s.principal.is_some() || !Self::applies(s, action) {
+                    continue;
+                }
+                let st = Stmt {
+                    s,
+                    at: (usize::MAX, i),
+                };
+                match s.effect.value {
+                    Effect::Allow => boundary.push(st),
+                    Effect::Deny => denies.push(st),
+                }
+            }
+        }
+        (identity, boundary, denies)
+    }
+
+    /// A request of the class the set allows, if there is one.
+    pub fn solve(&self, query: &Query) -> Option<Witness> {
+        let (identity, boundary, denies) = self.statements(&query.action);
+        let no_boundary = [None];
+        let boundary_choices: Vec<Option<&Stmt>> = if self.boundary.is_some() {
+            boundary.iter().map(Some).collect()
+        } else {
+            no_boundary.to_vec()
+        };
+        for ia in &identity {
+            for ba in &boundary_choices {
+                let mut state = State::new(query);
+                if !self.require(&mut state, ia.s, query) {
+                    continue;
+                }
+                if let Some(ba) = ba {
+                    if !self.require(&mut state, ba.s, query) {
+                        continue;
+                    }
+                }
+                let mut budget = 4096usize;
+                if let Some(mut w) = self.escape(&state, &denies, 0, query, &mut budget) {
+                    w.identity = Some(ia.at);
+                    w.boundary = ba.map(|b| b.at.1);
+                    return Some(w);
+                }
+            }
+        }
+        None
+    }
+
+    /// Adds what an allow needs; `false` when it cannot match.
+    fn require(&self, state: &mut State, s: &iam::Statement, query: &Query) -> bool {
+        match self.resources(s, true) {
+            Res::Never => return false,
+            Res::In(group) => state.resource.all.push(group),
+            Res::NotIn(none) => state.resource.none.extend(none),
+        }
+        for c in &s.conditions {
+            if !self.condition(state, c, true, query) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Adds a condition that must hold (`must`) or fail; `false` when that is impossible.
+    fn condition(&self, state: &mut State, c: &iam::Condition, must: bool, query: &Query) -> bool {
+        let key = c.key.to_ascii_lowercase();
+        match self.class(&key, query) {
+            Class::Fixed => {
+                let Some(compiled) = EvalCondition::new(&c.operator, &c.key, &c.values) else {
+                    return true;
+                };
+                compiled.holds(&self.holder.facts) == must
+            }
+            Class::Query | Class::Free => {
+                state.keys.push((key, c.clone(), must));
+                true
+            }
+        }
+    }
+
+    /// Escapes denies `from..`, depth first over the ways to escape each.
+    fn escape(
+        &self,
+        state: &State,
+        denies: &[Stmt],
+        from: usize,
+        query: &Query,
+        budget: &mut usize,
+    ) -> Option<Witness> {
+        if *budget == 0 {
+            // Too many combinations to try: count the class as allowed.
+            return self.finish(state, query, true);
+        }
+        *budget -= 1;
+        let Some(d) = denies.get(from) else {
+            return self.finish(state, query, false);
+        };
+        // Escape by resource.
+        match self.resources(d.s, false) {
+            Res::Never => return self.escape(state, denies, from + 1, query, budget),
+            Res::In(patterns) => {
+                let mut next = state.clone();
+                next.resource.none.extend(patterns);
+                if let Some(w) = self.escape(&next, denies, from + 1, query, budget) {
+                    return Some(w);
+                }
+            }
+            Res::NotIn(patterns) => {
+                let mut next = state.clone();
+                next.resource.all.push(patterns);
+                if let Some(w) = self.escape(&next, denies, from + 1, query, budget) {
+                    return Some(w);
+                }
+            }
+        }
+        // Or by one of its conditions failing.
+        for c in &d.s.conditions {
+            let mut next = state.clone();
+            if !self.condition(&mut next, c, false, query) {
+                continue;
+            }
+            if let Some(w) = self.escape(&next, denies, from + 1, query, budget) {
+                return Some(w);
+            }
+        }
+        None
+    }
+
+    /// Whether the gathered constraints can all be met, and by what.
+    fn finish(&self, state: &State, query: &Query, gave_up: bool) -> Option<Witness> {
+        let resource = match state.resource.witness() {
+            Ok(Some(r)) => Some(r),
+            Ok(None) if !gave_up => return None,
+            _ => None,
+        };
+        let mut context = Vec::new();
+        let mut keys: Vec<&str> = state.keys.iter().map(|(k, _, _)| k.as_str()).collect();
+        for (k, _) in &query.keys {
+            keys.push(k);
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            let constraints: Vec<(&iam::Condition, bool)> = state
+                .keys
+                .iter()
+                .filter(|(k, _, _)| k == key)
+                .map(|(_, c, m)| (c, *m))
+                .collect();
+            let space = query.keys.iter().find(|(k, _)| k == key).map(|(_, s)| s);
+            match self.key_value(key, &constraints, space) {
+                Some(v) => context.push((key.to_string(), v)),
+                None if gave_up => {}
+                None => return None,
+            }
+        }
+        Some(Witness {
+            action: query.action.clone(),
+            resource,
+            context,
+            identity: None,
+            boundary: None,
+        })
+    }
+
+    /// A value of one key that meets its constraints: `Some(None)` for "leave it out".
+    fn key_value(
+        &self,
+        key: &str,
+        constraints: &[(&iam::Condition, bool)],
+        space: Option<&KeySpace>,
+    ) -> Option<Option<String>> {
+        let absent_ok = || {
+            constraints.iter().all(|(c, must)| {
+                EvalCondition::new(&c.operator, &c.key, &c.values)
+                    .is_none_or(|e| e.holds(&Context::default()) == *must)
+            })
+        };
+        let mut lang = match space {
+            Some(KeySpace::Absent) => return absent_ok().then_some(None),
+            Some(KeySpace::In(l)) => l.clone(),
+            Some(KeySpace::AbsentOr(l)) => {
+                if absent_ok() {
+                    return Some(None);
+                }
+                l.clone()
+            }
+            None => {
+                if absent_ok() {
+                    return Some(None);
+                }
+                Lang::any()
+            }
+        };
+        let mut exact = true;
+        for (c, must) in constraints {
+            if c.operator.starts_with("Null") {
+                // Present: `Null: false` holds, `Null: true` fails.
+                let wants_missing = c.values.iter().all(|v| v == "true");
+                if wants_missing == *must {
+                    return None;
+                }
+                continue;
+            }
+            match string_patterns(c, &self.holder.facts) {
+                Some((negated, patterns)) => {
+                    if negated != *must {
+                        lang.all.push(patterns);
+                    } else {
+                        lang.none.extend(patterns);
+                    }
+                }
+                None => exact = false,
+            }
+        }
+        let _ = key;
+        match lang.witness() {
+            Ok(Some(v)) => Some(Some(v)),
+            Ok(None) if exact => None,
+            // Beyond exact reasoning: counted as met.
+            _ => Some(Some("…".to_string())),
+        }
+    }
+}
+
+fn has_free_var(text: &str, solver: &Solver) -> bool {
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        let after = &rest[at + 2..];
+        let Some(end) = after.find('}') else {
+            return false;
+        };
+        let key = after[..end]
+            .split(',')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if !matches!(key.as_str(), "*" | "?" | "$")
+            && (solver.holder.chosen.contains(&key)
+                || (solver.holder.facts.single(&key).is_none() && !principal_key(&key)))
+        {
+            return true;
+        }
+        rest = &after[end + 1..];
+    }
+    false
+}
+
+/// What a combination of statements needs so far.
+#[derive(Clone)]
+struct State {
+    resource: Lang,
+    /// (key, condition, must hold).
+    keys: Vec<(String, iam::Condition, bool)>,
+}
+
+impl State {
+    fn new(query: &Query) -> State {
+        State {
+            resource: query.resource.clone(),
+            keys: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,729 @@
+//! The ways out of a boundary, each asked of the [`Solver`] as one class of requests per
+//! action, over every action the data classifies (see [`super::classes`]).
+//!
+//! Reach: the principals a boundary's holder may create and manage are those under its
+//! guard's path (where the guard lets it create only principals that carry the boundary),
+//! those the project declares with the boundary, and the holder itself. The project's own
+//! declarations are facts: a principal it declares under the path *without* the boundary is
+//! outside reach.
+
+use crate::diag::Code;
+use crate::iam::{self, PrincipalKind};
+
+use super::classes::{self, Sensitive};
+use super::lang::{self, Lang};
+use super::solve::{Holder, KeySpace, Query, Solver, Witness};
+use super::spec;
+use super::{BoundaryInfo, Subject, World};
+
+/// One open way out.
+pub struct Finding {
+    pub code: Code,
+    pub message: String,
+    pub witness: Witness,
+    /// Public catalogue entries the finding belongs to.
+    pub catalogue: Vec<&'static str>,
+}
+
+pub struct Analysis<'a> {
+    pub world: &'a World,
+    pub subject: &'a Subject,
+    pub holder: &'a Holder,
+    pub identity: Vec<&'a iam::Policy>,
+    settable_tags: Vec<String>,
+}
+
+fn kind_word(kind: &str) -> &str {
+    match kind {
+        "user" => "user",
+        "role" => "role",
+        _ => "group",
+    }
+}
+
+impl<'a> Analysis<'a> {
+    pub fn new(
+        world: &'a World,
+        subject: &'a Subject,
+        holder: &'a Holder,
+        identity: Vec<&'a iam::Policy>,
+    ) -> Analysis<'a> {
+        let mut a = Analysis {
+            world,
+            subject,
+            holder,
+            identity,
+            settable_tags: Vec::new(),
+        };
+        a.settable_tags = a.tags_it_can_set();
+        a
+    }
+
+    fn boundary(&self) -> Option<&'a BoundaryInfo> {
+        self.subject.boundary.as_ref()
+    }
+
+    fn solver(&self) -> Solver<'_> {
+        Solver {
+            holder: self.holder,
+            identity: &self.identity,
+            boundary: self.boundary().map(|b| &b.policy),
+            settable_tags: &self.settable_tags,
+        }
+    }
+
+    fn arn(&self, kind: &str, rest: &str) -> String {
+        format!(
+            "arn:{}:iam::{}:{kind}/{rest}",
+            self.world.partition, self.world.account
+        )
+    }
+
+    /// The services the identity side may reach at all: actions of other services need no
+    /// look.
+    fn may_name(&self, action: &str) -> bool {
+        let service = action.split(':').next().unwrap_or("");
+        self.identity.iter().any(|p| {
+            p.statements.iter().any(|s| {
+                s.effect.value == iam::Effect::Allow
+                    && s.action.as_ref().is_some_and(|b| {
+                        b.not
+                            || b.values.iter().any(|v| {
+                                let (svc, _) = v.value.split_once(':').unwrap_or((&v.value, ""));
+                                v.value == "*"
+                                    || svc.eq_ignore_ascii_case(service)
+                                    || svc.contains(['*', '?'])
+                            })
+                    })
+            })
+        })
+    }
+
+    fn solve(&self, action: &str, resource: Lang, keys: Vec<(String, KeySpace)>) -> Option<Witness> {
+        if !self.may_name(action) {
+            return None;
+        }
+        self.solver().solve(&Query {
+            action: action.to_string(),
+            resource,
+            keys,
+        })
+    }
+
+    /// Services whose resources it can tag: conditions on their resource tags are then its
+    /// to meet (any key, any value: which keys it may set is not reasoned about yet).
+    fn tags_it_can_set(&self) -> Vec<String> {
+        let solver = Solver {
+            holder: self.holder,
+            identity: &self.identity,
+            boundary: self.boundary().map(|b| &b.policy),
+            settable_tags: &[],
+        };
+        let mut out = Vec::new();
+        for (prefix, actions) in tagging_actions() {
+            if !self.may_name(&format!("{prefix}:x")) {
+                continue;
+            }
+            let can = actions.iter().any(|action| {
+                solver
+                    .solve(&Query {
+                        action: action.clone(),
+                        resource: Lang::any(),
+                        keys: Vec::new(),
+                    })
+                    .is_some()
+            });
+            if can {
+                out.push(prefix.to_string());
+            }
+        }
+        out
+    }
+
+    // ----- reach ---------------------------------------------------------------------
+
+    fn guard(&self) -> Option<&'a spec::GuardSpec> {
+        self.boundary().and_then(|b| b.guard.as_ref())
+    }
+
+    /// ARN patterns of principals of a kind the guard creates (only with the boundary).
+    fn reach_patterns(&self, kind: &str) -> Vec<String> {
+        let Some(g) = self.guard() else {
+            return Vec::new();
+        };
+        let creates = match kind {
+            "user" => g.users,
+            "role" => g.roles,
+            // Groups under the path where it creates users: it manages their members.
+            "group" => g.users,
+            _ => false,
+        };
+        if creates {
+            vec![format!(
+                "arn:{}:iam::{}:{kind}{}*",
+                self.world.partition, self.world.account, g.create_path
+            )]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn carries_boundary(&self, boundary: Option<&str>) -> bool {
+        self.boundary()
+            .is_some_and(|b| boundary == Some(b.arn.as_str()))
+    }
+
+    /// The principals of a kind outside its reach, as sets of ARNs.
+    fn outside(&self, kind: &str) -> Vec<Lang> {
+        let reach = self.reach_patterns(kind);
+        let all = if kind == "role" {
+            // Roles of other accounts too: assuming them leaves the boundary as well.
+            format!("arn:{}:iam::*:role/*", self.world.partition)
+        } else {
+            self.arn(kind, "*")
+        };
+        let mut space = Lang::one_of(vec![lang::glob(&all, true)]);
+        for r in &reach {
+            space = space.except(lang::glob(r, true));
+        }
+        space = space.except(lang::exact(&self.subject.arn));
+        if let Some(me) = self.holder.facts.single("aws:principalarn") {
+            space = space.except(lang::exact(me));
+        }
+        let mut out = Vec::new();
+        let mut exceptions = Vec::new();
+        if kind == "group" {
+            for (group, members, _) in &self.world.groups {
+                let all_within = members.iter().all(|m| self.within(m));
+                if all_within {
+                    space = space.except(lang::exact(group));
+                } else if reach.iter().any(|r| lang::matches(&lang::glob(r, true), group)) {
+                    exceptions.push(group.clone());
+                }
+            }
+        } else {
+            for (arn, k, boundary) in &self.world.principals {
+                if k.as_str() != kind || *arn == self.subject.arn {
+                    continue;
+                }
+                if self.carries_boundary(boundary.as_deref()) {
+                    space = space.except(lang::exact(arn));
+                } else if reach.iter().any(|r| lang::matches(&lang::glob(r, true), arn)) {
+                    exceptions.push(arn.clone());
+                }
+            }
+        }
+        out.push(space);
+        for e in exceptions {
+            out.push(Lang::one_of(vec![lang::exact(&e)]));
+        }
+        out
+    }
+
+    /// Whether a principal is within reach: itself, one the project declares with the
+    /// boundary, or one under the guard's path that the project does not declare without it.
+    fn within(&self, arn: &str) -> bool {
+        if arn == self.subject.arn {
+            return true;
+        }
+        if let Some((_, _, b)) = self.world.principals.iter().find(|(a, _, _)| a == arn) {
+            return self.carries_boundary(b.as_deref());
+        }
+        let kind = arn
+            .split(':')
+            .nth(5)
+            .and_then(|r| r.split('/').next())
+            .unwrap_or("");
+        self.reach_patterns(kind)
+            .iter()
+            .any(|r| lang::matches(&lang::glob(r, true), arn))
+    }
+
+    /// Policy ARNs that exist or that it can create: AWS managed ones, the project's, and any
+    /// in the account if it may create policies.
+    fn policies(&self) -> Vec<Vec<lang::Sym>> {
+        let mut out = vec![lang::glob(
+            &format!("arn:{}:iam::aws:policy/*", self.world.partition),
+            true,
+        )];
+        for (p, _) in &self.world.attachments {
+            out.push(lang::exact(p));
+        }
+        for b in &self.world.boundaries {
+            out.push(lang::exact(b));
+        }
+        let account_policies = self.arn("policy", "*");
+        if self
+            .solve(
+                "iam:CreatePolicy",
+                Lang::one_of(vec![lang::glob(&account_policies, true)]),
+                Vec::new(),
+            )
+            .is_some()
+        {
+            out.push(lang::glob(&account_policies, true));
+        }
+        out
+    }
+
+    fn other_boundaries(&self) -> Lang {
+        let mut l = Lang::one_of(self.policies());
+        if let Some(b) = self.boundary() {
+            l = l.except(lang::exact(&b.arn));
+        }
+        l
+    }
+
+    // ----- the vectors -----------------------------------------------------------------
+
+    fn first(&self, code: Code, message: String, tries: Vec<Option<Witness>>) -> Option<Finding> {
+        tries.into_iter().flatten().next().map(|w| Finding {
+            catalogue: classes::catalogue_ids(code.as_str(), &w.action),
+            code,
+            message,
+            witness: w,
+        })
+    }
+
+    fn any_of<I>(&self, code: Code, message: String, tries: I) -> Option<Finding>
+    where
+        I: IntoIterator<Item = Option<Witness>>,
+    {
+        tries.into_iter().flatten().next().map(|w| Finding {
+            catalogue: classes::catalogue_ids(code.as_str(), &w.action),
+            code,
+            message,
+            witness: w,
+        })
+    }
+
+    fn pb() -> String {
+        "iam:permissionsboundary".to_string()
+    }
+
+    /// Every way out, with this holder and its policies.
+    pub fn vectors(&self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let other = self.other_boundaries();
+        // W0601: create a principal with no boundary, or another one.
+        for kind in ["user", "role"] {
+            let create = if kind == "user" {
+                "iam:CreateUser"
+            } else {
+                "iam:CreateRole"
+            };
+            let all = Lang::one_of(vec![lang::glob(&self.arn(kind, "*"), true)]);
+            out.extend(self.first(
+                Code::GuardCreateUnbounded,
+                format!("can create a {kind} with no permissions boundary"),
+                vec![self.solve(create, all.clone(), vec![(Self::pb(), KeySpace::Absent)])],
+            ));
+            if !out
+                .iter()
+                .any(|f: &Finding| f.witness.action == create && f.code == Code::GuardCreateUnbounded)
+            {
+                out.extend(self.first(
+                    Code::GuardCreateUnbounded,
+                    format!("can create a {kind} with another permissions boundary"),
+                    vec![self.solve(create, all, vec![(Self::pb(), KeySpace::In(other.clone()))])],
+                ));
+            }
+        }
+        // W0602: put another boundary on a principal, or remove one.
+        for kind in ["user", "role"] {
+            let (put, delete) = if kind == "user" {
+                (
+                    "iam:PutUserPermissionsBoundary",
+                    "iam:DeleteUserPermissionsBoundary",
+                )
+            } else {
+                (
+                    "iam:PutRolePermissionsBoundary",
+                    "iam:DeleteRolePermissionsBoundary",
+                )
+            };
+            let all = Lang::one_of(vec![lang::glob(&self.arn(kind, "*"), true)]);
+            let found = self
+                .first(
+                    Code::GuardChangeBoundary,
+                    format!("can put another permissions boundary on a {kind}"),
+                    vec![self.solve(put, all.clone(), vec![(Self::pb(), KeySpace::In(other.clone()))])],
+                )
+                .or_else(|| {
+                    self.first(
+                        Code::GuardChangeBoundary,
+                        format!("can remove the permissions boundary of a {kind}"),
+                        vec![self.solve(delete, all, Vec::new())],
+                    )
+                });
+            out.extend(found);
+        }
+        // W0603: edit the boundary policy.
+        if let Some(b) = self.boundary() {
+            let it = Lang::one_of(vec![lang::exact(&b.arn)]);
+            out.extend(self.any_of(
+                Code::GuardEditBoundary,
+                "can edit its own permissions boundary policy".into(),
+                spec::POLICY_EDITS
+                    .iter()
+                    .map(|a| self.solve(a, it.clone(), Vec::new())),
+            ));
+        }
+        // W0606: change principals outside its reach, or identity providers.
+        out.extend(self.outside_reach());
+        // W0605 and W0607: pass a role outside its reach.
+        let outside_roles = self.outside("role");
+        let pass = self.any_of(
+            Code::GuardPassUnbounded,
+            "can pass a role the analysis cannot show to be bounded".into(),
+            outside_roles
+                .iter()
+                .map(|space| self.solve("iam:PassRole", space.clone(), Vec::new())),
+        );
+        if let Some(pass) = pass {
+            out.push(pass);
+            let mut seen = Vec::new();
+            for taker in &classes::escalations().pass_takers {
+                if seen.contains(&taker.action) {
+                    continue;
+                }
+                seen.push(taker.action.clone());
+                if let Some(w) = self.solve(&taker.action, Lang::any(), Vec::new()) {
+                    let service = taker.service.split('.').next().unwrap_or(&taker.service);
+                    out.push(Finding {
+                        catalogue: classes::catalogue_ids("W0607", &w.action),
+                        code: Code::GuardPassAndRun,
+                        message: format!("can run code as such a role, through {service}"),
+                        witness: w,
+                    });
+                    break;
+                }
+            }
+        }
+        // W0608: edit managed policies attached outside its reach.
+        out.extend(self.policies_elsewhere());
+        // W0609: run code as other principals through a resource's role.
+        out.extend(self.run_as_others());
+        // W0610: assume roles outside its reach.
+        out.extend(self.any_of(
+            Code::GuardAssumeOutside,
+            "can assume roles outside its reach".into(),
+            outside_roles
+                .iter()
+                .map(|space| self.solve("sts:AssumeRole", space.clone(), Vec::new())),
+        ));
+        out
+    }
+
+    fn outside_reach(&self) -> Option<Finding> {
+        let message =
+            "can change the permissions or credentials of principals outside its reach".to_string();
+        for kind in ["user", "role", "group"] {
+            let spaces = self.outside(kind);
+            for s in classes::iam_writes_on(&[kind]) {
+                // Creating principals and changing boundaries are W0601 and W0602.
+                if harmless(&s.action)
+                    || removes_grants(&s.action)
+                    || tagging(&s.action)
+                    || matches!(s.action.as_str(), "iam:CreateUser" | "iam:CreateRole")
+                    || s.action.ends_with("PermissionsBoundary")
+                {
+                    continue;
+                }
+                // Adding a user to a group is authorized on the group alone: the user may be
+                // anyone outside reach, so every group that may carry power counts.
+                let spaces: Vec<Lang> = if s.action == "iam:AddUserToGroup" {
+                    self.powerful_groups()
+                } else if s.resources.iter().any(|(_, r, _)| *r == kind) {
+                    spaces.clone()
+                } else {
+                    continue;
+                };
+                let keys = if takes_boundary_key(&s) {
+                    // An outside principal carries no boundary, or another one.
+                    vec![(
+                        Self::pb(),
+                        KeySpace::AbsentOr(self.other_boundaries()),
+                    )]
+                } else {
+                    Vec::new()
+                };
+                for space in spaces {
+                    if let Some(w) = self.solve(&s.action, space, keys.clone()) {
+                        return Some(Finding {
+                            catalogue: classes::catalogue_ids("W0606", &w.action),
+                            code: Code::GuardOutsideReach,
+                            message,
+                            witness: w,
+                        });
+                    }
+                }
+            }
+        }
+        for s in classes::iam_writes_on(&["saml-provider", "oidc-provider"]) {
+            if let Some(w) = self.solve(&s.action, Lang::any(), Vec::new()) {
+                return Some(Finding {
+                    catalogue: classes::catalogue_ids("W0606", &w.action),
+                    code: Code::GuardOutsideReach,
+                    message: "can change identity providers, and so become any role that trusts them"
+                        .into(),
+                    witness: w,
+                });
+            }
+        }
+        None
+    }
+
+    /// Groups whose members gain something: groups outside reach (undeclared ones may hold
+    /// anything), the project's groups with policies, and groups it may give policies to.
+    fn powerful_groups(&self) -> Vec<Lang> {
+        let mut out = self.outside("group");
+        for (group, _, has_policies) in &self.world.groups {
+            if *has_policies {
+                out.push(Lang::one_of(vec![lang::exact(group)]));
+            }
+        }
+        let all = Lang::one_of(vec![lang::glob(&self.arn("group", "*"), true)]);
+        for a in [
+            "iam:AttachGroupPolicy",
+            "iam:PutGroupPolicy",
+            "iam:UpdateGroup",
+        ] {
+            if let Some(w) = self.solve(a, all.clone(), Vec::new()) {
+                if let Some(r) = w.resource {
+                    // Any group it may change counts (the witness is one of them).
+                    out.push(Lang::one_of(vec![lang::exact(&r)]));
+                }
+                out.push(all.clone());
+                break;
+            }
+        }
+        out
+    }
+
+    fn policies_elsewhere(&self) -> Option<Finding> {
+        let mut space = Lang::one_of(vec![lang::glob(&self.arn("policy", "*"), true)]);
+        let mut exact = Vec::new();
+        if let Some(path) = self
+            .guard()
+            .and_then(|g| g.manage_path.as_deref())
+            .filter(|p| *p != "/")
+        {
+            space = space.except(lang::glob(
+                &format!(
+                    "arn:{}:iam::{}:policy{path}*",
+                    self.world.partition, self.world.account
+                ),
+                true,
+            ));
+        }
+        if let Some(b) = self.boundary() {
+            space = space.except(lang::exact(&b.arn));
+        }
+        for own in &self.subject.own_policies {
+            space = space.except(lang::exact(own));
+        }
+        for (policy, holders) in &self.world.attachments {
+            match holders {
+                Some(h) if h.iter().all(|h| self.within(h)) => {
+                    space = space.except(lang::exact(policy));
+                }
+                _ => {
+                    if !self.subject.own_policies.contains(policy) {
+                        exact.push(policy.clone());
+                    }
+                }
+            }
+        }
+        let mut spaces = vec![space];
+        spaces.extend(exact.iter().map(|p| Lang::one_of(vec![lang::exact(p)])));
+        self.any_of(
+            Code::GuardEditPoliciesElsewhere,
+            "can edit managed policies attached to principals outside its reach".into(),
+            spaces.iter().flat_map(|space| {
+                ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"]
+                    .into_iter()
+                    .map(|a| self.solve(a, space.clone(), Vec::new()))
+            }),
+        )
+    }
+
+    fn run_as_others(&self) -> Option<Finding> {
+        for (s, runner) in classes::running_actions() {
+            if !self.may_name(&s.action) {
+                continue;
+            }
+            // Every resource type the request involves must be allowed: the runner's, and
+            // the others the action requires.
+            let mut witness: Option<Witness> = None;
+            let mut all = true;
+            for (service, rtype, required) in &s.resources {
+                let is_runner = runner.resource_types.iter().any(|t| t == rtype);
+                if !is_runner && !required {
+                    continue;
+                }
+                let pattern = classes::resource_pattern(
+                    service,
+                    rtype,
+                    &self.world.partition,
+                    &self.world.account,
+                );
+                match self.solve(
+                    &s.action,
+                    Lang::one_of(vec![lang::glob(&pattern, true)]),
+                    Vec::new(),
+                ) {
+                    Some(w) => {
+                        if is_runner || witness.is_none() {
+                            witness = Some(w);
+                        }
+                    }
+                    None => {
+                        all = false;
+                        break;
+                    }
+                }
+            }
+            if s.resources.is_empty() {
+                witness = self.solve(&s.action, Lang::any(), Vec::new());
+                all = witness.is_some();
+            }
+            if let (true, Some(w)) = (all, witness) {
+                return Some(Finding {
+                    catalogue: classes::catalogue_ids("W0609", &w.action),
+                    code: Code::GuardRunAsOthers,
+                    message: format!(
+                        "can run code as other principals ({} runs as {})",
+                        s.action, runner.runs_as
+                    ),
+                    witness: w,
+                });
+            }
+        }
+        None
+    }
+
+    /// Whether the holder can change its own permissions; with which request.
+    pub fn self_edit(&self) -> Option<Witness> {
+        let kind = match self.subject.kind {
+            PrincipalKind::Role => "role",
+            _ => "user",
+        };
+        let me = Lang::one_of(vec![lang::exact(&self.subject.arn)]);
+        let carried = match self.boundary() {
+            Some(b) => KeySpace::In(Lang::one_of(vec![lang::exact(&b.arn)])),
+            None => KeySpace::Absent,
+        };
+        let mut tries = Vec::new();
+        for s in classes::iam_writes_on(&[kind]) {
+            let name = s.action.as_str();
+            let edits = name.contains("Policy") && !name.contains("PermissionsBoundary");
+            if !edits && name != "iam:AddUserToGroup" {
+                continue;
+            }
+            let space = if name == "iam:AddUserToGroup" {
+                Lang::one_of(vec![lang::glob(&self.arn("group", "*"), true)])
+            } else {
+                me.clone()
+            };
+            let keys = if takes_boundary_key(&s) {
+                vec![(Self::pb(), carried.clone())]
+            } else {
+                Vec::new()
+            };
+            tries.push((s.action.clone(), space, keys));
+        }
+        for policy in &self.subject.own_policies {
+            for a in ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"] {
+                tries.push((
+                    a.to_string(),
+                    Lang::one_of(vec![lang::exact(policy)]),
+                    Vec::new(),
+                ));
+            }
+        }
+        tries
+            .into_iter()
+            .find_map(|(a, space, keys)| self.solve(&a, space, keys))
+    }
+}
+
+fn takes_boundary_key(s: &Sensitive) -> bool {
+    let name = s.action.strip_prefix("iam:").unwrap_or(&s.action);
+    crate::awsdb::service("iam")
+        .and_then(|iam| iam.action(name))
+        .is_some_and(|a| a.has_condition_key("iam:PermissionsBoundary"))
+}
+
+/// IAM writes on a principal that take power away and give none: deleting it or its
+/// credentials. (Deleting a policy is not here: an inline deny removed is power given.)
+pub fn harmless(action: &str) -> bool {
+    matches!(
+        action,
+        "iam:DeleteUser"
+            | "iam:DeleteRole"
+            | "iam:DeleteGroup"
+            | "iam:DeleteAccessKey"
+            | "iam:DeleteLoginProfile"
+            | "iam:DeleteSSHPublicKey"
+            | "iam:DeleteSigningCertificate"
+            | "iam:DeleteServiceSpecificCredential"
+            | "iam:DeactivateMFADevice"
+            | "iam:DeleteServiceLinkedRole"
+            | "iam:GetServiceLinkedRoleDeletionStatus"
+    )
+}
+
+/// Removing a policy from a principal takes grants away. (A deny removed is power given: see
+/// the book's limitations.)
+fn removes_grants(action: &str) -> bool {
+    matches!(
+        action,
+        "iam:DetachUserPolicy"
+            | "iam:DetachRolePolicy"
+            | "iam:DetachGroupPolicy"
+            | "iam:DeleteUserPolicy"
+            | "iam:DeleteRolePolicy"
+            | "iam:DeleteGroupPolicy"
+            | "iam:RemoveUserFromGroup"
+    )
+}
+
+/// Tags on principals outside reach (they matter to attribute-based policies elsewhere; see
+/// the book's limitations).
+fn tagging(action: &str) -> bool {
+    let name = action.strip_prefix("iam:").unwrap_or(action);
+    name.starts_with("Tag") || name.starts_with("Untag")
+}
+
+pub fn kind_name(kind: &str) -> &str {
+    kind_word(kind)
+}
+
+/// Actions that put tags on resources, per service.
+fn tagging_actions() -> &'static [(&'static str, Vec<String>)] {
+    static LIST: std::sync::OnceLock<Vec<(&'static str, Vec<String>)>> = std::sync::OnceLock::new();
+    LIST.get_or_init(|| {
+        let mut out = Vec::new();
+        for prefix in crate::awsdb::service_prefixes() {
+            let Some(service) = crate::awsdb::service(prefix) else {
+                continue;
+            };
+            let actions: Vec<String> = service
+                .actions
+                .iter()
+                .filter(|a| {
+                    a.access_levels.first() == Some(&crate::awsdb::AccessLevel::Tagging)
+                        && (a.name.starts_with("Tag")
+                            || a.name.starts_with("Create")
+                            || a.name.starts_with("Add"))
+                })
+                .map(|a| format!("{prefix}:{}", a.name))
+                .collect();
+            if !actions.is_empty() {
+                out.push((prefix, actions));
+            }
+        }
+        out
+    })
+}
