@@ -20,6 +20,8 @@ use serde::Deserialize;
 use crate::awsdb::{self, AccessLevel};
 use crate::eval::pattern::wildcard;
 
+use super::lang::{self, Lang};
+
 const ESCALATIONS: &str = include_str!("../../data/guardrail/escalations.json");
 
 #[derive(Debug, Deserialize)]
@@ -32,6 +34,14 @@ pub struct Escalations {
     pub not_running_except: Vec<String>,
     pub pass_takers: Vec<PassTaker>,
     pub paths: Vec<CataloguePath>,
+    /// Actions that read, though the reference gives them another level.
+    #[serde(default)]
+    pub reads_despite_level: Vec<ReadsDespiteLevel>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReadsDespiteLevel {
+    pub action: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,8 +131,13 @@ pub fn running_actions() -> &'static [(Sensitive, &'static Runner)] {
             };
             for a in &service.actions {
                 let full = format!("{}:{}", service.prefix, a.name);
-                // An action that takes a passed role runs as the role passed: W0605 and W0607.
-                if data.pass_takers.iter().any(|t| t.action == full) {
+                // An action that makes a new resource with a passed role runs as the role
+                // passed: that is W0605 and W0607. (One that changes an existing resource runs
+                // as the role it has, whether or not it can also take a new one.)
+                let creates = ["Create", "Run", "Register", "Put"]
+                    .iter()
+                    .any(|verb| a.name.starts_with(verb));
+                if creates && data.pass_takers.iter().any(|t| t.action == full) {
                     continue;
                 }
                 if !writes(a)
@@ -161,7 +176,12 @@ pub fn catalogue_ids(code: &str, action: &str) -> Vec<&'static str> {
 
 /// The ARN pattern of a resource type, placeholders made wildcards, in one partition and
 /// account.
-pub fn resource_pattern(service: &str, resource_type: &str, partition: &str, account: &str) -> String {
+pub fn resource_pattern(
+    service: &str,
+    resource_type: &str,
+    partition: &str,
+    account: &str,
+) -> String {
     let Some(arn) = awsdb::service(service)
         .and_then(|s| s.resource_types.iter().find(|r| r.name == resource_type))
         .map(|r| r.arn)
@@ -187,16 +207,98 @@ pub fn resource_pattern(service: &str, resource_type: &str, partition: &str, acc
     out
 }
 
+/// The ARNs of a resource type in one partition and account, as a set: the region is any
+/// one ARN part (it holds no colon), the names anything.
+pub fn resource_space(service: &str, resource_type: &str, partition: &str, account: &str) -> Lang {
+    let pattern = resource_pattern(service, resource_type, partition, account);
+    let mut space = Lang::one_of(vec![lang::glob(&pattern, true)]);
+    let parts: Vec<&str> = pattern.splitn(5, ':').collect();
+    if parts.len() == 5 && parts[3] == "*" {
+        // `arn:P:svc:*:A:…` also matches a "region" with colons in it: not an ARN.
+        let crossing = format!("{}:{}:{}:*:*:{}", parts[0], parts[1], parts[2], parts[4]);
+        space = space.except(lang::glob(&crossing, true));
+    }
+    space
+}
+
+/// Whether an AWS managed policy only reads: every action it allows is a Read or List action
+/// in the service reference, or is named as one that reads (`Get…`, `List…`, `Describe…`;
+/// the reference gives a few of those another level), or is one the curated data says
+/// reads. Attaching one gives nothing to escalate with.
+pub fn read_only_managed(arn: &str) -> bool {
+    let reads = |service: &str, a: &awsdb::Action| {
+        matches!(
+            a.access_levels.first(),
+            Some(AccessLevel::Read | AccessLevel::List)
+        ) || ["Get", "List", "Describe", "BatchGet"]
+            .iter()
+            .any(|verb| a.name.starts_with(verb))
+            || escalations().reads_despite_level.iter().any(|r| {
+                r.action
+                    .eq_ignore_ascii_case(&format!("{service}:{}", a.name))
+            })
+    };
+    crate::eval::project::aws_managed_document(arn).is_some_and(|policy| {
+        policy.statements.iter().all(|s| {
+            s.effect.value == crate::iam::Effect::Deny
+                || s.action.as_ref().is_some_and(|b| {
+                    !b.not
+                        && b.values.iter().all(|a| {
+                            awsdb::actions_matching(&a.value)
+                                .iter()
+                                .all(|(svc, act)| reads(svc.prefix, act))
+                        })
+                })
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_only_policies_are_told_apart() {
+        let doc =
+            crate::eval::project::aws_managed_document("arn:aws:iam::aws:policy/ReadOnlyAccess")
+                .expect("embedded");
+        let mut writes = Vec::new();
+        for s in &doc.statements {
+            for a in &s.action.as_ref().unwrap().values {
+                for (svc, act) in awsdb::actions_matching(&a.value) {
+                    if !matches!(
+                        act.access_levels.first(),
+                        Some(AccessLevel::Read | AccessLevel::List)
+                    ) {
+                        writes.push(format!("{}:{}", svc.prefix, act.name));
+                    }
+                }
+            }
+        }
+        assert!(
+            read_only_managed("arn:aws:iam::aws:policy/ReadOnlyAccess"),
+            "{writes:?}"
+        );
+        assert!(read_only_managed(
+            "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"
+        ));
+        assert!(!read_only_managed(
+            "arn:aws:iam::aws:policy/AdministratorAccess"
+        ));
+        assert!(!read_only_managed(
+            "arn:aws:iam::aws:policy/PowerUserAccess"
+        ));
+    }
 
     #[test]
     fn the_data_file_reads_and_names_real_actions() {
         let data = escalations();
         assert!(data.paths.len() > 50, "the three catalogues");
         assert!(!running_actions().is_empty());
-        let names: Vec<&str> = running_actions().iter().map(|(s, _)| s.action.as_str()).collect();
+        let names: Vec<&str> = running_actions()
+            .iter()
+            .map(|(s, _)| s.action.as_str())
+            .collect();
         for wanted in [
             "lambda:UpdateFunctionCode",
             "states:UpdateStateMachine",
@@ -206,7 +308,10 @@ mod tests {
             assert!(names.contains(&wanted), "{wanted} runs code as a role");
         }
         assert!(!names.contains(&"lambda:DeleteFunction"));
-        let users: Vec<String> = iam_writes_on(&["user"]).into_iter().map(|s| s.action).collect();
+        let users: Vec<String> = iam_writes_on(&["user"])
+            .into_iter()
+            .map(|s| s.action)
+            .collect();
         assert!(users.contains(&"iam:UpdateUser".to_string()));
         assert!(!users.contains(&"iam:GetUser".to_string()));
     }

@@ -10,7 +10,47 @@
 
 use std::collections::HashMap;
 
-pub use crate::eval::pattern::Sym;
+/// One symbol of a pattern.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Sym {
+    Byte(u8),
+    /// `*`: any run of bytes.
+    Star,
+    /// `?`: any one byte.
+    One,
+    /// `*` inside one ARN part: any run of bytes but `:`.
+    PartStar,
+    /// `?` inside one ARN part: any one byte but `:`.
+    PartOne,
+}
+
+/// An ARN pattern's wildcards in its first five parts (`arn`, partition, service, region,
+/// account) stay within their part, as IAM matches ARNs part by part.
+pub fn arn_parts(mut pattern: Vec<Sym>) -> Vec<Sym> {
+    if !pattern.starts_with(&[
+        Sym::Byte(b'a'),
+        Sym::Byte(b'r'),
+        Sym::Byte(b'n'),
+        Sym::Byte(b':'),
+    ]) {
+        return pattern;
+    }
+    let mut colons = 0;
+    for s in pattern.iter_mut() {
+        match *s {
+            Sym::Byte(b':') => {
+                colons += 1;
+                if colons == 5 {
+                    break;
+                }
+            }
+            Sym::Star => *s = Sym::PartStar,
+            Sym::One => *s = Sym::PartOne,
+            _ => {}
+        }
+    }
+    pattern
+}
 
 /// A set of strings: those that match a pattern of every group of `all`, and no pattern of
 /// `none`.
@@ -56,8 +96,8 @@ pub fn show(pattern: &[Sym]) -> String {
         .iter()
         .map(|s| match s {
             Sym::Byte(b) => *b,
-            Sym::Star => b'*',
-            Sym::One => b'?',
+            Sym::Star | Sym::PartStar => b'*',
+            Sym::One | Sym::PartOne => b'?',
         })
         .collect();
     String::from_utf8_lossy(&bytes).into_owned()
@@ -65,7 +105,15 @@ pub fn show(pattern: &[Sym]) -> String {
 
 /// Whether `text` matches `pattern`.
 pub fn matches(pattern: &[Sym], text: &str) -> bool {
-    crate::eval::pattern::matches_symbols(pattern, text.as_bytes(), false)
+    let nfa = Nfa::new(pattern);
+    let mut bits = vec![0u64; nfa.words];
+    nfa.start(&mut bits);
+    for &b in text.as_bytes() {
+        let mut next = vec![0u64; nfa.words];
+        nfa.step(&bits, b, &mut next);
+        bits = next;
+    }
+    nfa.accepts(&bits)
 }
 
 impl Lang {
@@ -94,7 +142,15 @@ impl Lang {
 
     /// The shortest string in the set (`Ok(None)` when the set is empty).
     pub fn witness(&self) -> Result<Option<String>, TooLarge> {
-        witness(self)
+        // A readable one first: no empty ARN part (`role/`, `::`), when there is one.
+        let mut readable = self.clone();
+        for p in ["*/", "*:"] {
+            readable.none.push(glob(p, true));
+        }
+        match witness(&readable) {
+            Ok(Some(w)) => Ok(Some(w)),
+            _ => witness(self),
+        }
     }
 }
 
@@ -126,7 +182,7 @@ impl<'a> Nfa<'a> {
     /// Adds the positions reachable through `*` (which may match nothing).
     fn close(&self, bits: &mut [u64]) {
         for i in 0..self.syms.len() {
-            if Self::get(bits, i) && self.syms[i] == Sym::Star {
+            if Self::get(bits, i) && matches!(self.syms[i], Sym::Star | Sym::PartStar) {
                 Self::set(bits, i + 1);
             }
         }
@@ -149,6 +205,13 @@ impl<'a> Nfa<'a> {
                 Sym::One => {
                     Self::set(out, i + 1);
                 }
+                Sym::PartStar if byte != b':' => {
+                    Self::set(out, i);
+                }
+                Sym::PartOne if byte != b':' => {
+                    Self::set(out, i + 1);
+                }
+                Sym::PartStar | Sym::PartOne => {}
                 Sym::Byte(b) if b == byte => {
                     Self::set(out, i + 1);
                 }
@@ -210,12 +273,14 @@ fn witness(lang: &Lang) -> Result<Option<String>, TooLarge> {
         }
     }
     alphabet.sort_unstable();
+    // The byte no pattern names comes first, so wildcards are filled with it: `x` where
+    // it can be.
     if let Some(other) = b"xz0123456789abcdefghijklmnopqrstuvwy-_"
         .iter()
         .chain((1u8..=255).collect::<Vec<u8>>().iter())
         .find(|b| !alphabet.contains(b))
     {
-        alphabet.push(*other);
+        alphabet.insert(0, *other);
     }
     let accepting = |state: &[u64]| -> bool {
         let mut met = vec![false; groups.len()];
@@ -235,7 +300,10 @@ fn witness(lang: &Lang) -> Result<Option<String>, TooLarge> {
         let mut live = vec![false; groups.len()];
         for (i, n) in nfas.iter().enumerate() {
             if let Some(g) = group_of[i] {
-                if state[offsets[i]..offsets[i] + n.words].iter().any(|w| *w != 0) {
+                if state[offsets[i]..offsets[i] + n.words]
+                    .iter()
+                    .any(|w| *w != 0)
+                {
                     live[g] = true;
                 }
             }
@@ -299,10 +367,13 @@ mod tests {
 
     #[test]
     fn intersections_and_exclusions() {
-        let w = lang(&[&["arn:aws:iam::1:user/*"]], &["arn:aws:iam::1:user/dev/*"])
-            .witness()
-            .unwrap()
-            .unwrap();
+        let w = lang(
+            &[&["arn:aws:iam::1:user/*"]],
+            &["arn:aws:iam::1:user/dev/*"],
+        )
+        .witness()
+        .unwrap()
+        .unwrap();
         assert!(w.starts_with("arn:aws:iam::1:user/"));
         assert!(!w.starts_with("arn:aws:iam::1:user/dev/"));
         // Covered by the union of two exclusions, though by neither alone.
@@ -321,6 +392,16 @@ mod tests {
         );
         assert_eq!(lang(&[&["*"]], &["*"]).witness(), Ok(None));
         assert_eq!(lang(&[&["p/B"]], &["p/B"]).witness(), Ok(None));
+        // ARN parts: the region's `*` does not reach into the resource.
+        let part = |t: &str| arn_parts(glob(t, true));
+        let l = Lang {
+            all: vec![
+                vec![part("arn:aws:ssm:*:1:managed-instance/*")],
+                vec![part("arn:aws:ssm:*::document/D")],
+            ],
+            none: Vec::new(),
+        };
+        assert_eq!(l.witness(), Ok(None));
         let other = lang(&[&["p/DevBoundary*"]], &["p/DevBoundary"])
             .witness()
             .unwrap()

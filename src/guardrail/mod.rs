@@ -172,7 +172,10 @@ fn boundary_holders(world: &World) -> Vec<(String, Holder)> {
         },
     ));
     let role = format!("arn:{p}:iam::{a}:role/iamx-holder-role");
-    out.push(("a role session".to_string(), role_session(world, &role, None)));
+    out.push((
+        "a role session".to_string(),
+        role_session(world, &role, None),
+    ));
     out.push((
         "a federated session".to_string(),
         federated_session(world, "iamx-holder", None),
@@ -518,9 +521,9 @@ fn principal_findings(
     }
     let mut closed = findings.is_empty();
     // A principal that can change its own permissions has its boundary's power.
-    let edit = holders.iter().find_map(|(_, h)| {
-        vectors::Analysis::new(world, subject, h, own.clone()).self_edit()
-    });
+    let edit = holders
+        .iter()
+        .find_map(|(_, h)| vectors::Analysis::new(world, subject, h, own.clone()).self_edit());
     if let Some(request) = edit {
         let worst_policy = worst_identity();
         let worse = findings_over(world, subject, &holders, &[&worst_policy], true);
@@ -529,7 +532,11 @@ fn principal_findings(
             let then: Vec<String> = worse
                 .iter()
                 .map(|f| {
-                    let m = f.finding.message.strip_prefix("can ").unwrap_or(&f.finding.message);
+                    let m = f
+                        .finding
+                        .message
+                        .strip_prefix("can ")
+                        .unwrap_or(&f.finding.message);
                     format!("{m}{}", as_holder(f))
                 })
                 .collect();

@@ -173,10 +173,9 @@ fn fill(text: &str, wildcards: bool, facts: &Context, chosen: &[String], free: F
                     "*" | "?" | "$" => out.extend(lang::exact(inner)),
                     _ => {
                         let (key, default) = match inner.split_once(',') {
-                            Some((k, d)) => (
-                                k.trim(),
-                                Some(d.trim().trim_matches('\'').to_string()),
-                            ),
+                            Some((k, d)) => {
+                                (k.trim(), Some(d.trim().trim_matches('\'').to_string()))
+                            }
                             None => (inner.trim(), None),
                         };
                         let key = key.to_ascii_lowercase();
@@ -277,7 +276,7 @@ impl<'a> Solver<'a> {
                     if !lean_wide && p.contains(&Sym::Star) && has_free_var(&r.value, self) {
                         continue; // the caller makes it miss
                     }
-                    out.push(p)
+                    out.push(lang::arn_parts(p))
                 }
                 Filled::Unresolved if block.not => return Res::Never,
                 Filled::Unresolved | Filled::Unknown => {}
@@ -569,8 +568,17 @@ struct State {
 
 impl State {
     fn new(query: &Query) -> State {
+        let mut resource = query.resource.clone();
+        for group in &mut resource.all {
+            for p in group.iter_mut() {
+                *p = lang::arn_parts(std::mem::take(p));
+            }
+        }
+        for p in &mut resource.none {
+            *p = lang::arn_parts(std::mem::take(p));
+        }
         State {
-            resource: query.resource.clone(),
+            resource,
             keys: Vec::new(),
         }
     }

@@ -105,6 +105,62 @@ pub const GROUP_MANAGEMENT: &[&str] = &[
     "iam:RemoveUserFromGroup",
 ];
 
+/// Group policies: the guard lets no group be given power (see `GuardDenyGroupPolicies`).
+pub const GROUP_POLICIES: &[&str] = &[
+    "iam:AttachGroupPolicy",
+    "iam:DeleteGroupPolicy",
+    "iam:DetachGroupPolicy",
+    "iam:PutGroupPolicy",
+];
+
+/// IAM actions that change a user or a role and are not Read or List, from the data, without
+/// those the guard governs on their own: creating, policies and boundaries (they take
+/// `iam:PermissionsBoundary`), credentials, and `iam:PassRole`.
+pub fn principal_changes(kind: &str) -> Vec<String> {
+    let Some(iam) = awsdb::service("iam") else {
+        return Vec::new();
+    };
+    iam.actions
+        .iter()
+        .filter(|a| {
+            !matches!(
+                a.primary_access_level(),
+                AccessLevel::Read | AccessLevel::List
+            )
+        })
+        .filter(|a| a.resource_types.iter().any(|r| r.name == kind))
+        .filter(|a| !a.has_condition_key("iam:PermissionsBoundary"))
+        .map(|a| format!("iam:{}", a.name))
+        .filter(|a| {
+            !USER_CREDENTIALS.contains(&a.as_str())
+                && !GROUP_MANAGEMENT.contains(&a.as_str())
+                && a != "iam:PassRole"
+        })
+        .collect()
+}
+
+/// IAM actions that change a SAML or OIDC identity provider, from the data.
+pub fn identity_provider_changes() -> Vec<String> {
+    let Some(iam) = awsdb::service("iam") else {
+        return Vec::new();
+    };
+    iam.actions
+        .iter()
+        .filter(|a| {
+            !matches!(
+                a.primary_access_level(),
+                AccessLevel::Read | AccessLevel::List
+            )
+        })
+        .filter(|a| {
+            a.resource_types
+                .iter()
+                .any(|r| r.name == "saml-provider" || r.name == "oidc-provider")
+        })
+        .map(|a| format!("iam:{}", a.name))
+        .collect()
+}
+
 fn strings(values: &[&str]) -> Vec<String> {
     values.iter().map(|s| s.to_string()).collect()
 }
@@ -235,16 +291,24 @@ impl GuardSpec {
                 self.create_span,
             ));
         }
-        // Credentials and groups: only for users under the guarded path (or the holder itself).
-        let self_user = format!(
-            "arn:{}:iam::{}:user/${{aws:username}}",
-            arns.partition, arns.account
-        );
-        let users_reach = if self.users && self.create_path != "/" {
-            vec![arns.under("user", &self.create_path), self_user.clone()]
-        } else {
-            vec![self_user]
-        };
+        // Credentials and groups: only for users under the guarded path, or the holder itself,
+        // on any path (user names are unique, paths aside). `aws:username` exists for users
+        // only: without the default, a role or federated session would make the variable
+        // unresolvable and the whole statement would not apply.
+        let holder = vec![
+            format!(
+                "arn:{}:iam::{}:user/${{aws:username, '#'}}",
+                arns.partition, arns.account
+            ),
+            format!(
+                "arn:{}:iam::{}:user/*/${{aws:username, '#'}}",
+                arns.partition, arns.account
+            ),
+        ];
+        let mut users_reach = holder.clone();
+        if self.users && self.create_path != "/" {
+            users_reach.insert(0, arns.under("user", &self.create_path));
+        }
         if self.users && self.create_path != "/" {
             out.push(statement(
                 "GuardCredentialsUnderPath",
@@ -265,6 +329,44 @@ impl GuardSpec {
             Vec::new(),
             self.span,
         ));
+        // Every other change to a user or role outside its reach (path, trust, tags, MFA,
+        // SSH keys…): the actions come from the service reference.
+        for kind in ["user", "role"] {
+            let creates = (kind == "user" && self.users) || (kind == "role" && self.roles);
+            let mut keep = if kind == "user" {
+                holder.clone()
+            } else {
+                Vec::new()
+            };
+            if creates {
+                keep.insert(0, arns.under(kind, &self.create_path));
+            }
+            let actions = principal_changes(kind);
+            if actions.is_empty() || (creates && self.create_path == "/") {
+                continue;
+            }
+            let (not, resources) = if keep.is_empty() {
+                (false, vec!["*".to_string()])
+            } else {
+                (true, keep)
+            };
+            out.push(statement(
+                if kind == "user" {
+                    "GuardDenyChangingOtherUsers"
+                } else {
+                    "GuardDenyChangingOtherRoles"
+                },
+                Effect::Deny,
+                actions,
+                not,
+                resources,
+                Vec::new(),
+                self.span,
+            ));
+        }
+        // Groups carry no boundary, and adding a user is authorized on the group alone: so
+        // membership only of groups under the path, and no group policies at all (a group
+        // under the path with power would give it to any user added).
         let groups = if self.users && self.create_path != "/" {
             (true, vec![arns.under("group", &self.create_path)])
         } else {
@@ -279,6 +381,28 @@ impl GuardSpec {
             Vec::new(),
             self.span,
         ));
+        out.push(statement(
+            "GuardDenyGroupPolicies",
+            Effect::Deny,
+            strings(GROUP_POLICIES),
+            false,
+            vec!["*".to_string()],
+            Vec::new(),
+            self.span,
+        ));
+        // Identity providers: whoever changes one becomes any role that trusts it.
+        let providers = identity_provider_changes();
+        if !providers.is_empty() {
+            out.push(statement(
+                "GuardDenyIdentityProviders",
+                Effect::Deny,
+                providers,
+                false,
+                vec!["*".to_string()],
+                Vec::new(),
+                self.span,
+            ));
+        }
         match &self.pass {
             Some((path, services)) => {
                 let conditions = if services.is_empty() {

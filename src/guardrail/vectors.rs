@@ -99,7 +99,12 @@ impl<'a> Analysis<'a> {
         })
     }
 
-    fn solve(&self, action: &str, resource: Lang, keys: Vec<(String, KeySpace)>) -> Option<Witness> {
+    fn solve(
+        &self,
+        action: &str,
+        resource: Lang,
+        keys: Vec<(String, KeySpace)>,
+    ) -> Option<Witness> {
         if !self.may_name(action) {
             return None;
         }
@@ -176,12 +181,7 @@ impl<'a> Analysis<'a> {
     /// The principals of a kind outside its reach, as sets of ARNs.
     fn outside(&self, kind: &str) -> Vec<Lang> {
         let reach = self.reach_patterns(kind);
-        let all = if kind == "role" {
-            // Roles of other accounts too: assuming them leaves the boundary as well.
-            format!("arn:{}:iam::*:role/*", self.world.partition)
-        } else {
-            self.arn(kind, "*")
-        };
+        let all = self.arn(kind, "*");
         let mut space = Lang::one_of(vec![lang::glob(&all, true)]);
         for r in &reach {
             space = space.except(lang::glob(r, true));
@@ -197,7 +197,10 @@ impl<'a> Analysis<'a> {
                 let all_within = members.iter().all(|m| self.within(m));
                 if all_within {
                     space = space.except(lang::exact(group));
-                } else if reach.iter().any(|r| lang::matches(&lang::glob(r, true), group)) {
+                } else if reach
+                    .iter()
+                    .any(|r| lang::matches(&lang::glob(r, true), group))
+                {
                     exceptions.push(group.clone());
                 }
             }
@@ -208,7 +211,10 @@ impl<'a> Analysis<'a> {
                 }
                 if self.carries_boundary(boundary.as_deref()) {
                     space = space.except(lang::exact(arn));
-                } else if reach.iter().any(|r| lang::matches(&lang::glob(r, true), arn)) {
+                } else if reach
+                    .iter()
+                    .any(|r| lang::matches(&lang::glob(r, true), arn))
+                {
                     exceptions.push(arn.clone());
                 }
             }
@@ -318,10 +324,9 @@ impl<'a> Analysis<'a> {
                 format!("can create a {kind} with no permissions boundary"),
                 vec![self.solve(create, all.clone(), vec![(Self::pb(), KeySpace::Absent)])],
             ));
-            if !out
-                .iter()
-                .any(|f: &Finding| f.witness.action == create && f.code == Code::GuardCreateUnbounded)
-            {
+            if !out.iter().any(|f: &Finding| {
+                f.witness.action == create && f.code == Code::GuardCreateUnbounded
+            }) {
                 out.extend(self.first(
                     Code::GuardCreateUnbounded,
                     format!("can create a {kind} with another permissions boundary"),
@@ -347,7 +352,11 @@ impl<'a> Analysis<'a> {
                 .first(
                     Code::GuardChangeBoundary,
                     format!("can put another permissions boundary on a {kind}"),
-                    vec![self.solve(put, all.clone(), vec![(Self::pb(), KeySpace::In(other.clone()))])],
+                    vec![self.solve(
+                        put,
+                        all.clone(),
+                        vec![(Self::pb(), KeySpace::In(other.clone()))],
+                    )],
                 )
                 .or_else(|| {
                     self.first(
@@ -361,13 +370,15 @@ impl<'a> Analysis<'a> {
         // W0603: edit the boundary policy.
         if let Some(b) = self.boundary() {
             let it = Lang::one_of(vec![lang::exact(&b.arn)]);
-            out.extend(self.any_of(
-                Code::GuardEditBoundary,
-                "can edit its own permissions boundary policy".into(),
-                spec::POLICY_EDITS
-                    .iter()
-                    .map(|a| self.solve(a, it.clone(), Vec::new())),
-            ));
+            out.extend(
+                self.any_of(
+                    Code::GuardEditBoundary,
+                    "can edit its own permissions boundary policy".into(),
+                    spec::POLICY_EDITS
+                        .iter()
+                        .map(|a| self.solve(a, it.clone(), Vec::new())),
+                ),
+            );
         }
         // W0606: change principals outside its reach, or identity providers.
         out.extend(self.outside_reach());
@@ -382,12 +393,29 @@ impl<'a> Analysis<'a> {
         );
         if let Some(pass) = pass {
             out.push(pass);
-            let mut seen = Vec::new();
+            // A service that runs code or makes calls as the role passed to it, and that it
+            // may pass such a role to.
             for taker in &classes::escalations().pass_takers {
-                if seen.contains(&taker.action) {
+                let service_prefix = taker.action.split(':').next().unwrap_or("");
+                if !classes::escalations()
+                    .runners
+                    .iter()
+                    .any(|r| r.service == service_prefix)
+                {
                     continue;
                 }
-                seen.push(taker.action.clone());
+                let to = KeySpace::In(Lang::one_of(vec![lang::exact(&taker.service)]));
+                let passes = outside_roles.iter().any(|space| {
+                    self.solve(
+                        "iam:PassRole",
+                        space.clone(),
+                        vec![("iam:passedtoservice".into(), to.clone())],
+                    )
+                    .is_some()
+                });
+                if !passes {
+                    continue;
+                }
                 if let Some(w) = self.solve(&taker.action, Lang::any(), Vec::new()) {
                     let service = taker.service.split('.').next().unwrap_or(&taker.service);
                     out.push(Finding {
@@ -405,13 +433,27 @@ impl<'a> Analysis<'a> {
         // W0609: run code as other principals through a resource's role.
         out.extend(self.run_as_others());
         // W0610: assume roles outside its reach.
-        out.extend(self.any_of(
-            Code::GuardAssumeOutside,
-            "can assume roles outside its reach".into(),
-            outside_roles
-                .iter()
-                .map(|space| self.solve("sts:AssumeRole", space.clone(), Vec::new())),
-        ));
+        // Roles of other accounts too: assuming them leaves the boundary as well.
+        let mut assumable = outside_roles.clone();
+        assumable.push(
+            Lang::one_of(vec![lang::glob(
+                &format!("arn:{}:iam::*:role/*", self.world.partition),
+                true,
+            )])
+            .except(lang::glob(
+                &format!("arn:{}:iam::{}:*", self.world.partition, self.world.account),
+                true,
+            )),
+        );
+        out.extend(
+            self.any_of(
+                Code::GuardAssumeOutside,
+                "can assume roles outside its reach".into(),
+                assumable
+                    .iter()
+                    .map(|space| self.solve("sts:AssumeRole", space.clone(), Vec::new())),
+            ),
+        );
         out
     }
 
@@ -425,7 +467,10 @@ impl<'a> Analysis<'a> {
                 if harmless(&s.action)
                     || removes_grants(&s.action)
                     || tagging(&s.action)
-                    || matches!(s.action.as_str(), "iam:CreateUser" | "iam:CreateRole")
+                    || matches!(
+                        s.action.as_str(),
+                        "iam:CreateUser" | "iam:CreateRole" | "iam:PassRole"
+                    )
                     || s.action.ends_with("PermissionsBoundary")
                 {
                     continue;
@@ -441,15 +486,12 @@ impl<'a> Analysis<'a> {
                 };
                 let keys = if takes_boundary_key(&s) {
                     // An outside principal carries no boundary, or another one.
-                    vec![(
-                        Self::pb(),
-                        KeySpace::AbsentOr(self.other_boundaries()),
-                    )]
+                    vec![(Self::pb(), KeySpace::AbsentOr(self.other_boundaries()))]
                 } else {
                     Vec::new()
                 };
                 for space in spaces {
-                    if let Some(w) = self.solve(&s.action, space, keys.clone()) {
+                    if let Some(w) = self.solve_attaching(&s.action, space, keys.clone()) {
                         return Some(Finding {
                             catalogue: classes::catalogue_ids("W0606", &w.action),
                             code: Code::GuardOutsideReach,
@@ -465,10 +507,43 @@ impl<'a> Analysis<'a> {
                 return Some(Finding {
                     catalogue: classes::catalogue_ids("W0606", &w.action),
                     code: Code::GuardOutsideReach,
-                    message: "can change identity providers, and so become any role that trusts them"
-                        .into(),
+                    message:
+                        "can change identity providers, and so become any role that trusts them"
+                            .into(),
                     witness: w,
                 });
+            }
+        }
+        None
+    }
+
+    /// [`Analysis::solve`] for an action that may attach a managed policy: attaching an AWS
+    /// managed policy that only reads gives nothing to escalate with, so such witnesses are
+    /// set aside and the question asked again.
+    fn solve_attaching(
+        &self,
+        action: &str,
+        space: Lang,
+        mut keys: Vec<(String, KeySpace)>,
+    ) -> Option<Witness> {
+        if !action.contains("Attach") {
+            return self.solve(action, space, keys);
+        }
+        let mut policies = Lang::one_of(self.policies());
+        for _ in 0..16 {
+            keys.retain(|(k, _)| k != "iam:policyarn");
+            keys.push(("iam:policyarn".into(), KeySpace::In(policies.clone())));
+            let w = self.solve(action, space.clone(), keys.clone())?;
+            let attached = w
+                .context
+                .iter()
+                .find(|(k, _)| k == "iam:policyarn")
+                .and_then(|(_, v)| v.clone());
+            match attached {
+                Some(arn) if classes::read_only_managed(&arn) => {
+                    policies = policies.except(lang::exact(&arn));
+                }
+                _ => return Some(w),
             }
         }
         None
@@ -553,37 +628,49 @@ impl<'a> Analysis<'a> {
             if !self.may_name(&s.action) {
                 continue;
             }
-            // Every resource type the request involves must be allowed: the runner's, and
-            // the others the action requires.
+            // The request must be allowed on every resource type the action requires, and
+            // on one of the runner's types it involves (the resource whose role runs).
             let mut witness: Option<Witness> = None;
             let mut all = true;
+            let mut runner_types = 0;
+            let mut runner_witness: Option<Witness> = None;
             for (service, rtype, required) in &s.resources {
                 let is_runner = runner.resource_types.iter().any(|t| t == rtype);
                 if !is_runner && !required {
                     continue;
                 }
-                let pattern = classes::resource_pattern(
+                if is_runner {
+                    runner_types += 1;
+                    if runner_witness.is_some() && !required {
+                        continue;
+                    }
+                }
+                let space = classes::resource_space(
                     service,
                     rtype,
                     &self.world.partition,
                     &self.world.account,
                 );
-                match self.solve(
-                    &s.action,
-                    Lang::one_of(vec![lang::glob(&pattern, true)]),
-                    Vec::new(),
-                ) {
+                let found = self.solve(&s.action, space, Vec::new());
+                match found {
                     Some(w) => {
-                        if is_runner || witness.is_none() {
-                            witness = Some(w);
+                        if is_runner {
+                            runner_witness.get_or_insert(w);
+                        } else {
+                            witness.get_or_insert(w);
                         }
                     }
-                    None => {
+                    None if *required => {
                         all = false;
                         break;
                     }
+                    None => {}
                 }
             }
+            if runner_types > 0 && runner_witness.is_none() {
+                all = false;
+            }
+            let mut witness = runner_witness.or(witness);
             if s.resources.is_empty() {
                 witness = self.solve(&s.action, Lang::any(), Vec::new());
                 all = witness.is_some();
@@ -670,6 +757,7 @@ pub fn harmless(action: &str) -> bool {
             | "iam:DeleteServiceSpecificCredential"
             | "iam:DeactivateMFADevice"
             | "iam:DeleteServiceLinkedRole"
+            | "iam:CreateServiceLinkedRole"
             | "iam:GetServiceLinkedRoleDeletionStatus"
     )
 }
