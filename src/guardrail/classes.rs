@@ -157,6 +157,17 @@ pub fn running_actions() -> &'static [(Sensitive, &'static Runner)] {
                 out.push((sensitive(service.prefix, a), runner));
             }
         }
+        // The plainest way to run code first, so a finding names it.
+        let rank = |action: &str| {
+            let name = action.split(':').nth(1).unwrap_or(action);
+            [
+                "Update", "Send", "Start", "Execute", "Create", "Add", "Modify", "Put",
+            ]
+            .iter()
+            .position(|verb| name.starts_with(verb))
+            .unwrap_or(usize::MAX)
+        };
+        out.sort_by_key(|(s, _)| rank(&s.action));
         out
     })
 }
@@ -198,6 +209,7 @@ pub fn resource_pattern(
         };
         match &after[..end] {
             "Partition" => out.push_str(partition),
+            "Account" if account == "\u{0}" => out.push('*'),
             "Account" => out.push_str(account),
             _ => out.push('*'),
         }
@@ -207,18 +219,20 @@ pub fn resource_pattern(
     out
 }
 
-/// The ARNs of a resource type in one partition and account, as a set: the region is any
-/// one ARN part (it holds no colon), the names anything.
-pub fn resource_space(service: &str, resource_type: &str, partition: &str, account: &str) -> Lang {
-    let pattern = resource_pattern(service, resource_type, partition, account);
-    let mut space = Lang::one_of(vec![lang::glob(&pattern, true)]);
-    let parts: Vec<&str> = pattern.splitn(5, ':').collect();
-    if parts.len() == 5 && parts[3] == "*" {
-        // `arn:P:svc:*:A:…` also matches a "region" with colons in it: not an ARN.
-        let crossing = format!("{}:{}:{}:*:*:{}", parts[0], parts[1], parts[2], parts[4]);
-        space = space.except(lang::glob(&crossing, true));
-    }
-    space
+/// The ARNs of a resource type in one partition: those of the account first, then those of
+/// any other (AWS's own documents have none, shared ones another).
+pub fn resource_spaces(
+    service: &str,
+    resource_type: &str,
+    partition: &str,
+    account: &str,
+) -> [Lang; 2] {
+    let own = resource_pattern(service, resource_type, partition, account);
+    let any = resource_pattern(service, resource_type, partition, "\u{0}");
+    [
+        Lang::one_of(vec![lang::glob(&own, true)]),
+        Lang::one_of(vec![lang::glob(&any, true)]).except(lang::glob(&own, true)),
+    ]
 }
 
 /// Whether an AWS managed policy only reads: every action it allows is a Read or List action

@@ -142,15 +142,17 @@ impl Lang {
 
     /// The shortest string in the set (`Ok(None)` when the set is empty).
     pub fn witness(&self) -> Result<Option<String>, TooLarge> {
-        // A readable one first: no empty ARN part (`role/`, `::`), when there is one.
-        let mut readable = self.clone();
-        for p in ["*/", "*:"] {
-            readable.none.push(glob(p, true));
+        // A readable one first: no empty name (`role/`), no empty region, when there is one.
+        for avoid in [&["*/", "*:", "arn:*:*::*"][..], &["*/", "*:"]] {
+            let mut readable = self.clone();
+            for p in avoid {
+                readable.none.push(glob(p, true));
+            }
+            if let Ok(Some(w)) = witness(&readable) {
+                return Ok(Some(w));
+            }
         }
-        match witness(&readable) {
-            Ok(Some(w)) => Ok(Some(w)),
-            _ => witness(self),
-        }
+        witness(self)
     }
 }
 

@@ -358,11 +358,12 @@ fn place(
 
 /// The request of a finding, as a message shows it.
 fn describe_request(w: &Witness) -> String {
-    let mut text = format!(
-        "`{}` on `{}`",
-        w.action,
-        w.resource.as_deref().unwrap_or("…")
-    );
+    let resource = match w.resource.as_deref() {
+        None => "…",
+        Some("") => "*",
+        Some(r) => r,
+    };
+    let mut text = format!("`{}` on `{resource}`", w.action);
     let keys: Vec<String> = w
         .context
         .iter()
@@ -390,12 +391,16 @@ fn describe_request(w: &Witness) -> String {
     text
 }
 
-/// The catalogue entries of a finding, for its help.
+/// The catalogue entries of a finding, for its help: the first three.
 fn known_as(f: &vectors::Finding) -> String {
-    if f.catalogue.is_empty() {
-        String::new()
-    } else {
-        format!(" (known as {})", f.catalogue.join(", "))
+    match f.catalogue.len() {
+        0 => String::new(),
+        1..=3 => format!(" (known as {})", f.catalogue.join(", ")),
+        n => format!(
+            " (known as {}, and {} more)",
+            f.catalogue[..3].join(", "),
+            n - 3
+        ),
     }
 }
 

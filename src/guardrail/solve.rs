@@ -232,11 +232,24 @@ impl<'a> Solver<'a> {
             return Class::Fixed;
         }
         if resource_tag(key) {
+            // The resource's service: the action's, or the one its ARNs name (an EC2
+            // instance of `ssm:SendCommand` is tagged with `ec2:CreateTags`).
             let service = query.action.split(':').next().unwrap_or("");
+            let mut services = vec![service.to_string()];
+            for group in &query.resource.all {
+                for p in group {
+                    let text = lang::show(p);
+                    if let Some(s) = text.split(':').nth(2) {
+                        if !s.contains(['*', '?']) && !services.iter().any(|x| x == s) {
+                            services.push(s.to_string());
+                        }
+                    }
+                }
+            }
             if self
                 .settable_tags
                 .iter()
-                .any(|t| t == "*" || t.eq_ignore_ascii_case(service))
+                .any(|t| t == "*" || services.iter().any(|s| t.eq_ignore_ascii_case(s)))
             {
                 return Class::Free;
             }

@@ -182,13 +182,24 @@ impl<'a> Analysis<'a> {
     fn outside(&self, kind: &str) -> Vec<Lang> {
         let reach = self.reach_patterns(kind);
         let all = self.arn(kind, "*");
-        let mut space = Lang::one_of(vec![lang::glob(&all, true)]);
+        // `#` is no IAM name's character: the guard's stand-in for a missing user name.
+        let mut space = Lang::one_of(vec![lang::glob(&all, true)]).except(lang::glob("*#*", true));
         for r in &reach {
             space = space.except(lang::glob(r, true));
         }
         space = space.except(lang::exact(&self.subject.arn));
         if let Some(me) = self.holder.facts.single("aws:principalarn") {
             space = space.except(lang::exact(me));
+        }
+        // User names are unique whatever the path: every `user/…/NAME` is the holder.
+        if kind == "user" && self.subject.kind == PrincipalKind::User {
+            let name = self.subject.arn.rsplit('/').next().unwrap_or("");
+            space = space
+                .except(lang::exact(&self.arn("user", name)))
+                .except(lang::glob(
+                    &format!("{}/*/{name}", self.arn("user", "").trim_end_matches('/')),
+                    true,
+                ));
         }
         let mut out = Vec::new();
         let mut exceptions = Vec::new();
@@ -272,6 +283,29 @@ impl<'a> Analysis<'a> {
         out
     }
 
+    /// Another boundary, tried first with AdministratorAccess (the plainest witness).
+    fn solve_other_boundary(&self, action: &str, space: Lang) -> Option<Witness> {
+        let admin = format!(
+            "arn:{}:iam::aws:policy/AdministratorAccess",
+            self.world.partition
+        );
+        self.solve(
+            action,
+            space.clone(),
+            vec![(
+                Self::pb(),
+                KeySpace::In(Lang::one_of(vec![lang::exact(&admin)])),
+            )],
+        )
+        .or_else(|| {
+            self.solve(
+                action,
+                space,
+                vec![(Self::pb(), KeySpace::In(self.other_boundaries()))],
+            )
+        })
+    }
+
     fn other_boundaries(&self) -> Lang {
         let mut l = Lang::one_of(self.policies());
         if let Some(b) = self.boundary() {
@@ -330,7 +364,7 @@ impl<'a> Analysis<'a> {
                 out.extend(self.first(
                     Code::GuardCreateUnbounded,
                     format!("can create a {kind} with another permissions boundary"),
-                    vec![self.solve(create, all, vec![(Self::pb(), KeySpace::In(other.clone()))])],
+                    vec![self.solve_other_boundary(create, all)],
                 ));
             }
         }
@@ -529,7 +563,21 @@ impl<'a> Analysis<'a> {
         if !action.contains("Attach") {
             return self.solve(action, space, keys);
         }
-        let mut policies = Lang::one_of(self.policies());
+        // AdministratorAccess first: the plainest witness.
+        let admin = format!(
+            "arn:{}:iam::aws:policy/AdministratorAccess",
+            self.world.partition
+        );
+        let mut first = keys.clone();
+        first.retain(|(k, _)| k != "iam:policyarn");
+        first.push((
+            "iam:policyarn".into(),
+            KeySpace::In(Lang::one_of(vec![lang::exact(&admin)])),
+        ));
+        if let Some(w) = self.solve(action, space.clone(), first) {
+            return Some(w);
+        }
+        let mut policies = Lang::one_of(self.policies()).except(lang::exact(&admin));
         for _ in 0..16 {
             keys.retain(|(k, _)| k != "iam:policyarn");
             keys.push(("iam:policyarn".into(), KeySpace::In(policies.clone())));
@@ -645,13 +693,14 @@ impl<'a> Analysis<'a> {
                         continue;
                     }
                 }
-                let space = classes::resource_space(
+                let found = classes::resource_spaces(
                     service,
                     rtype,
                     &self.world.partition,
                     &self.world.account,
-                );
-                let found = self.solve(&s.action, space, Vec::new());
+                )
+                .into_iter()
+                .find_map(|space| self.solve(&s.action, space, Vec::new()));
                 match found {
                     Some(w) => {
                         if is_runner {
