@@ -23,7 +23,9 @@
 //! error, so renumbered blocks never leave stale files behind.
 //!
 //! To accept changed output: `INSTA_UPDATE=always cargo test --test book`, then read the
-//! `.snap` files before committing them.
+//! `.snap` files before committing them. `IAMX_BLESS_BOOK=1` also rewrites the ```` ```text ````
+//! blocks that show diagnostics with what the compiler now reports (then read `git diff
+//! book/`); CI never sets it.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -179,8 +181,11 @@ fn book_examples_compile_and_match_their_snapshots() {
     let mut failures: Vec<String> = Vec::new();
     let mut snapshots: Vec<(String, String, String)> = Vec::new(); // (name, source, output)
     let mut iamx_blocks = 0;
+    let bless = std::env::var_os("IAMX_BLESS_BOOK").is_some();
 
     for page in &pages {
+        // (first content line, content line count, new text), for `IAMX_BLESS_BOOK`.
+        let mut rewrites: Vec<(usize, usize, String)> = Vec::new();
         let markdown = std::fs::read_to_string(src.join(page))
             .unwrap_or_else(|e| panic!("cannot read {page}: {e}"));
         let checks_text_output = !page.starts_with("diagnostics/");
@@ -232,7 +237,13 @@ fn book_examples_compile_and_match_their_snapshots() {
                 }
                 if lang == "text" && checks_text_output {
                     if let Some((line, rendered, _)) = rendered_before {
-                        if block.text.trim_end() != rendered.trim_end() {
+                        if block.text.trim_end() != rendered.trim_end() && bless {
+                            rewrites.push((
+                                block.line,
+                                block.text.lines().count(),
+                                rendered.trim_end().to_string(),
+                            ));
+                        } else if block.text.trim_end() != rendered.trim_end() {
                             failures.push(format!(
                                 "{at}: this text is not what the iamx block at line {line} reports; \
                                  it reports:\n{rendered}"
@@ -304,6 +315,15 @@ fn book_examples_compile_and_match_their_snapshots() {
                      right after it, or change the example:\n{rendered}"
                 ));
             }
+        }
+        if !rewrites.is_empty() {
+            let mut lines: Vec<String> = markdown.lines().map(str::to_string).collect();
+            for (fence, count, text) in rewrites.into_iter().rev() {
+                lines.splice(fence..fence + count, text.lines().map(str::to_string));
+            }
+            let mut out = lines.join("\n");
+            out.push('\n');
+            std::fs::write(src.join(page), out).expect("the page is writable");
         }
     }
     assert!(iamx_blocks > 0, "the book has no iamx blocks");

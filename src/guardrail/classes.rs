@@ -44,7 +44,7 @@ pub struct ReadsDespiteLevel {
     pub action: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Runner {
     pub service: String,
@@ -123,11 +123,42 @@ pub fn iam_writes_on(kinds: &[&str]) -> Vec<Sensitive> {
 pub fn running_actions() -> &'static [(Sensitive, &'static Runner)] {
     static LIST: OnceLock<Vec<(Sensitive, &'static Runner)>> = OnceLock::new();
     LIST.get_or_init(|| {
+        let mut out: Vec<(Sensitive, &'static Runner)> = Vec::new();
+        for runner in &escalations().runners {
+            out.extend(running_actions_of(runner).iter().cloned());
+        }
+        out
+    })
+}
+
+/// [`running_actions`] of one runner, computed when first asked (decoding only its service).
+pub fn running_actions_of(runner: &'static Runner) -> &'static [(Sensitive, &'static Runner)] {
+    type Cache = std::sync::Mutex<Vec<(usize, &'static [(Sensitive, &'static Runner)])>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let key = runner as *const Runner as usize;
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(found) = cache
+        .lock()
+        .ok()
+        .and_then(|c| c.iter().find(|(k, _)| *k == key).map(|(_, v)| *v))
+    {
+        return found;
+    }
+    let list: &'static [(Sensitive, &'static Runner)] =
+        Box::leak(running_actions_uncached(runner).into_boxed_slice());
+    if let Ok(mut c) = cache.lock() {
+        c.push((key, list));
+    }
+    list
+}
+
+fn running_actions_uncached(runner: &'static Runner) -> Vec<(Sensitive, &'static Runner)> {
+    {
         let data = escalations();
         let mut out = Vec::new();
-        for runner in &data.runners {
+        {
             let Some(service) = awsdb::service(&runner.service) else {
-                continue;
+                return out;
             };
             for a in &service.actions {
                 let full = format!("{}:{}", service.prefix, a.name);
@@ -169,7 +200,7 @@ pub fn running_actions() -> &'static [(Sensitive, &'static Runner)] {
         };
         out.sort_by_key(|(s, _)| rank(&s.action));
         out
-    })
+    }
 }
 
 /// Catalogue entries a finding of `code` on `action` belongs to.

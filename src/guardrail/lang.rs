@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 /// One symbol of a pattern.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Sym {
     Byte(u8),
     /// `*`: any run of bytes.
@@ -54,7 +54,7 @@ pub fn arn_parts(mut pattern: Vec<Sym>) -> Vec<Sym> {
 
 /// A set of strings: those that match a pattern of every group of `all`, and no pattern of
 /// `none`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Lang {
     pub all: Vec<Vec<Vec<Sym>>>,
     pub none: Vec<Vec<Sym>>,
@@ -142,89 +142,184 @@ impl Lang {
 
     /// The shortest string in the set (`Ok(None)` when the set is empty).
     pub fn witness(&self) -> Result<Option<String>, TooLarge> {
-        // A readable one first: no empty name (`role/`), no empty region, when there is one.
-        for avoid in [&["*/", "*:", "arn:*:*::*"][..], &["*/", "*:"]] {
-            let mut readable = self.clone();
-            for p in avoid {
-                readable.none.push(glob(p, true));
-            }
-            if let Ok(Some(w)) = witness(&readable) {
-                return Ok(Some(w));
-            }
+        let mut key = self.clone();
+        key.canonical();
+        thread_local! {
+            static MEMO: std::cell::RefCell<HashMap<Lang, Result<Option<String>, TooLarge>>> =
+                std::cell::RefCell::new(HashMap::new());
         }
-        witness(self)
+        if let Some(found) = MEMO.with(|m| m.borrow().get(&key).cloned()) {
+            return found;
+        }
+        let found = match witness(&key) {
+            Ok(Some(plain)) => {
+                // A readable one, when there is one: no empty name (`role/`), no empty region.
+                let mut best = plain;
+                for avoid in [&["*/", "*:", "arn:*:*::*"][..], &["*/", "*:"]] {
+                    let mut readable = key.clone();
+                    for p in avoid {
+                        readable.none.push(glob(p, true));
+                    }
+                    if let Ok(Some(w)) = witness(&readable) {
+                        best = w;
+                        break;
+                    }
+                }
+                Ok(Some(best))
+            }
+            other => other,
+        };
+        MEMO.with(|m| {
+            let mut m = m.borrow_mut();
+            if m.len() > 100_000 {
+                m.clear();
+            }
+            m.insert(key, found.clone());
+        });
+        found
+    }
+
+    /// Groups and exclusions sorted and without repeats: one set, one spelling.
+    fn canonical(&mut self) {
+        for g in &mut self.all {
+            g.sort();
+            g.dedup();
+        }
+        self.all.sort();
+        self.all.dedup();
+        self.none.sort();
+        self.none.dedup();
     }
 }
 
-/// A pattern as an automaton: positions 0..=len, a set of them live at a time.
+/// FNV-1a: the states hashed are short runs of words, and need no protection from floods.
+#[derive(Default)]
+struct FnvHasher(u64);
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+    fn write_u64(&mut self, n: u64) {
+        let h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        self.0 = (h ^ n).wrapping_mul(0x0100_0000_01b3).rotate_left(29);
+    }
+}
+
+type Fnv = std::hash::BuildHasherDefault<FnvHasher>;
+
+/// A pattern as an automaton: positions 0..=len, a set of them live at a time, stepped
+/// bit-parallel (one mask per byte: the positions that byte moves on from).
 struct Nfa<'a> {
     syms: &'a [Sym],
     words: usize,
+    /// Per byte, `words` words: positions holding that byte, `?`, or (but for `:`) a `?`
+    /// within an ARN part.
+    advance: Vec<u64>,
+    /// Per byte, `words` words: positions holding `*`, or (but for `:`) a `*` within a part.
+    stay: Vec<u64>,
+    /// Positions holding either kind of `*`: they may also match nothing.
+    stars: Vec<u64>,
 }
 
 impl<'a> Nfa<'a> {
     fn new(syms: &'a [Sym]) -> Nfa<'a> {
+        let words = (syms.len() + 1).div_ceil(64);
+        let mut advance = vec![0u64; 256 * words];
+        let mut stay = vec![0u64; 256 * words];
+        let mut stars = vec![0u64; words];
+        let bit = |i: usize| (i / 64, 1u64 << (i % 64));
+        for (i, s) in syms.iter().enumerate() {
+            let (w, m) = bit(i);
+            for byte in 0..256usize {
+                let colon = byte == b':' as usize;
+                let moves = match s {
+                    Sym::Byte(b) => *b as usize == byte,
+                    Sym::One => true,
+                    Sym::PartOne => !colon,
+                    _ => false,
+                };
+                let stays = match s {
+                    Sym::Star => true,
+                    Sym::PartStar => !colon,
+                    _ => false,
+                };
+                if moves {
+                    advance[byte * words + w] |= m;
+                }
+                if stays {
+                    stay[byte * words + w] |= m;
+                }
+            }
+            if matches!(s, Sym::Star | Sym::PartStar) {
+                stars[w] |= m;
+            }
+        }
         Nfa {
             syms,
-            words: (syms.len() + 1).div_ceil(64),
+            words,
+            advance,
+            stay,
+            stars,
         }
-    }
-
-    fn set(bits: &mut [u64], i: usize) -> bool {
-        let (w, b) = (i / 64, i % 64);
-        let was = bits[w] & (1 << b) != 0;
-        bits[w] |= 1 << b;
-        !was
-    }
-
-    fn get(bits: &[u64], i: usize) -> bool {
-        bits[i / 64] & (1 << (i % 64)) != 0
     }
 
     /// Adds the positions reachable through `*` (which may match nothing).
     fn close(&self, bits: &mut [u64]) {
-        for i in 0..self.syms.len() {
-            if Self::get(bits, i) && matches!(self.syms[i], Sym::Star | Sym::PartStar) {
-                Self::set(bits, i + 1);
+        loop {
+            // Shift `bits & stars` left by one, word by word, adding what is new.
+            let mut carry = 0u64;
+            let mut grew = false;
+            for i in 0..self.words {
+                let masked = bits[i] & self.stars[i];
+                let shifted = (masked << 1) | carry;
+                carry = masked >> 63;
+                let add = shifted & !bits[i];
+                if add != 0 {
+                    bits[i] |= add;
+                    grew = true;
+                }
+            }
+            if !grew {
+                break;
             }
         }
     }
 
     fn start(&self, out: &mut [u64]) {
-        Self::set(out, 0);
+        out[0] |= 1;
         self.close(out);
     }
 
     fn step(&self, from: &[u64], byte: u8, out: &mut [u64]) {
-        for i in 0..self.syms.len() {
-            if !Self::get(from, i) {
-                continue;
-            }
-            match self.syms[i] {
-                Sym::Star => {
-                    Self::set(out, i);
-                }
-                Sym::One => {
-                    Self::set(out, i + 1);
-                }
-                Sym::PartStar if byte != b':' => {
-                    Self::set(out, i);
-                }
-                Sym::PartOne if byte != b':' => {
-                    Self::set(out, i + 1);
-                }
-                Sym::PartStar | Sym::PartOne => {}
-                Sym::Byte(b) if b == byte => {
-                    Self::set(out, i + 1);
-                }
-                Sym::Byte(_) => {}
-            }
+        let at = byte as usize * self.words;
+        let mut carry = 0u64;
+        for i in 0..self.words {
+            let moving = from[i] & self.advance[at + i];
+            out[i] = (moving << 1) | carry | (from[i] & self.stay[at + i]);
+            carry = moving >> 63;
         }
         self.close(out);
     }
 
     fn accepts(&self, bits: &[u64]) -> bool {
-        Self::get(bits, self.syms.len())
+        let n = self.syms.len();
+        bits[n / 64] & (1 << (n % 64)) != 0
     }
 }
 
@@ -316,7 +411,7 @@ fn witness(lang: &Lang) -> Result<Option<String>, TooLarge> {
     for (i, n) in nfas.iter().enumerate() {
         n.start(&mut start[offsets[i]..offsets[i] + n.words]);
     }
-    let mut seen: HashMap<Vec<u64>, (usize, u8)> = HashMap::new();
+    let mut seen: HashMap<Vec<u64>, (usize, u8), Fnv> = HashMap::default();
     let mut states: Vec<Vec<u64>> = vec![start.clone()];
     seen.insert(start, (usize::MAX, 0));
     let mut parent: Vec<(usize, u8)> = vec![(usize::MAX, 0)];
@@ -330,10 +425,18 @@ fn witness(lang: &Lang) -> Result<Option<String>, TooLarge> {
                 i = parent[i].0;
             }
             bytes.reverse();
+            if std::env::var_os("IAMX_DEBUG_LANG").is_some() {
+                eprintln!(
+                    "found: {} states, {} nfas, alphabet {}",
+                    states.len(),
+                    nfas.len(),
+                    alphabet.len()
+                );
+            }
             return Ok(Some(String::from_utf8_lossy(&bytes).into_owned()));
         }
+        let mut next = vec![0u64; width];
         for &byte in &alphabet {
-            let mut next = vec![0u64; width];
             for (i, n) in nfas.iter().enumerate() {
                 let (lo, hi) = (offsets[i], offsets[i] + n.words);
                 n.step(&states[at][lo..hi], byte, &mut next[lo..hi]);
@@ -345,10 +448,18 @@ fn witness(lang: &Lang) -> Result<Option<String>, TooLarge> {
                 return Err(TooLarge);
             }
             seen.insert(next.clone(), (at, byte));
-            states.push(next);
+            states.push(next.clone());
             parent.push((at, byte));
         }
         at += 1;
+    }
+    if std::env::var_os("IAMX_DEBUG_LANG").is_some() {
+        eprintln!(
+            "empty: {} states, {} nfas, alphabet {}",
+            states.len(),
+            nfas.len(),
+            alphabet.len()
+        );
     }
     Ok(None)
 }

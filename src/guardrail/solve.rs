@@ -37,7 +37,7 @@ pub struct Holder {
 }
 
 /// Where a key's value comes from, for one request class.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum KeySpace {
     /// The request does not carry the key.
     Absent,
@@ -109,6 +109,21 @@ pub struct Solver<'a> {
     pub boundary: Option<&'a iam::Policy>,
     /// Services whose resources' tags the holder can set (`*`: every service).
     pub settable_tags: &'a [String],
+    /// Answers already found, by what they depend on: the statements that name the action,
+    /// the resources and the keys. Actions named by the same statements share them.
+    pub memo: Option<&'a std::cell::RefCell<Memo>>,
+}
+
+/// See [`Solver::memo`].
+pub type Memo = std::collections::HashMap<MemoKey, Option<Witness>>;
+
+/// What a class's answer depends on besides the action.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MemoKey {
+    statements: Vec<(usize, usize)>,
+    resource: Lang,
+    keys: Vec<(String, KeySpace)>,
+    service: String,
 }
 
 /// A condition's string patterns for a present value: (negated, patterns); `None` when the
@@ -258,6 +273,16 @@ impl<'a> Solver<'a> {
         Class::Free
     }
 
+    /// Whether some allow of each side names the action: nothing else can be allowed.
+    pub fn could_allow(&self, action: &str) -> bool {
+        let allows = |p: &iam::Policy| {
+            p.statements.iter().any(|s| {
+                s.effect.value == Effect::Allow && s.principal.is_none() && Self::applies(s, action)
+            })
+        };
+        self.identity.iter().any(|p| allows(p)) && self.boundary.is_none_or(allows)
+    }
+
     fn applies(s: &iam::Statement, action: &str) -> bool {
         let Some(block) = &s.action else {
             return false;
@@ -342,13 +367,52 @@ impl<'a> Solver<'a> {
     /// A request of the class the set allows, if there is one.
     pub fn solve(&self, query: &Query) -> Option<Witness> {
         let (identity, boundary, denies) = self.statements(&query.action);
+        let key = self.memo.map(|_| MemoKey {
+            statements: identity
+                .iter()
+                .chain(&boundary)
+                .chain(&denies)
+                .map(|s| s.at)
+                .collect(),
+            resource: query.resource.clone(),
+            keys: query.keys.clone(),
+            // Settable tags depend on the action's service.
+            service: query
+                .action
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase(),
+        });
+        if let (Some(memo), Some(key)) = (self.memo, &key) {
+            if let Some(found) = memo.borrow().get(key) {
+                return found.clone().map(|mut w| {
+                    w.action = query.action.clone();
+                    w
+                });
+            }
+        }
+        let found = self.solve_with(query, &identity, &boundary, &denies);
+        if let (Some(memo), Some(key)) = (self.memo, key) {
+            memo.borrow_mut().insert(key, found.clone());
+        }
+        found
+    }
+
+    fn solve_with(
+        &self,
+        query: &Query,
+        identity: &[Stmt],
+        boundary: &[Stmt],
+        denies: &[Stmt],
+    ) -> Option<Witness> {
         let no_boundary = [None];
         let boundary_choices: Vec<Option<&Stmt>> = if self.boundary.is_some() {
             boundary.iter().map(Some).collect()
         } else {
             no_boundary.to_vec()
         };
-        for ia in &identity {
+        for ia in identity {
             for ba in &boundary_choices {
                 let mut state = State::new(query);
                 if !self.require(&mut state, ia.s, query) {
@@ -359,8 +423,11 @@ impl<'a> Solver<'a> {
                         continue;
                     }
                 }
+                if matches!(state.resource.witness(), Ok(None)) {
+                    continue;
+                }
                 let mut budget = 4096usize;
-                if let Some(mut w) = self.escape(&state, &denies, 0, query, &mut budget) {
+                if let Some(mut w) = self.escape(&state, denies, 0, query, &mut budget) {
                     w.identity = Some(ia.at);
                     w.boundary = ba.map(|b| b.at.1);
                     return Some(w);
@@ -425,15 +492,20 @@ impl<'a> Solver<'a> {
             Res::In(patterns) => {
                 let mut next = state.clone();
                 next.resource.none.extend(patterns);
-                if let Some(w) = self.escape(&next, denies, from + 1, query, budget) {
-                    return Some(w);
+                // No resource left: nothing below can succeed.
+                if !matches!(next.resource.witness(), Ok(None)) {
+                    if let Some(w) = self.escape(&next, denies, from + 1, query, budget) {
+                        return Some(w);
+                    }
                 }
             }
             Res::NotIn(patterns) => {
                 let mut next = state.clone();
                 next.resource.all.push(patterns);
-                if let Some(w) = self.escape(&next, denies, from + 1, query, budget) {
-                    return Some(w);
+                if !matches!(next.resource.witness(), Ok(None)) {
+                    if let Some(w) = self.escape(&next, denies, from + 1, query, budget) {
+                        return Some(w);
+                    }
                 }
             }
         }

@@ -31,6 +31,7 @@ pub struct Analysis<'a> {
     pub holder: &'a Holder,
     pub identity: Vec<&'a iam::Policy>,
     settable_tags: Vec<String>,
+    memo: std::cell::RefCell<super::solve::Memo>,
 }
 
 fn kind_word(kind: &str) -> &str {
@@ -54,6 +55,7 @@ impl<'a> Analysis<'a> {
             holder,
             identity,
             settable_tags: Vec::new(),
+            memo: Default::default(),
         };
         a.settable_tags = a.tags_it_can_set();
         a
@@ -63,12 +65,37 @@ impl<'a> Analysis<'a> {
         self.subject.boundary.as_ref()
     }
 
+    /// Whether both sides have an allow that may name an action of the service, judged from
+    /// the service part of their action patterns (no service data is read).
+    fn names_service(&self, prefix: &str) -> bool {
+        let names = |p: &iam::Policy| {
+            p.statements.iter().any(|s| {
+                s.effect.value == iam::Effect::Allow
+                    && s.action.as_ref().is_some_and(|b| {
+                        b.not
+                            || b.values.iter().any(|v| {
+                                let svc =
+                                    v.value.split_once(':').map_or(v.value.as_str(), |(s, _)| s);
+                                v.value == "*" || crate::eval::pattern::wildcard(svc, prefix, true)
+                            })
+                    })
+            })
+        };
+        self.identity.iter().any(|p| names(p)) && self.boundary().is_none_or(|b| names(&b.policy))
+    }
+
+    /// Whether both sides have an allow that names the action (a cheap first look).
+    fn could_allow(&self, action: &str) -> bool {
+        self.may_name(action) && self.solver().could_allow(action)
+    }
+
     fn solver(&self) -> Solver<'_> {
         Solver {
             holder: self.holder,
             identity: &self.identity,
             boundary: self.boundary().map(|b| &b.policy),
             settable_tags: &self.settable_tags,
+            memo: Some(&self.memo),
         }
     }
 
@@ -123,20 +150,26 @@ impl<'a> Analysis<'a> {
             identity: &self.identity,
             boundary: self.boundary().map(|b| &b.policy),
             settable_tags: &[],
+            memo: None,
         };
         let mut out = Vec::new();
-        for (prefix, actions) in tagging_actions() {
-            if !self.may_name(&format!("{prefix}:x")) {
+        for prefix in crate::awsdb::service_prefixes() {
+            if !self.names_service(prefix) {
+                continue;
+            }
+            let actions = tagging_actions_of(prefix);
+            if actions.is_empty() {
                 continue;
             }
             let can = actions.iter().any(|action| {
-                solver
-                    .solve(&Query {
-                        action: action.clone(),
-                        resource: Lang::any(),
-                        keys: Vec::new(),
-                    })
-                    .is_some()
+                solver.could_allow(action)
+                    && solver
+                        .solve(&Query {
+                            action: action.clone(),
+                            resource: Lang::any(),
+                            keys: Vec::new(),
+                        })
+                        .is_some()
             });
             if can {
                 out.push(prefix.to_string());
@@ -497,6 +530,9 @@ impl<'a> Analysis<'a> {
         for kind in ["user", "role", "group"] {
             let spaces = self.outside(kind);
             for s in classes::iam_writes_on(&[kind]) {
+                if !self.could_allow(&s.action) {
+                    continue;
+                }
                 // Creating principals and changing boundaries are W0601 and W0602.
                 if harmless(&s.action)
                     || removes_grants(&s.action)
@@ -672,8 +708,13 @@ impl<'a> Analysis<'a> {
     }
 
     fn run_as_others(&self) -> Option<Finding> {
-        for (s, runner) in classes::running_actions() {
-            if !self.may_name(&s.action) {
+        let runners = classes::escalations()
+            .runners
+            .iter()
+            .filter(|r| self.names_service(&r.service))
+            .flat_map(|r| classes::running_actions_of(r).iter());
+        for (s, runner) in runners {
+            if !self.could_allow(&s.action) {
                 continue;
             }
             // The request must be allowed on every resource type the action requires, and
@@ -837,30 +878,20 @@ pub fn kind_name(kind: &str) -> &str {
     kind_word(kind)
 }
 
-/// Actions that put tags on resources, per service.
-fn tagging_actions() -> &'static [(&'static str, Vec<String>)] {
-    static LIST: std::sync::OnceLock<Vec<(&'static str, Vec<String>)>> = std::sync::OnceLock::new();
-    LIST.get_or_init(|| {
-        let mut out = Vec::new();
-        for prefix in crate::awsdb::service_prefixes() {
-            let Some(service) = crate::awsdb::service(prefix) else {
-                continue;
-            };
-            let actions: Vec<String> = service
-                .actions
-                .iter()
-                .filter(|a| {
-                    a.access_levels.first() == Some(&crate::awsdb::AccessLevel::Tagging)
-                        && (a.name.starts_with("Tag")
-                            || a.name.starts_with("Create")
-                            || a.name.starts_with("Add"))
-                })
-                .map(|a| format!("{prefix}:{}", a.name))
-                .collect();
-            if !actions.is_empty() {
-                out.push((prefix, actions));
-            }
-        }
-        out
-    })
+/// Actions that put tags on the resources of one service.
+fn tagging_actions_of(prefix: &str) -> Vec<String> {
+    let Some(service) = crate::awsdb::service(prefix) else {
+        return Vec::new();
+    };
+    service
+        .actions
+        .iter()
+        .filter(|a| {
+            a.access_levels.first() == Some(&crate::awsdb::AccessLevel::Tagging)
+                && (a.name.starts_with("Tag")
+                    || a.name.starts_with("Create")
+                    || a.name.starts_with("Add"))
+        })
+        .map(|a| format!("{prefix}:{}", a.name))
+        .collect()
 }
