@@ -106,8 +106,28 @@ fn sensitive(prefix: &'static str, a: &awsdb::Action) -> Sensitive {
 }
 
 /// IAM actions that change a principal of the given resource type (`user`, `role`,
-/// `group`), or an identity provider (`saml-provider`, `oidc-provider`).
+/// `group`), or an identity provider (`saml-provider`, `oidc-provider`); computed once per
+/// list of kinds.
 pub fn iam_writes_on(kinds: &[&str]) -> Vec<Sensitive> {
+    type Cache = std::sync::Mutex<Vec<(String, Vec<Sensitive>)>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let key = kinds.join(",");
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(found) = cache
+        .lock()
+        .ok()
+        .and_then(|c| c.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()))
+    {
+        return found;
+    }
+    let found = iam_writes_on_uncached(kinds);
+    if let Ok(mut c) = cache.lock() {
+        c.push((key, found.clone()));
+    }
+    found
+}
+
+fn iam_writes_on_uncached(kinds: &[&str]) -> Vec<Sensitive> {
     let Some(iam) = awsdb::service("iam") else {
         return Vec::new();
     };

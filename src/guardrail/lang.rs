@@ -105,12 +105,13 @@ pub fn show(pattern: &[Sym]) -> String {
 
 /// Whether `text` matches `pattern`.
 pub fn matches(pattern: &[Sym], text: &str) -> bool {
-    let nfa = Nfa::new(pattern);
+    let alphabet: Vec<u8> = (0..=255).collect();
+    let nfa = Nfa::new(pattern, &alphabet);
     let mut bits = vec![0u64; nfa.words];
     nfa.start(&mut bits);
     for &b in text.as_bytes() {
         let mut next = vec![0u64; nfa.words];
-        nfa.step(&bits, b, &mut next);
+        nfa.step(&bits, b as usize, &mut next);
         bits = next;
     }
     nfa.accepts(&bits)
@@ -145,8 +146,8 @@ impl Lang {
         let mut key = self.clone();
         key.canonical();
         thread_local! {
-            static MEMO: std::cell::RefCell<HashMap<Lang, Result<Option<String>, TooLarge>>> =
-                std::cell::RefCell::new(HashMap::new());
+            static MEMO: std::cell::RefCell<HashMap<Lang, Result<Option<String>, TooLarge>, Fnv>> =
+                std::cell::RefCell::new(HashMap::default());
         }
         if let Some(found) = MEMO.with(|m| m.borrow().get(&key).cloned()) {
             return found;
@@ -194,7 +195,7 @@ impl Lang {
 
 /// FNV-1a: the states hashed are short runs of words, and need no protection from floods.
 #[derive(Default)]
-struct FnvHasher(u64);
+pub struct FnvHasher(u64);
 
 impl std::hash::Hasher for FnvHasher {
     fn finish(&self) -> u64 {
@@ -221,7 +222,7 @@ impl std::hash::Hasher for FnvHasher {
     }
 }
 
-type Fnv = std::hash::BuildHasherDefault<FnvHasher>;
+pub type Fnv = std::hash::BuildHasherDefault<FnvHasher>;
 
 /// A pattern as an automaton: positions 0..=len, a set of them live at a time, stepped
 /// bit-parallel (one mask per byte: the positions that byte moves on from).
@@ -238,18 +239,19 @@ struct Nfa<'a> {
 }
 
 impl<'a> Nfa<'a> {
-    fn new(syms: &'a [Sym]) -> Nfa<'a> {
+    /// The automaton of `syms`, with masks for the bytes of `alphabet` only (a step takes
+    /// the byte's index in it).
+    fn new(syms: &'a [Sym], alphabet: &[u8]) -> Nfa<'a> {
         let words = (syms.len() + 1).div_ceil(64);
-        let mut advance = vec![0u64; 256 * words];
-        let mut stay = vec![0u64; 256 * words];
+        let mut advance = vec![0u64; alphabet.len() * words];
+        let mut stay = vec![0u64; alphabet.len() * words];
         let mut stars = vec![0u64; words];
-        let bit = |i: usize| (i / 64, 1u64 << (i % 64));
         for (i, s) in syms.iter().enumerate() {
-            let (w, m) = bit(i);
-            for byte in 0..256usize {
-                let colon = byte == b':' as usize;
+            let (w, m) = (i / 64, 1u64 << (i % 64));
+            for (k, &byte) in alphabet.iter().enumerate() {
+                let colon = byte == b':';
                 let moves = match s {
-                    Sym::Byte(b) => *b as usize == byte,
+                    Sym::Byte(b) => *b == byte,
                     Sym::One => true,
                     Sym::PartOne => !colon,
                     _ => false,
@@ -260,10 +262,10 @@ impl<'a> Nfa<'a> {
                     _ => false,
                 };
                 if moves {
-                    advance[byte * words + w] |= m;
+                    advance[k * words + w] |= m;
                 }
                 if stays {
-                    stay[byte * words + w] |= m;
+                    stay[k * words + w] |= m;
                 }
             }
             if matches!(s, Sym::Star | Sym::PartStar) {
@@ -306,8 +308,9 @@ impl<'a> Nfa<'a> {
         self.close(out);
     }
 
-    fn step(&self, from: &[u64], byte: u8, out: &mut [u64]) {
-        let at = byte as usize * self.words;
+    /// One step on the byte at index `k` of the alphabet.
+    fn step(&self, from: &[u64], k: usize, out: &mut [u64]) {
+        let at = k * self.words;
         let mut carry = 0u64;
         for i in 0..self.words {
             let moving = from[i] & self.advance[at + i];
@@ -336,32 +339,10 @@ fn witness(lang: &Lang) -> Result<Option<String>, TooLarge> {
     if lang.none.iter().any(|p| p.as_slice() == [Sym::Star]) {
         return Ok(None);
     }
-    // Every automaton, groups' members first, then the excluded patterns.
-    let mut nfas: Vec<Nfa> = Vec::new();
-    let mut group_of: Vec<Option<usize>> = Vec::new();
-    for (g, group) in groups.iter().enumerate() {
-        for p in group.iter() {
-            nfas.push(Nfa::new(p));
-            group_of.push(Some(g));
-        }
-    }
-    for p in &lang.none {
-        nfas.push(Nfa::new(p));
-        group_of.push(None);
-    }
-    let offsets: Vec<usize> = nfas
-        .iter()
-        .scan(0, |acc, n| {
-            let at = *acc;
-            *acc += n.words;
-            Some(at)
-        })
-        .collect();
-    let width: usize = nfas.iter().map(|n| n.words).sum();
     // The alphabet: every literal byte, and one byte no pattern names.
     let mut alphabet: Vec<u8> = Vec::new();
-    for n in &nfas {
-        for s in n.syms {
+    for p in groups.iter().flat_map(|g| g.iter()).chain(&lang.none) {
+        for s in p {
             if let Sym::Byte(b) = s {
                 if !alphabet.contains(b) {
                     alphabet.push(*b);
@@ -379,6 +360,28 @@ fn witness(lang: &Lang) -> Result<Option<String>, TooLarge> {
     {
         alphabet.insert(0, *other);
     }
+    // Every automaton, groups' members first, then the excluded patterns.
+    let mut nfas: Vec<Nfa> = Vec::new();
+    let mut group_of: Vec<Option<usize>> = Vec::new();
+    for (g, group) in groups.iter().enumerate() {
+        for p in group.iter() {
+            nfas.push(Nfa::new(p, &alphabet));
+            group_of.push(Some(g));
+        }
+    }
+    for p in &lang.none {
+        nfas.push(Nfa::new(p, &alphabet));
+        group_of.push(None);
+    }
+    let offsets: Vec<usize> = nfas
+        .iter()
+        .scan(0, |acc, n| {
+            let at = *acc;
+            *acc += n.words;
+            Some(at)
+        })
+        .collect();
+    let width: usize = nfas.iter().map(|n| n.words).sum();
     let accepting = |state: &[u64]| -> bool {
         let mut met = vec![false; groups.len()];
         for (i, n) in nfas.iter().enumerate() {
@@ -436,10 +439,10 @@ fn witness(lang: &Lang) -> Result<Option<String>, TooLarge> {
             return Ok(Some(String::from_utf8_lossy(&bytes).into_owned()));
         }
         let mut next = vec![0u64; width];
-        for &byte in &alphabet {
+        for (k, &byte) in alphabet.iter().enumerate() {
             for (i, n) in nfas.iter().enumerate() {
                 let (lo, hi) = (offsets[i], offsets[i] + n.words);
-                n.step(&states[at][lo..hi], byte, &mut next[lo..hi]);
+                n.step(&states[at][lo..hi], k, &mut next[lo..hi]);
             }
             if !alive(&next) || seen.contains_key(&next) {
                 continue;

@@ -267,7 +267,29 @@ fn findings_over(
     worst: bool,
 ) -> Vec<Found> {
     let mut out: Vec<Found> = Vec::new();
+    // Holders the policies cannot tell apart (they test none of the keys where they differ)
+    // are analysed once.
+    let mut policies: Vec<&iam::Policy> = identity.to_vec();
+    if let Some(b) = &subject.boundary {
+        policies.push(&b.policy);
+    }
+    let keys = principal_keys_tested(&policies);
+    let mut seen: Vec<Vec<(String, Option<Vec<String>>, bool)>> = Vec::new();
     for (i, (label, holder)) in holders.iter().enumerate() {
+        let signature: Vec<(String, Option<Vec<String>>, bool)> = keys
+            .iter()
+            .map(|k| {
+                (
+                    k.clone(),
+                    holder.facts.get(k).map(<[String]>::to_vec),
+                    holder.chosen.contains(k),
+                )
+            })
+            .collect();
+        if seen.contains(&signature) {
+            continue;
+        }
+        seen.push(signature);
         let analysis = vectors::Analysis::new(world, subject, holder, identity.to_vec());
         for f in analysis.vectors() {
             if out
@@ -281,6 +303,46 @@ fn findings_over(
                 holder: (i > 0).then(|| label.clone()),
                 worst,
             });
+        }
+    }
+    out
+}
+
+/// The principal keys (lower case) the policies test, in conditions or as variables: where
+/// holders differ, only these can tell them apart. (The analysis itself uses a holder's ARN
+/// only to leave the holder out of "outside its reach", which no holder kind changes.)
+fn principal_keys_tested(policies: &[&iam::Policy]) -> Vec<String> {
+    let principal = |k: &str| {
+        k.starts_with("aws:principal")
+            || matches!(k, "aws:username" | "aws:userid" | "aws:sourceidentity")
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |k: String| {
+        if principal(&k) && !out.contains(&k) {
+            out.push(k);
+        }
+    };
+    let variables = |text: &str, add: &mut dyn FnMut(String)| {
+        let mut rest = text;
+        while let Some(at) = rest.find("${") {
+            let after = &rest[at + 2..];
+            let Some(end) = after.find('}') else { break };
+            let key = after[..end].split(',').next().unwrap_or("").trim();
+            add(key.to_ascii_lowercase());
+            rest = &after[end + 1..];
+        }
+    };
+    for p in policies {
+        for s in &p.statements {
+            for c in &s.conditions {
+                add(c.key.to_ascii_lowercase());
+                for v in &c.values {
+                    variables(v, &mut add);
+                }
+            }
+            for r in s.resource.iter().flat_map(|b| b.values.iter()) {
+                variables(&r.value, &mut add);
+            }
         }
     }
     out

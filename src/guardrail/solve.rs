@@ -115,7 +115,7 @@ pub struct Solver<'a> {
 }
 
 /// See [`Solver::memo`].
-pub type Memo = std::collections::HashMap<MemoKey, Option<Witness>>;
+pub type Memo = std::collections::HashMap<MemoKey, Option<Witness>, lang::Fnv>;
 
 /// What a class's answer depends on besides the action.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
