@@ -287,13 +287,13 @@ impl<'a> Nfa<'a> {
             // Shift `bits & stars` left by one, word by word, adding what is new.
             let mut carry = 0u64;
             let mut grew = false;
-            for i in 0..self.words {
-                let masked = bits[i] & self.stars[i];
+            for (word, stars) in bits.iter_mut().zip(&self.stars) {
+                let masked = *word & stars;
                 let shifted = (masked << 1) | carry;
                 carry = masked >> 63;
-                let add = shifted & !bits[i];
+                let add = shifted & !*word;
                 if add != 0 {
-                    bits[i] |= add;
+                    *word |= add;
                     grew = true;
                 }
             }
@@ -428,14 +428,6 @@ fn witness(lang: &Lang) -> Result<Option<String>, TooLarge> {
                 i = parent[i].0;
             }
             bytes.reverse();
-            if std::env::var_os("IAMX_DEBUG_LANG").is_some() {
-                eprintln!(
-                    "found: {} states, {} nfas, alphabet {}",
-                    states.len(),
-                    nfas.len(),
-                    alphabet.len()
-                );
-            }
             return Ok(Some(String::from_utf8_lossy(&bytes).into_owned()));
         }
         let mut next = vec![0u64; width];
@@ -455,14 +447,6 @@ fn witness(lang: &Lang) -> Result<Option<String>, TooLarge> {
             parent.push((at, byte));
         }
         at += 1;
-    }
-    if std::env::var_os("IAMX_DEBUG_LANG").is_some() {
-        eprintln!(
-            "empty: {} states, {} nfas, alphabet {}",
-            states.len(),
-            nfas.len(),
-            alphabet.len()
-        );
     }
     Ok(None)
 }

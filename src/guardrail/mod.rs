@@ -274,9 +274,9 @@ fn findings_over(
         policies.push(&b.policy);
     }
     let keys = principal_keys_tested(&policies);
-    let mut seen: Vec<Vec<(String, Option<Vec<String>>, bool)>> = Vec::new();
+    let mut seen: Vec<Signature> = Vec::new();
     for (i, (label, holder)) in holders.iter().enumerate() {
-        let signature: Vec<(String, Option<Vec<String>>, bool)> = keys
+        let signature: Signature = keys
             .iter()
             .map(|k| {
                 (
@@ -307,6 +307,10 @@ fn findings_over(
     }
     out
 }
+
+/// What tells holders apart: per principal key the policies test, its value and whether the
+/// caller chooses it.
+type Signature = Vec<(String, Option<Vec<String>>, bool)>;
 
 /// The principal keys (lower case) the policies test, in conditions or as variables: where
 /// holders differ, only these can tell them apart. (The analysis itself uses a holder's ARN
@@ -782,7 +786,7 @@ fn fix_for(code: Code, boundary: &str, guard: Option<&GuardSpec>) -> String {
         (Code::GuardEditPoliciesElsewhere, Some(g)) if g.manage_path.as_deref() == Some("/") => {
             "manage policies under a path of their own: under `/`, they include policies attached to anyone".to_string()
         }
-        (Code::GuardRunAsOthers, _) => "allow these actions only on resources its holder's own roles use (a name prefix or tag), or not at all".into(),
+        (Code::GuardRunAsOthers, _) => "allow these actions only on resources tagged as the team's, with a tag its holder cannot set (a name prefix does not do: a resource of that name may run with any role), or not at all".into(),
         (Code::GuardAssumeOutside, _) => "allow `sts:AssumeRole` only on roles that carry the boundary".into(),
         _ => narrow,
     }
