@@ -542,8 +542,9 @@ pub fn analyze_principal(
             name: stem,
             label: format!("boundary {name}"),
             arn,
+            // A boundary iamx built: its guard, read back.
+            guard: guardrail::spec::recognize(&document.policy),
             policy: document.policy,
-            guard: None,
             span: document.span,
         }
     });

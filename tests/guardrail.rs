@@ -419,3 +419,194 @@ fn guarded_seed_example_is_closed() {
         "guardrail: 1 boundary closed, 0 open; 1 bounded principal closed, 0 open"
     );
 }
+
+/// The built JSON of a project, analysed as `iamx check identity.json… --boundary b.json`
+/// analyses it: per delegating principal, its inline documents and its boundary's.
+fn json_verdicts(project: &iamx::iam::Project) -> Vec<(String, BTreeSet<String>)> {
+    let files = iamx::emit::files(project);
+    let read = |path: &str| -> Source {
+        let artifact = files
+            .iter()
+            .find(|a| a.path == path)
+            .unwrap_or_else(|| panic!("{path} is built"));
+        Source::new(path, artifact.contents.clone())
+    };
+    let manifest: serde_json::Value = serde_json::from_str(
+        &files
+            .iter()
+            .find(|a| a.path == "manifest.json")
+            .expect("a manifest")
+            .contents,
+    )
+    .expect("the manifest is JSON");
+    let mut out = Vec::new();
+    for p in manifest["principals"].as_array().expect("principals") {
+        let Some(boundary) = p["boundary"].as_str() else {
+            continue;
+        };
+        let boundary_file = manifest["policies"]
+            .as_array()
+            .expect("policies")
+            .iter()
+            .find(|q| q["arn"] == boundary)
+            .and_then(|q| q["file"].as_str())
+            .expect("the boundary is the project's");
+        let identity: Vec<Source> = p["inline_policies"]
+            .as_object()
+            .expect("inline policies")
+            .values()
+            .map(|f| read(f.as_str().expect("a path")))
+            .collect();
+        let result = iamx::analyze_principal(
+            identity,
+            Some(read(boundary_file)),
+            vec![(boundary.to_string(), read(boundary_file))],
+            &Options::default(),
+        );
+        out.push((
+            p["name"].as_str().unwrap_or("").to_string(),
+            guardrail_codes(&result),
+        ));
+    }
+    out
+}
+
+/// The guarded seed, built and checked as JSON, is closed as its source is.
+#[test]
+fn built_json_of_the_guarded_seed_is_closed_too() {
+    let result = compile_example("company-xyz-guarded");
+    let project = result.project.as_ref().expect("it compiles");
+    let verdicts = json_verdicts(project);
+    assert_eq!(verdicts.len(), 1);
+    for (name, codes) in verdicts {
+        assert!(codes.is_empty(), "{name}: the JSON reports {codes:?}");
+    }
+}
+
+/// Each deny statement of the guard closes a way out: without it, the proof (on the source
+/// and on the built JSON) reports the boundary open, and the example's test fails.
+/// `GuardDenyOutsidePath` is not among them: it keeps the team's principals under its path,
+/// but a principal created elsewhere still carries the boundary, so nothing is opened.
+#[test]
+fn every_guard_statement_of_the_guarded_seed_is_needed() {
+    let result = compile_example("company-xyz-guarded");
+    let project = result.project.as_ref().expect("it compiles");
+    let boundary = project
+        .policies
+        .iter()
+        .find(|p| p.boundary)
+        .expect("a boundary");
+    let statements = &project.documents[boundary.document].policy.statements;
+    let mut tried = 0;
+    for (i, s) in statements.iter().enumerate() {
+        let sid = s.sid.as_ref().map(|x| x.value.clone()).unwrap_or_default();
+        if !sid.starts_with("Guard")
+            || s.effect.value != iamx::iam::Effect::Deny
+            || sid == "GuardDenyOutsidePath"
+        {
+            continue;
+        }
+        tried += 1;
+        let mut mutant = project.clone();
+        mutant.documents[boundary.document]
+            .policy
+            .statements
+            .remove(i);
+        let (report, _) = iamx::guardrail::analyze(&mutant);
+        assert!(
+            !report.boundaries[0].closed,
+            "without {sid}, the source still proves the boundary closed"
+        );
+        let json = json_verdicts(&mutant);
+        assert!(
+            json.iter().any(|(_, codes)| !codes.is_empty()),
+            "without {sid}, the built JSON still proves the principal closed"
+        );
+        let failed = iamx::eval::suite::run(&mutant).iter().any(|t| !t.passed());
+        assert!(failed, "without {sid}, the example's test still passes");
+    }
+    assert!(tried >= 8, "the guard has its deny statements ({tried})");
+}
+
+/// JSON mode: a managed policy given with `--managed` may be attached anywhere, so editing it
+/// is open (the list of where it is attached is unknown, not empty).
+#[test]
+fn json_managed_policies_with_unknown_attachments_are_elsewhere() {
+    let identity = Source::new(
+        "identity.json",
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Action": "iam:CreatePolicyVersion",
+            "Resource": "arn:aws:iam::123456789012:policy/Shared"}]}"#,
+    );
+    let shared = Source::new(
+        "shared.json",
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Action": "s3:GetObject", "Resource": "*"}]}"#,
+    );
+    let result = iamx::analyze_principal(
+        vec![identity],
+        None,
+        vec![(
+            "arn:aws:iam::123456789012:policy/Shared".to_string(),
+            shared,
+        )],
+        &Options::default(),
+    );
+    let codes = guardrail_codes(&result);
+    assert!(
+        codes.contains("W0611"),
+        "editing a policy that may be attached anywhere: {codes:?}\n{}",
+        render_all(&result)
+    );
+}
+
+/// Every path of the public catalogues (data/guardrail/escalations.json) is found: a boundary
+/// that allows exactly its actions is reported open, with the path's code, and the finding's
+/// catalogue names the path.
+#[test]
+fn every_catalogue_path_is_covered() {
+    let data = iamx::guardrail::classes::escalations();
+    let mut missed = Vec::new();
+    let mut covered = 0;
+    for path in &data.paths {
+        let Some(code) = &path.code else {
+            continue;
+        };
+        let actions = path.actions.join(", ");
+        let source =
+            format!("account \"123456789012\"\n\nboundary B {{\n  allow {actions} on *\n}}\n");
+        let result = compile("catalogue.iamx", source.into_bytes());
+        if result.has_errors() {
+            missed.push(format!(
+                "{}: does not compile:\n{}",
+                path.id,
+                render_all(&result)
+            ));
+            continue;
+        }
+        let codes = guardrail_codes(&result);
+        let mut wanted: Vec<&str> = vec![code.as_str()];
+        wanted.extend(path.other_codes.iter().map(String::as_str));
+        if !wanted.iter().any(|c| codes.contains(*c)) {
+            missed.push(format!("{}: wants {wanted:?}, reports {codes:?}", path.id));
+            continue;
+        }
+        let named = wanted.iter().any(|c| {
+            path.actions
+                .iter()
+                .any(|a| iamx::guardrail::classes::catalogue_ids(c, a).contains(&path.id.as_str()))
+        });
+        if !named {
+            missed.push(format!("{}: no finding names it", path.id));
+            continue;
+        }
+        covered += 1;
+    }
+    assert!(
+        missed.is_empty(),
+        "{} of the paths missed:\n{}",
+        missed.len(),
+        missed.join("\n")
+    );
+    assert!(covered > 100, "{covered} paths covered");
+}

@@ -11,6 +11,78 @@ use crate::source::Span;
 
 pub use crate::iam::GuardSpec;
 
+/// The guard iamx wrote into a boundary document, read back from its statements' Sids: so
+/// that a built boundary, checked as JSON, is analysed with the reach its source had.
+/// `None` when the document has no statement of a guard.
+pub fn recognize(policy: &crate::iam::Policy) -> Option<GuardSpec> {
+    fn sid(s: &Statement) -> &str {
+        s.sid.as_ref().map_or("", |x| x.value.as_str())
+    }
+    if !policy
+        .statements
+        .iter()
+        .any(|s| sid(s).starts_with("Guard"))
+    {
+        return None;
+    }
+    let resources = |name: &str| -> Vec<String> {
+        policy
+            .statements
+            .iter()
+            .filter(|s| sid(s) == name)
+            .flat_map(|s| s.resource.iter().flat_map(|b| b.values.iter()))
+            .map(|v| v.value.clone())
+            .collect()
+    };
+    // `arn:P:iam::A:user/dev/*` → ("user", "/dev/").
+    let kind_path = |arn: &str| -> Option<(String, String)> {
+        let rest = arn.splitn(6, ':').nth(5)?;
+        let (kind, path) = rest.split_once('/')?;
+        let path = path.strip_suffix('*')?;
+        Some((kind.to_string(), format!("/{path}")))
+    };
+    let mut spec = GuardSpec {
+        users: false,
+        roles: false,
+        create_path: "/".to_string(),
+        pass: None,
+        manage_path: None,
+        span: None,
+        create_span: None,
+        pass_span: None,
+        manage_span: None,
+    };
+    for arn in resources("GuardManageOnlyWithThisBoundary") {
+        if let Some((kind, path)) = kind_path(&arn) {
+            match kind.as_str() {
+                "user" => spec.users = true,
+                "role" => spec.roles = true,
+                _ => continue,
+            }
+            spec.create_path = path;
+        }
+    }
+    if let Some((_, path)) = resources("GuardPassRolesUnderPath")
+        .first()
+        .and_then(|a| kind_path(a))
+    {
+        let services = policy
+            .statements
+            .iter()
+            .filter(|s| sid(s) == "GuardPassRolesUnderPath")
+            .flat_map(|s| s.conditions.iter())
+            .filter(|c| c.key.eq_ignore_ascii_case("iam:PassedToService"))
+            .flat_map(|c| c.values.iter().cloned())
+            .collect();
+        spec.pass = Some((path, services));
+    }
+    spec.manage_path = resources("GuardManagePoliciesUnderPath")
+        .first()
+        .and_then(|a| kind_path(a))
+        .map(|(_, path)| path);
+    Some(spec)
+}
+
 /// Where the principals and policies a guard writes live.
 pub struct Arns<'a> {
     pub partition: &'a str,
@@ -115,7 +187,8 @@ pub const GROUP_POLICIES: &[&str] = &[
 
 /// IAM actions that change a user or a role and are not Read or List, from the data, without
 /// those the guard governs on their own: creating, policies and boundaries (they take
-/// `iam:PermissionsBoundary`), credentials, and `iam:PassRole`.
+/// `iam:PermissionsBoundary`), credentials, and `iam:PassRole`; and without tags and
+/// service-linked roles, which give no one power (see the book's limitations on tags).
 pub fn principal_changes(kind: &str) -> Vec<String> {
     let Some(iam) = awsdb::service("iam") else {
         return Vec::new();
@@ -135,7 +208,30 @@ pub fn principal_changes(kind: &str) -> Vec<String> {
             !USER_CREDENTIALS.contains(&a.as_str())
                 && !GROUP_MANAGEMENT.contains(&a.as_str())
                 && a != "iam:PassRole"
+                && !a.starts_with("iam:Tag")
+                && !a.starts_with("iam:Untag")
+                && !a.ends_with("ServiceLinkedRole")
         })
+        .collect()
+}
+
+/// IAM actions that change a group or its members, from the data, without its policies
+/// (`GROUP_POLICIES`, denied everywhere) and tags.
+pub fn group_changes() -> Vec<String> {
+    let Some(iam) = awsdb::service("iam") else {
+        return strings(GROUP_MANAGEMENT);
+    };
+    iam.actions
+        .iter()
+        .filter(|a| {
+            !matches!(
+                a.primary_access_level(),
+                AccessLevel::Read | AccessLevel::List | AccessLevel::Tagging
+            )
+        })
+        .filter(|a| a.resource_types.iter().any(|r| r.name == "group"))
+        .map(|a| format!("iam:{}", a.name))
+        .filter(|a| !GROUP_POLICIES.contains(&a.as_str()))
         .collect()
 }
 
@@ -271,15 +367,18 @@ impl GuardSpec {
             Vec::new(),
             self.span,
         ));
-        out.push(statement(
-            "GuardProtectThisBoundary",
-            Effect::Deny,
-            strings(POLICY_EDITS),
-            false,
-            vec![arns.boundary.to_string()],
-            Vec::new(),
-            self.span,
-        ));
+        // Without `manage policies`, `GuardDenyEditingPolicies` below covers the boundary too.
+        if self.manage_path.is_some() {
+            out.push(statement(
+                "GuardProtectThisBoundary",
+                Effect::Deny,
+                strings(POLICY_EDITS),
+                false,
+                vec![arns.boundary.to_string()],
+                Vec::new(),
+                self.span,
+            ));
+        }
         if !managing.is_empty() && self.create_path != "/" {
             out.push(statement(
                 "GuardDenyOutsidePath",
@@ -375,7 +474,7 @@ impl GuardSpec {
         out.push(statement(
             "GuardDenyOtherGroups",
             Effect::Deny,
-            strings(GROUP_MANAGEMENT),
+            group_changes(),
             groups.0,
             groups.1,
             Vec::new(),

@@ -643,11 +643,7 @@ impl<'a> Analysis<'a> {
             }
         }
         let all = Lang::one_of(vec![lang::glob(&self.arn("group", "*"), true)]);
-        for a in [
-            "iam:AttachGroupPolicy",
-            "iam:PutGroupPolicy",
-            "iam:UpdateGroup",
-        ] {
+        for a in ["iam:AttachGroupPolicy", "iam:PutGroupPolicy"] {
             if let Some(w) = self.solve(a, all.clone(), Vec::new()) {
                 if let Some(r) = w.resource {
                     // Any group it may change counts (the witness is one of them).
