@@ -559,6 +559,7 @@ pub fn analyze_principal(
             .collect(),
         groups: Vec::new(),
         boundaries: boundary.iter().map(|b| b.arn.clone()).collect(),
+        ..World::default()
     };
     let arn = format!("arn:{partition}:iam::{account}:user/iamx-principal");
     let mut context = eval::Context::default();

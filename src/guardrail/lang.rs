@@ -143,6 +143,31 @@ impl Lang {
 
     /// The shortest string in the set (`Ok(None)` when the set is empty).
     pub fn witness(&self) -> Result<Option<String>, TooLarge> {
+        // Large sets (many principals named one by one) are searched directly: hashing them
+        // for the memo would cost more than it saves.
+        if self.size() > 64 {
+            // Most answers do not need the strings excluded one by one: search without them
+            // first, and with them only when the answer is one of them.
+            let exact = |p: &Vec<Sym>| p.iter().all(|s| matches!(s, Sym::Byte(_)));
+            let mut loose = self.clone();
+            loose.none.retain(|p| !exact(p));
+            if loose.none.len() < self.none.len() {
+                match witness_readable(&loose) {
+                    Ok(None) => return Ok(None),
+                    Ok(Some(w))
+                        if !self.none.iter().any(|p| {
+                            exact(p)
+                                && p.len() == w.len()
+                                && p.iter().zip(w.bytes()).all(|(s, b)| *s == Sym::Byte(b))
+                        }) =>
+                    {
+                        return Ok(Some(w))
+                    }
+                    _ => {}
+                }
+            }
+            return witness_readable(self);
+        }
         let mut key = self.clone();
         key.canonical();
         thread_local! {
@@ -152,24 +177,7 @@ impl Lang {
         if let Some(found) = MEMO.with(|m| m.borrow().get(&key).cloned()) {
             return found;
         }
-        let found = match witness(&key) {
-            Ok(Some(plain)) => {
-                // A readable one, when there is one: no empty name (`role/`), no empty region.
-                let mut best = plain;
-                for avoid in [&["*/", "*:", "arn:*:*::*"][..], &["*/", "*:"]] {
-                    let mut readable = key.clone();
-                    for p in avoid {
-                        readable.none.push(glob(p, true));
-                    }
-                    if let Ok(Some(w)) = witness(&readable) {
-                        best = w;
-                        break;
-                    }
-                }
-                Ok(Some(best))
-            }
-            other => other,
-        };
+        let found = witness_readable(&key);
         MEMO.with(|m| {
             let mut m = m.borrow_mut();
             if m.len() > 100_000 {
@@ -178,6 +186,11 @@ impl Lang {
             m.insert(key, found.clone());
         });
         found
+    }
+
+    /// How many patterns the set is written with.
+    pub fn size(&self) -> usize {
+        self.all.iter().map(Vec::len).sum::<usize>() + self.none.len()
     }
 
     /// Groups and exclusions sorted and without repeats: one set, one spelling.
@@ -326,6 +339,81 @@ impl<'a> Nfa<'a> {
     }
 }
 
+/// [`witness`], preferring a readable one when there is one: no empty name (`role/`), no
+/// empty region.
+fn witness_readable(lang: &Lang) -> Result<Option<String>, TooLarge> {
+    match witness(lang) {
+        Ok(Some(plain)) => {
+            for avoid in [&["*/", "*:", "arn:*:*::*"][..], &["*/", "*:"]] {
+                let mut readable = lang.clone();
+                for p in avoid {
+                    readable.none.push(glob(p, true));
+                }
+                if let Ok(Some(w)) = witness(&readable) {
+                    return Ok(Some(w));
+                }
+            }
+            Ok(Some(plain))
+        }
+        other => other,
+    }
+}
+
+/// No node of the trie: no excluded string starts with what was read.
+const DEAD: u64 = u64::MAX;
+
+/// Exact strings, as a trie whose nodes are numbered from the root, 0.
+#[derive(Default)]
+struct Trie {
+    /// Per node, its children by byte, sorted.
+    children: Vec<Vec<(u8, u64)>>,
+    /// Per node, whether a string ends there.
+    ends: Vec<bool>,
+}
+
+impl Trie {
+    fn is_empty(&self) -> bool {
+        self.children.is_empty()
+    }
+
+    fn insert(&mut self, pattern: &[Sym]) {
+        if self.children.is_empty() {
+            self.children.push(Vec::new());
+            self.ends.push(false);
+        }
+        let mut node = 0usize;
+        for s in pattern {
+            let Sym::Byte(b) = s else { return };
+            node = match self.children[node].binary_search_by_key(b, |(c, _)| *c) {
+                Ok(i) => self.children[node][i].1 as usize,
+                Err(i) => {
+                    let child = self.children.len();
+                    self.children.push(Vec::new());
+                    self.ends.push(false);
+                    self.children[node].insert(i, (*b, child as u64));
+                    child
+                }
+            };
+        }
+        self.ends[node] = true;
+    }
+
+    fn step(&self, node: u64, byte: u8) -> u64 {
+        if node == DEAD {
+            return DEAD;
+        }
+        let children = &self.children[node as usize];
+        match children.binary_search_by_key(&byte, |(c, _)| *c) {
+            Ok(i) => children[i].1,
+            Err(_) => DEAD,
+        }
+    }
+
+    fn terminal(&self, node: u64) -> bool {
+        node != DEAD && self.ends[node as usize]
+    }
+}
+
 fn witness(lang: &Lang) -> Result<Option<String>, TooLarge> {
     // A group with `*` in it is no constraint.
     let groups: Vec<&Vec<Vec<Sym>>> = lang
@@ -369,9 +457,19 @@ fn witness(lang: &Lang) -> Result<Option<String>, TooLarge> {
             group_of.push(Some(g));
         }
     }
+    // Many exact strings excluded (principals named one by one) become one trie, not one
+    // automaton each.
+    let exact = |p: &Vec<Sym>| p.iter().all(|s| matches!(s, Sym::Byte(_)));
+    let exacts: Vec<&Vec<Sym>> = lang.none.iter().filter(|p| exact(p)).collect();
+    let use_trie = exacts.len() > 8;
+    let mut trie = Trie::default();
     for p in &lang.none {
-        nfas.push(Nfa::new(p, &alphabet));
-        group_of.push(None);
+        if use_trie && exact(p) {
+            trie.insert(p);
+        } else {
+            nfas.push(Nfa::new(p, &alphabet));
+            group_of.push(None);
+        }
     }
     let offsets: Vec<usize> = nfas
         .iter()
@@ -381,8 +479,13 @@ fn witness(lang: &Lang) -> Result<Option<String>, TooLarge> {
             Some(at)
         })
         .collect();
-    let width: usize = nfas.iter().map(|n| n.words).sum();
+    let nfa_width: usize = nfas.iter().map(|n| n.words).sum();
+    // The trie's node follows the automata in a state (`DEAD`: no excluded string ahead).
+    let width = nfa_width + 1;
     let accepting = |state: &[u64]| -> bool {
+        if trie.terminal(state[nfa_width]) {
+            return false;
+        }
         let mut met = vec![false; groups.len()];
         for (i, n) in nfas.iter().enumerate() {
             let bits = &state[offsets[i]..offsets[i] + n.words];
@@ -414,6 +517,7 @@ fn witness(lang: &Lang) -> Result<Option<String>, TooLarge> {
     for (i, n) in nfas.iter().enumerate() {
         n.start(&mut start[offsets[i]..offsets[i] + n.words]);
     }
+    start[nfa_width] = if trie.is_empty() { DEAD } else { 0 };
     let mut seen: HashMap<Vec<u64>, (usize, u8), Fnv> = HashMap::default();
     let mut states: Vec<Vec<u64>> = vec![start.clone()];
     seen.insert(start, (usize::MAX, 0));
@@ -436,6 +540,7 @@ fn witness(lang: &Lang) -> Result<Option<String>, TooLarge> {
                 let (lo, hi) = (offsets[i], offsets[i] + n.words);
                 n.step(&states[at][lo..hi], k, &mut next[lo..hi]);
             }
+            next[nfa_width] = trie.step(states[at][nfa_width], byte);
             if !alive(&next) || seen.contains_key(&next) {
                 continue;
             }
@@ -507,6 +612,31 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(other.starts_with("p/DevBoundary") && other.len() > "p/DevBoundary".len());
+    }
+
+    #[test]
+    fn many_exact_exclusions_use_one_trie() {
+        let names: Vec<String> = (0..200).map(|i| format!("user/p{i}")).collect();
+        let mut l = lang(&[&["user/p?"]], &[]);
+        for n in &names {
+            l.none.push(exact(n));
+        }
+        // Every `user/p?` with a digit is excluded; a letter is not.
+        let w = l.witness().unwrap().unwrap();
+        assert!(w.starts_with("user/p") && !names.contains(&w), "{w}");
+        let mut all_digits = lang(&[&["user/p?"]], &[]);
+        for d in 0..10 {
+            all_digits.none.push(exact(&format!("user/p{d}")));
+        }
+        for c in b'a'..=b'z' {
+            all_digits.none.push(exact(&format!("user/p{}", c as char)));
+        }
+        let w = all_digits.witness().unwrap();
+        assert!(
+            w.as_deref()
+                .is_none_or(|w| !w.ends_with(|c: char| c.is_ascii_alphanumeric())),
+            "{w:?}"
+        );
     }
 
     #[test]

@@ -133,6 +133,23 @@ pub struct BoundaryInfo {
     pub span: Option<Span>,
 }
 
+/// See [`World::declared`].
+pub type DeclaredCache =
+    std::collections::HashMap<(String, String), std::rc::Rc<(Vec<String>, Vec<String>)>>;
+
+impl World {
+    /// `principals` by ARN.
+    pub fn index(&self) -> &std::collections::HashMap<String, usize> {
+        self.by_arn.get_or_init(|| {
+            self.principals
+                .iter()
+                .enumerate()
+                .map(|(i, (arn, _, _))| (arn.clone(), i))
+                .collect()
+        })
+    }
+}
+
 /// What the rest of the account holds: other principals and where policies are attached.
 #[derive(Default)]
 pub struct World {
@@ -145,6 +162,15 @@ pub struct World {
     pub attachments: Vec<(String, Option<Vec<String>>)>,
     /// Groups (ARNs), their members (ARNs), and whether they carry any policy.
     pub groups: Vec<(String, Vec<String>, bool)>,
+    /// `principals` by ARN, made when first needed.
+    pub by_arn: std::cell::OnceCell<std::collections::HashMap<String, usize>>,
+    /// What the analyses found of the declared principals, per boundary and kind.
+    pub declared: std::cell::RefCell<DeclaredCache>,
+    /// Per boundary (ARN), what its holder with the worst identity policy can do, when that
+    /// does not depend on who the holder is: reused for principals that can change their own
+    /// permissions.
+    pub(crate) worst:
+        std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Vec<Found>>>>,
     /// The project's boundaries (ARNs): each is "another boundary" to the others.
     pub boundaries: Vec<String>,
 }
@@ -250,7 +276,8 @@ fn principal_holders(world: &World, subject: &Subject) -> Vec<(String, Holder)> 
 }
 
 /// One finding, with the holder it was found for.
-struct Found {
+#[derive(Clone, Debug)]
+pub(crate) struct Found {
     finding: vectors::Finding,
     /// How the holder is named when it is not the first kind tried: "a role session".
     holder: Option<String>,
@@ -597,7 +624,15 @@ fn principal_findings(
         .find_map(|(_, h)| vectors::Analysis::new(world, subject, h, own.clone()).self_edit());
     if let Some(request) = edit {
         let worst_policy = worst_identity();
-        let worse = findings_over(world, subject, &holders, &[&worst_policy], true);
+        // The boundary's own analysis answers this, when it does not depend on the holder.
+        let cached = subject
+            .boundary
+            .as_ref()
+            .and_then(|b| world.worst.borrow().get(&b.arn).cloned());
+        let worse: Vec<Found> = match cached {
+            Some(found) => found.as_ref().clone(),
+            None => findings_over(world, subject, &holders, &[&worst_policy], true),
+        };
         if !worse.is_empty() {
             closed = false;
             let then: Vec<String> = worse
@@ -702,6 +737,17 @@ fn boundary_findings(
     };
     let worst = worst_identity();
     let findings = findings_over(world, &subject, &holders, &[&worst], true);
+    // Who the holder is matters only through the principal keys the boundary tests; its own
+    // user name and id only name the holder itself, the same for every holder.
+    let independent = principal_keys_tested(&[&boundary.policy])
+        .iter()
+        .all(|k| matches!(k.as_str(), "aws:username" | "aws:userid"));
+    if independent {
+        world
+            .worst
+            .borrow_mut()
+            .insert(boundary.arn.clone(), std::rc::Rc::new(findings.clone()));
+    }
     let mut out = Vec::new();
     for f in &findings {
         let (primary, labels) = place(&[], Some(boundary), &f.finding.witness, true);
@@ -866,6 +912,7 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
                 Some((g.arn.clone()?, members, has_policies))
             })
             .collect(),
+        ..World::default()
     };
     let boundary_info = |arn: &str| -> Option<BoundaryInfo> {
         let p = project

@@ -367,23 +367,26 @@ impl<'a> Solver<'a> {
     /// A request of the class the set allows, if there is one.
     pub fn solve(&self, query: &Query) -> Option<Witness> {
         let (identity, boundary, denies) = self.statements(&query.action);
-        let key = self.memo.map(|_| MemoKey {
-            statements: identity
-                .iter()
-                .chain(&boundary)
-                .chain(&denies)
-                .map(|s| s.at)
-                .collect(),
-            resource: query.resource.clone(),
-            keys: query.keys.clone(),
-            // Settable tags depend on the action's service.
-            service: query
-                .action
-                .split(':')
-                .next()
-                .unwrap_or("")
-                .to_ascii_lowercase(),
-        });
+        let key = self
+            .memo
+            .filter(|_| query.resource.size() <= 64)
+            .map(|_| MemoKey {
+                statements: identity
+                    .iter()
+                    .chain(&boundary)
+                    .chain(&denies)
+                    .map(|s| s.at)
+                    .collect(),
+                resource: query.resource.clone(),
+                keys: query.keys.clone(),
+                // Settable tags depend on the action's service.
+                service: query
+                    .action
+                    .split(':')
+                    .next()
+                    .unwrap_or("")
+                    .to_ascii_lowercase(),
+            });
         if let (Some(memo), Some(key)) = (self.memo, &key) {
             if let Some(found) = memo.borrow().get(key) {
                 return found.clone().map(|mut w| {

@@ -8,6 +8,7 @@
 //! outside reach.
 
 use crate::diag::Code;
+use crate::eval::pattern::wildcard;
 use crate::iam::{self, PrincipalKind};
 
 use super::classes::{self, Sensitive};
@@ -17,6 +18,7 @@ use super::spec;
 use super::{BoundaryInfo, Subject, World};
 
 /// One open way out.
+#[derive(Clone, Debug)]
 pub struct Finding {
     pub code: Code,
     pub message: String,
@@ -234,40 +236,64 @@ impl<'a> Analysis<'a> {
                     true,
                 ));
         }
+        // What the project declares, per boundary and kind: computed once for every holder.
+        let declared = self.declared(kind, &reach);
+        let (excluded, exceptions) = (&declared.0, &declared.1);
+        for arn in excluded.iter().filter(|a| **a != self.subject.arn) {
+            space = space.except(lang::exact(arn));
+        }
+        let exceptions: Vec<&String> = exceptions
+            .iter()
+            .filter(|a| **a != self.subject.arn)
+            .collect();
         let mut out = Vec::new();
+        out.push(space);
+        for e in exceptions {
+            out.push(Lang::one_of(vec![lang::exact(e)]));
+        }
+        out
+    }
+
+    /// The principals of a kind the project declares that reach alone does not settle: those
+    /// with the boundary outside the path (excluded from "outside"), and those without it
+    /// under the path (outside after all). Cached per boundary and kind in the world.
+    fn declared(&self, kind: &str, reach: &[String]) -> std::rc::Rc<(Vec<String>, Vec<String>)> {
+        let key = (
+            self.boundary().map(|b| b.arn.clone()).unwrap_or_default(),
+            kind.to_string(),
+        );
+        if let Some(found) = self.world.declared.borrow().get(&key) {
+            return found.clone();
+        }
+        let mut excluded = Vec::new();
         let mut exceptions = Vec::new();
         if kind == "group" {
             for (group, members, _) in &self.world.groups {
-                let all_within = members.iter().all(|m| self.within(m));
-                if all_within {
-                    space = space.except(lang::exact(group));
-                } else if reach
-                    .iter()
-                    .any(|r| lang::matches(&lang::glob(r, true), group))
-                {
+                if members.iter().all(|m| self.within(m)) {
+                    excluded.push(group.clone());
+                } else if reach.iter().any(|r| wildcard(r, group, false)) {
                     exceptions.push(group.clone());
                 }
             }
         } else {
             for (arn, k, boundary) in &self.world.principals {
-                if k.as_str() != kind || *arn == self.subject.arn {
+                if k.as_str() != kind {
                     continue;
                 }
+                let in_reach = reach.iter().any(|r| wildcard(r, arn, false));
                 if self.carries_boundary(boundary.as_deref()) {
-                    space = space.except(lang::exact(arn));
-                } else if reach
-                    .iter()
-                    .any(|r| lang::matches(&lang::glob(r, true), arn))
-                {
+                    // Under the path it is excluded already.
+                    if !in_reach {
+                        excluded.push(arn.clone());
+                    }
+                } else if in_reach {
                     exceptions.push(arn.clone());
                 }
             }
         }
-        out.push(space);
-        for e in exceptions {
-            out.push(Lang::one_of(vec![lang::exact(&e)]));
-        }
-        out
+        let found = std::rc::Rc::new((excluded, exceptions));
+        self.world.declared.borrow_mut().insert(key, found.clone());
+        found
     }
 
     /// Whether a principal is within reach: itself, one the project declares with the
@@ -276,8 +302,8 @@ impl<'a> Analysis<'a> {
         if arn == self.subject.arn {
             return true;
         }
-        if let Some((_, _, b)) = self.world.principals.iter().find(|(a, _, _)| a == arn) {
-            return self.carries_boundary(b.as_deref());
+        if let Some(&i) = self.world.index().get(arn) {
+            return self.carries_boundary(self.world.principals[i].2.as_deref());
         }
         let kind = arn
             .split(':')
@@ -286,7 +312,7 @@ impl<'a> Analysis<'a> {
             .unwrap_or("");
         self.reach_patterns(kind)
             .iter()
-            .any(|r| lang::matches(&lang::glob(r, true), arn))
+            .any(|r| wildcard(r, arn, false))
     }
 
     /// Policy ARNs that exist or that it can create: AWS managed ones, the project's, and any
