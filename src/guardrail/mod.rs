@@ -1,20 +1,25 @@
-//! The guardrail, proved: for every boundary and every principal, adversarial requests are
-//! evaluated with the real policies, and each one that is allowed is an open vector.
+//! The guardrail, proved: for every boundary and every principal, each way out of a boundary
+//! is asked as a question about *every* request of its class, and answered exactly.
 //!
 //! A boundary is *closed* when, whatever identity policy its holder has (the worst one:
-//! `Allow *` on `*`), none of the vectors below is open. A principal is closed when its own
-//! policies, within its boundary, open none; a principal that can change its own permissions
+//! `Allow *` on `*`), and whatever kind of holder it is (a user, a role session, a federated
+//! session), no request of any class below is allowed. A principal is closed when its own
+//! policies, within its boundary, allow none; a principal that can change its own permissions
 //! has exactly its boundary's power, so it is then checked with the worst identity policy too.
 //!
-//! The vectors (the book's "guardrail" page gives each one's public source):
+//! The classes (the book's "guardrail" page states the guarantee and its assumptions):
 //! W0601 create a user or role with no boundary, or another one; W0602 put another boundary
 //! on, or remove one from, a user or role; W0603 edit the boundary policy; W0604 change its own
-//! permissions when the boundary is open; W0605 pass a role the analysis cannot show bounded;
-//! W0606 manage principals outside its reach (their policies, credentials, trust, groups);
-//! W0607 pass such a role to a service that runs code; W0608 edit managed policies attached
-//! elsewhere; W0609 run code as other principals (Lambda, SSM, EC2 Instance Connect);
-//! W0610 assume roles outside its reach. Anything the analysis cannot show bounded is treated
-//! as privileged.
+//! permissions when the boundary is open; W0605 pass a role outside its reach; W0606 change
+//! principals outside its reach (policies, credentials, trust, paths, groups) or identity
+//! providers; W0607 pass such a role to a service that runs code; W0608 edit managed policies
+//! attached elsewhere; W0609 run code as a resource's role; W0610 assume roles outside its
+//! reach.
+//!
+//! One door, a file per idea: [`spec`] (the guard and its lowering), [`classes`] (which
+//! actions each class asks about, from data), [`vectors`] (reach and the classes), [`solve`]
+//! (one class of requests against a policy set), [`lang`] (sets of ARNs and values as
+//! patterns), and this module (holders, findings and their diagnostics).
 
 use crate::diag::{Code, Diagnostic};
 use crate::eval::pattern::wildcard;
@@ -630,7 +635,18 @@ fn principal_findings(
             .as_ref()
             .and_then(|b| world.worst.borrow().get(&b.arn).cloned());
         let worse: Vec<Found> = match cached {
-            Some(found) => found.as_ref().clone(),
+            // The boundary's holder was a stand-in: where it names itself, it names this one.
+            Some(found) => found
+                .iter()
+                .cloned()
+                .map(|mut f| {
+                    let stand_in = &boundary_holders(world)[0].1.caller;
+                    if f.finding.witness.resource.as_deref() == Some(stand_in.as_str()) {
+                        f.finding.witness.resource = Some(subject.arn.clone());
+                    }
+                    f
+                })
+                .collect(),
             None => findings_over(world, subject, &holders, &[&worst_policy], true),
         };
         if !worse.is_empty() {
