@@ -145,7 +145,7 @@ impl Lang {
     pub fn witness(&self) -> Result<Option<String>, TooLarge> {
         // Large sets (many principals named one by one) are searched directly: hashing them
         // for the memo would cost more than it saves.
-        if self.size() > 64 {
+        if self.none.len() > 64 {
             // Most answers do not need the strings excluded one by one: search without them
             // first, and with them only when the answer is one of them.
             let exact = |p: &Vec<Sym>| p.iter().all(|s| matches!(s, Sym::Byte(_)));
@@ -170,11 +170,20 @@ impl Lang {
         }
         let mut key = self.clone();
         key.canonical();
+        // Looked up by a fingerprint computed in one pass (hashing each symbol through
+        // `Hash` costs more than the search it saves), then compared whole.
+        type Entries = Vec<(Lang, Result<Option<String>, TooLarge>)>;
         thread_local! {
-            static MEMO: std::cell::RefCell<HashMap<Lang, Result<Option<String>, TooLarge>, Fnv>> =
+            static MEMO: std::cell::RefCell<HashMap<u64, Entries, Fnv>> =
                 std::cell::RefCell::new(HashMap::default());
         }
-        if let Some(found) = MEMO.with(|m| m.borrow().get(&key).cloned()) {
+        let print = key.fingerprint();
+        let hit = MEMO.with(|m| {
+            m.borrow()
+                .get(&print)
+                .and_then(|e| e.iter().find(|(l, _)| *l == key).map(|(_, r)| r.clone()))
+        });
+        if let Some(found) = hit {
             return found;
         }
         let found = witness_readable(&key);
@@ -183,9 +192,37 @@ impl Lang {
             if m.len() > 100_000 {
                 m.clear();
             }
-            m.insert(key, found.clone());
+            m.entry(print).or_default().push((key, found.clone()));
         });
         found
+    }
+
+    /// A hash of the set as written, in one pass.
+    pub fn fingerprint(&self) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |x: u64| h = (h ^ x).wrapping_mul(0x0100_0000_01b3);
+        let pattern = |p: &[Sym], eat: &mut dyn FnMut(u64)| {
+            for s in p {
+                eat(match s {
+                    Sym::Byte(b) => u64::from(*b),
+                    Sym::Star => 256,
+                    Sym::One => 257,
+                    Sym::PartStar => 258,
+                    Sym::PartOne => 259,
+                });
+            }
+            eat(300);
+        };
+        for g in &self.all {
+            for p in g {
+                pattern(p, &mut eat);
+            }
+            eat(301);
+        }
+        for p in &self.none {
+            pattern(p, &mut eat);
+        }
+        h
     }
 
     /// How many patterns the set is written with.
@@ -451,7 +488,18 @@ fn witness(lang: &Lang) -> Result<Option<String>, TooLarge> {
     // Every automaton, groups' members first, then the excluded patterns.
     let mut nfas: Vec<Nfa> = Vec::new();
     let mut group_of: Vec<Option<usize>> = Vec::new();
+    // A large group of exact strings (principals named one by one) is one trie.
+    let exact = |p: &Vec<Sym>| p.iter().all(|s| matches!(s, Sym::Byte(_)));
+    let mut group_tries: Vec<(usize, Trie)> = Vec::new();
     for (g, group) in groups.iter().enumerate() {
+        if group.len() > 8 && group.iter().all(exact) {
+            let mut trie = Trie::default();
+            for p in group.iter() {
+                trie.insert(p);
+            }
+            group_tries.push((g, trie));
+            continue;
+        }
         for p in group.iter() {
             nfas.push(Nfa::new(p, &alphabet));
             group_of.push(Some(g));
@@ -480,13 +528,19 @@ fn witness(lang: &Lang) -> Result<Option<String>, TooLarge> {
         })
         .collect();
     let nfa_width: usize = nfas.iter().map(|n| n.words).sum();
-    // The trie's node follows the automata in a state (`DEAD`: no excluded string ahead).
-    let width = nfa_width + 1;
+    // The tries' nodes follow the automata in a state: the exclusions' first (`DEAD`: no
+    // excluded string ahead), then one per group trie.
+    let width = nfa_width + 1 + group_tries.len();
     let accepting = |state: &[u64]| -> bool {
         if trie.terminal(state[nfa_width]) {
             return false;
         }
         let mut met = vec![false; groups.len()];
+        for (k, (g, t)) in group_tries.iter().enumerate() {
+            if t.terminal(state[nfa_width + 1 + k]) {
+                met[*g] = true;
+            }
+        }
         for (i, n) in nfas.iter().enumerate() {
             let bits = &state[offsets[i]..offsets[i] + n.words];
             if n.accepts(bits) {
@@ -501,6 +555,11 @@ fn witness(lang: &Lang) -> Result<Option<String>, TooLarge> {
     // A group none of whose members is live is dead: nothing from here can be accepted.
     let alive = |state: &[u64]| -> bool {
         let mut live = vec![false; groups.len()];
+        for (k, (g, _)) in group_tries.iter().enumerate() {
+            if state[nfa_width + 1 + k] != DEAD {
+                live[*g] = true;
+            }
+        }
         for (i, n) in nfas.iter().enumerate() {
             if let Some(g) = group_of[i] {
                 if state[offsets[i]..offsets[i] + n.words]
@@ -518,6 +577,9 @@ fn witness(lang: &Lang) -> Result<Option<String>, TooLarge> {
         n.start(&mut start[offsets[i]..offsets[i] + n.words]);
     }
     start[nfa_width] = if trie.is_empty() { DEAD } else { 0 };
+    for k in 0..group_tries.len() {
+        start[nfa_width + 1 + k] = 0;
+    }
     let mut seen: HashMap<Vec<u64>, (usize, u8), Fnv> = HashMap::default();
     let mut states: Vec<Vec<u64>> = vec![start.clone()];
     seen.insert(start, (usize::MAX, 0));
@@ -541,6 +603,9 @@ fn witness(lang: &Lang) -> Result<Option<String>, TooLarge> {
                 n.step(&states[at][lo..hi], k, &mut next[lo..hi]);
             }
             next[nfa_width] = trie.step(states[at][nfa_width], byte);
+            for (k, (_, t)) in group_tries.iter().enumerate() {
+                next[nfa_width + 1 + k] = t.step(states[at][nfa_width + 1 + k], byte);
+            }
             if !alive(&next) || seen.contains_key(&next) {
                 continue;
             }
@@ -612,6 +677,19 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(other.starts_with("p/DevBoundary") && other.len() > "p/DevBoundary".len());
+    }
+
+    #[test]
+    fn many_exact_alternatives_use_one_trie() {
+        let names: Vec<String> = (0..50).map(|i| format!("role/t/p{i}")).collect();
+        let group: Vec<Vec<Sym>> = names.iter().map(|n| exact(n)).collect();
+        let mut l = Lang::one_of(group.clone()).and(vec![glob("role/t/p4*", true)]);
+        let w = l.witness().unwrap().unwrap();
+        assert!(names.contains(&w) && w.starts_with("role/t/p4"), "{w}");
+        for n in names.iter().filter(|n| n.starts_with("role/t/p4")) {
+            l.none.push(exact(n));
+        }
+        assert_eq!(l.witness(), Ok(None));
     }
 
     #[test]

@@ -118,12 +118,23 @@ pub struct Solver<'a> {
 pub type Memo = std::collections::HashMap<MemoKey, Option<Witness>, lang::Fnv>;
 
 /// What a class's answer depends on besides the action.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemoKey {
     statements: Vec<(usize, usize)>,
     resource: Lang,
+    /// The resource set's fingerprint: what is hashed of it.
+    print: u64,
     keys: Vec<(String, KeySpace)>,
     service: String,
+}
+
+impl std::hash::Hash for MemoKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.statements.hash(state);
+        self.print.hash(state);
+        self.service.hash(state);
+        self.keys.len().hash(state);
+    }
 }
 
 /// A condition's string patterns for a present value: (negated, patterns); `None` when the
@@ -378,6 +389,7 @@ impl<'a> Solver<'a> {
                     .map(|s| s.at)
                     .collect(),
                 resource: query.resource.clone(),
+                print: query.resource.fingerprint(),
                 keys: query.keys.clone(),
                 // Settable tags depend on the action's service.
                 service: query

@@ -248,8 +248,11 @@ impl<'a> Analysis<'a> {
             .collect();
         let mut out = Vec::new();
         out.push(space);
-        for e in exceptions {
-            out.push(Lang::one_of(vec![lang::exact(e)]));
+        // Declared under the path without the boundary: one set of them all.
+        if !exceptions.is_empty() {
+            out.push(Lang::one_of(
+                exceptions.iter().map(|e| lang::exact(e)).collect(),
+            ));
         }
         out
     }
