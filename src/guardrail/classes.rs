@@ -108,21 +108,21 @@ fn sensitive(prefix: &'static str, a: &awsdb::Action) -> Sensitive {
 /// IAM actions that change a principal of the given resource type (`user`, `role`,
 /// `group`), or an identity provider (`saml-provider`, `oidc-provider`); computed once per
 /// list of kinds.
-pub fn iam_writes_on(kinds: &[&str]) -> Vec<Sensitive> {
-    type Cache = std::sync::Mutex<Vec<(String, Vec<Sensitive>)>>;
+pub fn iam_writes_on(kinds: &[&str]) -> &'static [Sensitive] {
+    type Cache = std::sync::Mutex<Vec<(String, &'static [Sensitive])>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let key = kinds.join(",");
     let cache = CACHE.get_or_init(Default::default);
     if let Some(found) = cache
         .lock()
         .ok()
-        .and_then(|c| c.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()))
+        .and_then(|c| c.iter().find(|(k, _)| *k == key).map(|(_, v)| *v))
     {
         return found;
     }
-    let found = iam_writes_on_uncached(kinds);
+    let found: &'static [Sensitive] = Box::leak(iam_writes_on_uncached(kinds).into_boxed_slice());
     if let Ok(mut c) = cache.lock() {
-        c.push((key, found.clone()));
+        c.push((key, found));
     }
     found
 }
@@ -375,7 +375,7 @@ mod tests {
         assert!(!names.contains(&"lambda:DeleteFunction"));
         let users: Vec<String> = iam_writes_on(&["user"])
             .into_iter()
-            .map(|s| s.action)
+            .map(|s| s.action.clone())
             .collect();
         assert!(users.contains(&"iam:UpdateUser".to_string()));
         assert!(!users.contains(&"iam:GetUser".to_string()));

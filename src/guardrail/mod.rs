@@ -26,7 +26,7 @@ use crate::eval::pattern::wildcard;
 use crate::eval::{project, Context};
 use crate::iam::{self, Effect, PrincipalKind, Project};
 use crate::source::Span;
-use solve::{Holder, Witness};
+use solve::{principal_keys_tested, Holder, Witness};
 use spec::GuardSpec;
 
 pub mod classes;
@@ -344,46 +344,6 @@ fn findings_over(
 /// caller chooses it.
 type Signature = Vec<(String, Option<Vec<String>>, bool)>;
 
-/// The principal keys (lower case) the policies test, in conditions or as variables: where
-/// holders differ, only these can tell them apart. (The analysis itself uses a holder's ARN
-/// only to leave the holder out of "outside its reach", which no holder kind changes.)
-fn principal_keys_tested(policies: &[&iam::Policy]) -> Vec<String> {
-    let principal = |k: &str| {
-        k.starts_with("aws:principal")
-            || matches!(k, "aws:username" | "aws:userid" | "aws:sourceidentity")
-    };
-    let mut out: Vec<String> = Vec::new();
-    let mut add = |k: String| {
-        if principal(&k) && !out.contains(&k) {
-            out.push(k);
-        }
-    };
-    let variables = |text: &str, add: &mut dyn FnMut(String)| {
-        let mut rest = text;
-        while let Some(at) = rest.find("${") {
-            let after = &rest[at + 2..];
-            let Some(end) = after.find('}') else { break };
-            let key = after[..end].split(',').next().unwrap_or("").trim();
-            add(key.to_ascii_lowercase());
-            rest = &after[end + 1..];
-        }
-    };
-    for p in policies {
-        for s in &p.statements {
-            for c in &s.conditions {
-                add(c.key.to_ascii_lowercase());
-                for v in &c.values {
-                    variables(v, &mut add);
-                }
-            }
-            for r in s.resource.iter().flat_map(|b| b.values.iter()) {
-                variables(&r.value, &mut add);
-            }
-        }
-    }
-    out
-}
-
 /// What a diagnostic says of a finding's holder.
 fn as_holder(found: &Found) -> String {
     match &found.holder {
@@ -487,6 +447,28 @@ fn describe_request(w: &Witness) -> String {
         text.push_str(&format!(" ({})", keys.join(", ")));
     }
     text
+}
+
+/// A finding as a diagnostic: the message, the fix with the catalogue entries, the request
+/// that gets out on the statement that allows it, and the other statements that do.
+fn finding_diagnostic(
+    finding: &vectors::Finding,
+    message: String,
+    fix: String,
+    at: Option<Span>,
+    labels: Vec<(Span, String)>,
+) -> Diagnostic {
+    let mut d = Diagnostic::new(finding.code, message).help(format!("{fix}{}", known_as(finding)));
+    if let Some(span) = at {
+        d = d.at(
+            span,
+            format!("allows {}", describe_request(&finding.witness)),
+        );
+    }
+    for (span, label) in labels {
+        d = d.with_label(span, label);
+    }
+    d
 }
 
 /// The catalogue entries of a finding, for its help: the first three.
@@ -598,29 +580,17 @@ fn principal_findings(
             &f.finding.witness,
             false,
         );
-        let mut d = Diagnostic::new(
-            f.finding.code,
+        out.push(finding_diagnostic(
+            &f.finding,
             format!("{who} {}{}", f.finding.message, as_holder(f)),
-        )
-        .help(format!(
-            "{}{}",
             fix_for(
                 f.finding.code,
                 subject.boundary.as_ref().map_or("", |b| b.name.as_str()),
                 subject.boundary.as_ref().and_then(|b| b.guard.as_ref()),
             ),
-            known_as(&f.finding)
+            primary.or(subject.span),
+            labels,
         ));
-        if let Some(span) = primary.or(subject.span) {
-            d = d.at(
-                span,
-                format!("allows {}", describe_request(&f.finding.witness)),
-            );
-        }
-        for (span, label) in labels {
-            d = d.with_label(span, label);
-        }
-        out.push(d);
     }
     let mut closed = findings.is_empty();
     // A principal that can change its own permissions has its boundary's power.
@@ -636,17 +606,19 @@ fn principal_findings(
             .and_then(|b| world.worst.borrow().get(&b.arn).cloned());
         let worse: Vec<Found> = match cached {
             // The boundary's holder was a stand-in: where it names itself, it names this one.
-            Some(found) => found
-                .iter()
-                .cloned()
-                .map(|mut f| {
-                    let stand_in = &boundary_holders(world)[0].1.caller;
-                    if f.finding.witness.resource.as_deref() == Some(stand_in.as_str()) {
-                        f.finding.witness.resource = Some(subject.arn.clone());
-                    }
-                    f
-                })
-                .collect(),
+            Some(found) => {
+                let stand_in = boundary_holders(world).swap_remove(0).1.caller;
+                found
+                    .iter()
+                    .cloned()
+                    .map(|mut f| {
+                        if f.finding.witness.resource.as_deref() == Some(stand_in.as_str()) {
+                            f.finding.witness.resource = Some(subject.arn.clone());
+                        }
+                        f
+                    })
+                    .collect()
+            }
             None => findings_over(world, subject, &holders, &[&worst_policy], true),
         };
         if !worse.is_empty() {
@@ -767,30 +739,18 @@ fn boundary_findings(
     let mut out = Vec::new();
     for f in &findings {
         let (primary, labels) = place(&[], Some(boundary), &f.finding.witness, true);
-        let mut d = Diagnostic::new(
-            f.finding.code,
+        out.push(finding_diagnostic(
+            &f.finding,
             format!(
                 "boundary `{}` is open: its holder{} {}",
                 boundary.name,
                 as_holder(f),
                 f.finding.message
             ),
-        )
-        .help(format!(
-            "{}{}",
             fix_for(f.finding.code, &boundary.name, boundary.guard.as_ref()),
-            known_as(&f.finding)
+            primary.or(boundary.span),
+            labels,
         ));
-        if let Some(span) = primary.or(boundary.span) {
-            d = d.at(
-                span,
-                format!("allows {}", describe_request(&f.finding.witness)),
-            );
-        }
-        for (span, label) in labels {
-            d = d.with_label(span, label);
-        }
-        out.push(d);
     }
     let closed = findings.is_empty();
     if !closed && boundary.guard.is_some() {

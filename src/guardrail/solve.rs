@@ -75,6 +75,49 @@ pub struct Witness {
     pub boundary: Option<usize>,
 }
 
+/// The keys (lower case) a text names as policy variables: `${aws:username}`,
+/// `${aws:username, 'default'}`; not the literal `${*}`, `${?}`, `${$}`.
+pub(crate) fn variables(text: &str) -> impl Iterator<Item = String> + '_ {
+    let mut rest = text;
+    std::iter::from_fn(move || loop {
+        let at = rest.find("${")?;
+        let after = &rest[at + 2..];
+        let end = after.find('}')?;
+        let key = after[..end].split(',').next().unwrap_or("").trim();
+        rest = &after[end + 1..];
+        if !matches!(key, "*" | "?" | "$") {
+            return Some(key.to_ascii_lowercase());
+        }
+    })
+}
+
+/// The principal keys (lower case) the policies test, in conditions or as variables: where
+/// holders differ, only these can tell them apart. (The analysis itself uses a holder's ARN
+/// only to leave the holder out of "outside its reach", which no holder kind changes.)
+pub(crate) fn principal_keys_tested(policies: &[&iam::Policy]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in policies {
+        for s in &p.statements {
+            let texts = s.conditions.iter().flat_map(|c| c.values.iter()).chain(
+                s.resource
+                    .iter()
+                    .flat_map(|b| b.values.iter().map(|v| &v.value)),
+            );
+            let keys = s
+                .conditions
+                .iter()
+                .map(|c| c.key.to_ascii_lowercase())
+                .chain(texts.flat_map(|t| variables(t).collect::<Vec<_>>()));
+            for k in keys {
+                if principal_key(&k) && !out.contains(&k) {
+                    out.push(k);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Keys the principal's identity fixes.
 fn principal_key(key: &str) -> bool {
     key.starts_with("aws:principal")
@@ -635,27 +678,10 @@ impl<'a> Solver<'a> {
 }
 
 fn has_free_var(text: &str, solver: &Solver) -> bool {
-    let mut rest = text;
-    while let Some(at) = rest.find("${") {
-        let after = &rest[at + 2..];
-        let Some(end) = after.find('}') else {
-            return false;
-        };
-        let key = after[..end]
-            .split(',')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        if !matches!(key.as_str(), "*" | "?" | "$")
-            && (solver.holder.chosen.contains(&key)
-                || (solver.holder.facts.single(&key).is_none() && !principal_key(&key)))
-        {
-            return true;
-        }
-        rest = &after[end + 1..];
-    }
-    false
+    variables(text).any(|key| {
+        solver.holder.chosen.contains(&key)
+            || (solver.holder.facts.single(&key).is_none() && !principal_key(&key))
+    })
 }
 
 /// What a combination of statements needs so far.

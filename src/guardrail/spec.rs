@@ -190,20 +190,8 @@ pub const GROUP_POLICIES: &[&str] = &[
 /// `iam:PermissionsBoundary`), credentials, and `iam:PassRole`; and without tags and
 /// service-linked roles, which give no one power (see the book's limitations on tags).
 pub fn principal_changes(kind: &str) -> Vec<String> {
-    let Some(iam) = awsdb::service("iam") else {
-        return Vec::new();
-    };
-    iam.actions
-        .iter()
-        .filter(|a| {
-            !matches!(
-                a.primary_access_level(),
-                AccessLevel::Read | AccessLevel::List
-            )
-        })
-        .filter(|a| a.resource_types.iter().any(|r| r.name == kind))
-        .filter(|a| !a.has_condition_key("iam:PermissionsBoundary"))
-        .map(|a| format!("iam:{}", a.name))
+    iam_changes(&[kind], |a| !a.has_condition_key("iam:PermissionsBoundary"))
+        .into_iter()
         .filter(|a| {
             !USER_CREDENTIALS.contains(&a.as_str())
                 && !GROUP_MANAGEMENT.contains(&a.as_str())
@@ -218,25 +206,22 @@ pub fn principal_changes(kind: &str) -> Vec<String> {
 /// IAM actions that change a group or its members, from the data, without its policies
 /// (`GROUP_POLICIES`, denied everywhere) and tags.
 pub fn group_changes() -> Vec<String> {
-    let Some(iam) = awsdb::service("iam") else {
-        return strings(GROUP_MANAGEMENT);
-    };
-    iam.actions
-        .iter()
-        .filter(|a| {
-            !matches!(
-                a.primary_access_level(),
-                AccessLevel::Read | AccessLevel::List | AccessLevel::Tagging
-            )
-        })
-        .filter(|a| a.resource_types.iter().any(|r| r.name == "group"))
-        .map(|a| format!("iam:{}", a.name))
-        .filter(|a| !GROUP_POLICIES.contains(&a.as_str()))
-        .collect()
+    iam_changes(&["group"], |a| {
+        a.primary_access_level() != AccessLevel::Tagging
+    })
+    .into_iter()
+    .filter(|a| !GROUP_POLICIES.contains(&a.as_str()))
+    .collect()
 }
 
 /// IAM actions that change a SAML or OIDC identity provider, from the data.
 pub fn identity_provider_changes() -> Vec<String> {
+    iam_changes(&["saml-provider", "oidc-provider"], |_| true)
+}
+
+/// The IAM actions that are not Read or List, are authorized on one of the resource types
+/// `kinds`, and pass `keep`; in AWS's spelling, in the data's order.
+fn iam_changes(kinds: &[&str], keep: impl Fn(&awsdb::Action) -> bool) -> Vec<String> {
     let Some(iam) = awsdb::service("iam") else {
         return Vec::new();
     };
@@ -248,11 +233,8 @@ pub fn identity_provider_changes() -> Vec<String> {
                 AccessLevel::Read | AccessLevel::List
             )
         })
-        .filter(|a| {
-            a.resource_types
-                .iter()
-                .any(|r| r.name == "saml-provider" || r.name == "oidc-provider")
-        })
+        .filter(|a| a.resource_types.iter().any(|r| kinds.contains(&r.name)))
+        .filter(|a| keep(a))
         .map(|a| format!("iam:{}", a.name))
         .collect()
 }

@@ -27,6 +27,30 @@ pub struct Finding {
     pub catalogue: Vec<&'static str>,
 }
 
+impl Finding {
+    /// A finding, with the catalogue entries its code and action belong to.
+    pub fn new(code: Code, message: String, witness: Witness) -> Finding {
+        Finding {
+            catalogue: classes::catalogue_ids(code.as_str(), &witness.action),
+            code,
+            message,
+            witness,
+        }
+    }
+}
+
+/// The first request that gets out, as a finding.
+fn found<I>(code: Code, message: String, tries: I) -> Option<Finding>
+where
+    I: IntoIterator<Item = Option<Witness>>,
+{
+    tries
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|w| Finding::new(code, message, w))
+}
+
 pub struct Analysis<'a> {
     pub world: &'a World,
     pub subject: &'a Subject,
@@ -34,14 +58,6 @@ pub struct Analysis<'a> {
     pub identity: Vec<&'a iam::Policy>,
     settable_tags: Vec<String>,
     memo: std::cell::RefCell<super::solve::Memo>,
-}
-
-fn kind_word(kind: &str) -> &str {
-    match kind {
-        "user" => "user",
-        "role" => "role",
-        _ => "group",
-    }
 }
 
 impl<'a> Analysis<'a> {
@@ -378,27 +394,6 @@ impl<'a> Analysis<'a> {
 
     // ----- the vectors -----------------------------------------------------------------
 
-    fn first(&self, code: Code, message: String, tries: Vec<Option<Witness>>) -> Option<Finding> {
-        tries.into_iter().flatten().next().map(|w| Finding {
-            catalogue: classes::catalogue_ids(code.as_str(), &w.action),
-            code,
-            message,
-            witness: w,
-        })
-    }
-
-    fn any_of<I>(&self, code: Code, message: String, tries: I) -> Option<Finding>
-    where
-        I: IntoIterator<Item = Option<Witness>>,
-    {
-        tries.into_iter().flatten().next().map(|w| Finding {
-            catalogue: classes::catalogue_ids(code.as_str(), &w.action),
-            code,
-            message,
-            witness: w,
-        })
-    }
-
     fn pb() -> String {
         "iam:permissionsboundary".to_string()
     }
@@ -415,18 +410,18 @@ impl<'a> Analysis<'a> {
                 "iam:CreateRole"
             };
             let all = Lang::one_of(vec![lang::glob(&self.arn(kind, "*"), true)]);
-            out.extend(self.first(
+            out.extend(found(
                 Code::GuardCreateUnbounded,
                 format!("can create a {kind} with no permissions boundary"),
-                vec![self.solve(create, all.clone(), vec![(Self::pb(), KeySpace::Absent)])],
+                [self.solve(create, all.clone(), vec![(Self::pb(), KeySpace::Absent)])],
             ));
             if !out.iter().any(|f: &Finding| {
                 f.witness.action == create && f.code == Code::GuardCreateUnbounded
             }) {
-                out.extend(self.first(
+                out.extend(found(
                     Code::GuardCreateUnbounded,
                     format!("can create a {kind} with another permissions boundary"),
-                    vec![self.solve_other_boundary(create, all)],
+                    [self.solve_other_boundary(create, all)],
                 ));
             }
         }
@@ -444,43 +439,40 @@ impl<'a> Analysis<'a> {
                 )
             };
             let all = Lang::one_of(vec![lang::glob(&self.arn(kind, "*"), true)]);
-            let found = self
-                .first(
+            let changed = found(
+                Code::GuardChangeBoundary,
+                format!("can put another permissions boundary on a {kind}"),
+                [self.solve(
+                    put,
+                    all.clone(),
+                    vec![(Self::pb(), KeySpace::In(other.clone()))],
+                )],
+            )
+            .or_else(|| {
+                found(
                     Code::GuardChangeBoundary,
-                    format!("can put another permissions boundary on a {kind}"),
-                    vec![self.solve(
-                        put,
-                        all.clone(),
-                        vec![(Self::pb(), KeySpace::In(other.clone()))],
-                    )],
+                    format!("can remove the permissions boundary of a {kind}"),
+                    [self.solve(delete, all, Vec::new())],
                 )
-                .or_else(|| {
-                    self.first(
-                        Code::GuardChangeBoundary,
-                        format!("can remove the permissions boundary of a {kind}"),
-                        vec![self.solve(delete, all, Vec::new())],
-                    )
-                });
-            out.extend(found);
+            });
+            out.extend(changed);
         }
         // W0603: edit the boundary policy.
         if let Some(b) = self.boundary() {
             let it = Lang::one_of(vec![lang::exact(&b.arn)]);
-            out.extend(
-                self.any_of(
-                    Code::GuardEditBoundary,
-                    "can edit its own permissions boundary policy".into(),
-                    spec::POLICY_EDITS
-                        .iter()
-                        .map(|a| self.solve(a, it.clone(), Vec::new())),
-                ),
-            );
+            out.extend(found(
+                Code::GuardEditBoundary,
+                "can edit its own permissions boundary policy".into(),
+                spec::POLICY_EDITS
+                    .iter()
+                    .map(|a| self.solve(a, it.clone(), Vec::new())),
+            ));
         }
         // W0606: change principals outside its reach, or identity providers.
         out.extend(self.outside_reach());
         // W0605 and W0607: pass a role outside its reach.
         let outside_roles = self.outside("role");
-        let pass = self.any_of(
+        let pass = found(
             Code::GuardPassUnbounded,
             "can pass a role the analysis cannot show to be bounded".into(),
             outside_roles
@@ -514,12 +506,11 @@ impl<'a> Analysis<'a> {
                 }
                 if let Some(w) = self.solve(&taker.action, Lang::any(), Vec::new()) {
                     let service = taker.service.split('.').next().unwrap_or(&taker.service);
-                    out.push(Finding {
-                        catalogue: classes::catalogue_ids("W0607", &w.action),
-                        code: Code::GuardPassAndRun,
-                        message: format!("can run code as such a role, through {service}"),
-                        witness: w,
-                    });
+                    out.push(Finding::new(
+                        Code::GuardPassAndRun,
+                        format!("can run code as such a role, through {service}"),
+                        w,
+                    ));
                     break;
                 }
             }
@@ -541,15 +532,13 @@ impl<'a> Analysis<'a> {
                 true,
             )),
         );
-        out.extend(
-            self.any_of(
-                Code::GuardAssumeOutside,
-                "can assume roles outside its reach".into(),
-                assumable
-                    .iter()
-                    .map(|space| self.solve("sts:AssumeRole", space.clone(), Vec::new())),
-            ),
-        );
+        out.extend(found(
+            Code::GuardAssumeOutside,
+            "can assume roles outside its reach".into(),
+            assumable
+                .iter()
+                .map(|space| self.solve("sts:AssumeRole", space.clone(), Vec::new())),
+        ));
         out
     }
 
@@ -583,7 +572,7 @@ impl<'a> Analysis<'a> {
                 } else {
                     continue;
                 };
-                let keys = if takes_boundary_key(&s) {
+                let keys = if takes_boundary_key(s) {
                     // An outside principal carries no boundary, or another one.
                     vec![(Self::pb(), KeySpace::AbsentOr(self.other_boundaries()))]
                 } else {
@@ -591,26 +580,18 @@ impl<'a> Analysis<'a> {
                 };
                 for space in spaces {
                     if let Some(w) = self.solve_attaching(&s.action, space, keys.clone()) {
-                        return Some(Finding {
-                            catalogue: classes::catalogue_ids("W0606", &w.action),
-                            code: Code::GuardOutsideReach,
-                            message,
-                            witness: w,
-                        });
+                        return Some(Finding::new(Code::GuardOutsideReach, message, w));
                     }
                 }
             }
         }
         for s in classes::iam_writes_on(&["saml-provider", "oidc-provider"]) {
             if let Some(w) = self.solve(&s.action, Lang::any(), Vec::new()) {
-                return Some(Finding {
-                    catalogue: classes::catalogue_ids("W0606", &w.action),
-                    code: Code::GuardOutsideReach,
-                    message:
-                        "can change identity providers, and so become any role that trusts them"
-                            .into(),
-                    witness: w,
-                });
+                return Some(Finding::new(
+                    Code::GuardOutsideReach,
+                    "can change identity providers, and so become any role that trusts them".into(),
+                    w,
+                ));
             }
         }
         None
@@ -721,7 +702,7 @@ impl<'a> Analysis<'a> {
         }
         let mut spaces = vec![space];
         spaces.extend(exact.iter().map(|p| Lang::one_of(vec![lang::exact(p)])));
-        self.any_of(
+        found(
             Code::GuardEditPoliciesElsewhere,
             "can edit managed policies attached to principals outside its reach".into(),
             spaces.iter().flat_map(|space| {
@@ -791,15 +772,14 @@ impl<'a> Analysis<'a> {
                 all = witness.is_some();
             }
             if let (true, Some(w)) = (all, witness) {
-                return Some(Finding {
-                    catalogue: classes::catalogue_ids("W0609", &w.action),
-                    code: Code::GuardRunAsOthers,
-                    message: format!(
+                return Some(Finding::new(
+                    Code::GuardRunAsOthers,
+                    format!(
                         "can run code as other principals ({} runs as {})",
                         s.action, runner.runs_as
                     ),
-                    witness: w,
-                });
+                    w,
+                ));
             }
         }
         None
@@ -828,7 +808,7 @@ impl<'a> Analysis<'a> {
             } else {
                 me.clone()
             };
-            let keys = if takes_boundary_key(&s) {
+            let keys = if takes_boundary_key(s) {
                 vec![(Self::pb(), carried.clone())]
             } else {
                 Vec::new()
@@ -897,10 +877,6 @@ fn removes_grants(action: &str) -> bool {
 fn tagging(action: &str) -> bool {
     let name = action.strip_prefix("iam:").unwrap_or(action);
     name.starts_with("Tag") || name.starts_with("Untag")
-}
-
-pub fn kind_name(kind: &str) -> &str {
-    kind_word(kind)
 }
 
 /// Actions that put tags on the resources of one service.
