@@ -374,7 +374,7 @@ mod tests {
         }
         assert!(!names.contains(&"lambda:DeleteFunction"));
         let users: Vec<String> = iam_writes_on(&["user"])
-            .into_iter()
+            .iter()
             .map(|s| s.action.clone())
             .collect();
         assert!(users.contains(&"iam:UpdateUser".to_string()));
