@@ -610,3 +610,19 @@ fn every_catalogue_path_is_covered() {
     );
     assert!(covered > 100, "{covered} paths covered");
 }
+
+/// An AWS managed boundary cannot be edited by anyone: no W0603 for it, though its holder
+/// may hold `iam:*` (IAMFullAccess) and AdministratorAccess. Everything else stays open.
+#[test]
+fn an_aws_managed_boundary_is_not_editable() {
+    let source = "account \"123456789012\"\n\
+                  user u {\n  boundary aws IAMFullAccess\n  attach aws AdministratorAccess\n}\n";
+    let result = compile("main.iamx", source.as_bytes().to_vec());
+    let codes = guardrail_codes(&result);
+    assert!(!codes.contains("W0603"), "{}", render_all(&result));
+    assert!(
+        codes.contains("W0601") && codes.contains("W0602"),
+        "{}",
+        render_all(&result)
+    );
+}

@@ -401,7 +401,6 @@ impl<'a> Analysis<'a> {
     /// Every way out, with this holder and its policies.
     pub fn vectors(&self) -> Vec<Finding> {
         let mut out = Vec::new();
-        let other = self.other_boundaries();
         // W0601: create a principal with no boundary, or another one.
         for kind in ["user", "role"] {
             let create = if kind == "user" {
@@ -442,11 +441,7 @@ impl<'a> Analysis<'a> {
             let changed = found(
                 Code::GuardChangeBoundary,
                 format!("can put another permissions boundary on a {kind}"),
-                [self.solve(
-                    put,
-                    all.clone(),
-                    vec![(Self::pb(), KeySpace::In(other.clone()))],
-                )],
+                [self.solve_other_boundary(put, all.clone())],
             )
             .or_else(|| {
                 found(
@@ -457,8 +452,11 @@ impl<'a> Analysis<'a> {
             });
             out.extend(changed);
         }
-        // W0603: edit the boundary policy.
-        if let Some(b) = self.boundary() {
+        // W0603: edit the boundary policy (an AWS managed one no one can edit).
+        if let Some(b) = self
+            .boundary()
+            .filter(|b| b.arn.split(':').nth(4) != Some("aws"))
+        {
             let it = Lang::one_of(vec![lang::exact(&b.arn)]);
             out.extend(found(
                 Code::GuardEditBoundary,
