@@ -26,6 +26,7 @@ use crate::eval::pattern::wildcard;
 use crate::eval::{project, Context};
 use crate::iam::{self, Effect, PrincipalKind, Project};
 use crate::source::Span;
+use lang::Names;
 use solve::{principal_keys_tested, Holder, Witness};
 use spec::GuardSpec;
 
@@ -139,8 +140,23 @@ pub struct BoundaryInfo {
 }
 
 /// See [`World::declared`].
-pub type DeclaredCache =
-    std::collections::HashMap<(String, String), std::rc::Rc<(Vec<String>, Vec<String>)>>;
+pub type DeclaredCache = std::collections::HashMap<(String, String), std::rc::Rc<Declared>>;
+
+/// The principals of one kind the project declares that reach alone does not settle, for one
+/// boundary.
+pub struct Declared {
+    /// With the boundary outside the path: within reach after all.
+    pub excluded: Names,
+    /// Under the path without the boundary: outside reach after all.
+    pub exceptions: Names,
+}
+
+/// The customer managed policies, for one boundary: attached only within its reach, and the
+/// others.
+pub struct Attached {
+    pub within: Names,
+    pub elsewhere: Names,
+}
 
 impl World {
     /// `principals` by ARN.
@@ -178,6 +194,16 @@ pub struct World {
         std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Vec<Found>>>>,
     /// The project's boundaries (ARNs): each is "another boundary" to the others.
     pub boundaries: Vec<String>,
+    /// The ARNs of `attachments` and `boundaries`, made when first needed.
+    pub(crate) policy_names: std::cell::OnceCell<Names>,
+    /// The groups that carry policies, made when first needed.
+    pub(crate) groups_with_policies: std::cell::OnceCell<Names>,
+    /// The answers of every analysis, shared by principals whose policies say the same: see
+    /// [`solve::Solver::memo`].
+    pub(crate) solves: std::cell::RefCell<solve::Memo>,
+    /// Per boundary (ARN), where the customer managed policies are attached.
+    pub(crate) attached:
+        std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Attached>>>,
 }
 
 /// The holders a boundary is analysed for: a user, a role session, and a federated session.
@@ -827,6 +853,24 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
         }
         return (report, out);
     };
+    // Who carries each managed policy, and each group's members, in one pass: a policy
+    // attached to a group reaches its members.
+    let mut members: std::collections::HashMap<&str, Vec<String>> = Default::default();
+    for u in &project.principals {
+        for g in &u.groups {
+            members.entry(g.as_str()).or_default().extend(u.arn.clone());
+        }
+    }
+    let mut carriers: std::collections::HashMap<&str, Vec<String>> = Default::default();
+    for q in &project.principals {
+        for a in &q.attached {
+            let holders = carriers.entry(a.value.as_str()).or_default();
+            holders.extend(q.arn.clone());
+            if q.kind == PrincipalKind::Group {
+                holders.extend(members.get(q.name.as_str()).into_iter().flatten().cloned());
+            }
+        }
+    }
     let world = World {
         partition: project.partition.clone(),
         account,
@@ -847,23 +891,7 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
             .filter(|p| !p.boundary)
             .filter_map(|p| {
                 let arn = p.arn.clone()?;
-                // A policy attached to a group reaches its members.
-                let mut holders = Vec::new();
-                for q in &project.principals {
-                    if !q.attached.iter().any(|a| a.value == arn) {
-                        continue;
-                    }
-                    holders.extend(q.arn.clone());
-                    if q.kind == PrincipalKind::Group {
-                        holders.extend(
-                            project
-                                .principals
-                                .iter()
-                                .filter(|u| u.groups.contains(&q.name))
-                                .filter_map(|u| u.arn.clone()),
-                        );
-                    }
-                }
+                let holders = carriers.get(arn.as_str()).cloned().unwrap_or_default();
                 Some((arn, Some(holders)))
             })
             .collect(),
@@ -878,23 +906,38 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
             .iter()
             .filter(|g| g.kind == PrincipalKind::Group)
             .filter_map(|g| {
-                let members = project
-                    .principals
-                    .iter()
-                    .filter(|u| u.groups.contains(&g.name))
-                    .filter_map(|u| u.arn.clone())
-                    .collect();
+                let members = members.get(g.name.as_str()).cloned().unwrap_or_default();
                 let has_policies = !g.documents.is_empty() || !g.attached.is_empty();
                 Some((g.arn.clone()?, members, has_policies))
             })
             .collect(),
         ..World::default()
     };
+    let by_arn: std::collections::HashMap<&str, usize> = project
+        .policies
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| Some((p.arn.as_deref()?, i)))
+        .collect();
+    let groups: std::collections::HashMap<&str, &iam::PrincipalInfo> = project
+        .principals
+        .iter()
+        .filter(|q| q.kind == PrincipalKind::Group)
+        .map(|q| (q.name.as_str(), q))
+        .collect();
+    // A managed policy's document: the project's own, or AWS's.
+    let managed = |arn: &str| -> Option<iam::Policy> {
+        match by_arn.get(arn) {
+            Some(&i) => Some(
+                project.documents[project.policies[i].document]
+                    .policy
+                    .clone(),
+            ),
+            None => project::aws_managed_document(arn),
+        }
+    };
     let boundary_info = |arn: &str| -> Option<BoundaryInfo> {
-        let p = project
-            .policies
-            .iter()
-            .find(|p| p.arn.as_deref() == Some(arn))?;
+        let p = &project.policies[*by_arn.get(arn)?];
         Some(BoundaryInfo {
             name: p.name.clone(),
             arn: arn.to_string(),
@@ -931,11 +974,7 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
         let mut attached = principal.attached.clone();
         if principal.kind == PrincipalKind::User {
             for g in &principal.groups {
-                if let Some(group) = project
-                    .principals
-                    .iter()
-                    .find(|q| q.kind == PrincipalKind::Group && &q.name == g)
-                {
+                if let Some(group) = groups.get(g.as_str()) {
                     documents.extend(group.documents.iter().copied());
                     attached.extend(group.attached.iter().cloned());
                 }
@@ -949,14 +988,14 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
         }
         let mut unknown = false;
         for a in &attached {
-            match project::managed_document(project, &a.value) {
+            match managed(&a.value) {
                 Some(policy) => identity.push((a.value.clone(), policy)),
                 None => unknown = true,
             }
         }
         let boundary = principal.boundary.as_ref().and_then(|b| {
             boundary_info(&b.value).or_else(|| {
-                let policy = project::managed_document(project, &b.value)?;
+                let policy = managed(&b.value)?;
                 Some(BoundaryInfo {
                     name: b.value.rsplit('/').next().unwrap_or(&b.value).to_string(),
                     arn: b.value.clone(),

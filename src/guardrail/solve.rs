@@ -118,6 +118,56 @@ pub(crate) fn principal_keys_tested(policies: &[&iam::Policy]) -> Vec<String> {
     out
 }
 
+/// The keys (lower case) a statement reads: its condition keys, and the variables in its
+/// resources and condition values.
+fn keys_read(s: &iam::Statement) -> Vec<String> {
+    let mut out: Vec<String> = s
+        .conditions
+        .iter()
+        .map(|c| c.key.to_ascii_lowercase())
+        .collect();
+    let texts = s.conditions.iter().flat_map(|c| c.values.iter()).chain(
+        s.resource
+            .iter()
+            .flat_map(|b| b.values.iter().map(|v| &v.value)),
+    );
+    for t in texts {
+        out.extend(variables(t));
+    }
+    out
+}
+
+/// What a statement says (not where it is written), as one text: compared whole, so two
+/// statements share answers only when they say the same.
+fn said(s: &iam::Statement) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "{}{}",
+        s.effect.value == Effect::Allow,
+        s.principal.is_some()
+    );
+    for block in [&s.action, &s.resource] {
+        match block {
+            Some(b) => {
+                let _ = write!(out, "\u{1}{}", b.not);
+                for v in &b.values {
+                    let _ = write!(out, "\u{2}{}", v.value);
+                }
+            }
+            None => out.push('\u{3}'),
+        }
+    }
+    for c in &s.conditions {
+        let _ = write!(out, "\u{4}{}\u{5}{}", c.operator, c.key);
+        for v in &c.values {
+            let _ = write!(out, "\u{6}{v}");
+        }
+    }
+    out
+}
+
 /// Keys the principal's identity fixes.
 fn principal_key(key: &str) -> bool {
     key.starts_with("aws:principal")
@@ -152,8 +202,10 @@ pub struct Solver<'a> {
     pub boundary: Option<&'a iam::Policy>,
     /// Services whose resources' tags the holder can set (`*`: every service).
     pub settable_tags: &'a [String],
-    /// Answers already found, by what they depend on: the statements that name the action,
-    /// the resources and the keys. Actions named by the same statements share them.
+    /// Answers already found, by what they depend on: the statements that name the action
+    /// (where they sit and what they say), the resources, the keys, and what of the holder
+    /// those statements read. Actions named by the same statements share them, and so do
+    /// principals whose policies say the same.
     pub memo: Option<&'a std::cell::RefCell<Memo>>,
 }
 
@@ -164,6 +216,14 @@ pub type Memo = std::collections::HashMap<MemoKey, Option<Witness>, lang::Fnv>;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemoKey {
     statements: Vec<(usize, usize)>,
+    /// What each of those statements says.
+    prints: Vec<String>,
+    /// Whether there is a boundary.
+    bounded: bool,
+    /// The holder's facts those statements read: (key, value, chosen by the caller).
+    holder: Vec<(String, Option<Vec<String>>, bool)>,
+    /// The services whose tags the holder can set, where a statement tests a resource tag.
+    tags: Option<Vec<String>>,
     resource: Lang,
     /// The resource set's fingerprint: what is hashed of it.
     print: u64,
@@ -174,6 +234,8 @@ pub struct MemoKey {
 impl std::hash::Hash for MemoKey {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.statements.hash(state);
+        self.prints.hash(state);
+        self.holder.hash(state);
         self.print.hash(state);
         self.service.hash(state);
         self.keys.len().hash(state);
@@ -306,7 +368,7 @@ impl<'a> Solver<'a> {
             let service = query.action.split(':').next().unwrap_or("");
             let mut services = vec![service.to_string()];
             for group in &query.resource.all {
-                for p in group {
+                for p in &group.patterns {
                     let text = lang::show(p);
                     if let Some(s) = text.split(':').nth(2) {
                         if !s.contains(['*', '?']) && !services.iter().any(|x| x == s) {
@@ -424,13 +486,40 @@ impl<'a> Solver<'a> {
         let key = self
             .memo
             .filter(|_| query.resource.size() <= 64)
-            .map(|_| MemoKey {
-                statements: identity
+            .map(|_| {
+                let all = || identity.iter().chain(&boundary).chain(&denies);
+                let mut read: Vec<String> = Vec::new();
+                for st in all() {
+                    for k in keys_read(st.s) {
+                        if !read.contains(&k) {
+                            read.push(k);
+                        }
+                    }
+                }
+                read.sort_unstable();
+                let tags = read
                     .iter()
-                    .chain(&boundary)
-                    .chain(&denies)
-                    .map(|s| s.at)
+                    .any(|k| resource_tag(k))
+                    .then(|| self.settable_tags.to_vec());
+                (
+                    all().map(|s| (s.at, said(s.s))).collect::<Vec<_>>(),
+                    read,
+                    tags,
+                )
+            })
+            .map(|(statements, read, tags)| MemoKey {
+                statements: statements.iter().map(|(at, _)| *at).collect(),
+                prints: statements.iter().map(|(_, p)| p.clone()).collect(),
+                bounded: self.boundary.is_some(),
+                holder: read
+                    .into_iter()
+                    .map(|k| {
+                        let value = self.holder.facts.get(&k).map(<[String]>::to_vec);
+                        let chosen = self.holder.chosen.contains(&k);
+                        (k, value, chosen)
+                    })
                     .collect(),
+                tags,
                 resource: query.resource.clone(),
                 print: query.resource.fingerprint(),
                 keys: query.keys.clone(),
@@ -499,7 +588,7 @@ impl<'a> Solver<'a> {
     fn require(&self, state: &mut State, s: &iam::Statement, query: &Query) -> bool {
         match self.resources(s, true) {
             Res::Never => return false,
-            Res::In(group) => state.resource.all.push(group),
+            Res::In(group) => state.resource.all.push(group.into()),
             Res::NotIn(none) => state.resource.none.extend(none),
         }
         for c in &s.conditions {
@@ -559,7 +648,7 @@ impl<'a> Solver<'a> {
             }
             Res::NotIn(patterns) => {
                 let mut next = state.clone();
-                next.resource.all.push(patterns);
+                next.resource.all.push(patterns.into());
                 if !matches!(next.resource.witness(), Ok(None)) {
                     if let Some(w) = self.escape(&next, denies, from + 1, query, budget) {
                         return Some(w);
@@ -659,7 +748,7 @@ impl<'a> Solver<'a> {
             match string_patterns(c, &self.holder.facts) {
                 Some((negated, patterns)) => {
                     if negated != *must {
-                        lang.all.push(patterns);
+                        lang.all.push(patterns.into());
                     } else {
                         lang.none.extend(patterns);
                     }
@@ -696,7 +785,7 @@ impl State {
     fn new(query: &Query) -> State {
         let mut resource = query.resource.clone();
         for group in &mut resource.all {
-            for p in group.iter_mut() {
+            for p in group.patterns.iter_mut() {
                 *p = lang::arn_parts(std::mem::take(p));
             }
         }

@@ -12,10 +12,10 @@ use crate::eval::pattern::wildcard;
 use crate::iam::{self, PrincipalKind};
 
 use super::classes::{self, Sensitive};
-use super::lang::{self, Lang};
+use super::lang::{self, Group, Lang, Names};
 use super::solve::{Holder, KeySpace, Query, Solver, Witness};
 use super::spec;
-use super::{BoundaryInfo, Subject, World};
+use super::{Attached, BoundaryInfo, Declared, Subject, World};
 
 /// One open way out.
 #[derive(Clone, Debug)]
@@ -57,7 +57,55 @@ pub struct Analysis<'a> {
     pub holder: &'a Holder,
     pub identity: Vec<&'a iam::Policy>,
     settable_tags: Vec<String>,
-    memo: std::cell::RefCell<super::solve::Memo>,
+    /// The services the identity side's allows may name, and the boundary's.
+    services: [Services; 2],
+}
+
+/// The services a policy's allows may name.
+enum Services {
+    /// Any service: `*`, `NotAction`, or no policy to limit it.
+    All,
+    /// Action patterns' service parts (lower case); `wild` when one has a wildcard.
+    Named { parts: Vec<String>, wild: bool },
+}
+
+impl Services {
+    fn of(policies: &[&iam::Policy]) -> Services {
+        let mut parts: Vec<String> = Vec::new();
+        for p in policies {
+            for s in &p.statements {
+                let Some(b) = s
+                    .action
+                    .as_ref()
+                    .filter(|_| s.effect.value == iam::Effect::Allow)
+                else {
+                    continue;
+                };
+                if b.not {
+                    return Services::All;
+                }
+                for v in &b.values {
+                    if v.value == "*" {
+                        return Services::All;
+                    }
+                    let svc = v.value.split_once(':').map_or(v.value.as_str(), |(s, _)| s);
+                    let svc = svc.to_ascii_lowercase();
+                    if !parts.contains(&svc) {
+                        parts.push(svc);
+                    }
+                }
+            }
+        }
+        let wild = parts.iter().any(|p| p.contains(['*', '?']));
+        Services::Named { parts, wild }
+    }
+
+    fn names(&self, prefix: &str) -> bool {
+        match self {
+            Services::All => true,
+            Services::Named { parts, .. } => parts.iter().any(|p| wildcard(p, prefix, true)),
+        }
+    }
 }
 
 impl<'a> Analysis<'a> {
@@ -73,8 +121,15 @@ impl<'a> Analysis<'a> {
             holder,
             identity,
             settable_tags: Vec::new(),
-            memo: Default::default(),
+            services: [Services::All, Services::All],
         };
+        a.services = [
+            Services::of(&a.identity),
+            match a.boundary() {
+                Some(b) => Services::of(&[&b.policy]),
+                None => Services::All,
+            },
+        ];
         a.settable_tags = a.tags_it_can_set();
         a
     }
@@ -86,20 +141,7 @@ impl<'a> Analysis<'a> {
     /// Whether both sides have an allow that may name an action of the service, judged from
     /// the service part of their action patterns (no service data is read).
     fn names_service(&self, prefix: &str) -> bool {
-        let names = |p: &iam::Policy| {
-            p.statements.iter().any(|s| {
-                s.effect.value == iam::Effect::Allow
-                    && s.action.as_ref().is_some_and(|b| {
-                        b.not
-                            || b.values.iter().any(|v| {
-                                let svc =
-                                    v.value.split_once(':').map_or(v.value.as_str(), |(s, _)| s);
-                                v.value == "*" || crate::eval::pattern::wildcard(svc, prefix, true)
-                            })
-                    })
-            })
-        };
-        self.identity.iter().any(|p| names(p)) && self.boundary().is_none_or(|b| names(&b.policy))
+        self.services.iter().all(|s| s.names(prefix))
     }
 
     /// Whether both sides have an allow that names the action (a cheap first look).
@@ -113,7 +155,7 @@ impl<'a> Analysis<'a> {
             identity: &self.identity,
             boundary: self.boundary().map(|b| &b.policy),
             settable_tags: &self.settable_tags,
-            memo: Some(&self.memo),
+            memo: Some(&self.world.solves),
         }
     }
 
@@ -171,7 +213,14 @@ impl<'a> Analysis<'a> {
             memo: None,
         };
         let mut out = Vec::new();
-        for prefix in crate::awsdb::service_prefixes() {
+        // Where the identity side names its services outright, only those need a look.
+        let prefixes: Vec<&str> = match &self.services[0] {
+            Services::Named { parts, wild: false } => crate::awsdb::service_prefixes()
+                .filter(|p| parts.iter().any(|x| x == p))
+                .collect(),
+            _ => crate::awsdb::service_prefixes().collect(),
+        };
+        for prefix in prefixes {
             if !self.names_service(prefix) {
                 continue;
             }
@@ -252,31 +301,29 @@ impl<'a> Analysis<'a> {
                     true,
                 ));
         }
-        // What the project declares, per boundary and kind: computed once for every holder.
+        // What the project declares, per boundary and kind: computed once for every holder
+        // and every principal with the boundary.
         let declared = self.declared(kind, &reach);
-        let (excluded, exceptions) = (&declared.0, &declared.1);
-        for arn in excluded.iter().filter(|a| **a != self.subject.arn) {
-            space = space.except(lang::exact(arn));
-        }
-        let exceptions: Vec<&String> = exceptions
-            .iter()
-            .filter(|a| **a != self.subject.arn)
-            .collect();
-        let mut out = Vec::new();
-        out.push(space);
+        let mut out = vec![space.except_names(&declared.excluded)];
         // Declared under the path without the boundary: one set of them all.
-        if !exceptions.is_empty() {
-            out.push(Lang::one_of(
-                exceptions.iter().map(|e| lang::exact(e)).collect(),
-            ));
+        if !declared.exceptions.is_empty() {
+            let mut them = Lang::one_of_group(Group {
+                patterns: Vec::new(),
+                names: Some(declared.exceptions.clone()),
+            });
+            if declared.exceptions.contains(&self.subject.arn) {
+                them = them.except(lang::exact(&self.subject.arn));
+            }
+            out.push(them);
         }
         out
     }
 
     /// The principals of a kind the project declares that reach alone does not settle: those
     /// with the boundary outside the path (excluded from "outside"), and those without it
-    /// under the path (outside after all). Cached per boundary and kind in the world.
-    fn declared(&self, kind: &str, reach: &[String]) -> std::rc::Rc<(Vec<String>, Vec<String>)> {
+    /// under the path (outside after all). Cached per boundary and kind in the world: it
+    /// does not depend on the principal analysed, which is left out of "outside" on its own.
+    fn declared(&self, kind: &str, reach: &[String]) -> std::rc::Rc<Declared> {
         let key = (
             self.boundary().map(|b| b.arn.clone()).unwrap_or_default(),
             kind.to_string(),
@@ -288,7 +335,7 @@ impl<'a> Analysis<'a> {
         let mut exceptions = Vec::new();
         if kind == "group" {
             for (group, members, _) in &self.world.groups {
-                if members.iter().all(|m| self.within(m)) {
+                if members.iter().all(|m| self.within_world(m)) {
                     excluded.push(group.clone());
                 } else if reach.iter().any(|r| wildcard(r, group, false)) {
                     exceptions.push(group.clone());
@@ -310,7 +357,10 @@ impl<'a> Analysis<'a> {
                 }
             }
         }
-        let found = std::rc::Rc::new((excluded, exceptions));
+        let found = std::rc::Rc::new(Declared {
+            excluded: Names::new(excluded),
+            exceptions: Names::new(exceptions),
+        });
         self.world.declared.borrow_mut().insert(key, found.clone());
         found
     }
@@ -318,9 +368,12 @@ impl<'a> Analysis<'a> {
     /// Whether a principal is within reach: itself, one the project declares with the
     /// boundary, or one under the guard's path that the project does not declare without it.
     fn within(&self, arn: &str) -> bool {
-        if arn == self.subject.arn {
-            return true;
-        }
+        arn == self.subject.arn || self.within_world(arn)
+    }
+
+    /// [`Analysis::within`] but for the principal analysed, which counts as any other: what
+    /// holds for every principal with the boundary.
+    fn within_world(&self, arn: &str) -> bool {
         if let Some(&i) = self.world.index().get(arn) {
             return self.carries_boundary(self.world.principals[i].2.as_deref());
         }
@@ -336,17 +389,11 @@ impl<'a> Analysis<'a> {
 
     /// Policy ARNs that exist or that it can create: AWS managed ones, the project's, and any
     /// in the account if it may create policies.
-    fn policies(&self) -> Vec<Vec<lang::Sym>> {
-        let mut out = vec![lang::glob(
+    fn policies(&self) -> Group {
+        let mut patterns = vec![lang::glob(
             &format!("arn:{}:iam::aws:policy/*", self.world.partition),
             true,
         )];
-        for (p, _) in &self.world.attachments {
-            out.push(lang::exact(p));
-        }
-        for b in &self.world.boundaries {
-            out.push(lang::exact(b));
-        }
         let account_policies = self.arn("policy", "*");
         if self
             .solve(
@@ -356,9 +403,21 @@ impl<'a> Analysis<'a> {
             )
             .is_some()
         {
-            out.push(lang::glob(&account_policies, true));
+            patterns.push(lang::glob(&account_policies, true));
         }
-        out
+        let names = self.world.policy_names.get_or_init(|| {
+            Names::new(
+                self.world
+                    .attachments
+                    .iter()
+                    .map(|(p, _)| p.clone())
+                    .chain(self.world.boundaries.iter().cloned()),
+            )
+        });
+        Group {
+            patterns,
+            names: Some(names.clone()),
+        }
     }
 
     /// Another boundary, tried first with AdministratorAccess (the plainest witness).
@@ -385,7 +444,7 @@ impl<'a> Analysis<'a> {
     }
 
     fn other_boundaries(&self) -> Lang {
-        let mut l = Lang::one_of(self.policies());
+        let mut l = Lang::one_of_group(self.policies());
         if let Some(b) = self.boundary() {
             l = l.except(lang::exact(&b.arn));
         }
@@ -621,7 +680,7 @@ impl<'a> Analysis<'a> {
         if let Some(w) = self.solve(action, space.clone(), first) {
             return Some(w);
         }
-        let mut policies = Lang::one_of(self.policies()).except(lang::exact(&admin));
+        let mut policies = Lang::one_of_group(self.policies()).except(lang::exact(&admin));
         for _ in 0..16 {
             keys.retain(|(k, _)| k != "iam:policyarn");
             keys.push(("iam:policyarn".into(), KeySpace::In(policies.clone())));
@@ -645,10 +704,20 @@ impl<'a> Analysis<'a> {
     /// anything), the project's groups with policies, and groups it may give policies to.
     fn powerful_groups(&self) -> Vec<Lang> {
         let mut out = self.outside("group");
-        for (group, _, has_policies) in &self.world.groups {
-            if *has_policies {
-                out.push(Lang::one_of(vec![lang::exact(group)]));
-            }
+        let with_policies = self.world.groups_with_policies.get_or_init(|| {
+            Names::new(
+                self.world
+                    .groups
+                    .iter()
+                    .filter(|(_, _, has_policies)| *has_policies)
+                    .map(|(g, _, _)| g.clone()),
+            )
+        });
+        if !with_policies.is_empty() {
+            out.push(Lang::one_of_group(Group {
+                patterns: Vec::new(),
+                names: Some(with_policies.clone()),
+            }));
         }
         let all = Lang::one_of(vec![lang::glob(&self.arn("group", "*"), true)]);
         for a in ["iam:AttachGroupPolicy", "iam:PutGroupPolicy"] {
@@ -665,8 +734,11 @@ impl<'a> Analysis<'a> {
     }
 
     fn policies_elsewhere(&self) -> Option<Finding> {
+        let edits = ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"];
+        if !edits.iter().any(|a| self.could_allow(a)) {
+            return None;
+        }
         let mut space = Lang::one_of(vec![lang::glob(&self.arn("policy", "*"), true)]);
-        let mut exact = Vec::new();
         if let Some(path) = self
             .guard()
             .and_then(|g| g.manage_path.as_deref())
@@ -686,29 +758,53 @@ impl<'a> Analysis<'a> {
         for own in &self.subject.own_policies {
             space = space.except(lang::exact(own));
         }
-        for (policy, holders) in &self.world.attachments {
-            match holders {
-                Some(h) if h.iter().all(|h| self.within(h)) => {
-                    space = space.except(lang::exact(policy));
-                }
-                _ => {
-                    if !self.subject.own_policies.contains(policy) {
-                        exact.push(policy.clone());
-                    }
-                }
-            }
+        let attached = self.attached();
+        let mut elsewhere = Lang::one_of_group(Group {
+            patterns: Vec::new(),
+            names: Some(attached.elsewhere.clone()),
+        });
+        for own in &self.subject.own_policies {
+            elsewhere = elsewhere.except(lang::exact(own));
         }
-        let mut spaces = vec![space];
-        spaces.extend(exact.iter().map(|p| Lang::one_of(vec![lang::exact(p)])));
+        let spaces = [space.except_names(&attached.within), elsewhere];
         found(
             Code::GuardEditPoliciesElsewhere,
             "can edit managed policies attached to principals outside its reach".into(),
             spaces.iter().flat_map(|space| {
-                ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"]
+                edits
                     .into_iter()
                     .map(|a| self.solve(a, space.clone(), Vec::new()))
             }),
         )
+    }
+
+    /// The customer managed policies attached only within reach, and the others. Computed
+    /// once per boundary; the principal analysed counts as within reach, so where that is
+    /// not already so for every principal with the boundary, it is computed for this one.
+    fn attached(&self) -> std::rc::Rc<Attached> {
+        let split = |within: &dyn Fn(&str) -> bool| {
+            let (mut inside, mut outside) = (Vec::new(), Vec::new());
+            for (policy, holders) in &self.world.attachments {
+                match holders {
+                    Some(h) if h.iter().all(|h| within(h)) => inside.push(policy.clone()),
+                    _ => outside.push(policy.clone()),
+                }
+            }
+            std::rc::Rc::new(Attached {
+                within: Names::new(inside),
+                elsewhere: Names::new(outside),
+            })
+        };
+        if !self.within_world(&self.subject.arn) {
+            return split(&|h| self.within(h));
+        }
+        let key = self.boundary().map(|b| b.arn.clone()).unwrap_or_default();
+        if let Some(found) = self.world.attached.borrow().get(&key) {
+            return found.clone();
+        }
+        let found = split(&|h| self.within_world(h));
+        self.world.attached.borrow_mut().insert(key, found.clone());
+        found
     }
 
     fn run_as_others(&self) -> Option<Finding> {
