@@ -553,7 +553,20 @@ fn witness_readable(lang: &Lang) -> Result<Option<String>, TooLarge> {
         // An answer from a set of names is a name the project declares: readable already.
         Ok(Some(plain)) if lang.all.iter().any(|g| g.names.is_some()) => Ok(Some(plain)),
         Ok(Some(plain)) => {
-            for avoid in [&["*/", "*:", "arn:*:*::*"][..], &["*/", "*:"]] {
+            // An ARN whose region every pattern of a group leaves empty cannot avoid an
+            // empty region: that try is skipped.
+            let regionless = lang.all.iter().any(|g| {
+                !g.is_everything()
+                    && g.names.is_none()
+                    && !g.patterns.is_empty()
+                    && g.patterns.iter().all(|p| empty_region(p))
+            });
+            let tries: &[&[&str]] = if regionless {
+                &[&["*/", "*:"]]
+            } else {
+                &[&["*/", "*:", "arn:*:*::*"], &["*/", "*:"]]
+            };
+            for avoid in tries {
                 let avoid: Vec<Vec<Sym>> = avoid.iter().map(|p| glob(p, true)).collect();
                 if !avoid.iter().any(|p| glob_match(p, plain.as_bytes())) {
                     return Ok(Some(plain));
@@ -569,6 +582,34 @@ fn witness_readable(lang: &Lang) -> Result<Option<String>, TooLarge> {
         }
         other => other,
     }
+}
+
+/// Whether every string `pattern` matches is an ARN with an empty region: it starts with
+/// `arn:`, and its partition and service are literal text followed by `::`.
+fn empty_region(pattern: &[Sym]) -> bool {
+    let arn = [
+        Sym::Byte(b'a'),
+        Sym::Byte(b'r'),
+        Sym::Byte(b'n'),
+        Sym::Byte(b':'),
+    ];
+    if !pattern.starts_with(&arn) {
+        return false;
+    }
+    let mut colons = 0;
+    for (i, s) in pattern.iter().enumerate() {
+        match s {
+            Sym::Byte(b':') => {
+                colons += 1;
+                if colons == 3 {
+                    return pattern.get(i + 1) == Some(&Sym::Byte(b':'));
+                }
+            }
+            Sym::Byte(_) => {}
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// How many product states a search for a more readable answer visits before it settles for
@@ -727,8 +768,8 @@ fn witness(lang: &Lang, limit: usize) -> Result<Option<String>, TooLarge> {
     if lang.none.iter().any(|p| p.as_slice() == [Sym::Star]) {
         return Ok(None);
     }
-    // Patterns that cannot meet any member of another group (their literal starts differ)
-    // are dropped; a group each of whose patterns an exclusion covers is empty.
+    // Patterns that cannot meet any member of another group (their literal starts differ),
+    // and patterns an exclusion covers, are dropped: a group left with none is empty.
     let pruned: Vec<Group> = groups
         .iter()
         .enumerate()
@@ -741,19 +782,14 @@ fn witness(lang: &Lang, limit: usize) -> Result<Option<String>, TooLarge> {
                         i == j
                             || other.names.is_some()
                             || other.patterns.iter().any(|q| !apart(p, q))
-                    })
+                    }) && !lang.none.iter().any(|by| covered(p, by))
                 })
                 .cloned()
                 .collect(),
             names: g.names.clone(),
         })
         .collect();
-    if pruned.iter().any(|g| {
-        g.names.is_none()
-            && g.patterns
-                .iter()
-                .all(|p| lang.none.iter().any(|by| covered(p, by)))
-    }) {
+    if pruned.iter().any(Group::is_empty) {
         return Ok(None);
     }
     let groups: Vec<&Group> = pruned.iter().collect();

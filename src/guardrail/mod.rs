@@ -201,6 +201,8 @@ pub struct World {
     /// The answers of every analysis, shared by principals whose policies say the same: see
     /// [`solve::Solver::memo`].
     pub(crate) solves: std::cell::RefCell<solve::Memo>,
+    /// Statements by what they say, numbered: see [`solve::Shared::said`].
+    pub(crate) said: std::cell::RefCell<solve::SaidTable>,
     /// Per boundary (ARN), where the customer managed policies are attached.
     pub(crate) attached:
         std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Attached>>>,
@@ -324,6 +326,20 @@ fn findings_over(
     identity: &[&iam::Policy],
     worst: bool,
 ) -> Vec<Found> {
+    findings_and_self_edit(world, subject, holders, identity, worst, false).0
+}
+
+/// [`findings_over`], and, when asked, the first request with which a holder can change its
+/// own permissions (with the same analyses).
+fn findings_and_self_edit(
+    world: &World,
+    subject: &Subject,
+    holders: &[(String, Holder)],
+    identity: &[&iam::Policy],
+    worst: bool,
+    self_edit: bool,
+) -> (Vec<Found>, Option<Witness>) {
+    let mut edit: Option<Witness> = None;
     let mut out: Vec<Found> = Vec::new();
     // Holders the policies cannot tell apart (they test none of the keys where they differ)
     // are analysed once.
@@ -349,6 +365,9 @@ fn findings_over(
         }
         seen.push(signature);
         let analysis = vectors::Analysis::new(world, subject, holder, identity.to_vec());
+        if self_edit && edit.is_none() {
+            edit = analysis.self_edit();
+        }
         for f in analysis.vectors() {
             if out
                 .iter()
@@ -363,7 +382,7 @@ fn findings_over(
             });
         }
     }
-    out
+    (out, edit)
 }
 
 /// What tells holders apart: per principal key the policies test, its value and whether the
@@ -552,7 +571,7 @@ fn principal_findings(
         .iter()
         .map(|(l, p)| (l.clone(), p))
         .collect();
-    let findings = findings_over(world, subject, &holders, &own, false);
+    let (findings, edit) = findings_and_self_edit(world, subject, &holders, &own, false, true);
     let mut out = Vec::new();
     let who = subject.display.clone();
     if subject.boundary.is_none() {
@@ -620,9 +639,6 @@ fn principal_findings(
     }
     let mut closed = findings.is_empty();
     // A principal that can change its own permissions has its boundary's power.
-    let edit = holders
-        .iter()
-        .find_map(|(_, h)| vectors::Analysis::new(world, subject, h, own.clone()).self_edit());
     if let Some(request) = edit {
         let worst_policy = worst_identity();
         // The boundary's own analysis answers this, when it does not depend on the holder.

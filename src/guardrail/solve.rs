@@ -137,35 +137,64 @@ fn keys_read(s: &iam::Statement) -> Vec<String> {
     out
 }
 
-/// What a statement says (not where it is written), as one text: compared whole, so two
-/// statements share answers only when they say the same.
-fn said(s: &iam::Statement) -> String {
-    use std::fmt::Write;
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "{}{}",
-        s.effect.value == Effect::Allow,
-        s.principal.is_some()
-    );
+/// A hash of what a statement says (not where it is written): see [`same_said`].
+fn said_hash(s: &iam::Statement) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = lang::FnvHasher::default();
+    (s.effect.value == Effect::Allow).hash(&mut h);
+    s.principal.is_some().hash(&mut h);
     for block in [&s.action, &s.resource] {
         match block {
             Some(b) => {
-                let _ = write!(out, "\u{1}{}", b.not);
+                b.not.hash(&mut h);
+                b.values.len().hash(&mut h);
                 for v in &b.values {
-                    let _ = write!(out, "\u{2}{}", v.value);
+                    v.value.hash(&mut h);
                 }
             }
-            None => out.push('\u{3}'),
+            None => 2u8.hash(&mut h),
         }
     }
+    s.conditions.len().hash(&mut h);
     for c in &s.conditions {
-        let _ = write!(out, "\u{4}{}\u{5}{}", c.operator, c.key);
-        for v in &c.values {
-            let _ = write!(out, "\u{6}{v}");
-        }
+        c.operator.hash(&mut h);
+        c.key.hash(&mut h);
+        c.values.hash(&mut h);
     }
-    out
+    h.finish()
+}
+
+/// Whether two statements say the same to the solver: effect, whether they name a principal,
+/// actions, resources and conditions (not their Sids, spans or docs).
+fn same_said(a: &iam::Statement, b: &iam::Statement) -> bool {
+    let block = |x: &Option<iam::Block>, y: &Option<iam::Block>| match (x, y) {
+        (Some(x), Some(y)) => {
+            x.not == y.not
+                && x.values.len() == y.values.len()
+                && x.values
+                    .iter()
+                    .zip(&y.values)
+                    .all(|(v, w)| v.value == w.value)
+        }
+        (None, None) => true,
+        _ => false,
+    };
+    a.effect.value == b.effect.value
+        && a.principal.is_some() == b.principal.is_some()
+        && block(&a.action, &b.action)
+        && block(&a.resource, &b.resource)
+        && a.conditions.len() == b.conditions.len()
+        && a.conditions
+            .iter()
+            .zip(&b.conditions)
+            .all(|(c, d)| c.operator == d.operator && c.key == d.key && c.values == d.values)
+}
+
+/// Statements by what they say, numbered: [`Shared::said`].
+#[derive(Default)]
+pub struct SaidTable {
+    by_hash: std::collections::HashMap<u64, Vec<(iam::Statement, u32)>, lang::Fnv>,
+    count: u32,
 }
 
 /// Keys the principal's identity fixes.
@@ -206,7 +235,42 @@ pub struct Solver<'a> {
     /// (where they sit and what they say), the resources, the keys, and what of the holder
     /// those statements read. Actions named by the same statements share them, and so do
     /// principals whose policies say the same.
-    pub memo: Option<&'a std::cell::RefCell<Memo>>,
+    pub memo: Option<Shared<'a>>,
+}
+
+/// Where answers are kept: [`Solver::memo`].
+#[derive(Clone, Copy)]
+pub struct Shared<'a> {
+    /// Answers, for every principal of the world.
+    pub answers: &'a std::cell::RefCell<Memo>,
+    /// Statements by what they say, numbered: for every principal of the world.
+    pub said: &'a std::cell::RefCell<SaidTable>,
+    /// What an action's answers depend on, per action: for one holder and its policies.
+    pub parts: &'a std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Part>>>,
+}
+
+/// What the answers for one action depend on besides the request class, for one holder and
+/// its policies: the statements that name the action (where they sit and what they say), and
+/// what of the holder those statements read.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Part {
+    statements: Vec<(usize, usize)>,
+    /// What each says: its number in [`Shared::said`].
+    said: Vec<u32>,
+    /// Whether there is a boundary.
+    bounded: bool,
+    /// The holder's facts those statements read: (key, value, chosen by the caller).
+    holder: Vec<(String, Option<Vec<String>>, bool)>,
+    /// The services whose tags the holder can set, where a statement tests a resource tag.
+    tags: Option<Vec<String>>,
+    /// A hash of all the above.
+    hash: u64,
+}
+
+impl std::hash::Hash for Part {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.hash.hash(state);
+    }
 }
 
 /// See [`Solver::memo`].
@@ -215,15 +279,7 @@ pub type Memo = std::collections::HashMap<MemoKey, Option<Witness>, lang::Fnv>;
 /// What a class's answer depends on besides the action.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemoKey {
-    statements: Vec<(usize, usize)>,
-    /// What each of those statements says.
-    prints: Vec<String>,
-    /// Whether there is a boundary.
-    bounded: bool,
-    /// The holder's facts those statements read: (key, value, chosen by the caller).
-    holder: Vec<(String, Option<Vec<String>>, bool)>,
-    /// The services whose tags the holder can set, where a statement tests a resource tag.
-    tags: Option<Vec<String>>,
+    part: std::rc::Rc<Part>,
     resource: Lang,
     /// The resource set's fingerprint: what is hashed of it.
     print: u64,
@@ -233,9 +289,7 @@ pub struct MemoKey {
 
 impl std::hash::Hash for MemoKey {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.statements.hash(state);
-        self.prints.hash(state);
-        self.holder.hash(state);
+        self.part.hash(state);
         self.print.hash(state);
         self.service.hash(state);
         self.keys.len().hash(state);
@@ -482,44 +536,11 @@ impl<'a> Solver<'a> {
 
     /// A request of the class the set allows, if there is one.
     pub fn solve(&self, query: &Query) -> Option<Witness> {
-        let (identity, boundary, denies) = self.statements(&query.action);
         let key = self
             .memo
             .filter(|_| query.resource.size() <= 64)
-            .map(|_| {
-                let all = || identity.iter().chain(&boundary).chain(&denies);
-                let mut read: Vec<String> = Vec::new();
-                for st in all() {
-                    for k in keys_read(st.s) {
-                        if !read.contains(&k) {
-                            read.push(k);
-                        }
-                    }
-                }
-                read.sort_unstable();
-                let tags = read
-                    .iter()
-                    .any(|k| resource_tag(k))
-                    .then(|| self.settable_tags.to_vec());
-                (
-                    all().map(|s| (s.at, said(s.s))).collect::<Vec<_>>(),
-                    read,
-                    tags,
-                )
-            })
-            .map(|(statements, read, tags)| MemoKey {
-                statements: statements.iter().map(|(at, _)| *at).collect(),
-                prints: statements.iter().map(|(_, p)| p.clone()).collect(),
-                bounded: self.boundary.is_some(),
-                holder: read
-                    .into_iter()
-                    .map(|k| {
-                        let value = self.holder.facts.get(&k).map(<[String]>::to_vec);
-                        let chosen = self.holder.chosen.contains(&k);
-                        (k, value, chosen)
-                    })
-                    .collect(),
-                tags,
+            .map(|shared| MemoKey {
+                part: self.part(shared, &query.action),
                 resource: query.resource.clone(),
                 print: query.resource.fingerprint(),
                 keys: query.keys.clone(),
@@ -531,19 +552,90 @@ impl<'a> Solver<'a> {
                     .unwrap_or("")
                     .to_ascii_lowercase(),
             });
-        if let (Some(memo), Some(key)) = (self.memo, &key) {
-            if let Some(found) = memo.borrow().get(key) {
+        if let (Some(shared), Some(key)) = (self.memo, &key) {
+            if let Some(found) = shared.answers.borrow().get(key) {
                 return found.clone().map(|mut w| {
                     w.action = query.action.clone();
                     w
                 });
             }
         }
+        let (identity, boundary, denies) = self.statements(&query.action);
         let found = self.solve_with(query, &identity, &boundary, &denies);
-        if let (Some(memo), Some(key)) = (self.memo, key) {
-            memo.borrow_mut().insert(key, found.clone());
+        if let (Some(shared), Some(key)) = (self.memo, key) {
+            shared.answers.borrow_mut().insert(key, found.clone());
         }
         found
+    }
+
+    /// [`Part`] of an action, made once per holder and policies.
+    fn part(&self, shared: Shared, action: &str) -> std::rc::Rc<Part> {
+        if let Some(found) = shared.parts.borrow().get(action) {
+            return found.clone();
+        }
+        let (identity, boundary, denies) = self.statements(action);
+        let all = || identity.iter().chain(&boundary).chain(&denies);
+        let mut read: Vec<String> = Vec::new();
+        for st in all() {
+            for k in keys_read(st.s) {
+                if !read.contains(&k) {
+                    read.push(k);
+                }
+            }
+        }
+        read.sort_unstable();
+        let tags = read
+            .iter()
+            .any(|k| resource_tag(k))
+            .then(|| self.settable_tags.to_vec());
+        let said: Vec<u32> = {
+            let mut table = shared.said.borrow_mut();
+            all()
+                .map(|st| {
+                    let next = table.count;
+                    let entries = table.by_hash.entry(said_hash(st.s)).or_default();
+                    match entries.iter().find(|(s, _)| same_said(s, st.s)) {
+                        Some((_, n)) => *n,
+                        None => {
+                            entries.push((st.s.clone(), next));
+                            table.count += 1;
+                            next
+                        }
+                    }
+                })
+                .collect()
+        };
+        let mut part = Part {
+            statements: all().map(|st| st.at).collect(),
+            said,
+            bounded: self.boundary.is_some(),
+            holder: read
+                .into_iter()
+                .map(|k| {
+                    let value = self.holder.facts.get(&k).map(<[String]>::to_vec);
+                    let chosen = self.holder.chosen.contains(&k);
+                    (k, value, chosen)
+                })
+                .collect(),
+            tags,
+            hash: 0,
+        };
+        part.hash = {
+            use std::hash::{Hash, Hasher};
+            let mut h = lang::FnvHasher::default();
+            part.statements.hash(&mut h);
+            part.said.hash(&mut h);
+            part.bounded.hash(&mut h);
+            part.holder.hash(&mut h);
+            part.tags.hash(&mut h);
+            h.finish()
+        };
+        let part = std::rc::Rc::new(part);
+        shared
+            .parts
+            .borrow_mut()
+            .insert(action.to_string(), part.clone());
+        part
     }
 
     fn solve_with(

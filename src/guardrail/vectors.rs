@@ -59,6 +59,8 @@ pub struct Analysis<'a> {
     settable_tags: Vec<String>,
     /// The services the identity side's allows may name, and the boundary's.
     services: [Services; 2],
+    /// See [`super::solve::Shared::parts`].
+    parts: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<super::solve::Part>>>,
 }
 
 /// The services a policy's allows may name.
@@ -122,6 +124,7 @@ impl<'a> Analysis<'a> {
             identity,
             settable_tags: Vec::new(),
             services: [Services::All, Services::All],
+            parts: Default::default(),
         };
         a.services = [
             Services::of(&a.identity),
@@ -155,7 +158,11 @@ impl<'a> Analysis<'a> {
             identity: &self.identity,
             boundary: self.boundary().map(|b| &b.policy),
             settable_tags: &self.settable_tags,
-            memo: Some(&self.world.solves),
+            memo: Some(super::solve::Shared {
+                answers: &self.world.solves,
+                said: &self.world.said,
+                parts: &self.parts,
+            }),
         }
     }
 
