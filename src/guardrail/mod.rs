@@ -201,8 +201,19 @@ pub struct World {
     /// The answers of every analysis, shared by principals whose policies say the same: see
     /// [`solve::Solver::memo`].
     pub(crate) solves: std::cell::RefCell<solve::Memo>,
-    /// Statements by what they say, numbered: see [`solve::Shared::said`].
-    pub(crate) said: std::cell::RefCell<solve::SaidTable>,
+    /// Per boundary (ARN), what its allows name: see [`vectors::Analysis`].
+    #[allow(clippy::type_complexity)]
+    pub(crate) sides: std::cell::RefCell<
+        std::collections::HashMap<
+            String,
+            Vec<(
+                iam::Policy,
+                (std::rc::Rc<vectors::Services>, std::rc::Rc<vectors::Allows>),
+            )>,
+        >,
+    >,
+    /// Statements and policies by what they say: see [`solve::Shared::table`].
+    pub(crate) table: std::cell::RefCell<solve::PolicyTable>,
     /// Per boundary (ARN), where the customer managed policies are attached.
     pub(crate) attached:
         std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Attached>>>,

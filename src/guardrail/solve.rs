@@ -190,11 +190,87 @@ fn same_said(a: &iam::Statement, b: &iam::Statement) -> bool {
             .all(|(c, d)| c.operator == d.operator && c.key == d.key && c.values == d.values)
 }
 
-/// Statements by what they say, numbered: [`Shared::said`].
+/// Statements and policies by what they say, numbered: [`Shared::table`].
 #[derive(Default)]
-pub struct SaidTable {
-    by_hash: std::collections::HashMap<u64, Vec<(iam::Statement, u32)>, lang::Fnv>,
+pub struct PolicyTable {
+    statements: std::collections::HashMap<u64, Vec<(iam::Statement, u32)>, lang::Fnv>,
     count: u32,
+    /// Policies by the numbers of their statements.
+    policies: std::collections::HashMap<Vec<u32>, u32, lang::Fnv>,
+    /// Boundaries by ARN: their documents and numbers.
+    boundaries: std::collections::HashMap<String, Vec<(iam::Policy, Numbers)>>,
+    /// Per policy number, per action: the statements (indexes) that name it.
+    naming: std::collections::HashMap<
+        u32,
+        std::collections::HashMap<String, std::rc::Rc<[usize]>, lang::Fnv>,
+        lang::Fnv,
+    >,
+}
+
+impl PolicyTable {
+    fn statement(&mut self, s: &iam::Statement) -> u32 {
+        let next = self.count;
+        let entries = self.statements.entry(said_hash(s)).or_default();
+        match entries.iter().find(|(t, _)| same_said(t, s)) {
+            Some((_, n)) => *n,
+            None => {
+                entries.push((s.clone(), next));
+                self.count += 1;
+                next
+            }
+        }
+    }
+
+    /// A policy's number, and its statements'.
+    fn policy(&mut self, p: &iam::Policy) -> Numbers {
+        let ids: Vec<u32> = p.statements.iter().map(|s| self.statement(s)).collect();
+        let next = self.policies.len() as u32;
+        let id = *self.policies.entry(ids.clone()).or_insert(next);
+        (id, ids)
+    }
+
+    /// [`PolicyTable::policy`] of a boundary, found by its ARN when its document is the same.
+    fn boundary(&mut self, arn: &str, p: &iam::Policy) -> Numbers {
+        if let Some((_, found)) = self
+            .boundaries
+            .get(arn)
+            .and_then(|known| known.iter().find(|(q, _)| q == p))
+        {
+            return found.clone();
+        }
+        let found = self.policy(p);
+        self.boundaries
+            .entry(arn.to_string())
+            .or_default()
+            .push((p.clone(), found.clone()));
+        found
+    }
+
+    /// The statements of policy `id` (which is `p`) that name `action`.
+    fn naming(&mut self, id: u32, p: &iam::Policy, action: &str) -> std::rc::Rc<[usize]> {
+        let per_action = self.naming.entry(id).or_default();
+        if let Some(found) = per_action.get(action) {
+            return found.clone();
+        }
+        let found: std::rc::Rc<[usize]> = p
+            .statements
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.principal.is_none() && Solver::applies(s, action))
+            .map(|(i, _)| i)
+            .collect();
+        per_action.insert(action.to_string(), found.clone());
+        found
+    }
+}
+
+/// A policy's number, and its statements'.
+type Numbers = (u32, Vec<u32>);
+
+/// The numbers of a holder's policies and of their statements: [`Shared::ids`].
+pub struct Ids {
+    identity: Vec<Numbers>,
+    boundary: Option<Numbers>,
 }
 
 /// Keys the principal's identity fixes.
@@ -243,8 +319,14 @@ pub struct Solver<'a> {
 pub struct Shared<'a> {
     /// Answers, for every principal of the world.
     pub answers: &'a std::cell::RefCell<Memo>,
-    /// Statements by what they say, numbered: for every principal of the world.
-    pub said: &'a std::cell::RefCell<SaidTable>,
+    /// Statements and policies by what they say, numbered, with the statements of each that
+    /// name an action: for every principal of the world.
+    pub table: &'a std::cell::RefCell<PolicyTable>,
+    /// The numbers of this holder's policies and statements, made when first needed.
+    pub ids: &'a std::cell::OnceCell<Ids>,
+    /// The boundary's ARN: its numbers are looked up by it (every holder of a boundary has
+    /// the same document).
+    pub boundary_arn: Option<&'a str>,
     /// What an action's answers depend on, per action: for one holder and its policies.
     pub parts: &'a std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Part>>>,
 }
@@ -274,7 +356,8 @@ impl std::hash::Hash for Part {
 }
 
 /// See [`Solver::memo`].
-pub type Memo = std::collections::HashMap<MemoKey, Option<Witness>, lang::Fnv>;
+/// Answers by a hash of what they depend on; the keys are compared whole.
+pub type Memo = std::collections::HashMap<u64, Vec<(MemoKey, Option<Witness>)>, lang::Fnv>;
 
 /// What a class's answer depends on besides the action.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -285,15 +368,6 @@ pub struct MemoKey {
     print: u64,
     keys: Vec<(String, KeySpace)>,
     service: String,
-}
-
-impl std::hash::Hash for MemoKey {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.part.hash(state);
-        self.print.hash(state);
-        self.service.hash(state);
-        self.keys.len().hash(state);
-    }
 }
 
 /// A condition's string patterns for a present value: (negated, patterns); `None` when the
@@ -500,10 +574,53 @@ impl<'a> Solver<'a> {
     }
 
     /// Every statement of the set that names the action, by role.
+    /// This holder's numbers: [`Shared::ids`].
+    fn ids(&self, shared: Shared<'a>) -> &'a Ids {
+        shared.ids.get_or_init(|| {
+            let mut table = shared.table.borrow_mut();
+            Ids {
+                identity: self.identity.iter().map(|p| table.policy(p)).collect(),
+                boundary: self.boundary.map(|b| match shared.boundary_arn {
+                    Some(arn) => table.boundary(arn, b),
+                    None => table.policy(b),
+                }),
+            }
+        })
+    }
+
     fn statements(&self, action: &str) -> (Vec<Stmt<'a>>, Vec<Stmt<'a>>, Vec<Stmt<'a>>) {
         let mut identity = Vec::new();
         let mut boundary = Vec::new();
         let mut denies = Vec::new();
+        // Which statements name the action is known per policy, for every principal.
+        if let Some(shared) = self.memo {
+            let ids = self.ids(shared);
+            let mut table = shared.table.borrow_mut();
+            for (p, policy) in self.identity.iter().enumerate() {
+                for &i in table.naming(ids.identity[p].0, policy, action).iter() {
+                    let s = &policy.statements[i];
+                    let st = Stmt { s, at: (p, i) };
+                    match s.effect.value {
+                        Effect::Allow => identity.push(st),
+                        Effect::Deny => denies.push(st),
+                    }
+                }
+            }
+            if let (Some(b), Some((id, _))) = (self.boundary, &ids.boundary) {
+                for &i in table.naming(*id, b, action).iter() {
+                    let s = &b.statements[i];
+                    let st = Stmt {
+                        s,
+                        at: (usize::MAX, i),
+                    };
+                    match s.effect.value {
+                        Effect::Allow => boundary.push(st),
+                        Effect::Deny => denies.push(st),
+                    }
+                }
+            }
+            return (identity, boundary, denies);
+        }
         for (p, policy) in self.identity.iter().enumerate() {
             for (i, s) in policy.statements.iter().enumerate() {
                 if s.principal.is_some() || !Self::applies(s, action) {
@@ -536,24 +653,34 @@ impl<'a> Solver<'a> {
 
     /// A request of the class the set allows, if there is one.
     pub fn solve(&self, query: &Query) -> Option<Witness> {
-        let key = self
-            .memo
-            .filter(|_| query.resource.size() <= 64)
-            .map(|shared| MemoKey {
-                part: self.part(shared, &query.action),
-                resource: query.resource.clone(),
-                print: query.resource.fingerprint(),
-                keys: query.keys.clone(),
-                // Settable tags depend on the action's service.
-                service: query
-                    .action
-                    .split(':')
-                    .next()
-                    .unwrap_or("")
-                    .to_ascii_lowercase(),
-            });
-        if let (Some(shared), Some(key)) = (self.memo, &key) {
-            if let Some(found) = shared.answers.borrow().get(key) {
+        let Some(shared) = self.memo.filter(|_| query.resource.size() <= 64) else {
+            let (identity, boundary, denies) = self.statements(&query.action);
+            return self.solve_with(query, &identity, &boundary, &denies);
+        };
+        let part = self.part(shared, &query.action);
+        // Settable tags depend on the action's service.
+        let service = query.action.split(':').next().unwrap_or("");
+        let print = query.resource.fingerprint();
+        let hash = {
+            use std::hash::{Hash, Hasher};
+            let mut h = lang::FnvHasher::default();
+            part.hash.hash(&mut h);
+            print.hash(&mut h);
+            for b in service.bytes() {
+                b.to_ascii_lowercase().hash(&mut h);
+            }
+            query.keys.len().hash(&mut h);
+            h.finish()
+        };
+        let same = |k: &MemoKey| {
+            k.print == print
+                && k.part == part
+                && k.service.eq_ignore_ascii_case(service)
+                && k.resource == query.resource
+                && k.keys == query.keys
+        };
+        if let Some(entries) = shared.answers.borrow().get(&hash) {
+            if let Some((_, found)) = entries.iter().find(|(k, _)| same(k)) {
                 return found.clone().map(|mut w| {
                     w.action = query.action.clone();
                     w
@@ -562,14 +689,24 @@ impl<'a> Solver<'a> {
         }
         let (identity, boundary, denies) = self.statements(&query.action);
         let found = self.solve_with(query, &identity, &boundary, &denies);
-        if let (Some(shared), Some(key)) = (self.memo, key) {
-            shared.answers.borrow_mut().insert(key, found.clone());
-        }
+        let key = MemoKey {
+            part,
+            resource: query.resource.clone(),
+            print,
+            keys: query.keys.clone(),
+            service: service.to_ascii_lowercase(),
+        };
+        shared
+            .answers
+            .borrow_mut()
+            .entry(hash)
+            .or_default()
+            .push((key, found.clone()));
         found
     }
 
     /// [`Part`] of an action, made once per holder and policies.
-    fn part(&self, shared: Shared, action: &str) -> std::rc::Rc<Part> {
+    fn part(&self, shared: Shared<'a>, action: &str) -> std::rc::Rc<Part> {
         if let Some(found) = shared.parts.borrow().get(action) {
             return found.clone();
         }
@@ -588,23 +725,13 @@ impl<'a> Solver<'a> {
             .iter()
             .any(|k| resource_tag(k))
             .then(|| self.settable_tags.to_vec());
-        let said: Vec<u32> = {
-            let mut table = shared.said.borrow_mut();
-            all()
-                .map(|st| {
-                    let next = table.count;
-                    let entries = table.by_hash.entry(said_hash(st.s)).or_default();
-                    match entries.iter().find(|(s, _)| same_said(s, st.s)) {
-                        Some((_, n)) => *n,
-                        None => {
-                            entries.push((st.s.clone(), next));
-                            table.count += 1;
-                            next
-                        }
-                    }
-                })
-                .collect()
-        };
+        let ids = self.ids(shared);
+        let said: Vec<u32> = all()
+            .map(|st| match st.at {
+                (usize::MAX, i) => ids.boundary.as_ref().map_or(u32::MAX, |b| b.1[i]),
+                (p, i) => ids.identity[p].1[i],
+            })
+            .collect();
         let mut part = Part {
             statements: all().map(|st| st.at).collect(),
             said,

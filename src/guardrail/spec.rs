@@ -119,7 +119,24 @@ fn is_boundary_removal(action: &str) -> bool {
     action.starts_with("iam:Delete") && action.ends_with("PermissionsBoundary")
 }
 
+/// IAM writes on principals of a kind that take `iam:PermissionsBoundary`, read from the
+/// data once per kind.
 fn boundary_key_actions(kind: &str) -> Vec<String> {
+    static KINDS: std::sync::OnceLock<Vec<(&'static str, Vec<String>)>> =
+        std::sync::OnceLock::new();
+    let kinds = KINDS.get_or_init(|| {
+        ["user", "role", "group"]
+            .into_iter()
+            .map(|k| (k, boundary_key_actions_from_data(k)))
+            .collect()
+    });
+    match kinds.iter().find(|(k, _)| *k == kind) {
+        Some((_, actions)) => actions.clone(),
+        None => boundary_key_actions_from_data(kind),
+    }
+}
+
+fn boundary_key_actions_from_data(kind: &str) -> Vec<String> {
     let Some(iam) = awsdb::service("iam") else {
         return Vec::new();
     };

@@ -58,13 +58,67 @@ pub struct Analysis<'a> {
     pub identity: Vec<&'a iam::Policy>,
     settable_tags: Vec<String>,
     /// The services the identity side's allows may name, and the boundary's.
-    services: [Services; 2],
+    services: [std::rc::Rc<Services>; 2],
+    /// The actions the identity side's allows name, and the boundary's (`None`: no boundary).
+    allows: (Allows, Option<std::rc::Rc<Allows>>),
+    /// See [`super::solve::Shared::ids`].
+    ids: std::cell::OnceCell<super::solve::Ids>,
     /// See [`super::solve::Shared::parts`].
     parts: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<super::solve::Part>>>,
 }
 
+/// What a boundary's allows name: its services and its actions.
+pub(crate) type Side = (std::rc::Rc<Services>, std::rc::Rc<Allows>);
+
+/// The actions a side's allows name (statements with no principal), for a quick look.
+#[derive(Default)]
+pub(crate) struct Allows {
+    /// Action names without wildcards, in lower case.
+    exact: std::collections::HashSet<String>,
+    /// Action patterns with wildcards.
+    wild: Vec<String>,
+    /// `NotAction` lists: each allows every action it does not name.
+    not: Vec<Vec<String>>,
+}
+
+impl Allows {
+    fn of(policies: &[&iam::Policy]) -> Allows {
+        let mut out = Allows::default();
+        for p in policies {
+            for s in &p.statements {
+                if s.effect.value != iam::Effect::Allow || s.principal.is_some() {
+                    continue;
+                }
+                let Some(b) = &s.action else { continue };
+                if b.not {
+                    out.not
+                        .push(b.values.iter().map(|v| v.value.clone()).collect());
+                    continue;
+                }
+                for v in &b.values {
+                    if v.value.contains(['*', '?']) {
+                        out.wild.push(v.value.clone());
+                    } else {
+                        out.exact.insert(v.value.to_ascii_lowercase());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn names(&self, action: &str) -> bool {
+        self.exact.contains(&action.to_ascii_lowercase())
+            || self.wild.iter().any(|p| wildcard(p, action, true))
+            || self
+                .not
+                .iter()
+                .any(|values| !values.iter().any(|v| wildcard(v, action, true)))
+    }
+}
+
 /// The services a policy's allows may name.
-enum Services {
+pub(crate) enum Services {
     /// Any service: `*`, `NotAction`, or no policy to limit it.
     All,
     /// Action patterns' service parts (lower case); `wild` when one has a wildcard.
@@ -123,18 +177,34 @@ impl<'a> Analysis<'a> {
             holder,
             identity,
             settable_tags: Vec::new(),
-            services: [Services::All, Services::All],
+            services: [Services::All.into(), Services::All.into()],
+            allows: (Allows::default(), None),
+            ids: Default::default(),
             parts: Default::default(),
         };
+        let side = a.boundary().map(|b| a.boundary_side(b));
+        a.allows = (Allows::of(&a.identity), side.clone().map(|s| s.1));
         a.services = [
-            Services::of(&a.identity),
-            match a.boundary() {
-                Some(b) => Services::of(&[&b.policy]),
-                None => Services::All,
-            },
+            Services::of(&a.identity).into(),
+            side.map_or_else(|| Services::All.into(), |s| s.0),
         ];
         a.settable_tags = a.tags_it_can_set();
         a
+    }
+
+    /// What the boundary's allows name, made once per boundary for every holder.
+    fn boundary_side(&self, b: &BoundaryInfo) -> Side {
+        let mut cache = self.world.sides.borrow_mut();
+        let known = cache.entry(b.arn.clone()).or_default();
+        if let Some((_, side)) = known.iter().find(|(p, _)| *p == b.policy) {
+            return side.clone();
+        }
+        let side = (
+            std::rc::Rc::new(Services::of(&[&b.policy])),
+            std::rc::Rc::new(Allows::of(&[&b.policy])),
+        );
+        known.push((b.policy.clone(), side.clone()));
+        side
     }
 
     fn boundary(&self) -> Option<&'a BoundaryInfo> {
@@ -149,7 +219,7 @@ impl<'a> Analysis<'a> {
 
     /// Whether both sides have an allow that names the action (a cheap first look).
     fn could_allow(&self, action: &str) -> bool {
-        self.may_name(action) && self.solver().could_allow(action)
+        self.allows.0.names(action) && self.allows.1.as_ref().is_none_or(|b| b.names(action))
     }
 
     fn solver(&self) -> Solver<'_> {
@@ -160,7 +230,9 @@ impl<'a> Analysis<'a> {
             settable_tags: &self.settable_tags,
             memo: Some(super::solve::Shared {
                 answers: &self.world.solves,
-                said: &self.world.said,
+                table: &self.world.table,
+                ids: &self.ids,
+                boundary_arn: self.boundary().map(|b| b.arn.as_str()),
                 parts: &self.parts,
             }),
         }
@@ -177,20 +249,7 @@ impl<'a> Analysis<'a> {
     /// look.
     fn may_name(&self, action: &str) -> bool {
         let service = action.split(':').next().unwrap_or("");
-        self.identity.iter().any(|p| {
-            p.statements.iter().any(|s| {
-                s.effect.value == iam::Effect::Allow
-                    && s.action.as_ref().is_some_and(|b| {
-                        b.not
-                            || b.values.iter().any(|v| {
-                                let (svc, _) = v.value.split_once(':').unwrap_or((&v.value, ""));
-                                v.value == "*"
-                                    || svc.eq_ignore_ascii_case(service)
-                                    || svc.contains(['*', '?'])
-                            })
-                    })
-            })
-        })
+        self.services[0].names(service)
     }
 
     fn solve(
@@ -221,7 +280,7 @@ impl<'a> Analysis<'a> {
         };
         let mut out = Vec::new();
         // Where the identity side names its services outright, only those need a look.
-        let prefixes: Vec<&str> = match &self.services[0] {
+        let prefixes: Vec<&str> = match &*self.services[0] {
             Services::Named { parts, wild: false } => crate::awsdb::service_prefixes()
                 .filter(|p| parts.iter().any(|x| x == p))
                 .collect(),
@@ -294,19 +353,34 @@ impl<'a> Analysis<'a> {
         for r in &reach {
             space = space.except(lang::glob(r, true));
         }
-        space = space.except(lang::exact(&self.subject.arn));
+        // The holder itself is left out; where reach or the kind leaves it out already, the
+        // set is written without it, so that principals alike share their answers.
+        let reach_globs: Vec<Vec<lang::Sym>> = reach.iter().map(|r| lang::glob(r, true)).collect();
+        let all_glob = lang::glob(&all, true);
+        let leave_out = |space: Lang, pattern: Vec<lang::Sym>| {
+            if lang::apart(&pattern, &all_glob)
+                || reach_globs.iter().any(|r| lang::covered(&pattern, r))
+            {
+                space
+            } else {
+                space.except(pattern)
+            }
+        };
+        space = leave_out(space, lang::exact(&self.subject.arn));
         if let Some(me) = self.holder.facts.single("aws:principalarn") {
-            space = space.except(lang::exact(me));
+            space = leave_out(space, lang::exact(me));
         }
         // User names are unique whatever the path: every `user/…/NAME` is the holder.
         if kind == "user" && self.subject.kind == PrincipalKind::User {
             let name = self.subject.arn.rsplit('/').next().unwrap_or("");
-            space = space
-                .except(lang::exact(&self.arn("user", name)))
-                .except(lang::glob(
+            space = leave_out(space, lang::exact(&self.arn("user", name)));
+            space = leave_out(
+                space,
+                lang::glob(
                     &format!("{}/*/{name}", self.arn("user", "").trim_end_matches('/')),
                     true,
-                ));
+                ),
+            );
         }
         // What the project declares, per boundary and kind: computed once for every holder
         // and every principal with the boundary.
@@ -932,10 +1006,21 @@ impl<'a> Analysis<'a> {
 }
 
 fn takes_boundary_key(s: &Sensitive) -> bool {
-    let name = s.action.strip_prefix("iam:").unwrap_or(&s.action);
-    crate::awsdb::service("iam")
-        .and_then(|iam| iam.action(name))
-        .is_some_and(|a| a.has_condition_key("iam:PermissionsBoundary"))
+    // Read from the data once.
+    static TAKING: std::sync::OnceLock<std::collections::HashSet<String>> =
+        std::sync::OnceLock::new();
+    let taking = TAKING.get_or_init(|| {
+        crate::awsdb::service("iam")
+            .map(|iam| {
+                iam.actions
+                    .iter()
+                    .filter(|a| a.has_condition_key("iam:PermissionsBoundary"))
+                    .map(|a| format!("iam:{}", a.name).to_ascii_lowercase())
+                    .collect()
+            })
+            .unwrap_or_default()
+    });
+    taking.contains(&s.action.to_ascii_lowercase())
 }
 
 /// IAM writes on a principal that take power away and give none: deleting it or its
