@@ -557,7 +557,14 @@ impl<'a> Nfa<'a> {
 fn witness_readable(lang: &Lang) -> Result<Option<String>, TooLarge> {
     match witness(lang, STATE_LIMIT) {
         // An answer from a set of names is a name the project declares: readable already.
-        Ok(Some(plain)) if lang.all.iter().any(|g| g.names.is_some()) => Ok(Some(plain)),
+        Ok(Some(plain))
+            if lang
+                .all
+                .iter()
+                .any(|g| g.names.as_ref().is_some_and(|n| n.contains(&plain))) =>
+        {
+            Ok(Some(plain))
+        }
         Ok(Some(plain)) => {
             // An ARN whose region every pattern of a group leaves empty cannot avoid an
             // empty region: that try is skipped.

@@ -196,6 +196,8 @@ pub struct World {
     pub boundaries: Vec<String>,
     /// The ARNs of `attachments` and `boundaries`, made when first needed.
     pub(crate) policy_names: std::cell::OnceCell<Names>,
+    /// The AWS managed policies that hold a `Deny`, made when first needed.
+    pub(crate) deny_policies: std::cell::OnceCell<Names>,
     /// The groups that carry policies, made when first needed.
     pub(crate) groups_with_policies: std::cell::OnceCell<Names>,
     /// The answers of every analysis, shared by principals whose policies say the same: see

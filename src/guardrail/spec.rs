@@ -204,8 +204,9 @@ pub const GROUP_POLICIES: &[&str] = &[
 
 /// IAM actions that change a user or a role and are not Read or List, from the data, without
 /// those the guard governs on their own: creating, policies and boundaries (they take
-/// `iam:PermissionsBoundary`), credentials, and `iam:PassRole`; and without tags and
-/// service-linked roles, which give no one power (see the book's limitations on tags).
+/// `iam:PermissionsBoundary`), credentials, and `iam:PassRole`; and without service-linked
+/// roles, which give no one power. Tags are in: `aws:PrincipalTag` conditions anywhere may
+/// grant by them.
 pub fn principal_changes(kind: &str) -> Vec<String> {
     iam_changes(&[kind], |a| !a.has_condition_key("iam:PermissionsBoundary"))
         .into_iter()
@@ -213,8 +214,6 @@ pub fn principal_changes(kind: &str) -> Vec<String> {
             !USER_CREDENTIALS.contains(&a.as_str())
                 && !GROUP_MANAGEMENT.contains(&a.as_str())
                 && a != "iam:PassRole"
-                && !a.starts_with("iam:Tag")
-                && !a.starts_with("iam:Untag")
                 && !a.ends_with("ServiceLinkedRole")
         })
         .collect()

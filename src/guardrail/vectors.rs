@@ -501,6 +501,24 @@ impl<'a> Analysis<'a> {
         }
     }
 
+    /// Managed policies whose removal may give power, as values of `iam:PolicyARN`: any
+    /// customer managed policy (its document may hold a `Deny`), and the AWS managed
+    /// policies that hold one.
+    fn removable_denies(&self) -> Lang {
+        let names = self.world.deny_policies.get_or_init(|| {
+            let partition = format!("arn:{}:", self.world.partition);
+            Names::new(
+                crate::awsdb::managed_policies()
+                    .filter(|p| p.document.contains("Deny"))
+                    .map(|p| p.arn.replacen("arn:aws:", &partition, 1)),
+            )
+        });
+        Lang::one_of_group(Group {
+            patterns: vec![lang::glob(&self.arn("policy", "*"), true)],
+            names: Some(names.clone()),
+        })
+    }
+
     /// Another boundary, tried first with AdministratorAccess (the plainest witness).
     fn solve_other_boundary(&self, action: &str, space: Lang) -> Option<Witness> {
         let admin = format!(
@@ -690,9 +708,9 @@ impl<'a> Analysis<'a> {
                     continue;
                 }
                 // Creating principals and changing boundaries are W0601 and W0602.
+                // Removing a policy counts: it may hold a `Deny`. Tags count: conditions on
+                // `aws:PrincipalTag` anywhere may grant by them.
                 if harmless(&s.action)
-                    || removes_grants(&s.action)
-                    || tagging(&s.action)
                     || matches!(
                         s.action.as_str(),
                         "iam:CreateUser" | "iam:CreateRole" | "iam:PassRole"
@@ -717,9 +735,23 @@ impl<'a> Analysis<'a> {
                     Vec::new()
                 };
                 for space in spaces {
-                    if let Some(w) = self.solve_attaching(&s.action, space, keys.clone()) {
-                        return Some(Finding::new(Code::GuardOutsideReach, message, w));
+                    let Some(mut w) = self.solve_attaching(&s.action, space.clone(), keys.clone())
+                    else {
+                        continue;
+                    };
+                    // Detaching a managed policy gives power only if it holds a `Deny`.
+                    if s.action.starts_with("iam:Detach") {
+                        let mut keys = keys.clone();
+                        keys.push((
+                            "iam:policyarn".into(),
+                            KeySpace::In(self.removable_denies()),
+                        ));
+                        match self.solve(&s.action, space, keys) {
+                            Some(found) => w = found,
+                            None => continue,
+                        }
                     }
+                    return Some(Finding::new(Code::GuardOutsideReach, message, w));
                 }
             }
         }
@@ -1041,28 +1073,6 @@ pub fn harmless(action: &str) -> bool {
             | "iam:CreateServiceLinkedRole"
             | "iam:GetServiceLinkedRoleDeletionStatus"
     )
-}
-
-/// Removing a policy from a principal takes grants away. (A deny removed is power given: see
-/// the book's limitations.)
-fn removes_grants(action: &str) -> bool {
-    matches!(
-        action,
-        "iam:DetachUserPolicy"
-            | "iam:DetachRolePolicy"
-            | "iam:DetachGroupPolicy"
-            | "iam:DeleteUserPolicy"
-            | "iam:DeleteRolePolicy"
-            | "iam:DeleteGroupPolicy"
-            | "iam:RemoveUserFromGroup"
-    )
-}
-
-/// Tags on principals outside reach (they matter to attribute-based policies elsewhere; see
-/// the book's limitations).
-fn tagging(action: &str) -> bool {
-    let name = action.strip_prefix("iam:").unwrap_or(action);
-    name.starts_with("Tag") || name.starts_with("Untag")
 }
 
 /// Actions that put tags on the resources of one service.
