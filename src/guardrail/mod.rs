@@ -361,15 +361,25 @@ fn findings_and_self_edit(
         policies.push(&b.policy);
     }
     let keys = principal_keys_tested(&policies);
+    // Where the policies test the holder's tags, a holder that can set its own tags chooses
+    // them: a session's tags are given when it is made, and a user may tag itself.
+    let tests_tags = keys.iter().any(|k| k.starts_with("aws:principaltag/"));
     let mut seen: Vec<Signature> = Vec::new();
     for (i, (label, holder)) in holders.iter().enumerate() {
+        let tagging;
+        let holder = if tests_tags && can_choose_own_tags(world, subject, holder, identity) {
+            tagging = holder.choosing_tags();
+            &tagging
+        } else {
+            holder
+        };
         let signature: Signature = keys
             .iter()
             .map(|k| {
                 (
                     k.clone(),
                     holder.facts.get(k).map(<[String]>::to_vec),
-                    holder.chosen.contains(k),
+                    holder.chooses(k),
                 )
             })
             .collect();
@@ -396,6 +406,22 @@ fn findings_and_self_edit(
         }
     }
     (out, edit)
+}
+
+/// Whether a holder can set its own tags: a role or federated session, whose tags are given
+/// when it is made (who makes it is not followed), or a user whose policies let it tag itself.
+fn can_choose_own_tags(
+    world: &World,
+    subject: &Subject,
+    holder: &Holder,
+    identity: &[&iam::Policy],
+) -> bool {
+    match holder.facts.single("aws:principaltype") {
+        Some("User") => {
+            vectors::Analysis::new(world, subject, holder, identity.to_vec()).can_tag_itself()
+        }
+        _ => true,
+    }
 }
 
 /// What tells holders apart: per principal key the policies test, its value and whether the
@@ -483,17 +509,23 @@ fn describe_request(w: &Witness) -> String {
     let keys: Vec<String> = w
         .context
         .iter()
-        .filter(|(k, _)| {
+        .filter(|(k, v)| {
             matches!(
                 k.as_str(),
                 "iam:permissionsboundary" | "iam:passedtoservice" | "iam:policyarn"
-            )
+            ) || (k.starts_with("aws:principaltag/") && v.is_some())
         })
         .map(|(k, v)| {
+            let tag;
             let key = match k.as_str() {
                 "iam:permissionsboundary" => "iam:PermissionsBoundary",
                 "iam:passedtoservice" => "iam:PassedToService",
-                _ => "iam:PolicyARN",
+                "iam:policyarn" => "iam:PolicyARN",
+                _ => {
+                    // The holder's own tag, which it chose.
+                    tag = format!("aws:PrincipalTag/{}", &k["aws:principaltag/".len()..]);
+                    tag.as_str()
+                }
             };
             match v {
                 Some(v) => format!("{key} = {v}"),

@@ -32,8 +32,30 @@ pub struct Holder {
     /// Context keys AWS sets from who the caller is, in lower case with their values;
     /// principal keys missing here are missing from the request.
     pub facts: Context,
-    /// Principal keys whose value the caller chooses (a role session's `aws:userid`).
+    /// Principal keys whose value the caller chooses (a role session's `aws:userid`); one
+    /// that ends with `/` stands for every key it starts (`aws:principaltag/`: every tag).
     pub chosen: Vec<String>,
+}
+
+impl Holder {
+    /// Whether the caller chooses the value of `key` (lower case).
+    pub fn chooses(&self, key: &str) -> bool {
+        chooses(&self.chosen, key)
+    }
+
+    /// The same holder, choosing its own tags.
+    pub fn choosing_tags(&self) -> Holder {
+        let mut out = self.clone();
+        out.chosen.push("aws:principaltag/".into());
+        out
+    }
+}
+
+/// [`Holder::chooses`] over a list of chosen keys.
+fn chooses(chosen: &[String], key: &str) -> bool {
+    chosen
+        .iter()
+        .any(|c| c == key || (c.ends_with('/') && key.starts_with(c.as_str())))
 }
 
 /// Where a key's value comes from, for one request class.
@@ -438,7 +460,7 @@ fn fill(text: &str, wildcards: bool, facts: &Context, chosen: &[String], free: F
                             None => (inner.trim(), None),
                         };
                         let key = key.to_ascii_lowercase();
-                        if chosen.contains(&key) {
+                        if chooses(chosen, &key) {
                             match free {
                                 Free::Star => out.push(Sym::Star),
                                 Free::Unknown => return Filled::Unknown,
@@ -484,7 +506,7 @@ impl<'a> Solver<'a> {
             let _ = space;
             return Class::Query;
         }
-        if self.holder.chosen.iter().any(|k| k == key) {
+        if self.holder.chooses(key) {
             return Class::Free;
         }
         if principal_key(key) {
@@ -740,7 +762,7 @@ impl<'a> Solver<'a> {
                 .into_iter()
                 .map(|k| {
                     let value = self.holder.facts.get(&k).map(<[String]>::to_vec);
-                    let chosen = self.holder.chosen.contains(&k);
+                    let chosen = self.holder.chooses(&k);
                     (k, value, chosen)
                 })
                 .collect(),
@@ -987,7 +1009,7 @@ impl<'a> Solver<'a> {
 
 fn has_free_var(text: &str, solver: &Solver) -> bool {
     variables(text).any(|key| {
-        solver.holder.chosen.contains(&key)
+        solver.holder.chooses(&key)
             || (solver.holder.facts.single(&key).is_none() && !principal_key(&key))
     })
 }

@@ -992,6 +992,12 @@ impl<'a> Analysis<'a> {
         None
     }
 
+    /// Whether the holder, a user, may tag itself.
+    pub fn can_tag_itself(&self) -> bool {
+        let me = Lang::one_of(vec![lang::exact(&self.subject.arn)]);
+        self.solve("iam:TagUser", me, Vec::new()).is_some()
+    }
+
     /// Whether the holder can change its own permissions; with which request.
     pub fn self_edit(&self) -> Option<Witness> {
         let kind = match self.subject.kind {
