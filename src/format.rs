@@ -128,44 +128,171 @@ fn bare_or_quoted(raw: &str, bare: bool) -> String {
 }
 
 /// Prints a module. `source` is the text it was parsed from, if any: blank lines between
-/// entries are kept where it had them.
+/// entries are kept where it had them, and so are its comments.
 pub fn print_module(module: &Module, source: Option<&str>) -> String {
+    print_with_comments(module, source).0
+}
+
+/// [`print_module`], and where the first comment is that the layout cannot place (inside a
+/// statement or a one-line entry), if any.
+fn print_with_comments(module: &Module, source: Option<&str>) -> (String, Option<usize>) {
     let mut p = Printer {
         out: String::new(),
         source,
+        comments: source.map(comments).unwrap_or_default(),
+        next: 0,
+        misplaced: None,
     };
     let mut previous: Option<(&Item, bool)> = None;
     for item in &module.items {
-        let start = p.out.len();
         let mut blank = false;
         if let Some((prev, prev_multi)) = previous {
             blank = prev_multi || p.blank_between(prev.span(), item.span());
         }
+        let start = p.out.len();
+        p.comments_before(0, item.span().start as usize);
         let mark = p.out.len();
         p.item(item);
-        let multi = p.out[mark..].trim_end().contains('\n');
-        if let Some((_, _)) = previous {
-            if blank || multi {
-                p.out.insert(start, '\n');
-            }
+        // Blocks get a blank line on each side; one-line items only where the source has one.
+        let multi = match item {
+            Item::Policy(policy) => policy.json.is_none(),
+            Item::Principal(_) | Item::Test(_) => true,
+            _ => false,
+        };
+        let _ = mark;
+        if previous.is_some() && (blank || multi) {
+            p.out.insert(start, '\n');
         }
         previous = Some((item, multi));
     }
-    p.out
+    if let Some(text) = source {
+        if p.next < p.comments.len() && previous.is_some() {
+            // Comments after the last item: a blank line before them if the source has one.
+            let last = previous.map(|(i, _)| i.span().end as usize).unwrap_or(0);
+            let first = p.comments[p.next].start;
+            if !p.comments[p.next].trailing && text[last..first].matches('\n').count() > 1 {
+                p.out.push('\n');
+            }
+        }
+        p.comments_before(0, text.len());
+    }
+    (p.out, p.misplaced)
+}
+
+/// A `//` or `/* */` comment of the source.
+#[derive(Clone, Debug)]
+struct Comment {
+    start: usize,
+    end: usize,
+    text: String,
+    /// Code comes before it on its line.
+    trailing: bool,
+}
+
+fn comments(text: &str) -> Vec<Comment> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(at) = find_comment(&text[from..]) {
+        let start = from + at;
+        let end = if text[start..].starts_with("/*") {
+            text[start..]
+                .find("*/")
+                .map_or(text.len(), |e| start + e + 2)
+        } else {
+            text[start..].find('\n').map_or(text.len(), |e| start + e)
+        };
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        out.push(Comment {
+            start,
+            end,
+            text: text[start..end].trim_end().to_string(),
+            trailing: !text[line_start..start].trim().is_empty(),
+        });
+        from = end;
+    }
+    out
 }
 
 struct Printer<'s> {
     out: String,
     source: Option<&'s str>,
+    comments: Vec<Comment>,
+    /// The first comment not yet written.
+    next: usize,
+    /// The first comment found inside something printed on its own (a statement, a setting).
+    misplaced: Option<usize>,
 }
 
 impl Printer<'_> {
-    /// Whether the source has a blank line between two spans.
+    /// Writes the comments that start before `pos`: a trailing one at the end of the last line
+    /// written, the others on lines of their own.
+    fn comments_before(&mut self, indent: usize, pos: usize) {
+        let mut last: Option<usize> = None;
+        while let Some(c) = self.comments.get(self.next) {
+            if c.start >= pos {
+                break;
+            }
+            let c = c.clone();
+            self.next += 1;
+            if let Some(end) = last {
+                if !c.trailing && self.blank_in(end, c.start) {
+                    self.out.push('\n');
+                }
+            }
+            last = Some(c.end);
+            if c.trailing && self.out.ends_with('\n') && !self.out.is_empty() {
+                self.out.pop();
+                self.out.push_str("  ");
+                self.out.push_str(&c.text);
+                self.out.push('\n');
+            } else {
+                self.line(indent, &c.text);
+            }
+        }
+        if let Some(end) = last {
+            if self.blank_in(end, pos) {
+                self.out.push('\n');
+            }
+        }
+    }
+
+    /// Where the gap before `pos` ends for blank lines: at the first comment not yet written,
+    /// if one comes before `pos`.
+    fn gap_end(&self, pos: u32) -> u32 {
+        match self.comments.get(self.next) {
+            Some(c) if c.start < pos as usize => c.start as u32,
+            _ => pos,
+        }
+    }
+
+    /// Notes comments that start before `end`, inside something just printed whole: they would
+    /// be lost.
+    fn inside(&mut self, end: u32) {
+        if let Some(c) = self.comments.get(self.next) {
+            if c.start < end as usize && self.misplaced.is_none() {
+                self.misplaced = Some(c.start);
+            }
+        }
+        while self
+            .comments
+            .get(self.next)
+            .is_some_and(|c| c.start < end as usize)
+        {
+            self.next += 1;
+        }
+    }
+
+    /// Whether the source has a blank line between two spans (before a comment that comes
+    /// between them).
     fn blank_between(&self, a: Span, b: Span) -> bool {
+        self.blank_in(a.end as usize, self.gap_end(b.start) as usize)
+    }
+
+    /// Whether the source has a blank line between two offsets.
+    fn blank_in(&self, from: usize, to: usize) -> bool {
         let Some(text) = self.source else {
             return false;
         };
-        let (from, to) = (a.end as usize, b.start as usize);
         if from >= to || to > text.len() {
             return false;
         }
@@ -197,6 +324,15 @@ impl Printer<'_> {
     }
 
     fn item(&mut self, item: &Item) {
+        self.item_inner(item);
+        if !matches!(item, Item::Principal(_) | Item::Test(_))
+            && !matches!(item, Item::Policy(p) if p.json.is_none())
+        {
+            self.inside(item.span().end);
+        }
+    }
+
+    fn item_inner(&mut self, item: &Item) {
         match item {
             Item::Setting(s) => {
                 self.docs(0, &s.docs);
@@ -247,21 +383,26 @@ impl Printer<'_> {
             Item::Test(test) => {
                 self.docs(0, &test.docs);
                 let head = format!("test {}", quoted(&test.name.raw));
-                self.test_entries(0, &head, &test.entries);
+                self.test_entries(0, &head, test.span, &test.entries);
             }
         }
     }
 
-    /// `head { … }` with each entry printed by `each`, blank lines kept where the source had them.
+    /// `head { … }` with each entry printed by `each`, blank lines and comments kept where the
+    /// source had them. `span` is the whole block, its closing brace included.
     fn block<T: HasSpan>(
         &mut self,
         indent: usize,
         head: &str,
-        _span: Span,
+        span: Span,
         entries: &[T],
         mut each: impl FnMut(&mut Self, &T),
     ) {
-        if entries.is_empty() {
+        let commented = self
+            .comments
+            .get(self.next)
+            .is_some_and(|c| c.start < span.end as usize && self.source.is_some());
+        if entries.is_empty() && !commented {
             self.line(indent, &format!("{head} {{}}"));
             return;
         }
@@ -273,8 +414,15 @@ impl Printer<'_> {
                     self.out.push('\n');
                 }
             }
+            self.comments_before(indent + 1, entry.span().start as usize);
             each(self, entry);
+            if !entry.is_block() {
+                self.inside(entry.span().end);
+            }
             previous = Some(entry.span());
+        }
+        if self.source.is_some() {
+            self.comments_before(indent + 1, (span.end as usize).saturating_sub(1));
         }
         self.line(indent, "}");
     }
@@ -431,14 +579,27 @@ impl Printer<'_> {
             self.line(indent, &one);
             return;
         }
-        let head = if actions.is_empty() {
-            head.to_string()
-        } else {
-            format!("{head} ")
-        };
-        self.fill(indent, &head, actions, indent + 2);
+        // `HEAD ACTIONS on RESOURCES` on one line if that fits, the conditions below.
+        let mut first = head.to_string();
+        if !actions.is_empty() {
+            first.push(' ');
+            first.push_str(&actions.join(" "));
+        }
         if let Some((prefix, items)) = &on {
-            self.fill(indent + 1, &format!("{prefix} "), items, indent + 2);
+            first.push_str(&format!(" {prefix} {}", items.join(" ")));
+        }
+        if !conds.is_empty() && indent * 2 + first.len() <= WIDTH {
+            self.line(indent, &first);
+        } else {
+            let head = if actions.is_empty() {
+                head.to_string()
+            } else {
+                format!("{head} ")
+            };
+            self.fill(indent, &head, actions, indent + 2);
+            if let Some((prefix, items)) = &on {
+                self.fill(indent + 1, &format!("{prefix} "), items, indent + 2);
+            }
         }
         for (i, c) in conds.iter().enumerate() {
             if i == 0 {
@@ -484,8 +645,8 @@ impl Printer<'_> {
         self.clauses(indent, &head, &tokens, None, &s.conditions);
     }
 
-    fn test_entries(&mut self, indent: usize, head: &str, entries: &[TestEntry]) {
-        self.block(indent, head, Span::new(FileId(0), 0, 0), entries, |p, e| {
+    fn test_entries(&mut self, indent: usize, head: &str, span: Span, entries: &[TestEntry]) {
+        self.block(indent, head, span, entries, |p, e| {
             p.test_entry(indent + 1, e)
         });
     }
@@ -506,22 +667,29 @@ impl Printer<'_> {
                 self.clauses(indent, &head, &actions, on, &e.context);
             }
             TestEntry::Given {
-                subject, entries, ..
+                subject,
+                entries,
+                span,
             } => match subject {
                 GivenSubject::Attached(r) => {
                     let head = format!("given attached {}", policy_ref(r));
-                    self.test_entries(indent, &head, entries);
+                    self.inside(r.span().end);
+                    self.test_entries(indent, &head, *span, entries);
                 }
                 GivenSubject::Statement(s) => {
                     // The statement on its own lines, then the block.
                     let mut inner = Printer {
                         out: String::new(),
                         source: None,
+                        comments: Vec::new(),
+                        next: 0,
+                        misplaced: None,
                     };
                     inner.statement(indent, s);
+                    self.inside(s.span.end);
                     let text = inner.out.trim_end().to_string();
                     let text = text.strip_prefix(&"  ".repeat(indent)).unwrap_or(&text);
-                    self.test_entries(indent, &format!("given {text}"), entries);
+                    self.test_entries(indent, &format!("given {text}"), *span, entries);
                 }
             },
         }
@@ -531,11 +699,20 @@ impl Printer<'_> {
 /// What has a span, for blank lines between entries.
 trait HasSpan {
     fn span(&self) -> Span;
+
+    /// Whether it is a block, which places the comments inside it itself.
+    fn is_block(&self) -> bool {
+        false
+    }
 }
 
 impl HasSpan for Entry {
     fn span(&self) -> Span {
         Entry::span(self)
+    }
+
+    fn is_block(&self) -> bool {
+        matches!(self, Entry::Trust(..) | Entry::Guard(_) | Entry::Policy(_))
     }
 }
 
@@ -567,6 +744,10 @@ impl HasSpan for TestEntry {
             TestEntry::As { span, .. } | TestEntry::Given { span, .. } => *span,
             TestEntry::Expect(e) => e.span,
         }
+    }
+
+    fn is_block(&self) -> bool {
+        matches!(self, TestEntry::Given { .. })
     }
 }
 
@@ -781,21 +962,23 @@ pub fn shape(module: &Module) -> String {
 }
 
 /// Formats one `.iamx` file. Refuses (with a diagnostic, the text untouched) a file that does
-/// not parse, that holds `//` or `/* */` comments, or whose formatted text would not parse to
-/// the same syntax tree.
+/// not parse, that holds a comment the layout cannot place (inside a statement or a one-line
+/// entry), or whose formatted text would not parse to the same syntax tree and comments.
 pub fn format_source(file: FileId, text: &str) -> Result<String, Diagnostic> {
     let module = crate::parse::parse_file(file, text)?;
-    if let Some(at) = find_comment(text) {
+    let (formatted, misplaced) = print_with_comments(&module, Some(text));
+    if let Some(at) = misplaced {
         return Err(Diagnostic::new(
             Code::FmtComment,
-            "`iamx fmt` does not yet keep `//` and `/* */` comments",
+            "`iamx fmt` cannot keep a comment inside a statement or a one-line entry",
         )
         .at(Span::new(file, at, at + 2), "this comment would be lost")
-        .help("the file is left as it is; make the comment a `///` doc comment on the item or statement below, or format the file by hand"));
+        .help("the file is left as it is; move the comment to a line of its own before the statement, or after it"));
     }
-    let formatted = print_module(&module, Some(text));
     let again = crate::parse::parse_file(file, &formatted);
-    let same = again.as_ref().is_ok_and(|m| shape(m) == shape(&module));
+    let texts = |t: &str| comments(t).into_iter().map(|c| c.text).collect::<Vec<_>>();
+    let same = again.as_ref().is_ok_and(|m| shape(m) == shape(&module))
+        && texts(&formatted) == texts(text);
     if !same {
         return Err(Diagnostic::new(
             Code::FmtUnfaithful,

@@ -561,24 +561,33 @@ pub fn import(
         end: read.span.start + 1,
         ..read.span
     });
-    match &read.version {
-        Some(v) if v.value == iam::VERSION => {}
-        Some(v) => {
+    // Version 2008-10-17 (which a missing `Version` means) differs from 2012-10-17 only in policy
+    // variables: without any, the document means the same under the version iamx writes.
+    let variables = text.contains("${");
+    let mut warnings = Vec::new();
+    let older = match &read.version {
+        Some(v) if v.value == iam::VERSION => None,
+        Some(v) => Some((format!("`Version` `{}`", v.value), v.span)),
+        None => Some(("no `Version`".to_string(), whole)),
+    };
+    if let Some((what, span)) = older {
+        if variables {
             return Err(vec![inexact(
-                format!("iamx writes `Version` `{}`, not `{}`", iam::VERSION, v.value),
-                v.span,
-                "this version",
-                "the policy would change meaning: policy variables (`${…}`) work only in version 2012-10-17; update the document to it first if that is what you want",
-            )])
+                format!("the policy has {what} and policy variables: iamx writes `{}`, where they would be replaced", iam::VERSION),
+                span,
+                "the policy's version",
+                "under version 2008-10-17 (or none) `${…}` is taken literally; update the document to 2012-10-17 first if the variables are meant",
+            )]);
         }
-        None => {
-            return Err(vec![inexact(
-                "the policy has no `Version`: iamx always writes `2012-10-17`".into(),
-                whole,
-                "no `Version` in this policy",
-                "without `Version`, AWS reads the policy as version 2008-10-17; add `\"Version\": \"2012-10-17\"` first if that is what you want",
-            )])
+        let mut d = Diagnostic::new(
+            Code::ImportVersion,
+            format!("the policy has {what}; iamx writes `{}`", iam::VERSION),
+        )
+        .help("the versions differ only in policy variables, and this policy has none: it means the same");
+        if let Some(span) = span {
+            d = d.at(span, "this version");
         }
+        warnings.push(d);
     }
     if let Some(id) = &read.id {
         return Err(vec![inexact(
@@ -641,7 +650,8 @@ pub fn import(
         }
     };
     verify(&item, text, &read, options).map_err(|d| vec![d])?;
-    Ok((item, importer.warnings.into_inner()))
+    warnings.extend(importer.warnings.into_inner());
+    Ok((item, warnings))
 }
 
 /// Lowers the printed item and compares its JSON with the input's.
@@ -675,7 +685,11 @@ fn verify(
         ));
     };
     let built = normalize(&iam::json::policy(&document.policy));
-    let original: Json = serde_json::from_str(input).unwrap_or(Json::Null);
+    let mut original: Json = serde_json::from_str(input).unwrap_or(Json::Null);
+    if let Json::Object(object) = &mut original {
+        // An older or missing version was found to mean the same (see `import`).
+        object.insert("Version".into(), Json::String(iam::VERSION.into()));
+    }
     let original = normalize(&original);
     if built.to_string() == original.to_string() {
         return Ok(());

@@ -129,6 +129,7 @@ codes! {
     FmtComment = "E1002", "`iamx fmt` cannot keep a comment";
     FmtUnfaithful = "E1003", "`iamx fmt` cannot lay a file out";
     ImportDuplicate = "W1004", "value listed twice in an imported policy";
+    ImportVersion = "W1005", "imported policy of an older or no `Version`";
 }
 
 impl Code {
