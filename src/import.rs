@@ -301,7 +301,7 @@ impl Importer<'_> {
                     .values
                     .iter()
                     .map(|v| {
-                        if typed && is_number(v) {
+                        if typed && base.starts_with("Numeric") && is_number(v) {
                             (
                                 Val::Num(v.clone()),
                                 ast::Value::Literal(Literal::Number(v.clone(), nowhere())),
