@@ -6,9 +6,11 @@
 //! width; one space around operators; one blank line between items that take more than a line,
 //! and blank lines kept (one at most) where the source had them. Nothing is reordered.
 //!
-//! `//` and `/* */` comments are not in the syntax tree: [`format_source`] refuses a file that
-//! has any (E1002) rather than drop them. `///` doc comments are kept. Every result is parsed
-//! again and must give the same syntax tree as the input, spans aside, or the file is refused.
+//! `//` and `/* */` comments are not in the syntax tree: the printer places them between the
+//! items, entries and statements they stand between (a trailing one at the end of the line it
+//! followed), and [`format_source`] refuses a file with one it cannot place, inside a statement
+//! (E1002), rather than drop it. `///` doc comments are kept. Every result is parsed again and
+//! must give the same syntax tree and comments as the input, or the file is refused (E1002).
 
 use crate::ast::*;
 use crate::diag::{Code, Diagnostic};
@@ -969,7 +971,7 @@ pub fn format_source(file: FileId, text: &str) -> Result<String, Diagnostic> {
     let (formatted, misplaced) = print_with_comments(&module, Some(text));
     if let Some(at) = misplaced {
         return Err(Diagnostic::new(
-            Code::FmtComment,
+            Code::FmtUnfaithful,
             "`iamx fmt` cannot keep a comment inside a statement or a one-line entry",
         )
         .at(Span::new(file, at, at + 2), "this comment would be lost")

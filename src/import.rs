@@ -544,7 +544,7 @@ pub fn print(items: Vec<Item>, account: Option<&str>) -> String {
 
 /// Imports one JSON document (`text`, in `file` of the caller's source map, for diagnostics).
 /// Returns the item (a policy, a boundary or a role holding the trust policy), proved to build
-/// to the document, with warnings (W1004); or the diagnostics that say why not.
+/// to the document, with warnings (W1003); or the diagnostics that say why not.
 pub fn import(
     file: FileId,
     text: &str,

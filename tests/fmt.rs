@@ -203,3 +203,45 @@ fn a_comment_inside_a_statement_is_refused_not_lost() {
         "E1002"
     );
 }
+
+/// The blocks of a book page with this info string, in order.
+fn book_blocks(page: &str, info: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(root().join("book/src").join(page)).unwrap();
+    let mut out = Vec::new();
+    let mut block: Option<String> = None;
+    for line in text.lines() {
+        match &mut block {
+            None if line == format!("```{info}") => block = Some(String::new()),
+            Some(b) if line == "```" => {
+                out.push(b.clone());
+                block = None;
+            }
+            Some(b) => {
+                b.push_str(line);
+                b.push('\n');
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn the_book_shows_what_fmt_does() {
+    let blocks = book_blocks("fmt.md", "iamx");
+    assert_eq!(format_source(FileId(0), &blocks[0]).unwrap(), blocks[1]);
+}
+
+#[test]
+fn the_book_shows_what_import_does() {
+    let iamx = &book_blocks("import.md", "iamx")[0];
+    let json = &book_blocks("import.md", "json")[0];
+    let options = iamx::import::ImportOptions {
+        name: "ReadReports".into(),
+        kind: None,
+        account: Some("123456789012".into()),
+    };
+    let (item, warnings) = iamx::import::import(FileId(0), json, &options).unwrap();
+    assert!(warnings.is_empty());
+    assert_eq!(&iamx::import::print(vec![item], Some("123456789012")), iamx);
+}

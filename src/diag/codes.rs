@@ -126,10 +126,9 @@ codes! {
     TestContextForm = "E0704", "test context not set with `==`";
     // 10: import and fmt
     ImportInexact = "E1001", "JSON policy cannot be written in iamx exactly";
-    FmtComment = "E1002", "`iamx fmt` cannot keep a comment";
-    FmtUnfaithful = "E1003", "`iamx fmt` cannot lay a file out";
-    ImportDuplicate = "W1004", "value listed twice in an imported policy";
-    ImportVersion = "W1005", "imported policy of an older or no `Version`";
+    FmtUnfaithful = "E1002", "file `iamx fmt` cannot lay out without a loss";
+    ImportDuplicate = "W1003", "value listed twice in an imported policy";
+    ImportVersion = "W1004", "imported policy has an older `Version`, or none";
 }
 
 impl Code {
