@@ -691,7 +691,7 @@ fn verify(
         object.insert("Version".into(), Json::String(iam::VERSION.into()));
     }
     let original = normalize(&original);
-    if built.to_string() == original.to_string() {
+    if same(&built, &original) {
         return Ok(());
     }
     // Point at the first statement that differs.
@@ -763,6 +763,12 @@ pub fn normalize(policy: &Json) -> Json {
         out.insert(key.clone(), value);
     }
     Json::Object(out)
+}
+
+/// Whether two JSON values are equal with the order of object keys (condition operators and
+/// keys, principal kinds) counted: `==` on maps ignores it.
+pub fn same(a: &Json, b: &Json) -> bool {
+    serde_json::to_string(a).ok() == serde_json::to_string(b).ok()
 }
 
 fn strings(value: &Json, lower: bool) -> Json {

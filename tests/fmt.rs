@@ -149,6 +149,10 @@ fn book_blocks_format_idempotently_and_build_the_same() {
     walk(&root().join("book/src"), &mut pages);
     let mut blocks = 0;
     for page in pages {
+        // Its example is the file fmt refuses.
+        if page.ends_with("diagnostics/E1002.md") {
+            continue;
+        }
         let text = std::fs::read_to_string(&page).unwrap();
         let mut block: Option<String> = None;
         for line in text.lines() {
