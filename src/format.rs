@@ -7,9 +7,11 @@
 //! and blank lines kept (one at most) where the source had them. Nothing is reordered.
 //!
 //! `//` and `/* */` comments are not in the syntax tree: the printer places them between the
-//! items, entries and statements they stand between (a trailing one at the end of the line it
-//! followed), and [`format_source`] refuses a file with one it cannot place, inside a statement
-//! (E1002), rather than drop it. `///` doc comments are kept. Every result is parsed again and
+//! items, entries, statements, clauses and list items they stand between (a trailing one at the
+//! end of the line it followed; a statement with comments inside is laid out over several
+//! lines), and [`format_source`] refuses a file with one it cannot place (inside `tags { … }`,
+//! an `attach` or `groups` list, an `@sid(…)`, or the statement of a test's `given`), E1002,
+//! rather than drop it. `///` doc comments are kept. Every result is parsed again and
 //! must give the same syntax tree and comments as the input, or the file is refused (E1002).
 
 use crate::ast::*;
@@ -352,9 +354,18 @@ impl Printer<'_> {
                 self.docs(0, &l.docs);
                 let head = format!("let {} = ", l.name.name);
                 let tokens = match &l.value {
-                    LetValue::Value(v) => vec![value(v)],
-                    LetValue::List(list) => list_tokens(list),
-                    LetValue::Actions(actions) => action_tokens(actions),
+                    LetValue::Value(v) => no_positions(vec![value(v)]),
+                    LetValue::List(list) => {
+                        let at = list
+                            .items
+                            .iter()
+                            .map(|i| Some(i.span().start as usize))
+                            .collect();
+                        with_positions(list_tokens(list), at)
+                    }
+                    LetValue::Actions(actions) => {
+                        with_positions(action_tokens(actions), action_positions(actions))
+                    }
                 };
                 self.fill(0, &head, &tokens, 2);
             }
@@ -438,11 +449,11 @@ impl Printer<'_> {
             Entry::Boundary(r, _) => self.line(indent, &format!("boundary {}", policy_ref(r))),
             Entry::Attach(refs, _) => {
                 let tokens = commas(refs.iter().map(policy_ref).collect());
-                self.fill(indent, "attach ", &tokens, indent + 2);
+                self.fill(indent, "attach ", &no_positions(tokens), indent + 2);
             }
             Entry::Groups(groups, _) => {
                 let tokens = commas(groups.iter().map(|g| name(&g.name)).collect());
-                self.fill(indent, "groups ", &tokens, indent + 2);
+                self.fill(indent, "groups ", &no_positions(tokens), indent + 2);
             }
             Entry::Tags(tags, _) => {
                 let tokens = commas(
@@ -539,19 +550,36 @@ impl Printer<'_> {
     fn statement(&mut self, indent: usize, s: &Statement) {
         self.docs(indent, &s.docs);
         self.attributes(indent, &s.attributes);
+        self.comments_before(indent, s.effect_span.start as usize);
         let mut head = effect(s.effect).to_string();
         if s.not_action {
             head.push_str(" not");
         }
-        let actions = action_tokens(&s.actions);
+        let actions = with_positions(action_tokens(&s.actions), action_positions(&s.actions));
         let on = s.resource.as_ref().map(|r| {
             let mut prefix = "on".to_string();
             if r.not {
                 prefix.push_str(" not");
             }
-            (prefix, commas(r.items.iter().map(resource).collect()))
+            let items = commas(r.items.iter().map(resource).collect());
+            let at = r
+                .items
+                .iter()
+                .map(|i| Some(i.span().start as usize))
+                .collect();
+            (prefix, with_positions(items, at))
         });
-        self.clauses(indent, &head, &actions, on, &s.conditions);
+        let commented = self.commented(s.span);
+        self.clauses(indent, &head, &actions, on, &s.conditions, commented);
+    }
+
+    /// Whether a comment not yet written starts inside `span`.
+    fn commented(&self, span: Span) -> bool {
+        self.source.is_some()
+            && self
+                .comments
+                .get(self.next)
+                .is_some_and(|c| c.start < span.end as usize)
     }
 
     /// `HEAD ACTIONS [on RESOURCES] [when CONDITIONS]`: one line when it fits, else `on` and
@@ -560,24 +588,35 @@ impl Printer<'_> {
         &mut self,
         indent: usize,
         head: &str,
-        actions: &[String],
-        on: Option<(String, Vec<String>)>,
+        actions: &[Tok],
+        on: Option<(String, Vec<Tok>)>,
         conditions: &[Condition],
+        commented: bool,
     ) {
+        let join = |tokens: &[Tok]| {
+            tokens
+                .iter()
+                .map(|t| t.0.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         let mut one = head.to_string();
         if !actions.is_empty() {
             one.push(' ');
-            one.push_str(&actions.join(" "));
+            one.push_str(&join(actions));
         }
         if let Some((prefix, items)) = &on {
-            one.push_str(&format!(" {prefix} {}", items.join(" ")));
+            one.push_str(&format!(" {prefix} {}", join(items)));
         }
-        let conds: Vec<Vec<String>> = conditions.iter().map(condition_tokens).collect();
+        let conds: Vec<Vec<Tok>> = conditions
+            .iter()
+            .map(|c| with_positions(condition_tokens(c), condition_positions(c)))
+            .collect();
         for (i, c) in conds.iter().enumerate() {
             one.push_str(if i == 0 { " when " } else { " and " });
-            one.push_str(&c.join(" "));
+            one.push_str(&join(c));
         }
-        if indent * 2 + one.len() <= WIDTH {
+        if !commented && indent * 2 + one.len() <= WIDTH {
             self.line(indent, &one);
             return;
         }
@@ -585,12 +624,12 @@ impl Printer<'_> {
         let mut first = head.to_string();
         if !actions.is_empty() {
             first.push(' ');
-            first.push_str(&actions.join(" "));
+            first.push_str(&join(actions));
         }
         if let Some((prefix, items)) = &on {
-            first.push_str(&format!(" {prefix} {}", items.join(" ")));
+            first.push_str(&format!(" {prefix} {}", join(items)));
         }
-        if !conds.is_empty() && indent * 2 + first.len() <= WIDTH {
+        if !commented && !conds.is_empty() && indent * 2 + first.len() <= WIDTH {
             self.line(indent, &first);
         } else {
             let head = if actions.is_empty() {
@@ -600,10 +639,16 @@ impl Printer<'_> {
             };
             self.fill(indent, &head, actions, indent + 2);
             if let Some((prefix, items)) = &on {
+                if let Some(at) = items.first().and_then(|t| t.1) {
+                    self.comments_before(indent + 1, at);
+                }
                 self.fill(indent + 1, &format!("{prefix} "), items, indent + 2);
             }
         }
         for (i, c) in conds.iter().enumerate() {
+            if let Some(at) = c.first().and_then(|t| t.1) {
+                self.comments_before(indent + 1 + usize::from(i > 0), at);
+            }
             if i == 0 {
                 self.fill(indent + 1, "when ", c, indent + 3);
             } else {
@@ -613,11 +658,27 @@ impl Printer<'_> {
     }
 
     /// Writes `prefix` and the tokens, separated by spaces, breaking lines before a token that
-    /// would pass [`WIDTH`]; continuation lines are at `cont` levels of indentation.
-    fn fill(&mut self, indent: usize, prefix: &str, tokens: &[String], cont: usize) {
+    /// would pass [`WIDTH`]; continuation lines are at `cont` levels of indentation. Comments
+    /// of the source that come before a token are written before it: a trailing one ends the
+    /// line, the others take lines of their own.
+    fn fill(&mut self, indent: usize, prefix: &str, tokens: &[Tok], cont: usize) {
         let mut line = " ".repeat(indent * 2) + prefix;
         let mut fresh = true;
-        for t in tokens {
+        for (t, at) in tokens {
+            let pending = at.is_some_and(|at| {
+                self.comments
+                    .get(self.next)
+                    .is_some_and(|c| c.start < at && self.source.is_some())
+            });
+            if pending {
+                self.out.push_str(line.trim_end());
+                self.out.push('\n');
+                if let Some(at) = at {
+                    self.comments_before(cont, *at);
+                }
+                line = " ".repeat(cont * 2);
+                fresh = true;
+            }
             if !fresh && line.len() + 1 + t.len() > WIDTH {
                 self.out.push_str(line.trim_end());
                 self.out.push('\n');
@@ -637,14 +698,24 @@ impl Printer<'_> {
     fn trust_statement(&mut self, indent: usize, s: &TrustStatement) {
         self.docs(indent, &s.docs);
         self.attributes(indent, &s.attributes);
+        self.comments_before(indent, s.effect_span.start as usize);
         let principals = commas(s.principals.iter().map(trust_principal).collect());
         let head = effect(s.effect).to_string();
-        let mut tokens = principals;
+        let at = s
+            .principals
+            .iter()
+            .map(|p| Some(p.span().start as usize))
+            .collect();
+        let mut tokens = with_positions(principals, at);
         if let Some(actions) = &s.actions {
-            tokens.push("to".to_string());
-            tokens.extend(action_tokens(actions));
+            tokens.push(("to".to_string(), None));
+            tokens.extend(with_positions(
+                action_tokens(actions),
+                action_positions(actions),
+            ));
         }
-        self.clauses(indent, &head, &tokens, None, &s.conditions);
+        let commented = self.commented(s.span);
+        self.clauses(indent, &head, &tokens, None, &s.conditions, commented);
     }
 
     fn test_entries(&mut self, indent: usize, head: &str, span: Span, entries: &[TestEntry]) {
@@ -661,12 +732,16 @@ impl Printer<'_> {
             TestEntry::Expect(e) => {
                 self.docs(indent, &e.docs);
                 let head = format!("expect {}", e.outcome.words());
-                let actions = action_tokens(&e.actions);
-                let on = e
-                    .resource
-                    .as_ref()
-                    .map(|r| ("on".to_string(), vec![resource(r)]));
-                self.clauses(indent, &head, &actions, on, &e.context);
+                let actions =
+                    with_positions(action_tokens(&e.actions), action_positions(&e.actions));
+                let on = e.resource.as_ref().map(|r| {
+                    (
+                        "on".to_string(),
+                        vec![(resource(r), Some(r.span().start as usize))],
+                    )
+                });
+                let commented = self.commented(e.span);
+                self.clauses(indent, &head, &actions, on, &e.context, commented);
             }
             TestEntry::Given {
                 subject,
@@ -758,6 +833,69 @@ fn effect(e: Effect) -> &'static str {
         Effect::Allow => "allow",
         Effect::Deny => "deny",
     }
+}
+
+/// A token of a list, and where in the source the item it starts begins (if it starts one).
+type Tok = (String, Option<usize>);
+
+fn with_positions(tokens: Vec<String>, at: Vec<Option<usize>>) -> Vec<Tok> {
+    let mut at = at.into_iter();
+    tokens
+        .into_iter()
+        .map(|t| (t, at.next().flatten()))
+        .collect()
+}
+
+fn no_positions(tokens: Vec<String>) -> Vec<Tok> {
+    tokens.into_iter().map(|t| (t, None)).collect()
+}
+
+/// Where each token of [`action_tokens`] starts in the source.
+fn action_positions(actions: &[ActionItem]) -> Vec<Option<usize>> {
+    let mut out = Vec::new();
+    for a in actions {
+        match a {
+            ActionItem::Pattern(_, span) => out.push(Some(span.start as usize)),
+            ActionItem::Name(n) => out.push(Some(n.span.start as usize)),
+            ActionItem::Group { names, span, .. } => {
+                for (j, (_, name_span)) in names.iter().enumerate() {
+                    let at = if j == 0 { span.start } else { name_span.start };
+                    out.push(Some(at as usize));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Where each token of [`condition_tokens`] starts in the source: the condition, and the
+/// items of a list.
+fn condition_positions(c: &Condition) -> Vec<Option<usize>> {
+    let tokens = condition_tokens(c);
+    let mut out = vec![None; tokens.len()];
+    if let Some(first) = out.first_mut() {
+        *first = Some(c.span.start as usize);
+    }
+    let list = match &c.kind {
+        ConditionKind::Compare {
+            value: ConditionValue::List(l),
+            ..
+        }
+        | ConditionKind::Explicit {
+            value: ConditionValue::List(l),
+            ..
+        } => Some(l),
+        _ => None,
+    };
+    if let Some(list) = list {
+        let n = list.items.len();
+        if n > 0 && tokens.len() >= n {
+            for (k, item) in list.items.iter().enumerate().skip(1) {
+                out[tokens.len() - n + k] = Some(item.span().start as usize);
+            }
+        }
+    }
+    out
 }
 
 /// Adds a comma to every token but the last.
@@ -972,10 +1110,10 @@ pub fn format_source(file: FileId, text: &str) -> Result<String, Diagnostic> {
     if let Some(at) = misplaced {
         return Err(Diagnostic::new(
             Code::FmtUnfaithful,
-            "`iamx fmt` cannot keep a comment inside a statement or a one-line entry",
+            "`iamx fmt` has no place for this comment",
         )
         .at(Span::new(file, at, at + 2), "this comment would be lost")
-        .help("the file is left as it is; move the comment to a line of its own before the statement, or after it"));
+        .help("the file is left as it is; move the comment to a line of its own before the entry, or after it"));
     }
     let again = crate::parse::parse_file(file, &formatted);
     let texts = |t: &str| comments(t).into_iter().map(|c| c.text).collect::<Vec<_>>();

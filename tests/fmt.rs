@@ -196,16 +196,10 @@ fn comments_stay_where_they_were() {
 }
 
 #[test]
-fn a_comment_inside_a_statement_is_refused_not_lost() {
-    let text = "policy P {\n  allow s3:GetObject, // reads\n    s3:PutObject on *\n}\n";
+fn a_comment_fmt_cannot_place_is_refused_not_lost() {
+    let text = "user u {\n  tags {\n    team = \"a\",  // why\n  }\n}\n";
     let d = format_source(FileId(0), text).unwrap_err();
     assert_eq!(d.code.as_str(), "E1002");
-    let text =
-        "policy P {\n  allow s3:GetObject on *\n    // why\n    when aws:SecureTransport\n}\n";
-    assert_eq!(
-        format_source(FileId(0), text).unwrap_err().code.as_str(),
-        "E1002"
-    );
 }
 
 /// The blocks of a book page with this info string, in order.
