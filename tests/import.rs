@@ -258,3 +258,45 @@ fn bad_input_points_at_the_json() {
     assert!(!refused(r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Acton": "s3:*", "Resource": "*"}]}"#, None).is_empty());
     assert!(!refused(r#"{"Version": "2012-10-17", "Statement": [{"Effect": 1, "Action": "s3:*", "Resource": "*"}]}"#, None).is_empty());
 }
+
+/// Every JSON document among the fixtures (AWS managed samples, diagnostics, CLI inputs):
+/// import either proves its output or refuses with diagnostics; it never panics.
+#[test]
+fn every_json_fixture_imports_or_is_refused() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|e| e == "json") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
+        &mut files,
+    );
+    assert!(files.len() > 20);
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let options = ImportOptions {
+            name: "Imported".into(),
+            kind: None,
+            account: None,
+        };
+        let result = std::panic::catch_unwind(|| import(FileId(0), &text, &options));
+        match result {
+            Err(_) => panic!("import panicked on {}", file.display()),
+            Ok(Err(diagnostics)) => assert!(
+                diagnostics.iter().any(|d| d.is_error()),
+                "{}: refused without an error",
+                file.display()
+            ),
+            Ok(Ok(_)) => {}
+        }
+    }
+}

@@ -114,6 +114,10 @@ pub fn run(args: FmtArgs) -> Exit {
 /// Writes a file whole or not at all: into a temporary file beside it, then renamed over it.
 pub fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
     use std::io::Write;
+    // A symbolic link stays one: what is replaced is the file it points to.
+    let real = std::fs::canonicalize(path).ok();
+    let shown = path;
+    let path = real.as_deref().unwrap_or(path);
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -124,7 +128,7 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
         .unwrap_or_default();
     let temp = dir.join(format!(".{name}.iamx-{}.tmp", std::process::id()));
     let cannot =
-        |e: std::io::Error| format!("cannot write `{}`: {}", display_path(path), io_reason(&e));
+        |e: std::io::Error| format!("cannot write `{}`: {}", display_path(shown), io_reason(&e));
     let result = (|| {
         let mut file = std::fs::File::create(&temp)?;
         file.write_all(text.as_bytes())?;
