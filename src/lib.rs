@@ -25,8 +25,10 @@ pub mod cli;
 pub mod diag;
 pub mod emit;
 pub mod eval;
+pub mod format;
 pub mod guardrail;
 pub mod iam;
+pub mod import;
 pub mod lower;
 pub mod parse;
 pub mod resolve;
@@ -404,6 +406,27 @@ fn check_json(
             diagnostics.extend(found);
         }
     }
+}
+
+/// Parses, resolves and lowers `.iamx` sources, without the checks: the documents iamx would
+/// write for them, or `None` with the diagnostics when they do not lower. `iamx import` reads its
+/// own output back with it, to prove the file says what the JSON said.
+pub fn lower_sources(
+    sources: Vec<Source>,
+    options: &Options,
+) -> (Option<iam::Project>, Vec<Diagnostic>) {
+    let mut map = SourceMap::new();
+    let mut diagnostics = Vec::new();
+    let modules = parse_into(&mut map, sources, &mut diagnostics);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return (None, diagnostics);
+    }
+    let included = std::collections::HashMap::new();
+    let scope = resolve::resolve(&modules, &options.vars);
+    let project = lower::lower(&modules, &scope, &included);
+    diagnostics.extend(scope.finish());
+    let failed = diagnostics.iter().any(Diagnostic::is_error);
+    ((!failed).then_some(project), diagnostics)
 }
 
 /// Compiles a project: every source is one file of it, sharing one namespace.

@@ -1082,46 +1082,84 @@ fn compare_operator(
     family: Family,
     why: &str,
 ) -> Option<&'static str> {
+    match operator_table(op, family) {
+        Ok(operator) => Some(operator),
+        Err(help) => {
+            mismatch(scope, op, op_span, family, why, help);
+            None
+        }
+    }
+}
+
+/// The IAM operator of a readable comparison of a family, or why there is none.
+fn operator_table(op: CompareOp, family: Family) -> Result<&'static str, &'static str> {
     use CompareOp::*;
     use Family::*;
-    let help = match (op, family) {
-        (Eq | In, String) => return Some("StringEquals"),
-        (Ne | NotIn, String) => return Some("StringNotEquals"),
-        (Eq | In, Date) => return Some("DateEquals"),
-        (Ne | NotIn, Date) => return Some("DateNotEquals"),
-        (Eq | In, Numeric) => return Some("NumericEquals"),
-        (Ne | NotIn, Numeric) => return Some("NumericNotEquals"),
-        (Eq | In, Bool) => return Some("Bool"),
-        (Eq | In, Arn) => return Some("ArnEquals"),
-        (Ne | NotIn, Arn) => return Some("ArnNotEquals"),
-        (Eq | In, Ip) => return Some("IpAddress"),
-        (Eq | In, Binary) => return Some("BinaryEquals"),
-        (Ne | NotIn, Ip) => return Some("NotIpAddress"),
-        (Like, String | Date) => return Some("StringLike"),
-        (NotLike, String | Date) => return Some("StringNotLike"),
-        (Like, Arn) => return Some("ArnLike"),
-        (NotLike, Arn) => return Some("ArnNotLike"),
-        (Lt, Numeric) => return Some("NumericLessThan"),
-        (Le, Numeric) => return Some("NumericLessThanEquals"),
-        (Gt, Numeric) => return Some("NumericGreaterThan"),
-        (Ge, Numeric) => return Some("NumericGreaterThanEquals"),
-        (Lt, Date) => return Some("DateLessThan"),
-        (Le, Date) => return Some("DateLessThanEquals"),
-        (Gt, Date) => return Some("DateGreaterThan"),
-        (Ge, Date) => return Some("DateGreaterThanEquals"),
+    match (op, family) {
+        (Eq | In, String) => Ok("StringEquals"),
+        (Ne | NotIn, String) => Ok("StringNotEquals"),
+        (Eq | In, Date) => Ok("DateEquals"),
+        (Ne | NotIn, Date) => Ok("DateNotEquals"),
+        (Eq | In, Numeric) => Ok("NumericEquals"),
+        (Ne | NotIn, Numeric) => Ok("NumericNotEquals"),
+        (Eq | In, Bool) => Ok("Bool"),
+        (Eq | In, Arn) => Ok("ArnEquals"),
+        (Ne | NotIn, Arn) => Ok("ArnNotEquals"),
+        (Eq | In, Ip) => Ok("IpAddress"),
+        (Eq | In, Binary) => Ok("BinaryEquals"),
+        (Ne | NotIn, Ip) => Ok("NotIpAddress"),
+        (Like, String | Date) => Ok("StringLike"),
+        (NotLike, String | Date) => Ok("StringNotLike"),
+        (Like, Arn) => Ok("ArnLike"),
+        (NotLike, Arn) => Ok("ArnNotLike"),
+        (Lt, Numeric) => Ok("NumericLessThan"),
+        (Le, Numeric) => Ok("NumericLessThanEquals"),
+        (Gt, Numeric) => Ok("NumericGreaterThan"),
+        (Ge, Numeric) => Ok("NumericGreaterThanEquals"),
+        (Lt, Date) => Ok("DateLessThan"),
+        (Le, Date) => Ok("DateLessThanEquals"),
+        (Gt, Date) => Ok("DateGreaterThan"),
+        (Ge, Date) => Ok("DateGreaterThanEquals"),
         // No operator of the family does this comparison.
-        (Ne | NotIn, Binary) => "IAM compares binary values only for equality: `BinaryEquals`",
+        (Ne | NotIn, Binary) => Err("IAM compares binary values only for equality: `BinaryEquals`"),
         (Ne | NotIn, Bool) => {
-            "IAM has no negated Bool operator: write `key == false`, or `not key`"
+            Err("IAM has no negated Bool operator: write `key == false`, or `not key`")
         }
         (Lt | Le | Gt | Ge, _) => {
-            "ordering compares numbers (`10`) or dates (`\"2026-01-01T00:00:00Z\"`)"
+            Err("ordering compares numbers (`10`) or dates (`\"2026-01-01T00:00:00Z\"`)")
         }
-        (Like | NotLike, Ip) => "IP addresses are matched by range: `key in [\"10.20.0.0/16\"]`",
-        (Like | NotLike, _) => "`like` matches strings and ARNs with `*` and `?`",
+        (Like | NotLike, Ip) => {
+            Err("IP addresses are matched by range: `key in [\"10.20.0.0/16\"]`")
+        }
+        (Like | NotLike, _) => Err("`like` matches strings and ARNs with `*` and `?`"),
+    }
+}
+
+/// The operator iamx gives `[any|all] key[?] OP values`, as lowering would choose it (from the
+/// key's type, else from the values); `None` where it would report a mismatch. For `iamx import`,
+/// which writes a readable condition only where it lowers to the operator it read.
+pub fn readable_operator(
+    key: &str,
+    quantifier: Option<Quantifier>,
+    op: CompareOp,
+    if_exists: bool,
+    values: &[Val],
+) -> Option<String> {
+    let family = key_family(key).unwrap_or_else(|| {
+        let spanned: Vec<(Val, Span)> = values
+            .iter()
+            .map(|v| (v.clone(), Span::new(crate::source::FileId(0), 0, 0)))
+            .collect();
+        family_of(&spanned)
+    });
+    let base = operator_table(op, family).ok()?;
+    let prefix = match quantifier {
+        Some(Quantifier::Any) => "ForAnyValue:",
+        Some(Quantifier::All) => "ForAllValues:",
+        None => "",
     };
-    mismatch(scope, op, op_span, family, why, help);
-    None
+    let suffix = if if_exists { "IfExists" } else { "" };
+    Some(format!("{prefix}{base}{suffix}"))
 }
 
 fn conditions(scope: &Scope, conditions: &[ast::Condition]) -> Option<Vec<iam::Condition>> {

@@ -890,3 +890,97 @@ fn explanations_name_failed_conditions_and_trust_statements() {
         "tests/fixtures/cli/explain.iamx",
     ]));
 }
+
+#[test]
+fn import_prints_iamx() {
+    insta::assert_snapshot!(transcript(&[
+        "import",
+        "tests/fixtures/import/ReadReports.json",
+        "tests/fixtures/import/lambda-trust.json",
+        "--account",
+        "123456789012",
+        "--color",
+        "never",
+    ]));
+}
+
+#[test]
+fn import_writes_one_file_per_input_and_nothing_on_failure() {
+    let dir = scratch("import");
+    let out = dir.join("iam");
+    let o = out.to_str().unwrap();
+    // One input cannot be imported: nothing is written.
+    let (code, stdout, stderr) = run(&[
+        "import",
+        "tests/fixtures/import/ReadReports.json",
+        "tests/fixtures/import/with-id.json",
+        "-o",
+        o,
+        "--color",
+        "never",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("E1001"), "{stderr}");
+    assert!(!out.exists());
+    let (code, _, stderr) = run(&[
+        "import",
+        "tests/fixtures/import/ReadReports.json",
+        "tests/fixtures/import/lambda-trust.json",
+        "--account",
+        "123456789012",
+        "-o",
+        o,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        files_under(&out),
+        ["ReadReports.iamx", "account.iamx", "lambda-trust.iamx"]
+    );
+    // The files build, and are formatted.
+    let (code, _, stderr) = run(&["build", o, "-o", dir.join("out").to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(run(&["fmt", "--check", o]).0, 0);
+    // Existing files are not overwritten.
+    let (code, _, stderr) = run(&["import", "tests/fixtures/import/ReadReports.json", "-o", o]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("exists"), "{stderr}");
+}
+
+#[test]
+fn fmt_rewrites_checks_and_reads_stdin() {
+    let dir = scratch("fmt");
+    let file = dir.join("main.iamx");
+    let messy = "account   \"123456789012\"\npolicy P {   allow s3:GetObject   on *   // why\n}\n";
+    fs::write(&file, messy).unwrap();
+    let f = file.to_str().unwrap();
+    let (code, stdout, _) = run(&["fmt", "--check", f]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("main.iamx"), "{stdout}");
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        messy,
+        "--check writes nothing"
+    );
+    assert_eq!(run(&["fmt", f]).0, 0);
+    let tidy = fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        tidy,
+        "account \"123456789012\"\n\npolicy P {\n  allow s3:GetObject on *  // why\n}\n"
+    );
+    assert_eq!(run(&["fmt", "--check", f]).0, 0);
+    // `-`: stdin to stdout.
+    let output = Command::new(env!("CARGO_BIN_EXE_iamx"))
+        .args(["fmt", "-"])
+        .stdin(fs::File::open(&file).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), tidy);
+    // A file with a syntax error is left untouched, with the diagnostic.
+    let broken = "policy P { allow s3:GetObject on }\n";
+    fs::write(&file, broken).unwrap();
+    let (code, _, stderr) = run(&["fmt", f, "--color", "never"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("E0101"), "{stderr}");
+    assert_eq!(fs::read_to_string(&file).unwrap(), broken);
+}

@@ -24,6 +24,13 @@ const WITHOUT_FIXTURE: &[(&str, &str)] = &[
     // identity policy, and every iamx statement has its principal, action and resource (a missing
     // `on` is E0216). `json_only_codes_come_from_the_model_checks` covers them on the IAM model.
     ("E0310", "JSON input only"),
+    // `iamx import` and `iamx fmt` report these, not a compilation: their pages' examples are
+    // run through them here (see `page_example`), and `tests/import.rs` and `tests/fmt.rs`
+    // trigger each.
+    ("E1001", "iamx import only"),
+    ("E1002", "iamx fmt only"),
+    ("W1003", "iamx import only"),
+    ("W1004", "iamx import only"),
 ];
 
 fn root() -> &'static Path {
@@ -625,6 +632,46 @@ fn page_example(code: Code, blocks: &[Fence]) -> Result<Example, String> {
             }
             Ok(Example {
                 rendered: compile(blocks[at].text.as_bytes(), &options),
+                block: None,
+                output: text_after(Some(at))?,
+            })
+        }
+        // What `iamx import` says of the page's ```json block.
+        "E1001" | "W1003" | "W1004" => {
+            let at = first("json").ok_or("no ```json block")?;
+            let text = &blocks[at].text;
+            let mut sources = iamx::source::SourceMap::new();
+            let id = sources.add("policy.json", text.clone());
+            let options = iamx::import::ImportOptions {
+                name: "Imported".into(),
+                kind: None,
+                account: None,
+            };
+            let found = match iamx::import::import(id, text, &options) {
+                Ok((_, warnings)) => warnings,
+                Err(errors) => errors,
+            };
+            Ok(Example {
+                rendered: found
+                    .iter()
+                    .map(|d| render::human(d, &sources, false))
+                    .collect(),
+                block: None,
+                output: text_after(Some(at))?,
+            })
+        }
+        // What `iamx fmt` says of the page's first ```iamx block.
+        "E1002" => {
+            let at = first("iamx").ok_or("no ```iamx block")?;
+            let text = &blocks[at].text;
+            let mut sources = iamx::source::SourceMap::new();
+            let id = sources.add("main.iamx", text.clone());
+            let rendered = match iamx::format::format_source(id, text) {
+                Ok(_) => String::new(),
+                Err(d) => render::human(&d, &sources, false),
+            };
+            Ok(Example {
+                rendered,
                 block: None,
                 output: text_after(Some(at))?,
             })

@@ -38,6 +38,8 @@ macro_rules! errln {
 mod actions;
 mod build;
 mod check;
+mod fmt;
+mod import;
 pub mod inputs;
 mod outdir;
 pub mod simulate;
@@ -91,6 +93,10 @@ enum Command {
     Test(test::TestArgs),
     /// Evaluate a request as AWS would: against a project's principal, or raw JSON in batch.
     Simulate(simulate::SimulateArgs),
+    /// Turn IAM JSON policy documents into `.iamx`, proved to build back to them.
+    Import(import::ImportArgs),
+    /// Rewrite `.iamx` files in the one canonical layout.
+    Fmt(fmt::FmtArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -218,6 +224,8 @@ pub fn main() -> ExitCode {
         Command::Actions(args) => actions::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Test(args) => test::run(args),
+        Command::Import(args) => import::run(args),
+        Command::Fmt(args) => fmt::run(args),
     };
     stdio::finish(exit)
 }

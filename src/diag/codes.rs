@@ -1,7 +1,7 @@
 //! The one registry of diagnostic codes.
 //!
 //! A code is `E` (error) or `W` (warning) and four digits; the first two digits name the stage:
-//! `00` input, `01` syntax, `02` names and values (resolve), `03` IAM rules, `04` AWS facts, `06` the guardrail, `07` tests.
+//! `00` input, `01` syntax, `02` names and values (resolve), `03` IAM rules, `04` AWS facts, `06` the guardrail, `07` tests, `10` import and fmt.
 //! Every code has a page in the book (`book/src/diagnostics/<CODE>.md`) and a fixture
 //! (`tests/fixtures/diagnostics/<CODE>_<case>.iamx`); a test fails when either is missing.
 
@@ -124,6 +124,11 @@ codes! {
     TestWithoutPrincipal = "E0702", "expectation without a principal";
     TestActionPattern = "E0703", "expectation names an action pattern";
     TestContextForm = "E0704", "test context not set with `==`";
+    // 10: import and fmt
+    ImportInexact = "E1001", "JSON policy cannot be written in iamx exactly";
+    FmtUnfaithful = "E1002", "file `iamx fmt` cannot lay out without a loss";
+    ImportDuplicate = "W1003", "value listed twice in an imported policy";
+    ImportVersion = "W1004", "imported policy has an older `Version`, or none";
 }
 
 impl Code {
