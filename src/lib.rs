@@ -18,6 +18,7 @@
 //! assert_eq!(files[0].path, "policies/ReadLogs.json");
 //! ```
 
+pub mod account;
 pub mod ast;
 pub mod awsdb;
 pub mod check;

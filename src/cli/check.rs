@@ -19,10 +19,19 @@ pub struct CheckArgs {
     /// Analyse the `.json` inputs as the identity policies of one principal, with no boundary.
     #[arg(long)]
     pub principal: bool,
+    /// The inputs are snapshots of one account (`aws iam get-account-authorization-details`):
+    /// analyse every boundary and principal in it.
+    #[arg(long, conflicts_with_all = ["boundary", "managed", "principal"])]
+    pub account: bool,
 }
 
 pub fn run(args: CheckArgs) -> Exit {
-    let compilation = if args.boundary.is_some() || !args.managed.is_empty() || args.principal {
+    let compilation = if args.account {
+        match account(&args) {
+            Ok(c) => c,
+            Err(exit) => return exit,
+        }
+    } else if args.boundary.is_some() || !args.managed.is_empty() || args.principal {
         match principal(&args) {
             Ok(c) => c,
             Err(exit) => return exit,
@@ -90,4 +99,19 @@ fn principal(args: &CheckArgs) -> Result<crate::Compilation, Exit> {
     Ok(crate::analyze_principal(
         identity, boundary, managed, &options,
     ))
+}
+
+/// `iamx check --account snapshot.json …`: every boundary and principal of one account.
+fn account(args: &CheckArgs) -> Result<crate::Compilation, Exit> {
+    let mut sources = Vec::new();
+    for input in &args.compile.inputs {
+        if input.is_dir() {
+            return Err(super::fail(format!(
+                "`{}`: with `--account`, the inputs are snapshot files (JSON)",
+                input.display()
+            )));
+        }
+        sources.push(read(input)?);
+    }
+    Ok(crate::account::analyze(sources))
 }
