@@ -57,6 +57,7 @@ pub fn read(sources: Vec<Source>) -> (SourceMap, Option<Project>, Vec<Diagnostic
         principals: Vec::new(),
         policies: Vec::new(),
         account: None,
+        other_accounts: Vec::new(),
     };
     for source in sources {
         let name = source.name.clone();
@@ -107,6 +108,8 @@ struct Reader {
     policies: Vec<Policy>,
     /// The partition and account, and the ARN they were first read from.
     account: Option<(String, String, Spanned<String>)>,
+    /// Other accounts found, each reported once.
+    other_accounts: Vec<String>,
 }
 
 /// `RoleDetailList[0].RolePolicyList[1]`: where a value is, for messages.
@@ -270,7 +273,16 @@ impl Reader {
                 true
             }
             Some((p, a, _)) if p == partition && a == account => true,
+            Some(_)
+                if self
+                    .other_accounts
+                    .contains(&format!("{partition}:{account}")) =>
+            {
+                false
+            }
             Some((_, _, first)) => {
+                let first = first.clone();
+                self.other_accounts.push(format!("{partition}:{account}"));
                 let mut d = Diagnostic::new(
                     Code::SnapshotUnreadable,
                     format!(
