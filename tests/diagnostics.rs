@@ -634,6 +634,22 @@ fn page_example(code: Code, blocks: &[Fence]) -> Result<Example, String> {
                 output: text_after(Some(at))?,
             })
         }
+        // Account snapshot codes: a ```` ```json,account ```` block is a snapshot, checked as
+        // `iamx check --account snapshot.json` does.
+        _ if name.get(1..3) == Some("08") => {
+            let at = first("json,account").ok_or("no ```json,account block")?;
+            let source = Source::new("snapshot.json", blocks[at].text.as_bytes().to_vec());
+            let result = catch_unwind(AssertUnwindSafe(|| iamx::account::analyze(vec![source])))
+                .map_err(|_| "the analysis panicked".to_string())?;
+            if !codes(&result).contains(&name) {
+                return Err(format!("the ```json,account block does not give {name}"));
+            }
+            Ok(Example {
+                rendered: render_all(&result),
+                block: Some(at),
+                output: text_after(Some(at))?,
+            })
+        }
         _ if WITHOUT_FIXTURE.iter().any(|(c, _)| *c == name) => {
             let sources = iamx::source::SourceMap::new();
             let output = text_after(None)?;
