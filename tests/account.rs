@@ -172,7 +172,7 @@ fn bad_snapshots_are_diagnosed() {
 fn broken_snapshots_never_panic() {
     let text = std::fs::read_to_string(fixture("safe_delegated_admin_encoded.json")).unwrap();
     for end in (0..text.len()).step_by(41) {
-        let source = Source::new("cut.json", text[..end].as_bytes().to_vec());
+        let source = Source::new("cut.json", text.as_bytes()[..end].to_vec());
         let c = catch_unwind(AssertUnwindSafe(|| iamx::account::analyze(vec![source])))
             .unwrap_or_else(|_| panic!("panicked on the first {end} bytes"));
         assert!(c.has_errors(), "the first {end} bytes read without error");
