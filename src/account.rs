@@ -32,6 +32,10 @@ const LISTS: &[(&str, Option<PrincipalKind>)] = &[
     ("Policies", None),
 ];
 
+/// The largest snapshot file iamx reads: a large account's snapshot, AWS managed policies
+/// included, is tens of megabytes, far over the limit for source files.
+pub const MAX_SNAPSHOT_BYTES: usize = 512 * 1024 * 1024;
+
 /// Reads the snapshots and analyses every boundary and principal of the account.
 pub fn analyze(sources: Vec<Source>) -> Compilation {
     let (map, project, mut diagnostics) = read(sources);
@@ -61,7 +65,13 @@ pub fn read(sources: Vec<Source>) -> (SourceMap, Option<Project>, Vec<Diagnostic
     };
     for source in sources {
         let name = source.name.clone();
-        let Some(id) = crate::load(&mut reader.map, source, &mut reader.out) else {
+        let Some(id) = crate::load_limited(
+            &mut reader.map,
+            source,
+            MAX_SNAPSHOT_BYTES,
+            "give the snapshot in pages: the API's `--max-items` and `--starting-token` make pages of the same call, and iamx merges them",
+            &mut reader.out,
+        ) else {
             continue;
         };
         let text = reader.map.get(id).text.clone();

@@ -296,23 +296,40 @@ fn load(
     source: Source,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<source::FileId> {
+    load_limited(
+        map,
+        source,
+        MAX_SOURCE_BYTES,
+        "split the project into several files in one directory",
+        diagnostics,
+    )
+}
+
+/// [`load`], with a size limit of its own and the help for a file over it.
+fn load_limited(
+    map: &mut SourceMap,
+    source: Source,
+    limit: usize,
+    split: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<source::FileId> {
     let over_limit = match source.over_limit {
         Some(size) => Some(size),
-        None if source.bytes.len() > MAX_SOURCE_BYTES => Some(Some(source.bytes.len() as u64)),
+        None if source.bytes.len() > limit => Some(Some(source.bytes.len() as u64)),
         None => None,
     };
     if let Some(size) = over_limit {
         let id = map.add(source.name, "");
         let message = match size {
-            Some(size) => format!(
-                "file is {size} bytes; iamx reads files of at most {MAX_SOURCE_BYTES} bytes"
-            ),
-            None => format!("file is over {MAX_SOURCE_BYTES} bytes, the most iamx reads"),
+            Some(size) => {
+                format!("file is {size} bytes; iamx reads files of at most {limit} bytes")
+            }
+            None => format!("file is over {limit} bytes, the most iamx reads"),
         };
         diagnostics.push(
             Diagnostic::new(Code::FileTooLarge, message)
                 .at(Span::new(id, 0, 0), "this file")
-                .help("split the project into several files in one directory"),
+                .help(split),
         );
         return None;
     }

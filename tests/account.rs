@@ -271,3 +271,24 @@ fn check_account_exit_codes() {
         .all(|l| l["code"].as_str().unwrap().starts_with("W06")));
     assert!(stderr.contains("vulnerable_delegated_admin.json"));
 }
+
+#[test]
+fn snapshots_have_a_limit_of_their_own() {
+    // Far over the limit for source files, under the one for snapshots.
+    assert!(iamx::account::MAX_SNAPSHOT_BYTES > iamx::MAX_SOURCE_BYTES);
+    let big = Source::over_limit("big.json", Some(600 * 1024 * 1024));
+    let c = iamx::account::analyze(vec![big]);
+    assert_eq!(codes(&c), ["E0002"]);
+    insta::assert_snapshot!(rendered(&c), @r"
+    not analysed
+    [E0002] Error: file is 629145600 bytes; iamx reads files of at most 536870912 bytes
+       ╭─[ big.json:1:1 ]
+       │
+     1 │
+       │ │
+       │ ╰─ this file
+       │
+       │ Help: give the snapshot in pages: the API's `--max-items` and `--starting-token` make pages of the same call, and iamx merges them
+    ───╯
+    ");
+}

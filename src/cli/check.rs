@@ -111,7 +111,18 @@ fn account(args: &CheckArgs) -> Result<crate::Compilation, Exit> {
                 input.display()
             )));
         }
-        sources.push(read(input)?);
+        // Refused whole before reading when larger than any snapshot iamx reads.
+        let too_large = std::fs::metadata(input)
+            .ok()
+            .map(|m| m.len())
+            .filter(|&len| len > crate::account::MAX_SNAPSHOT_BYTES as u64);
+        match too_large {
+            Some(len) => sources.push(crate::Source::over_limit(
+                input.to_string_lossy().replace('\\', "/"),
+                Some(len),
+            )),
+            None => sources.push(read(input)?),
+        }
     }
     Ok(crate::account::analyze(sources))
 }
