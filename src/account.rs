@@ -42,8 +42,29 @@ pub fn analyze(sources: Vec<Source>) -> Compilation {
     let Some(project) = project else {
         return Compilation::without_project(map, diagnostics);
     };
-    let (report, found) = crate::guardrail::analyze(&project);
-    diagnostics.extend(found);
+    let (mut report, found) = crate::guardrail::analyze(&project);
+    // Administrators are listed once, as such: whatever else they can do is no escalation.
+    let admins = administrators(&project);
+    diagnostics.extend(found.into_iter().filter(|d| {
+        d.code != Code::GuardUnboundedPrincipal
+            || !admins
+                .iter()
+                .any(|(p, _)| d.message.starts_with(&display(p)))
+    }));
+    report
+        .principals
+        .retain(|c| !admins.iter().any(|(p, _)| p.name == c.name));
+    for (p, why) in &admins {
+        let mut d = Diagnostic::new(
+            Code::SnapshotAdministrator,
+            format!("{} has no permissions boundary, and {why}", display(p)),
+        )
+        .help("it can do anything, so it is listed once, here, not as an escalation: whoever can become it (assume it, pass it, change its credentials or policies) is reported instead");
+        if let Some(span) = p.name_span {
+            d = d.at(span, "an administrator");
+        }
+        diagnostics.push(d);
+    }
     diag::sort(&mut diagnostics);
     Compilation {
         sources: map,
@@ -51,6 +72,76 @@ pub fn analyze(sources: Vec<Source>) -> Compilation {
         project: Some(project),
         guardrail: Some(report),
     }
+}
+
+/// How messages name a principal: "role `Admin`".
+fn display(p: &PrincipalInfo) -> String {
+    format!("{} `{}`", p.kind.as_str(), p.name)
+}
+
+/// The users and roles with no boundary whose identity policies allow every action on every
+/// resource with no condition, and deny nothing, with what says so. A policy iamx cannot read
+/// makes nobody an administrator: it may deny.
+fn administrators(project: &Project) -> Vec<(&PrincipalInfo, String)> {
+    let groups: HashMap<&str, &PrincipalInfo> = project
+        .principals
+        .iter()
+        .filter(|g| g.kind == PrincipalKind::Group)
+        .map(|g| (g.name.as_str(), g))
+        .collect();
+    let star = |b: &Option<iam::Block>| {
+        b.as_ref()
+            .is_some_and(|b| !b.not && b.values.iter().any(|v| v.value == "*"))
+    };
+    let mut out = Vec::new();
+    for p in &project.principals {
+        if p.kind == PrincipalKind::Group || p.boundary.is_some() {
+            continue;
+        }
+        let mut holders = vec![p];
+        if p.kind == PrincipalKind::User {
+            holders.extend(
+                p.groups
+                    .iter()
+                    .filter_map(|g| groups.get(g.as_str()).copied()),
+            );
+        }
+        let mut policies: Vec<(String, iam::Policy)> = Vec::new();
+        let mut unknown = false;
+        for h in &holders {
+            for &i in &h.documents {
+                let d = &project.documents[i];
+                if d.kind != DocumentKind::Trust {
+                    policies.push((format!("its inline policy `{}`", d.name), d.policy.clone()));
+                }
+            }
+            for a in &h.attached {
+                match crate::eval::project::managed_document(project, &a.value) {
+                    Some(policy) => policies.push((format!("`{}`", a.value), policy)),
+                    None => unknown = true,
+                }
+            }
+        }
+        let denies = policies
+            .iter()
+            .flat_map(|(_, p)| &p.statements)
+            .any(|s| s.effect.value == iam::Effect::Deny);
+        if unknown || denies {
+            continue;
+        }
+        let grant = policies.iter().find(|(_, policy)| {
+            policy.statements.iter().any(|s| {
+                s.effect.value == iam::Effect::Allow
+                    && s.conditions.is_empty()
+                    && star(&s.action)
+                    && star(&s.resource)
+            })
+        });
+        if let Some((name, _)) = grant {
+            out.push((p, format!("{name} allows every action on every resource")));
+        }
+    }
+    out
 }
 
 /// Reads the snapshots into one project. The project is `None` when an error was found.

@@ -292,3 +292,35 @@ fn snapshots_have_a_limit_of_their_own() {
     ───╯
     ");
 }
+
+#[test]
+fn administrators_are_listed_once() {
+    let admin = serde_json::json!({"PolicyName": "AdministratorAccess",
+        "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"});
+    let deny = serde_json::json!([{"PolicyName": "no-iam", "PolicyDocument": {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}}]);
+    let user = |name: &str, group: &str, inline: serde_json::Value| {
+        serde_json::json!({"UserName": name, "Arn": format!("arn:aws:iam::123456789012:user/{name}"),
+            "GroupList": [group], "UserPolicyList": inline})
+    };
+    let snapshot = serde_json::json!({
+        "UserDetailList": [user("root-ish", "admins", serde_json::json!([])),
+                           user("careful", "admins", deny)],
+        "GroupDetailList": [{"GroupName": "admins", "Arn": "arn:aws:iam::123456789012:group/admins",
+                             "AttachedManagedPolicies": [admin]}],
+    });
+    let source = Source::new("snapshot.json", snapshot.to_string().into_bytes());
+    let c = iamx::account::analyze(vec![source]);
+    // An administrator through its group: W0804, not W0611. One with a Deny is not one, and
+    // escalates as any other.
+    let found: Vec<(&str, &str)> = c
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.message.split('`').nth(1).unwrap_or("")))
+        .collect();
+    assert_eq!(found, [("W0804", "root-ish"), ("W0611", "careful")]);
+    let report = c.guardrail.unwrap();
+    assert_eq!(report.principals.len(), 1);
+    assert_eq!(report.principals[0].name, "careful");
+}

@@ -29,6 +29,7 @@ const WITHOUT_FIXTURE: &[(&str, &str)] = &[
     ("E0801", "account snapshots: tests/account.rs"),
     ("E0802", "account snapshots: tests/account.rs"),
     ("W0803", "account snapshots: tests/account.rs"),
+    ("W0804", "account snapshots: tests/account.rs"),
 ];
 
 fn root() -> &'static Path {

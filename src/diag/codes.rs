@@ -129,6 +129,7 @@ codes! {
     SnapshotUnreadable = "E0801", "account snapshot cannot be read";
     SnapshotDuplicate = "E0802", "principal or policy given twice";
     SnapshotDangling = "W0803", "reference to something the snapshot does not hold";
+    SnapshotAdministrator = "W0804", "administrator without a boundary";
 }
 
 impl Code {
