@@ -65,6 +65,20 @@ pub fn analyze(sources: Vec<Source>) -> Compilation {
         }
         diagnostics.push(d);
     }
+    // Each finding about a principal names it by ARN, for tools.
+    let arns: HashMap<String, &str> = project
+        .principals
+        .iter()
+        .filter_map(|p| Some((display(p), p.arn.as_deref()?)))
+        .collect();
+    for d in &mut diagnostics {
+        let mut words = d.message.splitn(3, '`');
+        if let (Some(kind), Some(name)) = (words.next(), words.next()) {
+            if let Some(arn) = arns.get(&format!("{kind}`{name}`")) {
+                d.principal = Some((*arn).into());
+            }
+        }
+    }
     diag::sort(&mut diagnostics);
     Compilation {
         sources: map,

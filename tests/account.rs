@@ -270,6 +270,29 @@ fn check_account_exit_codes() {
         .iter()
         .all(|l| l["code"].as_str().unwrap().starts_with("W06")));
     assert!(stderr.contains("vulnerable_delegated_admin.json"));
+    // A finding about a principal names it; a boundary's findings name none.
+    let named: Vec<Option<&str>> = lines.iter().map(|l| l["principal"].as_str()).collect();
+    assert_eq!(
+        named,
+        [
+            Some("arn:aws:iam::123456789012:user/developers/DeveloperSteve"),
+            None,
+            None
+        ]
+    );
+    // SARIF: in the result's properties.
+    let output = Command::new(env!("CARGO_BIN_EXE_iamx"))
+        .args(["check", "--account", "--message-format", "sarif", &open])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("iamx runs");
+    let log: serde_json::Value = serde_json::from_slice(&output.stdout).expect("SARIF is JSON");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(
+        results[0]["properties"]["principal"],
+        "arn:aws:iam::123456789012:user/developers/DeveloperSteve"
+    );
+    assert!(results[1].get("properties").is_none());
 }
 
 #[test]
