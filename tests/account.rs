@@ -347,3 +347,26 @@ fn administrators_are_listed_once() {
     assert_eq!(report.principals.len(), 1);
     assert_eq!(report.principals[0].name, "careful");
 }
+
+/// Vulnerable and safe variants of two classic paths, for principals with no boundary: passing
+/// a role to Lambda and assuming a role, where the role is an administrator or a weak one.
+#[test]
+fn unbounded_pairs() {
+    let c = analyze(&["unbounded_pairs.json"]);
+    let found: Vec<(&str, &str)> = c
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.message.split('`').nth(1).unwrap_or("")))
+        .collect();
+    // Every vulnerable variant is found, and the administrator is listed once.
+    for vulnerable in ["pass-vuln", "assume-vuln"] {
+        assert!(found.contains(&("W0611", vulnerable)), "{found:?}");
+    }
+    assert!(found.contains(&("W0804", "lambda-admin")), "{found:?}");
+    // Not yet: the safe variants (the role passed or assumed has less than the principal could
+    // reach anyway) are reported too, as the analysis judges a role by whether it is within
+    // reach, not by what it holds.
+    for safe in ["pass-safe", "assume-safe"] {
+        assert!(found.contains(&("W0611", safe)), "{found:?}");
+    }
+}
