@@ -167,6 +167,8 @@ pub fn read(sources: Vec<Source>) -> (SourceMap, Option<Project>, Vec<Diagnostic
         policies: Vec::new(),
         account: None,
         other_accounts: Vec::new(),
+        truncated: None,
+        last_page: None,
     };
     for source in sources {
         let name = source.name.clone();
@@ -225,6 +227,9 @@ struct Reader {
     account: Option<(String, String, Spanned<String>)>,
     /// Other accounts found, each reported once.
     other_accounts: Vec<String>,
+    /// The first page that says more follow, and the first that does not.
+    truncated: Option<Span>,
+    last_page: Option<Span>,
 }
 
 /// `RoleDetailList[0].RolePolicyList[1]`: where a value is, for messages.
@@ -331,6 +336,16 @@ impl Reader {
             );
             return;
         }
+        // A page that says more follow (`IsTruncated`, or the CLI's `NextToken`), or the last
+        // page.
+        let truncated = root
+            .get("IsTruncated")
+            .filter(|m| m.value.value == Value::Bool(true))
+            .or_else(|| root.get("NextToken"));
+        match truncated {
+            Some(m) => self.truncated.get_or_insert(m.key_span.to(m.value.span)),
+            None => self.last_page.get_or_insert(root.span),
+        };
         for (key, kind) in LISTS {
             let Some(items) = self.list(root, key, "") else {
                 continue;
@@ -698,6 +713,16 @@ impl Reader {
             partition,
             ..Project::default()
         };
+        if let (Some(span), None) = (self.truncated, self.last_page) {
+            self.out.push(
+                Diagnostic::new(
+                    Code::SnapshotDangling,
+                    "the snapshot says more pages follow, and none of the files is the last page",
+                )
+                .at(span, "more pages follow this one")
+                .help("the principals of the missing pages are not analysed, and what refers to them is unknown: give every page, or let the AWS CLI follow them (leave out `--max-items`)"),
+            );
+        }
         let policies = std::mem::take(&mut self.policies);
         let principals = std::mem::take(&mut self.principals);
         // Duplicates.

@@ -123,7 +123,7 @@ fn pages_merge_into_one_account() {
     assert_eq!(codes(&pages), codes(&whole));
     assert_eq!(pages.guardrail, whole.guardrail);
     // One page alone lacks the boundary: a dangling reference, and a principal whose boundary
-    // is unknown counts as unbounded.
+    // is unknown counts as unbounded. The page says more follow, and none is given.
     let first = analyze(&["page_1.json"]);
     insta::assert_snapshot!(rendered(&first));
 }
