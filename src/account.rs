@@ -38,10 +38,96 @@ pub const MAX_SNAPSHOT_BYTES: usize = 512 * 1024 * 1024;
 
 /// Reads the snapshots and analyses every boundary and principal of the account.
 pub fn analyze(sources: Vec<Source>) -> Compilation {
-    let (map, project, mut diagnostics) = read(sources);
-    let Some(project) = project else {
+    let (map, project, diagnostics) = read(sources);
+    match project {
+        Some(project) => finish(map, project, diagnostics),
+        None => Compilation::without_project(map, diagnostics),
+    }
+}
+
+/// Analyses a compiled project together with the snapshots of its account: the project's
+/// principals and policies are added to the snapshot's, and replace those of the same kind
+/// and name. Compile the project with [`crate::Options::skip_guardrail`]: the analysis runs
+/// here, on the whole.
+pub fn analyze_with_project(compilation: Compilation, snapshots: Vec<Source>) -> Compilation {
+    let Compilation {
+        sources: map,
+        mut diagnostics,
+        project,
+        ..
+    } = compilation;
+    let (map, snapshot, found) = read_into(map, snapshots);
+    diagnostics.extend(found);
+    let (Some(declared), Some(mut account)) = (project, snapshot) else {
         return Compilation::without_project(map, diagnostics);
     };
+    if let Some(own) = &declared.account {
+        // The snapshot's account is the one its ARNs name (or none, if it names none).
+        let named = account
+            .principals
+            .iter()
+            .find_map(|p| p.arn.clone())
+            .or_else(|| account.policies.iter().find_map(|p| p.arn.clone()));
+        if named.is_some() && account.account.as_ref() != Some(own) {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::SnapshotUnreadable,
+                    format!(
+                        "the project's account `{own}` is not the snapshot's, `{}`",
+                        account.account.as_deref().unwrap_or_default()
+                    ),
+                )
+                .help("give the snapshot of the account the project deploys to"),
+            );
+            return Compilation::without_project(map, diagnostics);
+        }
+        account.account = Some(own.clone());
+        account.partition = declared.partition.clone();
+    }
+    let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    account.principals.retain(|p| {
+        !declared
+            .principals
+            .iter()
+            .any(|q| q.kind == p.kind && same(&q.name, &p.name))
+    });
+    account
+        .policies
+        .retain(|p| !declared.policies.iter().any(|q| same(&q.name, &p.name)));
+    let offset = account.documents.len();
+    account.documents.extend(declared.documents);
+    account
+        .policies
+        .extend(declared.policies.into_iter().map(|mut p| {
+            p.document += offset;
+            p
+        }));
+    account
+        .principals
+        .extend(declared.principals.into_iter().map(|mut p| {
+            for d in &mut p.documents {
+                *d += offset;
+            }
+            p
+        }));
+    // A snapshot policy the project uses as a boundary is one now.
+    let used: std::collections::HashSet<String> = account
+        .principals
+        .iter()
+        .filter_map(|p| p.boundary.as_ref().map(|b| b.value.clone()))
+        .collect();
+    for p in &mut account.policies {
+        if !p.boundary && p.arn.as_ref().is_some_and(|a| used.contains(a)) {
+            p.boundary = true;
+            p.guard = crate::guardrail::spec::recognize(&account.documents[p.document].policy);
+        }
+    }
+    finish(map, account, diagnostics)
+}
+
+/// The guardrail analysis of an account's project, with administrators listed once and
+/// findings naming their principal.
+fn finish(map: SourceMap, project: Project, mut diagnostics: Vec<Diagnostic>) -> Compilation {
     let (mut report, found) = crate::guardrail::analyze(&project);
     // Administrators are listed once, as such: whatever else they can do is no escalation.
     let admins = administrators(&project);
@@ -160,8 +246,16 @@ fn administrators(project: &Project) -> Vec<(&PrincipalInfo, String)> {
 
 /// Reads the snapshots into one project. The project is `None` when an error was found.
 pub fn read(sources: Vec<Source>) -> (SourceMap, Option<Project>, Vec<Diagnostic>) {
+    read_into(SourceMap::new(), sources)
+}
+
+/// [`read`], adding the snapshots to a map that holds other files already.
+fn read_into(
+    map: SourceMap,
+    sources: Vec<Source>,
+) -> (SourceMap, Option<Project>, Vec<Diagnostic>) {
     let mut reader = Reader {
-        map: SourceMap::new(),
+        map,
         out: Vec::new(),
         principals: Vec::new(),
         policies: Vec::new(),

@@ -81,6 +81,9 @@ pub struct Options {
     pub json_kind: Option<iam::from_json::JsonKind>,
     /// Leave the project's `test` blocks unrun (`iamx test` runs them itself, to report each).
     pub skip_tests: bool,
+    /// Leave the guardrail analysis unrun (`iamx check --account` runs it on the project and
+    /// the account together).
+    pub skip_guardrail: bool,
     /// Reads the JSON documents `policy X = json "path"` names. The library does no I/O of its
     /// own: without a loader, such policies are an error.
     pub loader: Option<Loader>,
@@ -450,7 +453,7 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
         diagnostics.extend(eval::suite::failures(&project));
     }
     let mut guardrail = None;
-    if !diagnostics.iter().any(Diagnostic::is_error) {
+    if !options.skip_guardrail && !diagnostics.iter().any(Diagnostic::is_error) {
         let (report, found) = guardrail::analyze(&project);
         diagnostics.extend(found);
         guardrail = Some(report);

@@ -370,3 +370,42 @@ fn unbounded_pairs() {
         assert!(found.contains(&("W0611", safe)), "{found:?}");
     }
 }
+
+/// A project's declarations join the account's, and replace those of the same name: the
+/// guarded example closes the open delegated admin of the snapshot.
+#[test]
+fn project_declarations_join_the_account() {
+    let open = "tests/fixtures/account/vulnerable_delegated_admin.json";
+    let (code, stderr) = iamx(&["check", "--account", open, "examples/company-xyz-guarded"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stderr,
+        "guardrail: 1 boundary closed, 0 open; 2 bounded principals closed, 0 open\n"
+    );
+    // The open example declares the same open boundary: still open.
+    let (_, stderr) = iamx(&["check", "--account", open, "examples/company-xyz"]);
+    assert!(stderr.contains("[W0601]"), "{stderr}");
+    // A project alone is not an account.
+    let (code, stderr) = iamx(&["check", "--account", "examples/company-xyz"]);
+    assert_eq!(code, 2, "{stderr}");
+    // Library: a project of another account.
+    let mut options = iamx::Options {
+        skip_guardrail: true,
+        ..iamx::Options::default()
+    };
+    options.skip_tests = true;
+    let project = iamx::compile(
+        vec![Source::new(
+            "main.iamx",
+            "account \"210987654321\"\nrole ops {\n  trust { allow account }\n}\n",
+        )],
+        &options,
+    );
+    assert!(project.project.is_some());
+    let c = iamx::account::analyze_with_project(
+        project,
+        vec![source(open.rsplit_once("account/").unwrap().1)],
+    );
+    assert_eq!(codes(&c), ["E0801"], "{}", rendered(&c));
+    assert!(c.diagnostics[0].message.contains("`210987654321`"));
+}

@@ -101,16 +101,22 @@ fn principal(args: &CheckArgs) -> Result<crate::Compilation, Exit> {
     ))
 }
 
-/// `iamx check --account snapshot.json …`: every boundary and principal of one account.
+/// `iamx check --account snapshot.json … [PROJECT]`: every boundary and principal of one
+/// account; the `.json` inputs are the snapshots, the others (directories, `.iamx` files) a
+/// project whose declarations are added to the account's.
 fn account(args: &CheckArgs) -> Result<crate::Compilation, Exit> {
+    let (snapshots, project): (Vec<_>, Vec<_>) = args
+        .compile
+        .inputs
+        .iter()
+        .partition(|i| !i.is_dir() && crate::is_json(&i.to_string_lossy()));
+    if snapshots.is_empty() {
+        return Err(super::fail(
+            "with `--account`, give the account's snapshot: the `.json` output of `aws iam get-account-authorization-details`",
+        ));
+    }
     let mut sources = Vec::new();
-    for input in &args.compile.inputs {
-        if input.is_dir() {
-            return Err(super::fail(format!(
-                "`{}`: with `--account`, the inputs are snapshot files (JSON)",
-                input.display()
-            )));
-        }
+    for input in snapshots {
         // Refused whole before reading when larger than any snapshot iamx reads.
         let too_large = std::fs::metadata(input)
             .ok()
@@ -124,5 +130,15 @@ fn account(args: &CheckArgs) -> Result<crate::Compilation, Exit> {
             None => sources.push(read(input)?),
         }
     }
-    Ok(crate::account::analyze(sources))
+    if project.is_empty() {
+        return Ok(crate::account::analyze(sources));
+    }
+    let project_args = super::CompileArgs {
+        inputs: project.into_iter().cloned().collect(),
+        vars: args.compile.vars.clone(),
+        allow_include: args.compile.allow_include.clone(),
+        ..args.compile
+    };
+    let compilation = super::compile_inputs_with(&project_args, |o| o.skip_guardrail = true)?;
+    Ok(crate::account::analyze_with_project(compilation, sources))
 }
