@@ -254,9 +254,10 @@ fn check_account_exit_codes() {
     // Usage and I/O errors.
     let (code, stderr) = iamx(&["check", "--account", &f("missing.json")]);
     assert_eq!(code, 2, "{stderr}");
+    // A directory is a project, and a project alone is no account.
     let (code, stderr) = iamx(&["check", "--account", dir]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("snapshot files"), "{stderr}");
+    assert!(stderr.contains("give the account's snapshot"), "{stderr}");
     assert_eq!(iamx(&["check", "--account", "--principal", &safe]).0, 2);
     // JSON lines name the code and the file.
     let (code, stderr) = iamx(&["check", "--account", "--message-format", "json", &open]);
