@@ -18,6 +18,7 @@
 //! assert_eq!(files[0].path, "policies/ReadLogs.json");
 //! ```
 
+pub mod account;
 pub mod ast;
 pub mod awsdb;
 pub mod check;
@@ -82,6 +83,9 @@ pub struct Options {
     pub json_kind: Option<iam::from_json::JsonKind>,
     /// Leave the project's `test` blocks unrun (`iamx test` runs them itself, to report each).
     pub skip_tests: bool,
+    /// Leave the guardrail analysis unrun (`iamx check --account` runs it on the project and
+    /// the account together).
+    pub skip_guardrail: bool,
     /// Reads the JSON documents `policy X = json "path"` names. The library does no I/O of its
     /// own: without a loader, such policies are an error.
     pub loader: Option<Loader>,
@@ -297,23 +301,40 @@ fn load(
     source: Source,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<source::FileId> {
+    load_limited(
+        map,
+        source,
+        MAX_SOURCE_BYTES,
+        "split the project into several files in one directory",
+        diagnostics,
+    )
+}
+
+/// [`load`], with a size limit of its own and the help for a file over it.
+fn load_limited(
+    map: &mut SourceMap,
+    source: Source,
+    limit: usize,
+    split: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<source::FileId> {
     let over_limit = match source.over_limit {
         Some(size) => Some(size),
-        None if source.bytes.len() > MAX_SOURCE_BYTES => Some(Some(source.bytes.len() as u64)),
+        None if source.bytes.len() > limit => Some(Some(source.bytes.len() as u64)),
         None => None,
     };
     if let Some(size) = over_limit {
         let id = map.add(source.name, "");
         let message = match size {
-            Some(size) => format!(
-                "file is {size} bytes; iamx reads files of at most {MAX_SOURCE_BYTES} bytes"
-            ),
-            None => format!("file is over {MAX_SOURCE_BYTES} bytes, the most iamx reads"),
+            Some(size) => {
+                format!("file is {size} bytes; iamx reads files of at most {limit} bytes")
+            }
+            None => format!("file is over {limit} bytes, the most iamx reads"),
         };
         diagnostics.push(
             Diagnostic::new(Code::FileTooLarge, message)
                 .at(Span::new(id, 0, 0), "this file")
-                .help("split the project into several files in one directory"),
+                .help(split),
         );
         return None;
     }
@@ -455,7 +476,7 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
         diagnostics.extend(eval::suite::failures(&project));
     }
     let mut guardrail = None;
-    if !diagnostics.iter().any(Diagnostic::is_error) {
+    if !options.skip_guardrail && !diagnostics.iter().any(Diagnostic::is_error) {
         let (report, found) = guardrail::analyze(&project);
         diagnostics.extend(found);
         guardrail = Some(report);

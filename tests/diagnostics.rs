@@ -24,6 +24,12 @@ const WITHOUT_FIXTURE: &[(&str, &str)] = &[
     // identity policy, and every iamx statement has its principal, action and resource (a missing
     // `on` is E0216). `json_only_codes_come_from_the_model_checks` covers them on the IAM model.
     ("E0310", "JSON input only"),
+    // Account snapshots are not compiled: `tests/account.rs` triggers these from the snapshots
+    // in `tests/fixtures/account/` (`bad_snapshots_are_diagnosed`).
+    ("E0801", "account snapshots: tests/account.rs"),
+    ("E0802", "account snapshots: tests/account.rs"),
+    ("W0803", "account snapshots: tests/account.rs"),
+    ("W0804", "account snapshots: tests/account.rs"),
     // `iamx import` and `iamx fmt` report these, not a compilation: their pages' examples are
     // run through them here (see `page_example`), and `tests/import.rs` and `tests/fmt.rs`
     // trigger each.
@@ -673,6 +679,22 @@ fn page_example(code: Code, blocks: &[Fence]) -> Result<Example, String> {
             Ok(Example {
                 rendered,
                 block: None,
+                output: text_after(Some(at))?,
+            })
+        }
+        // Account snapshot codes: a ```` ```json,account ```` block is a snapshot, checked as
+        // `iamx check --account snapshot.json` does.
+        _ if name.get(1..3) == Some("08") => {
+            let at = first("json,account").ok_or("no ```json,account block")?;
+            let source = Source::new("snapshot.json", blocks[at].text.as_bytes().to_vec());
+            let result = catch_unwind(AssertUnwindSafe(|| iamx::account::analyze(vec![source])))
+                .map_err(|_| "the analysis panicked".to_string())?;
+            if !codes(&result).contains(&name) {
+                return Err(format!("the ```json,account block does not give {name}"));
+            }
+            Ok(Example {
+                rendered: render_all(&result),
+                block: Some(at),
                 output: text_after(Some(at))?,
             })
         }

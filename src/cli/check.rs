@@ -19,10 +19,19 @@ pub struct CheckArgs {
     /// Analyse the `.json` inputs as the identity policies of one principal, with no boundary.
     #[arg(long)]
     pub principal: bool,
+    /// The inputs are snapshots of one account (`aws iam get-account-authorization-details`):
+    /// analyse every boundary and principal in it.
+    #[arg(long, conflicts_with_all = ["boundary", "managed", "principal"])]
+    pub account: bool,
 }
 
 pub fn run(args: CheckArgs) -> Exit {
-    let compilation = if args.boundary.is_some() || !args.managed.is_empty() || args.principal {
+    let compilation = if args.account {
+        match account(&args) {
+            Ok(c) => c,
+            Err(exit) => return exit,
+        }
+    } else if args.boundary.is_some() || !args.managed.is_empty() || args.principal {
         match principal(&args) {
             Ok(c) => c,
             Err(exit) => return exit,
@@ -90,4 +99,46 @@ fn principal(args: &CheckArgs) -> Result<crate::Compilation, Exit> {
     Ok(crate::analyze_principal(
         identity, boundary, managed, &options,
     ))
+}
+
+/// `iamx check --account snapshot.json … [PROJECT]`: every boundary and principal of one
+/// account; the `.json` inputs are the snapshots, the others (directories, `.iamx` files) a
+/// project whose declarations are added to the account's.
+fn account(args: &CheckArgs) -> Result<crate::Compilation, Exit> {
+    let (snapshots, project): (Vec<_>, Vec<_>) = args
+        .compile
+        .inputs
+        .iter()
+        .partition(|i| !i.is_dir() && crate::is_json(&i.to_string_lossy()));
+    if snapshots.is_empty() {
+        return Err(super::fail(
+            "with `--account`, give the account's snapshot: the `.json` output of `aws iam get-account-authorization-details`",
+        ));
+    }
+    let mut sources = Vec::new();
+    for input in snapshots {
+        // Refused whole before reading when larger than any snapshot iamx reads.
+        let too_large = std::fs::metadata(input)
+            .ok()
+            .map(|m| m.len())
+            .filter(|&len| len > crate::account::MAX_SNAPSHOT_BYTES as u64);
+        match too_large {
+            Some(len) => sources.push(crate::Source::over_limit(
+                input.to_string_lossy().replace('\\', "/"),
+                Some(len),
+            )),
+            None => sources.push(read(input)?),
+        }
+    }
+    if project.is_empty() {
+        return Ok(crate::account::analyze(sources));
+    }
+    let project_args = super::CompileArgs {
+        inputs: project.into_iter().cloned().collect(),
+        vars: args.compile.vars.clone(),
+        allow_include: args.compile.allow_include.clone(),
+        ..args.compile
+    };
+    let compilation = super::compile_inputs_with(&project_args, |o| o.skip_guardrail = true)?;
+    Ok(crate::account::analyze_with_project(compilation, sources))
 }

@@ -1,7 +1,8 @@
 //! The one registry of diagnostic codes.
 //!
 //! A code is `E` (error) or `W` (warning) and four digits; the first two digits name the stage:
-//! `00` input, `01` syntax, `02` names and values (resolve), `03` IAM rules, `04` AWS facts, `06` the guardrail, `07` tests, `10` import and fmt.
+//! `00` input, `01` syntax, `02` names and values (resolve), `03` IAM rules, `04` AWS facts, `06` the guardrail, `07` tests,
+//! `08` account snapshots, `10` import and fmt.
 //! Every code has a page in the book (`book/src/diagnostics/<CODE>.md`) and a fixture
 //! (`tests/fixtures/diagnostics/<CODE>_<case>.iamx`); a test fails when either is missing.
 
@@ -124,6 +125,11 @@ codes! {
     TestWithoutPrincipal = "E0702", "expectation without a principal";
     TestActionPattern = "E0703", "expectation names an action pattern";
     TestContextForm = "E0704", "test context not set with `==`";
+    // 08: account snapshots
+    SnapshotUnreadable = "E0801", "account snapshot cannot be read";
+    SnapshotDuplicate = "E0802", "principal or policy given twice";
+    SnapshotDangling = "W0803", "reference to something the snapshot does not hold";
+    SnapshotAdministrator = "W0804", "administrator without a boundary";
     // 10: import and fmt
     ImportInexact = "E1001", "JSON policy cannot be written in iamx exactly";
     FmtUnfaithful = "E1002", "file `iamx fmt` cannot lay out without a loss";

@@ -41,6 +41,9 @@ pub struct Diagnostic {
     pub label: Option<String>,
     pub labels: Vec<Label>,
     pub help: Option<String>,
+    /// The ARN of the principal a finding is about, when it is about one (account analysis):
+    /// `"principal"` in JSON lines and in SARIF result properties.
+    pub principal: Option<Box<str>>,
 }
 
 impl Diagnostic {
@@ -52,6 +55,7 @@ impl Diagnostic {
             label: None,
             labels: Vec::new(),
             help: None,
+            principal: None,
         }
     }
 

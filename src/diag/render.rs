@@ -446,6 +446,9 @@ pub fn json(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
     }
     object.insert("labels".into(), Value::Array(labels));
     object.insert("help".into(), json!(diagnostic.help));
+    if let Some(arn) = &diagnostic.principal {
+        object.insert("principal".into(), json!(arn));
+    }
     Value::Object(object).to_string()
 }
 
@@ -497,6 +500,9 @@ pub fn sarif(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
                 "level": level(d.severity()),
                 "message": {"text": text},
             });
+            if let Some(arn) = &d.principal {
+                result["properties"] = json!({"principal": arn});
+            }
             if let Some(span) = d.span {
                 result["locations"] = json!([sarif_location(sources, span, d.label.as_deref())]);
             }

@@ -156,6 +156,18 @@ pub fn read_policy(
     (policy.filter(|_| !failed), reader.out)
 }
 
+/// [`read_policy`] on a JSON value already parsed: a policy document embedded in a larger JSON
+/// file (an account snapshot), whose spans point into that file.
+pub fn read_policy_node(
+    root: &Node,
+    kind: Option<JsonKind>,
+) -> (Option<JsonPolicy>, Vec<Diagnostic>) {
+    let mut reader = Reader { out: Vec::new() };
+    let policy = reader.policy(root, kind);
+    let failed = reader.out.iter().any(Diagnostic::is_error);
+    (policy.filter(|_| !failed), reader.out)
+}
+
 /// A statement read, with the key spans the kind rules need.
 struct Read {
     statement: Statement,
