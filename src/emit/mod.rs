@@ -1,8 +1,47 @@
 //! Output formats. Only this module decides file names and layouts.
 
+pub mod cloudformation;
+pub mod names;
+pub mod terraform;
+
 use serde_json::{json, Map, Value};
 
 use crate::iam::{self, Project};
+
+/// What `iamx build --target` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    /// The policy documents and `manifest.json`, at the top of the output directory.
+    Json,
+    /// `cloudformation/template.json`.
+    CloudFormation,
+    /// `terraform/main.tf.json`.
+    Terraform,
+}
+
+/// The files of the given targets, in the order the targets are listed (each target once).
+pub fn files_for(project: &Project, targets: &[Target]) -> Vec<Artifact> {
+    let mut out = Vec::new();
+    let mut done: Vec<Target> = Vec::new();
+    for &target in targets {
+        if done.contains(&target) {
+            continue;
+        }
+        done.push(target);
+        match target {
+            Target::Json => out.extend(files(project)),
+            Target::CloudFormation => out.push(Artifact {
+                path: cloudformation::PATH.into(),
+                contents: iam::json::pretty(&cloudformation::template(project)),
+            }),
+            Target::Terraform => out.push(Artifact {
+                path: terraform::PATH.into(),
+                contents: iam::json::pretty(&terraform::module(project)),
+            }),
+        }
+    }
+    out
+}
 
 /// One file to write: a path relative to the output directory (`/`-separated) and its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
