@@ -890,3 +890,99 @@ fn explanations_name_failed_conditions_and_trust_statements() {
         "tests/fixtures/cli/explain.iamx",
     ]));
 }
+
+#[test]
+fn build_writes_each_target_to_its_folder_and_check_covers_all() {
+    let dir = scratch("targets");
+    let out = dir.join("out");
+    let o = out.to_str().unwrap();
+    let all = "json,cloudformation,terraform";
+    assert_eq!(
+        run(&["build", "examples/team-groups", "-o", o, "--target", all]).0,
+        0
+    );
+    let files = files_under(&out);
+    assert!(files.contains(&"cloudformation/template.json".to_string()));
+    assert!(files.contains(&"terraform/main.tf.json".to_string()));
+    assert!(files.contains(&"manifest.json".to_string()));
+    assert_eq!(
+        run(&[
+            "build",
+            "examples/team-groups",
+            "-o",
+            o,
+            "--target",
+            all,
+            "--check"
+        ])
+        .0,
+        0
+    );
+    // The json target alone would leave the other two folders over: stale.
+    let (code, _, stderr) = run(&["build", "examples/team-groups", "-o", o, "--check"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("extra:   cloudformation/template.json"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("extra:   terraform/main.tf.json"),
+        "{stderr}"
+    );
+    // A changed template is stale too.
+    fs::write(out.join("terraform/main.tf.json"), "{}\n").unwrap();
+    let (code, _, stderr) = run(&[
+        "build",
+        "examples/team-groups",
+        "-o",
+        o,
+        "--target",
+        all,
+        "--check",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("differs: terraform/main.tf.json"),
+        "{stderr}"
+    );
+    // One target alone: only its folder and the marker.
+    assert_eq!(
+        run(&[
+            "build",
+            "examples/team-groups",
+            "-o",
+            o,
+            "--target",
+            "cloudformation"
+        ])
+        .0,
+        0
+    );
+    assert_eq!(
+        files_under(&out),
+        [".iamx-output", "cloudformation/template.json"]
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn build_target_usage_errors_exit_2() {
+    insta::assert_snapshot!(transcript(&[
+        "build",
+        "examples/team-groups",
+        "-o",
+        "-",
+        "--target",
+        "cloudformation"
+    ]));
+    let (code, _, stderr) = run(&[
+        "build",
+        "examples/team-groups",
+        "-o",
+        "-",
+        "--target",
+        "pulumi",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("invalid value 'pulumi'"), "{stderr}");
+}
