@@ -83,6 +83,9 @@ pub struct Options {
     /// Reads the JSON documents `policy X = json "path"` names. The library does no I/O of its
     /// own: without a loader, such policies are an error.
     pub loader: Option<Loader>,
+    /// The back ends the outputs are written for: their own quotas are checked too
+    /// (a CloudFormation template's, E1101). Empty or `json` alone: none.
+    pub targets: Vec<emit::Target>,
 }
 
 /// Reads a file named by a source: `(source name, path as written) → text`.
@@ -436,6 +439,11 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
         let (report, found) = guardrail::analyze(&project);
         diagnostics.extend(found);
         guardrail = Some(report);
+    }
+    if options.targets.contains(&emit::Target::CloudFormation)
+        && !diagnostics.iter().any(Diagnostic::is_error)
+    {
+        diagnostics.extend(emit::cloudformation::check(&project));
     }
     diag::sort(&mut diagnostics);
     let failed = diagnostics.iter().any(Diagnostic::is_error);

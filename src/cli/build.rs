@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::{compile_inputs, fail, io_reason, outdir, report, CompileArgs, Exit};
+use super::{compile_inputs_with, fail, io_reason, outdir, report, CompileArgs, Exit};
 use crate::emit::{self, Artifact, Target};
 
 /// A back end `--target` names.
@@ -73,7 +73,7 @@ pub fn run(args: BuildArgs) -> Exit {
     if args.output.as_os_str() == "-" && targets.iter().any(|&t| t != Target::Json) {
         return fail("`-o -` prints the JSON bundle only: write the other targets to a directory");
     }
-    let compilation = match compile_inputs(&args.compile) {
+    let compilation = match compile_inputs_with(&args.compile, |o| o.targets = targets.clone()) {
         Ok(c) => c,
         Err(exit) => return exit,
     };

@@ -1,7 +1,8 @@
 //! The one registry of diagnostic codes.
 //!
 //! A code is `E` (error) or `W` (warning) and four digits; the first two digits name the stage:
-//! `00` input, `01` syntax, `02` names and values (resolve), `03` IAM rules, `04` AWS facts, `06` the guardrail, `07` tests.
+//! `00` input, `01` syntax, `02` names and values (resolve), `03` IAM rules, `04` AWS facts, `06` the guardrail, `07` tests,
+//! `11` deployment targets.
 //! Every code has a page in the book (`book/src/diagnostics/<CODE>.md`) and a fixture
 //! (`tests/fixtures/diagnostics/<CODE>_<case>.iamx`); a test fails when either is missing.
 
@@ -124,6 +125,8 @@ codes! {
     TestWithoutPrincipal = "E0702", "expectation without a principal";
     TestActionPattern = "E0703", "expectation names an action pattern";
     TestContextForm = "E0704", "test context not set with `==`";
+    // 11: deployment targets
+    TemplateOverQuota = "E1101", "CloudFormation template over its quotas";
 }
 
 impl Code {

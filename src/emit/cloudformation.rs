@@ -9,6 +9,7 @@
 use serde_json::{json, Map, Value};
 
 use super::names::{self, escape, PolicyRef};
+use crate::diag::{Code, Diagnostic};
 use crate::iam::{self, DocumentKind, ManagedPolicyInfo, PrincipalInfo, PrincipalKind, Project};
 
 /// The template's path in the output directory.
@@ -182,4 +183,81 @@ pub fn template(project: &Project) -> Value {
         template.insert("Outputs".into(), Value::Object(outputs));
     }
     Value::Object(template)
+}
+
+/// CloudFormation's quotas on one template: resources, outputs, the body (uploaded to S3; a
+/// body given inline may hold only 51,200 bytes), and the length of a logical ID.
+pub const MAX_RESOURCES: usize = 500;
+pub const MAX_OUTPUTS: usize = 200;
+pub const MAX_BYTES: usize = 1_000_000;
+pub const MAX_ID: usize = 255;
+
+/// The template's quotas, checked (E1101): CloudFormation would refuse the template.
+pub fn check(project: &Project) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    // Resources and outputs in the template's order: policies, then principals.
+    let items: Vec<(String, String, Option<crate::source::Span>)> = project
+        .policies
+        .iter()
+        .map(|p| {
+            let kind = if p.boundary { "boundary" } else { "policy" };
+            (policy_id(p), format!("{kind} `{}`", p.name), p.span)
+        })
+        .chain(project.principals.iter().map(|p| {
+            (
+                principal_id(p.kind, &p.name),
+                format!("{} `{}`", p.kind.as_str(), p.name),
+                p.name_span.or(p.span),
+            )
+        }))
+        .collect();
+    let help = "deploy this project with `--target terraform`, or build it as several projects, one stack each";
+    for (limit, what) in [(MAX_OUTPUTS, "outputs"), (MAX_RESOURCES, "resources")] {
+        if items.len() > limit {
+            let mut d = Diagnostic::new(
+                Code::TemplateOverQuota,
+                format!(
+                    "the CloudFormation template has {} {what}, over the limit of {limit}",
+                    items.len()
+                ),
+            )
+            .help(help);
+            if let Some(span) = items[limit].2 {
+                d = d.at(span, format!("{} is one too many", items[limit].1));
+            }
+            out.push(d);
+            break;
+        }
+    }
+    for (id, what, span) in &items {
+        if id.len() + "Arn".len() > MAX_ID {
+            let mut d = Diagnostic::new(
+                Code::TemplateOverQuota,
+                format!(
+                    "the CloudFormation logical ID of {what} is {} characters, over the limit of {MAX_ID}",
+                    id.len() + "Arn".len()
+                ),
+            )
+            .help("give it a shorter name, or fewer characters other than letters and digits");
+            if let Some(span) = span {
+                d = d.at(*span, "its name, escaped, is too long");
+            }
+            out.push(d);
+        }
+    }
+    if out.is_empty() {
+        let bytes = iam::json::pretty(&template(project)).len();
+        if bytes > MAX_BYTES {
+            out.push(
+                Diagnostic::new(
+                    Code::TemplateOverQuota,
+                    format!(
+                        "the CloudFormation template is {bytes} bytes, over the limit of {MAX_BYTES}"
+                    ),
+                )
+                .help(help),
+            );
+        }
+    }
+    out
 }
