@@ -31,6 +31,7 @@ pub mod lower;
 pub mod parse;
 pub mod resolve;
 pub mod source;
+pub mod split;
 
 use diag::{Code, Diagnostic};
 use source::{SourceMap, Span};
@@ -86,6 +87,8 @@ pub struct Options {
     /// The back ends the outputs are written for: their own quotas are checked too
     /// (a CloudFormation template's, E1101). Empty or `json` alone: none.
     pub targets: Vec<emit::Target>,
+    /// `--split`: customer managed policies over their quota become several (see [`split`]).
+    pub split: bool,
 }
 
 /// Reads a file named by a source: `(source name, path as written) → text`.
@@ -428,8 +431,11 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
     }
     let included = load_included(&mut map, &modules, options, &mut diagnostics);
     let scope = resolve::resolve(&modules, &options.vars);
-    let project = lower::lower(&modules, &scope, &included);
+    let mut project = lower::lower(&modules, &scope, &included);
     diagnostics.extend(scope.finish());
+    if options.split && !diagnostics.iter().any(Diagnostic::is_error) {
+        diagnostics.extend(split::split(&mut project, &options.limits));
+    }
     diagnostics.extend(check::check(&project, &options.limits));
     if !options.skip_tests && !diagnostics.iter().any(Diagnostic::is_error) {
         diagnostics.extend(eval::suite::failures(&project));

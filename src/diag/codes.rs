@@ -127,6 +127,7 @@ codes! {
     TestContextForm = "E0704", "test context not set with `==`";
     // 11: deployment targets
     TemplateOverQuota = "E1101", "CloudFormation template over its quotas";
+    StatementTooLarge = "E1102", "statement too large to split";
 }
 
 impl Code {
