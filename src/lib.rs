@@ -433,10 +433,25 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
     let scope = resolve::resolve(&modules, &options.vars);
     let mut project = lower::lower(&modules, &scope, &included);
     diagnostics.extend(scope.finish());
+    // Policies `--split` could not split: their E0305 would only repeat E1102.
+    let mut unsplit = Vec::new();
     if options.split && !diagnostics.iter().any(Diagnostic::is_error) {
-        diagnostics.extend(split::split(&mut project, &options.limits));
+        let found = split::split(&mut project, &options.limits);
+        unsplit.extend(
+            found
+                .iter()
+                .filter(|d| d.code == Code::StatementTooLarge)
+                .flat_map(|d| d.labels.iter().map(|l| l.span)),
+        );
+        diagnostics.extend(found);
     }
-    diagnostics.extend(check::check(&project, &options.limits));
+    diagnostics.extend(
+        check::check(&project, &options.limits)
+            .into_iter()
+            .filter(|d| {
+                d.code != Code::PolicyTooLarge || !d.span.is_some_and(|s| unsplit.contains(&s))
+            }),
+    );
     if !options.skip_tests && !diagnostics.iter().any(Diagnostic::is_error) {
         diagnostics.extend(eval::suite::failures(&project));
     }

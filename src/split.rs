@@ -100,9 +100,13 @@ pub fn split(project: &mut Project, limits: &Limits) -> Vec<Diagnostic> {
                         info.name
                     ),
                 )
-                .help("shorten its lists: wildcards and access levels (`s3:read`) say many actions at once");
+                .help("shorten its lists: a wildcard or an access level (`s3:read`) says many at once; or write it as several statements");
                 if let Some(span) = statements[big].span {
                     d = d.at(span, format!("{size} characters without white space"));
+                }
+                // The policy it is in: E0305 about that policy says nothing more.
+                if let Some(span) = document.span {
+                    d = d.with_label(span, "in this policy");
                 }
                 out.push(d);
                 i += 1;

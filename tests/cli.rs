@@ -986,3 +986,51 @@ fn build_target_usage_errors_exit_2() {
     assert_eq!(code, 2);
     assert!(stderr.contains("invalid value 'pulumi'"), "{stderr}");
 }
+
+#[test]
+fn split_builds_what_is_otherwise_too_large() {
+    let dir = scratch("split");
+    let out = dir.join("out");
+    let o = out.to_str().unwrap();
+    let (code, _, stderr) = run(&["build", "tests/fixtures/cli/split.iamx", "-o", o]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("[E0305]"), "{stderr}");
+    let all = "json,cloudformation,terraform";
+    let args = [
+        "build",
+        "tests/fixtures/cli/split.iamx",
+        "-o",
+        o,
+        "--split",
+        "--target",
+        all,
+    ];
+    assert_eq!(run(&args).0, 0);
+    let parts: Vec<String> = files_under(&out)
+        .into_iter()
+        .filter(|f| f.starts_with("policies/"))
+        .collect();
+    assert!(parts.len() >= 2, "{parts:?}");
+    assert!(
+        parts.iter().all(|p| p.starts_with("policies/Uploads-")),
+        "{parts:?}"
+    );
+    let manifest = fs::read_to_string(out.join("manifest.json")).unwrap();
+    let template = fs::read_to_string(out.join("cloudformation/template.json")).unwrap();
+    let module = fs::read_to_string(out.join("terraform/main.tf.json")).unwrap();
+    for part in &parts {
+        let name = part
+            .trim_start_matches("policies/")
+            .trim_end_matches(".json");
+        assert!(manifest.contains(&format!(":policy/{name}\"")), "{name}");
+        assert!(
+            template.contains(&format!("\"ManagedPolicyName\": \"{name}\"")),
+            "{name}"
+        );
+        assert!(module.contains(&format!("\"name\": \"{name}\"")), "{name}");
+    }
+    let mut check = args.to_vec();
+    check.push("--check");
+    assert_eq!(run(&check).0, 0);
+    let _ = fs::remove_dir_all(&dir);
+}

@@ -3,7 +3,7 @@
 //! - `tests/fixtures/diagnostics/<CODE>_<case>.iamx`: one file each, compiled alone; the code in
 //!   the name must be among the diagnostics. A first-line comment can set options:
 //!   `// vars: name=value other=x` (as `--var`), `// trust-limit: 4096` or
-//!   `// targets: cloudformation` (as `iamx build --target`).
+//!   `// targets: cloudformation` (as `iamx build --target`) or `// split` (as `--split`).
 //! - `tests/snapshots/diagnostics__<CODE>_<case>.snap`: the fixture followed by its diagnostics,
 //!   rendered without colour. Review changes with `cargo insta review`.
 //! - `book/src/diagnostics/<CODE>.md`: one page per code; the examples on it are compiled here
@@ -85,6 +85,8 @@ fn options_for(path: &Path, bytes: &[u8]) -> Options {
             .trim()
             .parse()
             .unwrap_or_else(|_| panic!("{}: bad trust limit `{limit}`", path.display()));
+    } else if first.trim() == "// split" {
+        options.split = true;
     } else if let Some(targets) = first.strip_prefix("// targets:") {
         for target in targets.split(',').map(str::trim) {
             options.targets.push(match target {
@@ -603,12 +605,13 @@ fn page_example(code: Code, blocks: &[Fence]) -> Result<Example, String> {
                 output: text_after(Some(source))?,
             })
         }
-        // A chain of more than 100 `let`s, or 201 policies, is too long to show: the page shows
+        // A chain of more than 100 `let`s, 201 policies or 180 buckets is too long to show: the page shows
         // what the fixture reports.
-        "E0226" | "E1101" => {
+        "E0226" | "E1101" | "E1102" => {
             let path = fixture_dir().join(match name {
                 "E0226" => "E0226_long_let_chain.iamx",
-                _ => "E1101_too_many_outputs.iamx",
+                "E1101" => "E1101_too_many_outputs.iamx",
+                _ => "E1102_one_statement_over_the_quota.iamx",
             });
             let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
             Ok(Example {
