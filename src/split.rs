@@ -168,6 +168,8 @@ pub fn split(project: &mut Project, limits: &Limits) -> Vec<Diagnostic> {
         }
         let count = parts.len();
         if let Some(old) = &info.arn {
+            let new: Vec<String> = parts.iter().filter_map(|p| p.arn.clone()).collect();
+            rename(project, old, &new);
             for principal in &mut project.principals {
                 if let Some(at) = principal.attached.iter().position(|a| &a.value == old) {
                     let span = principal.attached[at].span;
@@ -184,4 +186,30 @@ pub fn split(project: &mut Project, limits: &Limits) -> Vec<Diagnostic> {
         i += count;
     }
     out
+}
+
+/// Where a statement names a split policy by its ARN (a resource, a condition value: the
+/// identity side of `delegate` denies new versions of a principal's own policies), it names
+/// every part instead. A list means any of its values, for `ArnNotEquals` too ("none of"), so
+/// this says of the parts what was said of the whole.
+fn rename(project: &mut Project, old: &str, new: &[String]) {
+    for document in &mut project.documents {
+        for statement in &mut document.policy.statements {
+            for block in [&mut statement.action, &mut statement.resource]
+                .into_iter()
+                .flatten()
+            {
+                while let Some(at) = block.values.iter().position(|v| v.value == old) {
+                    let span = block.values[at].span;
+                    let parts = new.iter().map(|arn| iam::Spanned::new(arn.clone(), span));
+                    block.values.splice(at..=at, parts);
+                }
+            }
+            for condition in &mut statement.conditions {
+                while let Some(at) = condition.values.iter().position(|v| v == old) {
+                    condition.values.splice(at..=at, new.iter().cloned());
+                }
+            }
+        }
+    }
 }

@@ -285,3 +285,52 @@ fn splitting_is_deterministic() {
     let statements: Vec<Statement> = (0..300).map(|n| statement(&mut rng, n)).collect();
     assert_eq!(assign(&statements, 6144), assign(&statements, 6144));
 }
+
+/// A statement that names a split policy by ARN names every part: here the identity side of
+/// `delegate`, which denies new versions of the principal's own policies.
+#[test]
+fn references_to_a_split_policy_name_every_part() {
+    let mut source = include_str!("../examples/company-xyz-guarded/main.iamx").replacen(
+        "  delegate\n",
+        "  delegate\n  attach Big\n",
+        1,
+    );
+    source.push_str("policy Big {\n");
+    for i in 0..60 {
+        source.push_str(&format!(
+            "  @sid(Customer{i:03})\n  allow s3:GetObject, s3:PutObject on \"arn:aws:s3:::customer-uploads-{i:03}/incoming/*\", \"arn:aws:s3:::customer-uploads-{i:03}/processed/*\"\n"
+        ));
+    }
+    source.push_str("}\n");
+    let options = iamx::Options {
+        split: true,
+        ..Default::default()
+    };
+    let compilation = iamx::compile(vec![iamx::Source::new("main.iamx", source)], &options);
+    let project = compilation.project.as_ref().expect("compiles");
+    let parts: Vec<&str> = project
+        .policies
+        .iter()
+        .filter(|p| p.name.starts_with("Big-"))
+        .filter_map(|p| p.arn.as_deref())
+        .collect();
+    assert!(parts.len() >= 2);
+    let old = "arn:aws:iam::123456789012:policy/Big\"";
+    let delegation = project
+        .documents
+        .iter()
+        .find(|d| d.name == "DeveloperSteveDelegation")
+        .unwrap();
+    let text = iamx::iam::json::policy(&delegation.policy).to_string();
+    assert!(!text.contains(old), "{text}");
+    for part in &parts {
+        assert!(text.contains(&format!("\"{part}\"")), "{part} in {text}");
+    }
+    let steve = project
+        .principals
+        .iter()
+        .find(|p| p.name == "DeveloperSteve")
+        .unwrap();
+    let attached: Vec<&str> = steve.attached.iter().map(|a| a.value.as_str()).collect();
+    assert_eq!(attached, parts);
+}
