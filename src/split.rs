@@ -14,9 +14,6 @@ use crate::check::{size_limit, Limits};
 use crate::diag::{Code, Diagnostic};
 use crate::iam::{self, Document, DocumentKind, ManagedPolicyInfo, Policy, Project, Statement};
 
-/// At most this many parts: more could never be attached (E0307).
-const MAX_PARTS: usize = 20;
-
 /// FNV-1a, 64 bits: the same on every machine.
 fn fnv(text: &str) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -115,7 +112,7 @@ pub fn split(project: &mut Project, limits: &Limits) -> Vec<Diagnostic> {
         };
         let mut parts: Vec<ManagedPolicyInfo> = Vec::new();
         for (n, bucket) in buckets.iter().enumerate() {
-            if bucket.is_empty() || parts.len() >= MAX_PARTS {
+            if bucket.is_empty() {
                 continue;
             }
             let name = format!("{}-{}", info.name, n + 1);

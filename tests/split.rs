@@ -334,3 +334,41 @@ fn references_to_a_split_policy_name_every_part() {
     let attached: Vec<&str> = steve.attached.iter().map(|a| a.value.as_str()).collect();
     assert_eq!(attached, parts);
 }
+
+/// However many parts a policy needs, every statement is in one: a principal that cannot
+/// attach them all gets E0307, not a policy with statements left out.
+#[test]
+fn no_statement_is_left_out_of_many_parts() {
+    let mut source = String::from("account \"123456789012\"\npolicy Huge {\n");
+    for i in 0..2000 {
+        source.push_str(&format!(
+            "  @sid(S{i})\n  allow s3:GetObject on \"arn:aws:s3:::bucket-{i}/*\"\n"
+        ));
+    }
+    source.push_str("}\nrole R { trust { allow account } attach Huge }\n");
+    let options = iamx::Options {
+        split: true,
+        ..Default::default()
+    };
+    let compilation = iamx::compile(
+        vec![iamx::Source::new("main.iamx", source.clone())],
+        &options,
+    );
+    let codes: Vec<&str> = compilation
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect();
+    assert!(codes.contains(&"E0307"), "{codes:?}");
+    // Unattached, the same policy splits into more than 20 parts holding every statement.
+    let source = source.replace(" attach Huge", "");
+    let compilation = iamx::compile(vec![iamx::Source::new("main.iamx", source)], &options);
+    let project = compilation.project.as_ref().expect("compiles");
+    assert!(project.policies.len() > 20);
+    let statements: usize = project
+        .policies
+        .iter()
+        .map(|p| project.documents[p.document].policy.statements.len())
+        .sum();
+    assert_eq!(statements, 2000);
+}
