@@ -37,10 +37,6 @@ pub fn name(iam_name: &str) -> String {
     }
 }
 
-fn kind_word(kind: PrincipalKind) -> &'static str {
-    kind.as_str()
-}
-
 fn principal_type(kind: PrincipalKind) -> &'static str {
     match kind {
         PrincipalKind::Role => "aws_iam_role",
@@ -120,7 +116,7 @@ pub fn module(project: &Project) -> Value {
     for principal in &project.principals {
         let n = name(&principal.name);
         let ty = principal_type(principal.kind);
-        let word = kind_word(principal.kind);
+        let word = principal.kind.as_str();
         let reference = format!("${{{ty}.{n}.name}}");
         let mut body = Map::new();
         body.insert("name".into(), json!(literal(&principal.name)));
