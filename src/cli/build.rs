@@ -51,10 +51,6 @@ pub struct BuildArgs {
         default_value = "json"
     )]
     pub target: Vec<TargetArg>,
-    /// Split each customer managed policy over IAM's size quota into `NAME-1`, `NAME-2`, …,
-    /// attached wherever it was (stable: a statement keeps its part when others change).
-    #[arg(long)]
-    pub split: bool,
 }
 
 pub fn run(args: BuildArgs) -> Exit {
@@ -77,10 +73,7 @@ pub fn run(args: BuildArgs) -> Exit {
     if args.output.as_os_str() == "-" && targets.iter().any(|&t| t != Target::Json) {
         return fail("`-o -` prints the JSON bundle only: write the other targets to a directory");
     }
-    let compilation = match compile_inputs_with(&args.compile, |o| {
-        o.targets = targets.clone();
-        o.split = args.split;
-    }) {
+    let compilation = match compile_inputs_with(&args.compile, |o| o.targets = targets.clone()) {
         Ok(c) => c,
         Err(exit) => return exit,
     };
