@@ -84,8 +84,9 @@ pub struct Options {
     /// Reads the JSON documents `policy X = json "path"` names. The library does no I/O of its
     /// own: without a loader, such policies are an error.
     pub loader: Option<Loader>,
-    /// The back ends the outputs are written for: their own quotas are checked too
-    /// (a CloudFormation template's, E1101). Empty or `json` alone: none.
+    /// The back ends the outputs are written for: what they need is checked too (a
+    /// CloudFormation template's quotas, E1101; an order of creation, W1103). Empty or `json`
+    /// alone: nothing more.
     pub targets: Vec<emit::Target>,
     /// `--split`: customer managed policies over their quota become several (see [`split`]).
     pub split: bool,
@@ -461,10 +462,8 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
         diagnostics.extend(found);
         guardrail = Some(report);
     }
-    if options.targets.contains(&emit::Target::CloudFormation)
-        && !diagnostics.iter().any(Diagnostic::is_error)
-    {
-        diagnostics.extend(emit::cloudformation::check(&project));
+    if !diagnostics.iter().any(Diagnostic::is_error) {
+        diagnostics.extend(emit::check(&project, &options.targets));
     }
     diag::sort(&mut diagnostics);
     let failed = diagnostics.iter().any(Diagnostic::is_error);

@@ -488,3 +488,56 @@ user "Z" { groups "9lives" }
     }
     check_module("awkward", &module, &expected);
 }
+
+/// Roles that trust each other: the dependency that would close the cycle is left out (a cycle
+/// is an error to both engines), with W1103.
+#[test]
+fn trust_cycles_are_broken_and_reported() {
+    let source = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/diagnostics/W1103_roles_trust_each_other.iamx"),
+    )
+    .unwrap();
+    let options = iamx::Options {
+        targets: vec![
+            iamx::emit::Target::CloudFormation,
+            iamx::emit::Target::Terraform,
+        ],
+        ..Default::default()
+    };
+    let compilation = iamx::compile(vec![iamx::Source::new("main.iamx", source)], &options);
+    let codes: Vec<&str> = compilation
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect();
+    assert_eq!(codes, ["W1103"]);
+    let project = compilation.project.as_ref().unwrap();
+    let template = iamx::emit::cloudformation::template(project);
+    let resources = template["Resources"].as_object().unwrap();
+    assert_eq!(
+        resources["RolePrimary"]["DependsOn"],
+        serde_json::json!(["RoleStandby"])
+    );
+    assert!(resources["RoleStandby"].get("DependsOn").is_none());
+    let module = iamx::emit::terraform::module(project);
+    let roles = &module["resource"]["aws_iam_role"];
+    assert_eq!(
+        roles["Primary"]["depends_on"],
+        serde_json::json!(["aws_iam_role.Standby"])
+    );
+    assert!(roles["Standby"].get("depends_on").is_none());
+    if Command::new("cfn-lint").arg("--version").output().is_ok() {
+        let dir = scratch("cycle");
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("template.json");
+        fs::write(&path, iamx::iam::json::pretty(&template)).unwrap();
+        let result = Command::new("cfn-lint").arg(&path).output().unwrap();
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stdout)
+        );
+        let _ = fs::remove_dir_all(&dir);
+    }
+}

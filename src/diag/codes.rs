@@ -128,6 +128,7 @@ codes! {
     // 11: deployment targets
     TemplateOverQuota = "E1101", "CloudFormation template over its quotas";
     StatementTooLarge = "E1102", "statement too large to split";
+    TrustCycle = "W1103", "principals trust each other in a cycle";
 }
 
 impl Code {

@@ -81,7 +81,8 @@ pub fn template(project: &Project) -> Value {
             }),
         );
     }
-    for principal in &project.principals {
+    let (dependencies, _) = names::trust_dependencies(project);
+    for (index, principal) in project.principals.iter().enumerate() {
         let id = principal_id(principal.kind, &principal.name);
         let (resource_type, name_key) = match principal.kind {
             PrincipalKind::Role => ("AWS::IAM::Role", "RoleName"),
@@ -104,16 +105,13 @@ pub fn template(project: &Project) -> Value {
                 let document = iam::json::policy(&project.documents[trust].policy);
                 // A trust policy may name only principals that exist: the template's own ones
                 // are created first.
-                let mut strings = Vec::new();
-                names::strings(&document, &mut strings);
-                for s in strings {
-                    if let Some(other) = names::principal_by_arn(project, &s) {
-                        let other = principal_id(other.kind, &other.name);
-                        if other != id && !depends_on.contains(&other) {
-                            depends_on.push(other);
-                        }
-                    }
-                }
+                depends_on = dependencies[index]
+                    .iter()
+                    .map(|&j| {
+                        let other = &project.principals[j];
+                        principal_id(other.kind, &other.name)
+                    })
+                    .collect();
                 properties.insert("AssumeRolePolicyDocument".into(), document);
             }
         }

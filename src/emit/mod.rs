@@ -19,6 +19,43 @@ pub enum Target {
     Terraform,
 }
 
+/// What the targets need beyond the compilation's own checks: CloudFormation's quotas
+/// (E1101), and with either deployment back end, a creation order for trust (W1103).
+pub fn check(project: &Project, targets: &[Target]) -> Vec<crate::diag::Diagnostic> {
+    let mut out = Vec::new();
+    if targets.contains(&Target::CloudFormation) {
+        out.extend(cloudformation::check(project));
+    }
+    if targets
+        .iter()
+        .any(|&t| matches!(t, Target::CloudFormation | Target::Terraform))
+    {
+        let (_, dropped) = names::trust_dependencies(project);
+        for (truster, trusted) in dropped {
+            let (a, b) = (&project.principals[truster], &project.principals[trusted]);
+            let mut d = crate::diag::Diagnostic::new(
+                crate::diag::Code::TrustCycle,
+                format!(
+                    "{} `{}` trusts {} `{}`, which trusts it back: a new stack cannot create either first",
+                    a.kind.as_str(),
+                    a.name,
+                    b.kind.as_str(),
+                    b.name
+                ),
+            )
+            .help("IAM refuses a trust policy naming a principal that does not exist yet: create one of them first, or trust the account (`allow account`) with a condition on `aws:PrincipalArn`");
+            if let Some(span) = a.name_span.or(a.span) {
+                d = d.at(span, format!("trusts `{}`", b.name));
+            }
+            if let Some(span) = b.name_span.or(b.span) {
+                d = d.with_label(span, format!("trusts `{}`", a.name));
+            }
+            out.push(d);
+        }
+    }
+    out
+}
+
 /// The files of the given targets, in the order the targets are listed (each target once).
 pub fn files_for(project: &Project, targets: &[Target]) -> Vec<Artifact> {
     let mut out = Vec::new();

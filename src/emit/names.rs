@@ -54,20 +54,65 @@ pub fn policy_ref<'a>(project: &'a Project, arn: &'a str) -> PolicyRef<'a> {
     }
 }
 
-/// The project's principal with this ARN, if any.
-pub fn principal_by_arn<'a>(project: &'a Project, arn: &str) -> Option<&'a PrincipalInfo> {
-    project
-        .principals
-        .iter()
-        .find(|p| p.arn.as_deref() == Some(arn))
-}
-
 /// The project's group of this name, if any.
 pub fn group<'a>(project: &'a Project, name: &str) -> Option<&'a PrincipalInfo> {
     project
         .principals
         .iter()
         .find(|p| p.kind == PrincipalKind::Group && p.name == name)
+}
+
+/// Which principals each principal's trust policy names (indices into `Project::principals`,
+/// in the order named): those must exist first, as IAM refuses a trust policy naming a
+/// principal that does not. An edge that would close a cycle (roles that trust each other) is
+/// left out, and returned as `(truster, trusted)`: no order of creation works for it.
+pub fn trust_dependencies(project: &Project) -> (Vec<Vec<usize>>, Vec<(usize, usize)>) {
+    let n = project.principals.len();
+    let mut edges: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut dropped = Vec::new();
+    for (i, principal) in project.principals.iter().enumerate() {
+        for &d in &principal.documents {
+            let document = &project.documents[d];
+            if document.kind != crate::iam::DocumentKind::Trust {
+                continue;
+            }
+            let mut found = Vec::new();
+            strings(&crate::iam::json::policy(&document.policy), &mut found);
+            for s in found {
+                let Some(j) = project
+                    .principals
+                    .iter()
+                    .position(|p| p.arn.as_deref() == Some(s.as_str()))
+                else {
+                    continue;
+                };
+                if j == i || edges[i].contains(&j) {
+                    continue;
+                }
+                if reaches(&edges, j, i) {
+                    dropped.push((i, j));
+                } else {
+                    edges[i].push(j);
+                }
+            }
+        }
+    }
+    (edges, dropped)
+}
+
+/// Whether `to` can be reached from `from` along the edges.
+fn reaches(edges: &[Vec<usize>], from: usize, to: usize) -> bool {
+    let mut seen = vec![false; edges.len()];
+    let mut stack = vec![from];
+    while let Some(at) = stack.pop() {
+        if at == to {
+            return true;
+        }
+        if !std::mem::replace(&mut seen[at], true) {
+            stack.extend(edges[at].iter().copied());
+        }
+    }
+    false
 }
 
 /// Every string in a JSON value, depth first.

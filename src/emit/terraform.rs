@@ -113,7 +113,8 @@ pub fn module(project: &Project) -> Value {
             json!({ "value": format!("${{aws_iam_policy.{n}.arn}}") }),
         );
     }
-    for principal in &project.principals {
+    let (dependencies, _) = names::trust_dependencies(project);
+    for (index, principal) in project.principals.iter().enumerate() {
         let n = name(&principal.name);
         let ty = principal_type(principal.kind);
         let word = principal.kind.as_str();
@@ -131,17 +132,13 @@ pub fn module(project: &Project) -> Value {
                 .find(|&&i| project.documents[i].kind == DocumentKind::Trust)
             {
                 let policy = &project.documents[trust].policy;
-                let mut strings = Vec::new();
-                names::strings(&iam::json::policy(policy), &mut strings);
-                let mut depends_on: Vec<String> = Vec::new();
-                for s in strings {
-                    if let Some(other) = names::principal_by_arn(project, &s) {
-                        let other = format!("{}.{}", principal_type(other.kind), name(&other.name));
-                        if other != format!("{ty}.{n}") && !depends_on.contains(&other) {
-                            depends_on.push(other);
-                        }
-                    }
-                }
+                let depends_on: Vec<String> = dependencies[index]
+                    .iter()
+                    .map(|&j| {
+                        let other = &project.principals[j];
+                        format!("{}.{}", principal_type(other.kind), name(&other.name))
+                    })
+                    .collect();
                 body.insert("assume_role_policy".into(), policy_text(policy));
                 if !depends_on.is_empty() {
                     body.insert("depends_on".into(), json!(depends_on));
