@@ -34,6 +34,7 @@ pub mod lower;
 pub mod parse;
 pub mod resolve;
 pub mod source;
+pub mod split;
 
 use diag::{Code, Diagnostic};
 use source::{SourceMap, Span};
@@ -89,6 +90,12 @@ pub struct Options {
     /// Reads the JSON documents `policy X = json "path"` names. The library does no I/O of its
     /// own: without a loader, such policies are an error.
     pub loader: Option<Loader>,
+    /// The back ends the outputs are written for: what they need is checked too (a
+    /// CloudFormation template's quotas, E1101; an order of creation, W1103). Empty or `json`
+    /// alone: nothing more.
+    pub targets: Vec<emit::Target>,
+    /// `--split`: customer managed policies over their quota become several (see [`split`]).
+    pub split: bool,
 }
 
 /// Reads a file named by a source: `(source name, path as written) → text`.
@@ -469,9 +476,27 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
     }
     let included = load_included(&mut map, &modules, options, &mut diagnostics);
     let scope = resolve::resolve(&modules, &options.vars);
-    let project = lower::lower(&modules, &scope, &included);
+    let mut project = lower::lower(&modules, &scope, &included);
     diagnostics.extend(scope.finish());
-    diagnostics.extend(check::check(&project, &options.limits));
+    // Policies `--split` could not split: their E0305 would only repeat E1102.
+    let mut unsplit = Vec::new();
+    if options.split && !diagnostics.iter().any(Diagnostic::is_error) {
+        let found = split::split(&mut project, &options.limits);
+        unsplit.extend(
+            found
+                .iter()
+                .filter(|d| d.code == Code::StatementTooLarge)
+                .flat_map(|d| d.labels.iter().map(|l| l.span)),
+        );
+        diagnostics.extend(found);
+    }
+    diagnostics.extend(
+        check::check(&project, &options.limits)
+            .into_iter()
+            .filter(|d| {
+                d.code != Code::PolicyTooLarge || !d.span.is_some_and(|s| unsplit.contains(&s))
+            }),
+    );
     if !options.skip_tests && !diagnostics.iter().any(Diagnostic::is_error) {
         diagnostics.extend(eval::suite::failures(&project));
     }
@@ -480,6 +505,9 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
         let (report, found) = guardrail::analyze(&project);
         diagnostics.extend(found);
         guardrail = Some(report);
+    }
+    if !diagnostics.iter().any(Diagnostic::is_error) {
+        diagnostics.extend(emit::check(&project, &options.targets));
     }
     diag::sort(&mut diagnostics);
     let failed = diagnostics.iter().any(Diagnostic::is_error);

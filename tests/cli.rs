@@ -984,3 +984,147 @@ fn fmt_rewrites_checks_and_reads_stdin() {
     assert!(stderr.contains("E0101"), "{stderr}");
     assert_eq!(fs::read_to_string(&file).unwrap(), broken);
 }
+
+#[test]
+fn build_writes_each_target_to_its_folder_and_check_covers_all() {
+    let dir = scratch("targets");
+    let out = dir.join("out");
+    let o = out.to_str().unwrap();
+    let all = "json,cloudformation,terraform";
+    assert_eq!(
+        run(&["build", "examples/team-groups", "-o", o, "--target", all]).0,
+        0
+    );
+    let files = files_under(&out);
+    assert!(files.contains(&"cloudformation/template.json".to_string()));
+    assert!(files.contains(&"terraform/main.tf.json".to_string()));
+    assert!(files.contains(&"manifest.json".to_string()));
+    assert_eq!(
+        run(&[
+            "build",
+            "examples/team-groups",
+            "-o",
+            o,
+            "--target",
+            all,
+            "--check"
+        ])
+        .0,
+        0
+    );
+    // The json target alone would leave the other two folders over: stale.
+    let (code, _, stderr) = run(&["build", "examples/team-groups", "-o", o, "--check"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("extra:   cloudformation/template.json"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("extra:   terraform/main.tf.json"),
+        "{stderr}"
+    );
+    // A changed template is stale too.
+    fs::write(out.join("terraform/main.tf.json"), "{}\n").unwrap();
+    let (code, _, stderr) = run(&[
+        "build",
+        "examples/team-groups",
+        "-o",
+        o,
+        "--target",
+        all,
+        "--check",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("differs: terraform/main.tf.json"),
+        "{stderr}"
+    );
+    // One target alone: only its folder and the marker.
+    assert_eq!(
+        run(&[
+            "build",
+            "examples/team-groups",
+            "-o",
+            o,
+            "--target",
+            "cloudformation"
+        ])
+        .0,
+        0
+    );
+    assert_eq!(
+        files_under(&out),
+        [".iamx-output", "cloudformation/template.json"]
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn build_target_usage_errors_exit_2() {
+    insta::assert_snapshot!(transcript(&[
+        "build",
+        "examples/team-groups",
+        "-o",
+        "-",
+        "--target",
+        "cloudformation"
+    ]));
+    let (code, _, stderr) = run(&[
+        "build",
+        "examples/team-groups",
+        "-o",
+        "-",
+        "--target",
+        "pulumi",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("invalid value 'pulumi'"), "{stderr}");
+}
+
+#[test]
+fn split_builds_what_is_otherwise_too_large() {
+    let dir = scratch("split");
+    let out = dir.join("out");
+    let o = out.to_str().unwrap();
+    let (code, _, stderr) = run(&["build", "tests/fixtures/cli/split.iamx", "-o", o]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("[E0305]"), "{stderr}");
+    let all = "json,cloudformation,terraform";
+    let args = [
+        "build",
+        "tests/fixtures/cli/split.iamx",
+        "-o",
+        o,
+        "--split",
+        "--target",
+        all,
+    ];
+    assert_eq!(run(&args).0, 0);
+    let parts: Vec<String> = files_under(&out)
+        .into_iter()
+        .filter(|f| f.starts_with("policies/"))
+        .collect();
+    assert!(parts.len() >= 2, "{parts:?}");
+    assert!(
+        parts.iter().all(|p| p.starts_with("policies/Uploads-")),
+        "{parts:?}"
+    );
+    let manifest = fs::read_to_string(out.join("manifest.json")).unwrap();
+    let template = fs::read_to_string(out.join("cloudformation/template.json")).unwrap();
+    let module = fs::read_to_string(out.join("terraform/main.tf.json")).unwrap();
+    for part in &parts {
+        let name = part
+            .trim_start_matches("policies/")
+            .trim_end_matches(".json");
+        assert!(manifest.contains(&format!(":policy/{name}\"")), "{name}");
+        assert!(
+            template.contains(&format!("\"ManagedPolicyName\": \"{name}\"")),
+            "{name}"
+        );
+        assert!(module.contains(&format!("\"name\": \"{name}\"")), "{name}");
+    }
+    let mut check = args.to_vec();
+    check.push("--check");
+    assert_eq!(run(&check).0, 0);
+    let _ = fs::remove_dir_all(&dir);
+}

@@ -2,7 +2,8 @@
 //!
 //! - `tests/fixtures/diagnostics/<CODE>_<case>.iamx`: one file each, compiled alone; the code in
 //!   the name must be among the diagnostics. A first-line comment can set options:
-//!   `// vars: name=value other=x` (as `--var`) or `// trust-limit: 4096`.
+//!   `// vars: name=value other=x` (as `--var`), `// trust-limit: 4096` or
+//!   `// targets: cloudformation` (as `iamx build --target`) or `// split` (as `--split`).
 //! - `tests/snapshots/diagnostics__<CODE>_<case>.snap`: the fixture followed by its diagnostics,
 //!   rendered without colour. Review changes with `cargo insta review`.
 //! - `book/src/diagnostics/<CODE>.md`: one page per code; the examples on it are compiled here
@@ -97,6 +98,17 @@ fn options_for(path: &Path, bytes: &[u8]) -> Options {
             .trim()
             .parse()
             .unwrap_or_else(|_| panic!("{}: bad trust limit `{limit}`", path.display()));
+    } else if first.trim() == "// split" {
+        options.split = true;
+    } else if let Some(targets) = first.strip_prefix("// targets:") {
+        for target in targets.split(',').map(str::trim) {
+            options.targets.push(match target {
+                "json" => iamx::emit::Target::Json,
+                "cloudformation" => iamx::emit::Target::CloudFormation,
+                "terraform" => iamx::emit::Target::Terraform,
+                _ => panic!("{}: unknown target `{target}`", path.display()),
+            });
+        }
     }
     options
 }
@@ -606,13 +618,18 @@ fn page_example(code: Code, blocks: &[Fence]) -> Result<Example, String> {
                 output: text_after(Some(source))?,
             })
         }
-        // A chain of more than 100 `let`s is too long to show: the page shows what the
-        // fixture reports.
-        "E0226" => {
-            let path = fixture_dir().join("E0226_long_let_chain.iamx");
-            let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+        // A chain of more than 100 `let`s, 201 policies or 180 buckets is too long to show, and a
+        // target is an option: the page shows what the fixture reports.
+        "E0226" | "E1101" | "E1102" | "W1103" => {
+            let path = fixture_dir().join(match name {
+                "E0226" => "E0226_long_let_chain.iamx",
+                "E1101" => "E1101_too_many_outputs.iamx",
+                "W1103" => "W1103_roles_trust_each_other.iamx",
+                _ => "E1102_one_statement_over_the_quota.iamx",
+            });
+            let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
             Ok(Example {
-                rendered: compile(&bytes, &Options::default()),
+                rendered: compile(&bytes, &options_for(&path, &bytes)),
                 block: None,
                 output: text_after(None)?,
             })

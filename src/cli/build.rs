@@ -3,10 +3,32 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
-use super::{compile_inputs, fail, io_reason, outdir, report, CompileArgs, Exit};
-use crate::emit::{self, Artifact};
+use super::{compile_inputs_with, fail, io_reason, outdir, report, CompileArgs, Exit};
+use crate::emit::{self, Artifact, Target};
+
+/// A back end `--target` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TargetArg {
+    /// The policy documents and `manifest.json`, at the top of DIR.
+    Json,
+    /// `DIR/cloudformation/template.json`.
+    #[value(name = "cloudformation")]
+    CloudFormation,
+    /// `DIR/terraform/main.tf.json`.
+    Terraform,
+}
+
+impl From<TargetArg> for Target {
+    fn from(t: TargetArg) -> Target {
+        match t {
+            TargetArg::Json => Target::Json,
+            TargetArg::CloudFormation => Target::CloudFormation,
+            TargetArg::Terraform => Target::Terraform,
+        }
+    }
+}
 
 #[derive(Args, Debug)]
 pub struct BuildArgs {
@@ -19,6 +41,16 @@ pub struct BuildArgs {
     /// would write.
     #[arg(long)]
     pub check: bool,
+    /// What to write, as a comma list: `json` (the documents and `manifest.json`),
+    /// `cloudformation` (`DIR/cloudformation/template.json`), `terraform`
+    /// (`DIR/terraform/main.tf.json`).
+    #[arg(
+        long,
+        value_name = "TARGETS",
+        value_delimiter = ',',
+        default_value = "json"
+    )]
+    pub target: Vec<TargetArg>,
 }
 
 pub fn run(args: BuildArgs) -> Exit {
@@ -37,7 +69,11 @@ pub fn run(args: BuildArgs) -> Exit {
     {
         return fail("`-o -` and `--message-format sarif` both write to stdout: write the outputs to a directory");
     }
-    let compilation = match compile_inputs(&args.compile) {
+    let targets: Vec<Target> = args.target.iter().map(|&t| t.into()).collect();
+    if args.output.as_os_str() == "-" && targets.iter().any(|&t| t != Target::Json) {
+        return fail("`-o -` prints the JSON bundle only: write the other targets to a directory");
+    }
+    let compilation = match compile_inputs_with(&args.compile, |o| o.targets = targets.clone()) {
         Ok(c) => c,
         Err(exit) => return exit,
     };
@@ -52,7 +88,7 @@ pub fn run(args: BuildArgs) -> Exit {
         out!("{}", emit::bundle(project));
         return Exit::Success;
     }
-    let mut artifacts = emit::files(project);
+    let mut artifacts = emit::files_for(project, &targets);
     artifacts.push(outdir::marker());
     if args.check {
         return check_outputs(&args.output, &artifacts);

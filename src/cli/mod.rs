@@ -148,6 +148,10 @@ pub struct CompileArgs {
     /// May be repeated.
     #[arg(long, value_name = "DIR")]
     pub allow_include: Vec<PathBuf>,
+    /// Split each customer managed policy over IAM's size quota into `NAME-1`, `NAME-2`, …,
+    /// attached wherever it was (stable: a statement keeps its part when others change).
+    #[arg(long)]
+    pub split: bool,
 }
 
 /// The directories `json` includes may read from: the project's (each input directory, and
@@ -293,6 +297,7 @@ pub fn compile_inputs_with(
     options.limits.trust_policy = args.trust_limit as usize;
     options.json_kind = args.kind.map(Into::into);
     options.loader = Some(crate::Loader::files_under(include_roots(args)));
+    options.split = args.split;
     adjust(&mut options);
     Ok(crate::compile(sources, &options))
 }

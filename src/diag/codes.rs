@@ -2,7 +2,7 @@
 //!
 //! A code is `E` (error) or `W` (warning) and four digits; the first two digits name the stage:
 //! `00` input, `01` syntax, `02` names and values (resolve), `03` IAM rules, `04` AWS facts, `06` the guardrail, `07` tests,
-//! `08` account snapshots, `10` import and fmt.
+//! `08` account snapshots, `10` import and fmt, `11` deployment targets.
 //! Every code has a page in the book (`book/src/diagnostics/<CODE>.md`) and a fixture
 //! (`tests/fixtures/diagnostics/<CODE>_<case>.iamx`); a test fails when either is missing.
 
@@ -135,6 +135,10 @@ codes! {
     FmtUnfaithful = "E1002", "file `iamx fmt` cannot lay out without a loss";
     ImportDuplicate = "W1003", "value listed twice in an imported policy";
     ImportVersion = "W1004", "imported policy has an older `Version`, or none";
+    // 11: deployment targets
+    TemplateOverQuota = "E1101", "CloudFormation template over its quotas";
+    StatementTooLarge = "E1102", "statement too large to split";
+    TrustCycle = "W1103", "principals trust each other in a cycle";
 }
 
 impl Code {

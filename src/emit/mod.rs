@@ -1,8 +1,84 @@
 //! Output formats. Only this module decides file names and layouts.
 
+pub mod cloudformation;
+pub mod names;
+pub mod terraform;
+
 use serde_json::{json, Map, Value};
 
 use crate::iam::{self, Project};
+
+/// What `iamx build --target` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    /// The policy documents and `manifest.json`, at the top of the output directory.
+    Json,
+    /// `cloudformation/template.json`.
+    CloudFormation,
+    /// `terraform/main.tf.json`.
+    Terraform,
+}
+
+/// What the targets need beyond the compilation's own checks: CloudFormation's quotas
+/// (E1101), and with either deployment back end, a creation order for trust (W1103).
+pub fn check(project: &Project, targets: &[Target]) -> Vec<crate::diag::Diagnostic> {
+    let mut out = Vec::new();
+    if targets.contains(&Target::CloudFormation) {
+        out.extend(cloudformation::check(project));
+    }
+    if targets
+        .iter()
+        .any(|&t| matches!(t, Target::CloudFormation | Target::Terraform))
+    {
+        let (_, dropped) = names::trust_dependencies(project);
+        for (truster, trusted) in dropped {
+            let (a, b) = (&project.principals[truster], &project.principals[trusted]);
+            let mut d = crate::diag::Diagnostic::new(
+                crate::diag::Code::TrustCycle,
+                format!(
+                    "{} `{}` trusts {} `{}`, which trusts it back: a new stack cannot create either first",
+                    a.kind.as_str(),
+                    a.name,
+                    b.kind.as_str(),
+                    b.name
+                ),
+            )
+            .help("IAM refuses a trust policy naming a principal that does not exist yet: create one of them first, or trust the account (`allow account`) with a condition on `aws:PrincipalArn`");
+            if let Some(span) = a.name_span.or(a.span) {
+                d = d.at(span, format!("trusts `{}`", b.name));
+            }
+            if let Some(span) = b.name_span.or(b.span) {
+                d = d.with_label(span, format!("trusts `{}`", a.name));
+            }
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// The files of the given targets, in the order the targets are listed (each target once).
+pub fn files_for(project: &Project, targets: &[Target]) -> Vec<Artifact> {
+    let mut out = Vec::new();
+    let mut done: Vec<Target> = Vec::new();
+    for &target in targets {
+        if done.contains(&target) {
+            continue;
+        }
+        done.push(target);
+        match target {
+            Target::Json => out.extend(files(project)),
+            Target::CloudFormation => out.push(Artifact {
+                path: cloudformation::PATH.into(),
+                contents: iam::json::pretty(&cloudformation::template(project)),
+            }),
+            Target::Terraform => out.push(Artifact {
+                path: terraform::PATH.into(),
+                contents: iam::json::pretty(&terraform::module(project)),
+            }),
+        }
+    }
+    out
+}
 
 /// One file to write: a path relative to the output directory (`/`-separated) and its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
