@@ -12,8 +12,8 @@
 //! * `awsdb_generated.rs` -- index tables into those blobs plus the table of
 //!   all condition keys and their types.
 //!
-//! No network, no dependencies: the data is parsed by the small JSON reader
-//! below.
+//! No network: the data is read with `serde_json` (objects keep their order,
+//! numbers their text).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -468,267 +468,45 @@ fn write(out: &Path, name: &str, text: &str) {
 }
 
 // ---------------------------------------------------------------------------
-// Minimal JSON reader (objects keep their order).
+// JSON: `serde_json`, with objects in their order and numbers as written.
 
-enum J {
-    Null,
-    Bool(bool),
-    Num(String),
-    Str(String),
-    Arr(Vec<J>),
-    Obj(Vec<(String, J)>),
+type J = serde_json::Value;
+
+/// The few ways the generator reads a value, each failing with the file's name.
+trait Read {
+    fn field(&self, k: &str, path: &Path) -> &J;
+    fn str(&self, path: &Path) -> &str;
+    fn arr(&self, path: &Path) -> &[J];
+    fn num(&self) -> String;
+    fn write_compact(&self, o: &mut String);
 }
 
-impl J {
-    fn get(&self, k: &str) -> Option<&J> {
-        match self {
-            J::Obj(m) => m.iter().find(|(key, _)| key == k).map(|(_, v)| v),
-            _ => None,
-        }
-    }
+impl Read for J {
     fn field(&self, k: &str, path: &Path) -> &J {
         self.get(k)
             .unwrap_or_else(|| fail(path, &format!("missing field {k:?}")))
     }
     fn str(&self, path: &Path) -> &str {
-        match self {
-            J::Str(s) => s,
-            _ => fail(path, "expected a string"),
-        }
+        self.as_str()
+            .unwrap_or_else(|| fail(path, "expected a string"))
     }
     fn arr(&self, path: &Path) -> &[J] {
-        match self {
-            J::Arr(a) => a,
-            _ => fail(path, "expected an array"),
-        }
+        self.as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_else(|| fail(path, "expected an array"))
     }
     fn num(&self) -> String {
         match self {
-            J::Num(n) => n.clone(),
+            J::Number(n) => n.to_string(),
             _ => String::new(),
         }
     }
     fn write_compact(&self, o: &mut String) {
-        match self {
-            J::Null => o.push_str("null"),
-            J::Bool(b) => o.push_str(if *b { "true" } else { "false" }),
-            J::Num(n) => o.push_str(n),
-            J::Str(s) => write_str(s, o),
-            J::Arr(a) => {
-                o.push('[');
-                for (i, v) in a.iter().enumerate() {
-                    if i > 0 {
-                        o.push(',');
-                    }
-                    v.write_compact(o);
-                }
-                o.push(']');
-            }
-            J::Obj(m) => {
-                o.push('{');
-                for (i, (k, v)) in m.iter().enumerate() {
-                    if i > 0 {
-                        o.push(',');
-                    }
-                    write_str(k, o);
-                    o.push(':');
-                    v.write_compact(o);
-                }
-                o.push('}');
-            }
-        }
+        o.push_str(&serde_json::to_string(self).expect("a JSON value serializes"));
     }
-}
-
-fn write_str(s: &str, o: &mut String) {
-    o.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            '\n' => o.push_str("\\n"),
-            '\r' => o.push_str("\\r"),
-            '\t' => o.push_str("\\t"),
-            c if (c as u32) < 0x20 => write!(o, "\\u{:04x}", c as u32).unwrap(),
-            c => o.push(c),
-        }
-    }
-    o.push('"');
 }
 
 fn parse_file(path: &Path) -> J {
     let text = fs::read_to_string(path).unwrap_or_else(|e| fail(path, &e.to_string()));
-    let mut p = Parser {
-        b: text.as_bytes(),
-        i: 0,
-        path,
-    };
-    let v = p.value();
-    p.ws();
-    if p.i != p.b.len() {
-        p.err("trailing characters");
-    }
-    v
-}
-
-struct Parser<'a> {
-    b: &'a [u8],
-    i: usize,
-    path: &'a Path,
-}
-
-impl Parser<'_> {
-    fn err(&self, msg: &str) -> ! {
-        fail(
-            self.path,
-            &format!("invalid JSON at byte {}: {msg}", self.i),
-        )
-    }
-    fn ws(&mut self) {
-        while self.i < self.b.len() && matches!(self.b[self.i], b' ' | b'\t' | b'\n' | b'\r') {
-            self.i += 1;
-        }
-    }
-    fn eat(&mut self, c: u8) -> bool {
-        self.ws();
-        if self.b.get(self.i) == Some(&c) {
-            self.i += 1;
-            true
-        } else {
-            false
-        }
-    }
-    fn expect(&mut self, c: u8) {
-        if !self.eat(c) {
-            self.err(&format!("expected '{}'", c as char));
-        }
-    }
-    fn lit(&mut self, word: &str, v: J) -> J {
-        if self.b[self.i..].starts_with(word.as_bytes()) {
-            self.i += word.len();
-            v
-        } else {
-            self.err("unexpected token")
-        }
-    }
-    fn value(&mut self) -> J {
-        self.ws();
-        match self.b.get(self.i) {
-            Some(b'{') => {
-                self.i += 1;
-                let mut m = Vec::new();
-                if !self.eat(b'}') {
-                    loop {
-                        self.ws();
-                        let k = self.string();
-                        self.expect(b':');
-                        let v = self.value();
-                        m.push((k, v));
-                        if self.eat(b'}') {
-                            break;
-                        }
-                        self.expect(b',');
-                    }
-                }
-                J::Obj(m)
-            }
-            Some(b'[') => {
-                self.i += 1;
-                let mut a = Vec::new();
-                if !self.eat(b']') {
-                    loop {
-                        a.push(self.value());
-                        if self.eat(b']') {
-                            break;
-                        }
-                        self.expect(b',');
-                    }
-                }
-                J::Arr(a)
-            }
-            Some(b'"') => J::Str(self.string()),
-            Some(b't') => self.lit("true", J::Bool(true)),
-            Some(b'f') => self.lit("false", J::Bool(false)),
-            Some(b'n') => self.lit("null", J::Null),
-            Some(c) if *c == b'-' || c.is_ascii_digit() => {
-                let start = self.i;
-                while self.i < self.b.len()
-                    && matches!(
-                        self.b[self.i],
-                        b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'
-                    )
-                {
-                    self.i += 1;
-                }
-                J::Num(String::from_utf8_lossy(&self.b[start..self.i]).into_owned())
-            }
-            _ => self.err("expected a value"),
-        }
-    }
-    fn string(&mut self) -> String {
-        if self.b.get(self.i) != Some(&b'"') {
-            self.err("expected a string");
-        }
-        self.i += 1;
-        let mut out: Vec<u8> = Vec::new();
-        loop {
-            let start = self.i;
-            while self.i < self.b.len() && self.b[self.i] != b'"' && self.b[self.i] != b'\\' {
-                self.i += 1;
-            }
-            out.extend_from_slice(&self.b[start..self.i]);
-            match self.b.get(self.i) {
-                Some(b'"') => {
-                    self.i += 1;
-                    break;
-                }
-                Some(b'\\') => {
-                    let e = *self
-                        .b
-                        .get(self.i + 1)
-                        .unwrap_or_else(|| self.err("bad escape"));
-                    self.i += 2;
-                    let c = match e {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'n' => '\n',
-                        b'r' => '\r',
-                        b't' => '\t',
-                        b'u' => {
-                            let hi = self.hex4();
-                            let cp = if (0xD800..0xDC00).contains(&hi)
-                                && self.b[self.i..].starts_with(b"\\u")
-                            {
-                                self.i += 2;
-                                let lo = self.hex4();
-                                0x10000 + ((hi - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3FF)
-                            } else {
-                                hi
-                            };
-                            char::from_u32(cp).unwrap_or('\u{FFFD}')
-                        }
-                        _ => self.err("bad escape"),
-                    };
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                }
-                _ => self.err("unterminated string"),
-            }
-        }
-        String::from_utf8(out).unwrap_or_else(|_| self.err("invalid UTF-8"))
-    }
-    fn hex4(&mut self) -> u32 {
-        let s = self
-            .b
-            .get(self.i..self.i + 4)
-            .unwrap_or_else(|| self.err("bad \\u escape"));
-        let v = std::str::from_utf8(s)
-            .ok()
-            .and_then(|s| u32::from_str_radix(s, 16).ok());
-        self.i += 4;
-        v.unwrap_or_else(|| self.err("bad \\u escape"))
-    }
+    serde_json::from_str(&text).unwrap_or_else(|e| fail(path, &e.to_string()))
 }
