@@ -487,13 +487,46 @@ fn web_identity_rules(
     } else {
         return;
     };
-    let has = statement.conditions.iter().any(|c| {
+    let on_subject = |c: &&iam::Condition| {
         let key = c.key.to_ascii_lowercase();
         needed
             .iter()
             .any(|n| key.ends_with(&format!(":{n}")) && key.starts_with(&host.to_ascii_lowercase()))
-    });
-    if has {
+    };
+    // A condition counts when it narrows the subject: a positive match, with no value that
+    // matches the subjects of anyone (one that starts with `*`, or on GitHub `repo:*`: any
+    // repository of any owner).
+    let narrows = |c: &&iam::Condition| {
+        let base = c.operator.rsplit(':').next().unwrap_or(&c.operator);
+        let base = base.strip_suffix("IfExists").unwrap_or(base);
+        let positive = matches!(
+            base,
+            "StringEquals" | "StringLike" | "StringEqualsIgnoreCase"
+        );
+        positive
+            && !c.values.is_empty()
+            && !c
+                .values
+                .iter()
+                .any(|v| v.starts_with('*') || v.to_ascii_lowercase().starts_with("repo:*"))
+    };
+    let subject: Vec<&iam::Condition> = statement.conditions.iter().filter(on_subject).collect();
+    if subject.iter().any(narrows) {
+        return;
+    }
+    if let Some(c) = subject.first() {
+        // A condition on the subject that lets every subject through.
+        out.push(at(
+            Diagnostic::new(
+                Code::WebIdentityUnscoped,
+                format!("any holder of a token from `{host}` may assume this role"),
+            )
+            .help(format!(
+                "name the subjects: `{example} like \"repo:ORG/REPO:ref:refs/heads/main\"` on GitHub, not a pattern that matches every one"
+            )),
+            c.span.or(statement.span),
+            "this condition matches every subject",
+        ));
         return;
     }
     let span = provider.span.or(statement.span);
