@@ -45,6 +45,57 @@ pub fn statement(kind: DocumentKind, statement: &Statement, out: &mut Vec<Diagno
     for condition in &statement.conditions {
         condition_rules(condition, &actions, positive, out);
     }
+    policy_variables(statement, out);
+}
+
+/// Policy variables (`${aws:username}`) in resources and condition values name keys AWS sets:
+/// a misspelled one is never set, so the statement silently matches nothing (or, with a
+/// default, always the default).
+fn policy_variables(statement: &Statement, out: &mut Vec<Diagnostic>) {
+    let resources = statement.resource.iter().flat_map(|b| {
+        b.values
+            .iter()
+            .map(|v| (v.value.as_str(), v.span.or(b.span)))
+    });
+    let values = statement
+        .conditions
+        .iter()
+        .flat_map(|c| c.values.iter().map(move |v| (v.as_str(), c.span)));
+    let mut seen: Vec<String> = Vec::new();
+    for (text, span) in resources.chain(values) {
+        for key in variable_keys(text) {
+            let lower = key.to_ascii_lowercase();
+            if seen.contains(&lower) || !lower.starts_with("aws:") {
+                continue;
+            }
+            seen.push(lower);
+            let mut found = Vec::new();
+            if let KeyLookup::Unknown = known_key(key, span, &mut found) {
+                for d in found {
+                    let mut d = d;
+                    d.message = format!("unknown policy variable `${{{key}}}`");
+                    out.push(d);
+                }
+            }
+        }
+    }
+}
+
+/// The keys a text names as policy variables: `${aws:username}`, `${aws:username, 'x'}`; not
+/// `${*}`, `${?}`, `${$}`.
+fn variable_keys(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        let after = &rest[at + 2..];
+        let Some(end) = after.find('}') else { break };
+        let key = after[..end].split(',').next().unwrap_or("").trim();
+        if !matches!(key, "*" | "?" | "$" | "") {
+            out.push(key);
+        }
+        rest = &after[end + 1..];
+    }
+    out
 }
 
 /// The diagnostics for actions of a list that AWS does not know (unknown service or action,
