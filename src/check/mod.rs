@@ -420,6 +420,18 @@ fn principal_element_rules(
                             value.span.or(statement.span),
                             &label,
                         ));
+                    } else if kind_name == "Service" {
+                        if let Some(fixed) = service_principal_typo(&value.value) {
+                            out.push(at(
+                                Diagnostic::new(
+                                    Code::UnknownServicePrincipal,
+                                    format!("unknown service principal `{}`", value.value),
+                                )
+                                .help(format!("did you mean `{fixed}`?")),
+                                value.span.or(statement.span),
+                                "no AWS service has this principal name",
+                            ));
+                        }
                     }
                 }
             }
@@ -541,6 +553,77 @@ fn web_identity_rules(
         span,
         "trusted without a condition on the token's subject",
     ));
+}
+
+/// Service principals whose first label is not a service prefix of the reference.
+const PRINCIPALS_NOT_PREFIXES: &[&str] = &[
+    "ecs-tasks",
+    "edgelambda",
+    "spotfleet",
+    "ec2fleet",
+    "monitoring",
+    "vpc-flow-logs",
+    "replication",
+    "pods",
+];
+
+/// The first labels of the service principals AWS's managed policies name
+/// (`application-insights` of `application-insights.amazonaws.com`), read once from the data.
+fn named_in_managed_policies() -> &'static std::collections::HashSet<String> {
+    static NAMES: std::sync::OnceLock<std::collections::HashSet<String>> =
+        std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut out = std::collections::HashSet::new();
+        for policy in crate::awsdb::managed_policies() {
+            let text = policy.document;
+            let mut rest = text;
+            while let Some(at) = rest.find(".amazonaws.com\"") {
+                let before = &rest[..at];
+                let start = before.rfind('"').map_or(0, |q| q + 1);
+                let name = &before[start..];
+                let first = name.split('.').next().unwrap_or(name);
+                if !first.is_empty()
+                    && first
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                {
+                    out.insert(first.to_ascii_lowercase());
+                }
+                rest = &rest[at + 1..];
+            }
+        }
+        out
+    })
+}
+
+/// A well-formed service principal that no service has, where a close one exists: the one
+/// meant (`lamdba.amazonaws.com`, `lambda.amazonaws.cm`, `ec2.amazon.com`).
+fn service_principal_typo(value: &str) -> Option<String> {
+    let lower = value.to_ascii_lowercase();
+    let (name, domain) = lower.split_once('.')?;
+    let prefixes = crate::awsdb::service_prefixes;
+    let known = |n: &str| {
+        prefixes().any(|p| p == n)
+            || PRINCIPALS_NOT_PREFIXES.contains(&n)
+            || named_in_managed_policies().contains(n)
+    };
+    let domains = ["amazonaws.com", "amazonaws.com.cn", "amazonaws.eu"];
+    let amazon = domains
+        .iter()
+        .any(|d| domain == *d || domain.ends_with(&format!(".{d}")));
+    if !amazon {
+        let name = if known(name) {
+            name
+        } else {
+            crate::diag::suggest(name, prefixes())?
+        };
+        return Some(format!("{name}.amazonaws.com"));
+    }
+    // `delivery.logs.amazonaws.com`, regional names: not judged.
+    if domain != "amazonaws.com" || known(name) {
+        return None;
+    }
+    crate::diag::suggest(name, prefixes()).map(|p| format!("{p}.amazonaws.com"))
 }
 
 /// What is wrong with a principal value of a kind, if anything: (label, help).

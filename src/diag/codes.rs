@@ -93,6 +93,7 @@ codes! {
     DuplicateValue = "W0317", "value listed twice";
     WebIdentityUnscoped = "W0318", "web identity trust without a subject condition";
     ConditionKeyCase = "W0319", "condition key tested twice in different case";
+    UnknownServicePrincipal = "W0320", "unknown service principal";
     // 04: AWS facts (the embedded service reference)
     UnknownService = "E0401", "unknown service prefix";
     UnknownAction = "E0402", "unknown action";
