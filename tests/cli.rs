@@ -1128,3 +1128,21 @@ fn split_builds_what_is_otherwise_too_large() {
     assert_eq!(run(&check).0, 0);
     let _ = fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_byte_order_mark_at_the_start_of_a_file_is_accepted() {
+    let dir = scratch("bom");
+    let file = dir.join("app.iamx");
+    let text = "policy Reader {\n  allow s3:GetObject on \"arn:aws:s3:::b/*\"\n}\n";
+    fs::write(&file, format!("\u{FEFF}{text}")).unwrap();
+    let (code, stdout, stderr) = run(&["check", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    // Anywhere else, it is an invisible character and an error.
+    fs::write(&file, format!("{text}\u{FEFF}")).unwrap();
+    let (code, _, stderr) = run(&["check", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("non-ASCII character `\\u{feff}`"),
+        "{stderr}"
+    );
+}
