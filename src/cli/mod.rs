@@ -343,23 +343,33 @@ pub fn use_color(color: Color) -> bool {
     }
 }
 
-/// Prints the diagnostics to stderr and says whether they fail the command.
+/// Prints the diagnostics and says whether they fail the command: rendered for people on
+/// stderr, or, with `--message-format json|sarif`, in that format alone on stdout.
 pub fn report(compilation: &Compilation, args: &CompileArgs) -> bool {
+    report_with(compilation, &[], args)
+}
+
+/// [`report`], with more diagnostics than the compilation's (a test run's failures): in one
+/// SARIF log with them.
+pub fn report_with(compilation: &Compilation, extra: &[Diagnostic], args: &CompileArgs) -> bool {
     let color = use_color(args.color);
-    let mut renderer = render::Renderer::new(&compilation.sources);
-    if args.message_format == MessageFormat::Sarif {
-        out!(
-            "{}",
-            render::sarif(&compilation.diagnostics, &compilation.sources)
-        );
-    }
-    for d in &compilation.diagnostics {
-        let text = match args.message_format {
-            MessageFormat::Human => renderer.human(d, color),
-            MessageFormat::Json => render::json(d, &compilation.sources) + "\n",
-            MessageFormat::Sarif => continue,
-        };
-        err!("{text}");
+    let all: Vec<&Diagnostic> = compilation.diagnostics.iter().chain(extra).collect();
+    match args.message_format {
+        MessageFormat::Sarif => {
+            let owned: Vec<Diagnostic> = all.iter().map(|d| (*d).clone()).collect();
+            out!("{}", render::sarif(&owned, &compilation.sources));
+        }
+        MessageFormat::Json => {
+            for d in &all {
+                outln!("{}", render::json(d, &compilation.sources));
+            }
+        }
+        MessageFormat::Human => {
+            let mut renderer = render::Renderer::new(&compilation.sources);
+            for d in &all {
+                err!("{}", renderer.human(d, color));
+            }
+        }
     }
     let errors = count(&compilation.diagnostics, Severity::Error);
     let warnings = count(&compilation.diagnostics, Severity::Warning);
