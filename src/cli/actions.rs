@@ -1,4 +1,4 @@
-//! `iamx actions PATTERN`: what a pattern or access-level selector expands to.
+//! `iamx actions PATTERN…`: what patterns or access-level selectors expand to.
 
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
@@ -15,10 +15,11 @@ pub enum Format {
 
 #[derive(Args, Debug)]
 pub struct ActionsArgs {
-    /// An action (`s3:GetObject`), a pattern (`s3:Get*`, `*:Describe*`) or an access-level
-    /// selector (`s3:read`, `iam:permissions`).
-    #[arg(value_name = "PATTERN")]
-    pub pattern: String,
+    /// Actions (`s3:GetObject`), patterns (`s3:Get*`, `*:Describe*`) or access-level
+    /// selectors (`s3:read`, `iam:permissions`). With several, the actions any of them stands
+    /// for, each once.
+    #[arg(value_name = "PATTERN", required = true)]
+    pub patterns: Vec<String>,
     /// How to print the actions.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -41,36 +42,22 @@ pub fn expand(pattern: &str) -> Vec<(&'static awsdb::Service, &'static awsdb::Ac
 }
 
 pub fn run(args: ActionsArgs) -> Exit {
-    let actions = expand(&args.pattern);
-    if actions.is_empty() {
-        errln!("error: `{}` matches no action", args.pattern);
-        if let Some((prefix, name)) = args.pattern.split_once(':') {
-            let help = match awsdb::service(prefix) {
-                None => diag::did_you_mean(
-                    crate::check::aws::service_by_name(prefix)
-                        .or_else(|| diag::suggest(prefix, awsdb::service_prefixes())),
-                ),
-                Some(service) => {
-                    // An action name, or an access-level selector, misspelled.
-                    let selectors = AccessLevel::ALL.map(|l| l.selector_name());
-                    let names = service
-                        .actions
-                        .iter()
-                        .map(|a| a.name)
-                        .chain(selectors.iter().copied());
-                    diag::suggest(name, names)
-                        .map(|s| format!("did you mean `{}:{s}`?", service.prefix))
-                        .or_else(|| {
-                            name.contains('-').then(|| {
-                                "access-level selectors are `list`, `read`, `write`, `tagging` and `permissions`".to_string()
-                            })
-                        })
-                }
-            };
-            if let Some(help) = help {
-                errln!("  help: {help}");
+    let mut actions = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut failed = false;
+    for pattern in &args.patterns {
+        let expanded = expand(pattern);
+        if expanded.is_empty() {
+            no_match(pattern);
+            failed = true;
+        }
+        for (service, action) in expanded {
+            if seen.insert((service.prefix, action.name)) {
+                actions.push((service, action));
             }
         }
+    }
+    if failed {
         return Exit::Diagnostics;
     }
     match args.format {
@@ -78,6 +65,38 @@ pub fn run(args: ActionsArgs) -> Exit {
         Format::Json => outln!("{}", json(&actions)),
     }
     Exit::Success
+}
+
+/// Says that a pattern matches no action, with a did-you-mean.
+fn no_match(pattern: &str) {
+    errln!("error: `{pattern}` matches no action");
+    if let Some((prefix, name)) = pattern.split_once(':') {
+        let help = match awsdb::service(prefix) {
+            None => diag::did_you_mean(
+                crate::check::aws::service_by_name(prefix)
+                    .or_else(|| diag::suggest(prefix, awsdb::service_prefixes())),
+            ),
+            Some(service) => {
+                // An action name, or an access-level selector, misspelled.
+                let selectors = AccessLevel::ALL.map(|l| l.selector_name());
+                let names = service
+                    .actions
+                    .iter()
+                    .map(|a| a.name)
+                    .chain(selectors.iter().copied());
+                diag::suggest(name, names)
+                    .map(|s| format!("did you mean `{}:{s}`?", service.prefix))
+                    .or_else(|| {
+                        name.contains('-').then(|| {
+                            "access-level selectors are `list`, `read`, `write`, `tagging` and `permissions`".to_string()
+                        })
+                    })
+            }
+        };
+        if let Some(help) = help {
+            errln!("  help: {help}");
+        }
+    }
 }
 
 fn levels(action: &awsdb::Action) -> String {

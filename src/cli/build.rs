@@ -65,9 +65,9 @@ pub fn run(args: BuildArgs) -> Exit {
             json.display()
         ));
     }
-    if args.output.as_os_str() == "-" && args.compile.message_format == super::MessageFormat::Sarif
+    if args.output.as_os_str() == "-" && args.compile.message_format != super::MessageFormat::Human
     {
-        return fail("`-o -` and `--message-format sarif` both write to stdout: write the outputs to a directory");
+        return fail("`-o -` and `--message-format json|sarif` both write to stdout: write the outputs to a directory");
     }
     let targets: Vec<Target> = args.target.iter().map(|&t| t.into()).collect();
     if args.output.as_os_str() == "-" && targets.iter().any(|&t| t != Target::Json) {

@@ -30,6 +30,13 @@ pub fn collect(inputs: &[PathBuf]) -> Result<Inputs, String> {
     let mut found = Inputs::default();
     let mut seen = HashSet::new();
     for input in inputs {
+        if input.as_os_str() == "-" {
+            if found.files.iter().any(|(_, kind)| *kind == FileKind::Stdin) {
+                return Err("`-` (standard input) is given twice".to_string());
+            }
+            found.files.push((input.clone(), FileKind::Stdin));
+            continue;
+        }
         let meta = std::fs::metadata(input)
             .map_err(|e| format!("cannot read `{}`: {}", input.display(), io_reason(&e)))?;
         if meta.is_dir() {
@@ -164,7 +171,12 @@ pub enum FileKind {
     Regular,
     /// A file the user named on the command line: a FIFO or device is read too (bounded).
     Named,
+    /// `-` on the command line: standard input (bounded).
+    Stdin,
 }
+
+/// What a file read from standard input is called in diagnostics.
+pub const STDIN_NAME: &str = "<stdin>";
 
 /// What [`read`] found.
 #[derive(Debug)]
@@ -181,6 +193,11 @@ pub enum Read {
 /// more than a file just over the limit. `Err` is a one-line reason.
 pub fn read(path: &Path, kind: FileKind) -> Result<Read, String> {
     let why = |e: std::io::Error| format!("cannot read `{}`: {}", path.display(), io_reason(&e));
+    if kind == FileKind::Stdin {
+        let stdin = std::io::stdin().lock();
+        return read_bounded(stdin)
+            .map_err(|e| format!("cannot read standard input: {}", io_reason(&e)));
+    }
     if kind == FileKind::Regular {
         // Before opening: opening a FIFO would wait for a writer.
         let meta = std::fs::metadata(path).map_err(why)?;
@@ -210,6 +227,11 @@ pub fn read(path: &Path, kind: FileKind) -> Result<Read, String> {
     if meta.is_file() && meta.len() > MAX_SOURCE_BYTES as u64 {
         return Ok(Read::TooLarge(Some(meta.len())));
     }
+    read_bounded(file).map_err(why)
+}
+
+/// Reads at most `MAX_SOURCE_BYTES + 1` bytes of a stream.
+fn read_bounded(file: impl std::io::Read) -> std::io::Result<Read> {
     let mut bytes = Vec::new();
     let mut limited = file.take(MAX_SOURCE_BYTES as u64 + 1);
     let mut buffer = [0u8; 64 * 1024];
@@ -222,7 +244,7 @@ pub fn read(path: &Path, kind: FileKind) -> Result<Read, String> {
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 std::thread::sleep(std::time::Duration::from_millis(5));
             }
-            Err(e) => return Err(why(e)),
+            Err(e) => return Err(e),
         }
     }
     if bytes.len() > MAX_SOURCE_BYTES {

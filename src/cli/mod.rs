@@ -72,7 +72,7 @@ impl From<Exit> for ExitCode {
 #[derive(Parser, Debug)]
 #[command(
     name = "iamx",
-    version,
+    version = version(),
     about = "Compile .iamx files to validated AWS IAM policy documents",
     propagate_version = true
 )]
@@ -121,6 +121,7 @@ pub enum Color {
 pub struct CompileArgs {
     /// `.iamx` files, or directories holding them (searched recursively). All of them form one
     /// project with one namespace. `.json` files are IAM policy documents, checked on their own.
+    /// `-` reads one `.iamx` file from standard input.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
     /// Set a param: `--var env=prod`. May be repeated.
@@ -198,6 +199,27 @@ impl From<JsonKindArg> for crate::iam::from_json::JsonKind {
             JsonKindArg::Resource => JsonKind::Resource,
         }
     }
+}
+
+/// `iamx --version`: the compiler's version, then the AWS data's date and sources.
+fn version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(version_text)
+}
+
+fn version_text() -> String {
+    let mut text = env!("CARGO_PKG_VERSION").to_string();
+    text.push_str("\naws data");
+    if let Some(date) = crate::awsdb::data_date() {
+        text.push_str(&format!(" of {date}"));
+    }
+    text.push(':');
+    let sources: Vec<String> = crate::awsdb::data_sources()
+        .iter()
+        .map(|(package, version)| format!("{package} {version}"))
+        .collect();
+    text.push_str(&format!(" {}", sources.join(", ")));
+    text
 }
 
 pub(crate) fn parse_var(text: &str) -> Result<(String, String), String> {
@@ -286,7 +308,11 @@ pub fn compile_inputs_with(
         .dedup_by(|a, b| display_path(&a.0) == display_path(&b.0));
     let mut sources = Vec::with_capacity(found.files.len());
     for (file, kind) in &found.files {
-        let name = display_path(file);
+        let name = if *kind == inputs::FileKind::Stdin {
+            inputs::STDIN_NAME.to_string()
+        } else {
+            display_path(file)
+        };
         match inputs::read(file, *kind).map_err(fail)? {
             inputs::Read::Bytes(bytes) => sources.push(Source::new(name, bytes)),
             inputs::Read::TooLarge(size) => sources.push(Source::over_limit(name, size)),
@@ -317,23 +343,33 @@ pub fn use_color(color: Color) -> bool {
     }
 }
 
-/// Prints the diagnostics to stderr and says whether they fail the command.
+/// Prints the diagnostics and says whether they fail the command: rendered for people on
+/// stderr, or, with `--message-format json|sarif`, in that format alone on stdout.
 pub fn report(compilation: &Compilation, args: &CompileArgs) -> bool {
+    report_with(compilation, &[], args)
+}
+
+/// [`report`], with more diagnostics than the compilation's (a test run's failures): in one
+/// SARIF log with them.
+pub fn report_with(compilation: &Compilation, extra: &[Diagnostic], args: &CompileArgs) -> bool {
     let color = use_color(args.color);
-    let mut renderer = render::Renderer::new(&compilation.sources);
-    if args.message_format == MessageFormat::Sarif {
-        out!(
-            "{}",
-            render::sarif(&compilation.diagnostics, &compilation.sources)
-        );
-    }
-    for d in &compilation.diagnostics {
-        let text = match args.message_format {
-            MessageFormat::Human => renderer.human(d, color),
-            MessageFormat::Json => render::json(d, &compilation.sources) + "\n",
-            MessageFormat::Sarif => continue,
-        };
-        err!("{text}");
+    let all: Vec<&Diagnostic> = compilation.diagnostics.iter().chain(extra).collect();
+    match args.message_format {
+        MessageFormat::Sarif => {
+            let owned: Vec<Diagnostic> = all.iter().map(|d| (*d).clone()).collect();
+            out!("{}", render::sarif(&owned, &compilation.sources));
+        }
+        MessageFormat::Json => {
+            for d in &all {
+                outln!("{}", render::json(d, &compilation.sources));
+            }
+        }
+        MessageFormat::Human => {
+            let mut renderer = render::Renderer::new(&compilation.sources);
+            for d in &all {
+                err!("{}", renderer.human(d, color));
+            }
+        }
     }
     let errors = count(&compilation.diagnostics, Severity::Error);
     let warnings = count(&compilation.diagnostics, Severity::Warning);

@@ -2,8 +2,8 @@
 
 use clap::Args;
 
-use super::{compile_inputs_with, report, CompileArgs, Exit};
-use crate::diag::render;
+use super::{compile_inputs_with, report, report_with, CompileArgs, Exit};
+use crate::diag::{render, Diagnostic};
 use crate::eval::suite;
 
 #[derive(Args, Debug)]
@@ -28,7 +28,18 @@ pub fn run(args: TestArgs) -> Exit {
         Ok(c) => c,
         Err(exit) => return exit,
     };
-    if report(&compilation, &args.compile) {
+    let human = args.compile.message_format == super::MessageFormat::Human;
+    // With `--message-format json|sarif`, stdout gets that format alone: the compilation's
+    // diagnostics and the failures together, once the tests have run; the report for people
+    // goes to stderr.
+    let compile_failed = compilation
+        .diagnostics
+        .iter()
+        .any(|d| d.severity() == crate::diag::Severity::Error)
+        || (args.compile.deny_warnings && !compilation.diagnostics.is_empty());
+    if (human || compile_failed || compilation.project.is_none())
+        && report(&compilation, &args.compile)
+    {
         return Exit::Diagnostics;
     }
     let Some(project) = compilation.project.as_ref() else {
@@ -40,33 +51,44 @@ pub fn run(args: TestArgs) -> Exit {
     for result in &results {
         let ok = result.passed();
         let checks = result.checked.len();
-        outln!(
+        let line = format!(
             "test \"{}\" ({checks} expectation{}) ... {}",
             result.case.name,
             if checks == 1 { "" } else { "s" },
             if ok { "ok" } else { "FAILED" }
         );
+        if human {
+            outln!("{line}");
+        } else {
+            errln!("{line}");
+        }
         if ok {
             passed += 1;
         } else {
             failed += 1;
         }
     }
-    // One renderer for all failures: it splits each file into lines once.
-    let mut renderer = render::Renderer::new(&compilation.sources);
-    for result in results.iter().filter(|r| !r.passed()) {
-        for checked in result.checked.iter().filter(|c| !c.passed()) {
-            let d = suite::failure(result.case, checked);
-            let text = match args.compile.message_format {
-                super::MessageFormat::Human => renderer.human(&d, color),
-                super::MessageFormat::Json | super::MessageFormat::Sarif => {
-                    render::json(&d, &compilation.sources) + "\n"
-                }
-            };
-            out!("\n{text}");
+    let failures: Vec<Diagnostic> = results
+        .iter()
+        .filter(|r| !r.passed())
+        .flat_map(|r| {
+            r.checked
+                .iter()
+                .filter(|c| !c.passed())
+                .map(|c| suite::failure(r.case, c))
+        })
+        .collect();
+    if human {
+        // One renderer for all failures: it splits each file into lines once.
+        let mut renderer = render::Renderer::new(&compilation.sources);
+        for d in &failures {
+            out!("\n{}", renderer.human(d, color));
         }
+        outln!("\n{passed} passed, {failed} failed");
+    } else {
+        report_with(&compilation, &failures, &args.compile);
+        errln!("{passed} passed, {failed} failed");
     }
-    outln!("\n{passed} passed, {failed} failed");
     if failed > 0 {
         Exit::Diagnostics
     } else {

@@ -90,7 +90,12 @@ fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> Di
     };
     let mut diagnostic = Diagnostic::new(Code::Syntax, message).at(span, label);
     let after = text.get(pos + found.len()..).unwrap_or("");
-    if let Some(help) = syntax_help(found, after, &expected) {
+    let before = text[..pos]
+        .trim_end()
+        .rsplit(char::is_whitespace)
+        .next()
+        .unwrap_or_default();
+    if let Some(help) = syntax_help(found, before, after, &expected) {
         diagnostic = diagnostic.help(help);
     }
     diagnostic
@@ -113,7 +118,7 @@ fn token_at(text: &str, pos: usize) -> &str {
     }
 }
 
-fn syntax_help(found: &str, after: &str, expected: &[&str]) -> Option<String> {
+fn syntax_help(found: &str, before: &str, after: &str, expected: &[&str]) -> Option<String> {
     const KEYWORDS: &[&str] = &[
         "account",
         "partition",
@@ -153,6 +158,41 @@ fn syntax_help(found: &str, after: &str, expected: &[&str]) -> Option<String> {
         && expected.contains(&format!("`{next}`").as_str())
     {
         return Some(format!("remove `{found}`: this is written `{next} …`"));
+    }
+    let is_keyword = |w: &str| {
+        !w.is_empty() && IamxParser::parse(Rule::keyword, w).is_ok_and(|p| p.as_str() == w)
+    };
+    // `allow "s3:GetObject"`: actions are written bare.
+    if found == "\"" && expected.contains(&rules::phrase(Rule::action_pattern)) {
+        let action = after.split('"').next().unwrap_or_default();
+        if !action.is_empty() && action.len() <= 64 && !action.contains(char::is_whitespace) {
+            return Some(format!(
+                "remove the quotes: actions are written bare, `{action}`"
+            ));
+        }
+        return Some("remove the quotes: actions are written bare, `s3:GetObject`".into());
+    }
+    // `tags { service = "x" }`: a key that is a keyword is quoted.
+    if is_keyword(found) && expected.contains(&rules::phrase(Rule::tag)) {
+        return Some(format!(
+            "`{found}` is a keyword; quote it: `\"{found}\" = …`"
+        ));
+    }
+    // `user test { … }`: a name that is a keyword is quoted.
+    if is_keyword(found) && expected.contains(&rules::phrase(Rule::quoted_name)) {
+        let kind = if ["user", "role", "group"].contains(&before) {
+            format!("{before} ")
+        } else {
+            String::new()
+        };
+        return Some(format!(
+            "`{found}` is a keyword; quote it: `{kind}\"{found}\"`"
+        ));
+    }
+    if is_keyword(found) && expected.contains(&rules::phrase(Rule::ident)) {
+        return Some(format!(
+            "`{found}` is a keyword and cannot be a name here; choose another name"
+        ));
     }
     if expected.contains(&"`on`") && found.starts_with('"') {
         return Some("resources come after `on`: `allow s3:GetObject on \"arn:…\"`".into());
