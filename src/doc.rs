@@ -125,9 +125,14 @@ pub struct StatementDoc {
     pub policy: String,
     pub sid: Option<String>,
     pub source: Option<String>,
-    pub actions: String,
+    /// The `Action` patterns as written (for a grant: those of its service only).
+    pub actions: Vec<String>,
+    /// They are written as `NotAction`: every action but those.
+    pub not_action: bool,
     pub resources: String,
     pub conditions: Vec<String>,
+    /// Its `///` doc comments.
+    pub docs: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -207,9 +212,15 @@ fn statement_doc(
         policy: policy.to_string(),
         sid: s.sid.as_ref().map(|sid| sid.value.clone()),
         source: location(sources, s.span).or_else(|| source.map(str::to_string)),
-        actions: list_words(s.action.as_ref(), "every action"),
+        actions: s
+            .action
+            .as_ref()
+            .map(|b| b.values.iter().map(|v| v.value.clone()).collect())
+            .unwrap_or_default(),
+        not_action: s.action.as_ref().is_some_and(|b| b.not),
         resources: list_words(s.resource.as_ref(), "every resource"),
         conditions: s.conditions.iter().map(condition_words).collect(),
+        docs: s.docs.clone(),
     }
 }
 
@@ -305,18 +316,48 @@ fn held_policies(
     held
 }
 
+/// Whether an action pattern can match actions of service `prefix`.
+fn pattern_names_service(pattern: &str, prefix: &str) -> bool {
+    match pattern.split_once(':') {
+        Some((service, _)) => awsdb::wildcard_match(service, prefix),
+        None => pattern.contains('*'),
+    }
+}
+
+/// The actions of a statement, in words.
+fn actions_words(s: &StatementDoc) -> String {
+    let values: Vec<String> = s.actions.iter().map(|a| format!("`{a}`")).collect();
+    match (s.not_action, values.is_empty()) {
+        (false, true) => "no action".to_string(),
+        (false, false) => values.join(", "),
+        (true, true) => "every action".to_string(),
+        (true, false) => format!("every action but {}", values.join(", ")),
+    }
+}
+
 fn policy_name(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
 #[derive(Default)]
 struct ActionFacts {
-    grants: Vec<StatementDoc>,
-    boundary: Option<StatementDoc>,
+    /// Indices into the statement table.
+    grants: Vec<usize>,
+    boundary: Option<usize>,
     any_resource: bool,
 }
 
-fn service_docs(facts: BTreeMap<(&'static str, &'static str), ActionFacts>) -> Vec<ServiceDoc> {
+/// A statement of the table, with only the action patterns that name service `prefix`.
+fn for_service(table: &[StatementDoc], i: usize, prefix: &str) -> StatementDoc {
+    let mut doc = table[i].clone();
+    doc.actions.retain(|a| pattern_names_service(a, prefix));
+    doc
+}
+
+fn service_docs(
+    facts: BTreeMap<(&'static str, &'static str), ActionFacts>,
+    table: &[StatementDoc],
+) -> Vec<ServiceDoc> {
     let mut by_service: BTreeMap<&'static str, Vec<(&'static str, ActionFacts)>> = BTreeMap::new();
     for ((prefix, name), f) in facts {
         by_service.entry(prefix).or_default().push((name, f));
@@ -350,23 +391,30 @@ fn service_docs(facts: BTreeMap<(&'static str, &'static str), ActionFacts>) -> V
                 }
             })
             .collect();
-        let mut groups: Vec<GrantGroup> = Vec::new();
+        let mut keyed: Vec<(Vec<usize>, Option<usize>, Vec<String>)> = Vec::new();
         let count = actions.len();
         for (name, f) in actions {
             let action = format!("{prefix}:{name}");
-            match groups
+            match keyed
                 .iter_mut()
-                .find(|g| g.granted_by == f.grants && g.boundary == f.boundary)
+                .find(|(g, b, _)| *g == f.grants && *b == f.boundary)
             {
-                Some(g) => g.actions.push(action),
-                None => groups.push(GrantGroup {
-                    actions: vec![action],
-                    all: false,
-                    granted_by: f.grants,
-                    boundary: f.boundary,
-                }),
+                Some((_, _, names)) => names.push(action),
+                None => keyed.push((f.grants, f.boundary, vec![action])),
             }
         }
+        let mut groups: Vec<GrantGroup> = keyed
+            .into_iter()
+            .map(|(grants, boundary, actions)| GrantGroup {
+                actions,
+                all: false,
+                granted_by: grants
+                    .iter()
+                    .map(|&i| for_service(table, i, prefix))
+                    .collect(),
+                boundary: boundary.map(|i| for_service(table, i, prefix)),
+            })
+            .collect();
         if groups.len() == 1 && count == service.actions.len() {
             groups[0].all = true;
         }
@@ -423,13 +471,14 @@ fn principal_doc(
         }
     }
     denied.sort_unstable();
-    let mut passes: BTreeMap<(&'static str, &'static str), StatementDoc> = BTreeMap::new();
+    let mut table: Vec<StatementDoc> = Vec::new();
+    let mut passes: BTreeMap<(&'static str, &'static str), usize> = BTreeMap::new();
     if let Some(b) = &boundary {
         for s in &b.policy.statements {
             if s.effect.value == Effect::Allow {
-                let doc = statement_doc(sources, &b.label, b.source.as_deref(), s);
+                table.push(statement_doc(sources, &b.label, b.source.as_deref(), s));
                 for a in statement_actions(s) {
-                    passes.entry(a).or_insert_with(|| doc.clone());
+                    passes.entry(a).or_insert(table.len() - 1);
                 }
             }
         }
@@ -441,13 +490,14 @@ fn principal_doc(
             if s.effect.value != Effect::Allow {
                 continue;
             }
-            let doc = statement_doc(sources, &h.label, h.source.as_deref(), s);
+            table.push(statement_doc(sources, &h.label, h.source.as_deref(), s));
+            let doc = table.len() - 1;
             let any = on_every_resource(s);
             for a in statement_actions(s) {
                 if denied.binary_search(&a).is_ok() {
                     continue;
                 }
-                let through = passes.get(&a);
+                let through = passes.get(&a).copied();
                 let target = if boundary.is_some() && through.is_none() {
                     &mut cut
                 } else {
@@ -455,10 +505,10 @@ fn principal_doc(
                 };
                 let f = target.entry(a).or_default();
                 if !f.grants.contains(&doc) {
-                    f.grants.push(doc.clone());
+                    f.grants.push(doc);
                 }
                 f.any_resource |= any;
-                f.boundary = through.cloned();
+                f.boundary = through;
             }
         }
     }
@@ -568,8 +618,8 @@ fn principal_doc(
             })
             .collect(),
         guardrail,
-        permissions: service_docs(granted),
-        cut_by_boundary: service_docs(cut),
+        permissions: service_docs(granted, &table),
+        cut_by_boundary: service_docs(cut, &table),
         denies,
         trusted,
         tests,
@@ -662,6 +712,9 @@ fn statement_words(s: &StatementDoc) -> String {
         let _ = write!(out, ", statement `{sid}`");
     }
     out.push_str(&source_words(s.source.as_deref()));
+    if !s.docs.is_empty() {
+        let _ = write!(out, ": \"{}\"", s.docs.join(" "));
+    }
     out
 }
 
@@ -707,12 +760,23 @@ fn level_table(out: &mut String, services: &[ServiceDoc], link: bool) {
     );
 }
 
+/// Above this many actions, a page names the patterns that grant them rather than each one.
+const MAX_LISTED: usize = 24;
+
 fn grant_list(out: &mut String, services: &[ServiceDoc], through: bool) {
     for s in services {
         let _ = writeln!(out, "\n#### {}\n\n{}\n", s.prefix, s.name);
         for g in &s.grants {
             if g.all {
                 let _ = writeln!(out, "- all {} actions (`{}:*`)", g.actions.len(), s.prefix);
+            } else if g.actions.len() > MAX_LISTED {
+                let patterns: Vec<String> = g.granted_by.iter().map(actions_words).collect();
+                let _ = writeln!(
+                    out,
+                    "- {} actions: those of {}",
+                    g.actions.len(),
+                    patterns.join("; ")
+                );
             } else {
                 let names: Vec<String> = g.actions.iter().map(|a| format!("`{a}`")).collect();
                 let _ = writeln!(out, "- {}", names.join(", "));
@@ -852,7 +916,7 @@ fn principal_page(docs: &Docs, p: &PrincipalDoc) -> String {
         let _ = writeln!(
             out,
             "- {} on {}, by {}",
-            d.actions,
+            actions_words(d),
             d.resources,
             statement_words(d)
         );
