@@ -138,3 +138,28 @@ fn check_exits_1_when_the_docs_are_stale() {
     assert_eq!(run(&["doc", example, "-o", "-"]).0, 2);
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_book_shows_a_page_as_generated() {
+    let book =
+        fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("book/src/doc.md"))
+            .unwrap();
+    let start = book.find("```markdown\n").expect("a markdown block") + "```markdown\n".len();
+    let end = start + book[start..].find("\n```").expect("closed") + 1;
+    let compilation = compile(sources("company-xyz-guarded"), &Options::default());
+    let project = compilation.project.as_ref().unwrap();
+    let docs = doc::model(
+        project,
+        &compilation.sources,
+        compilation.guardrail.as_ref(),
+    );
+    let page = doc::markdown(&docs)
+        .into_iter()
+        .find(|a| a.path == "users/DeveloperSteve.md")
+        .unwrap();
+    assert_eq!(
+        &book[start..end],
+        page.contents,
+        "book/src/doc.md shows a stale page: paste `users/DeveloperSteve.md` again"
+    );
+}
