@@ -29,6 +29,113 @@ pub struct Docs {
     pub principals: Vec<PrincipalDoc>,
     pub policies: Vec<PolicyDoc>,
     pub tests: Vec<TestDoc>,
+    /// Who is in which group, bounded by which boundary, trusted by which role.
+    pub edges: Vec<Edge>,
+}
+
+/// An edge of the project diagram, between things named as `user alice`, `boundary B`,
+/// `Service lambda.amazonaws.com`.
+#[derive(Debug, Serialize)]
+pub struct Edge {
+    pub from: String,
+    pub to: String,
+    pub label: &'static str,
+}
+
+/// Above this many principals, the index has no diagram.
+const MAX_DIAGRAM: usize = 100;
+
+fn edges(project: &Project) -> Vec<Edge> {
+    let mut out = Vec::new();
+    let name = |p: &PrincipalInfo| format!("{} {}", p.kind.as_str(), p.name);
+    for p in &project.principals {
+        for g in &p.groups {
+            out.push(Edge {
+                from: name(p),
+                to: format!("group {g}"),
+                label: "member of",
+            });
+        }
+        if let Some(b) = &p.boundary {
+            out.push(Edge {
+                from: name(p),
+                to: format!("boundary {}", policy_name(&b.value)),
+                label: "bounded by",
+            });
+        }
+        for &i in &p.documents {
+            let doc = &project.documents[i];
+            if doc.kind != DocumentKind::Trust {
+                continue;
+            }
+            for st in doc.policy.statements.iter().filter(|st| st.effect.value == Effect::Allow) {
+                let whos: Vec<String> = match &st.principal {
+                    Some(crate::iam::Principal::Any(_)) => vec!["anyone".to_string()],
+                    Some(crate::iam::Principal::Kinds(kinds)) => kinds
+                        .iter()
+                        .flat_map(|(k, vs)| {
+                            vs.iter().map(move |v| {
+                                project
+                                    .principals
+                                    .iter()
+                                    .find(|q| q.arn.as_deref() == Some(v.value.as_str()))
+                                    .map_or_else(|| format!("{k} {}", v.value), name)
+                            })
+                        })
+                        .collect(),
+                    None => Vec::new(),
+                };
+                for who in whos {
+                    out.push(Edge {
+                        from: who,
+                        to: name(p),
+                        label: "may assume",
+                    });
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| (&a.from, &a.to, a.label).cmp(&(&b.from, &b.to, b.label)));
+    out.dedup_by(|a, b| a.from == b.from && a.to == b.to && a.label == b.label);
+    out
+}
+
+/// The project diagram, in Mermaid.
+fn diagram(docs: &Docs) -> String {
+    let mut ids: BTreeMap<String, usize> = BTreeMap::new();
+    let mut nodes = String::new();
+    let mut lines = String::new();
+    let mut id = |name: &str, nodes: &mut String| -> String {
+        let next = ids.len();
+        let n = *ids.entry(name.to_string()).or_insert(next);
+        if n == next {
+            let label = name.replace('"', "#quot;");
+            let shape = if name.starts_with("boundary ") {
+                format!("n{n}{{{{\"{label}\"}}}}")
+            } else if name.starts_with("group ") {
+                format!("n{n}([\"{label}\"])")
+            } else {
+                format!("n{n}[\"{label}\"]")
+            };
+            let _ = writeln!(nodes, "  {shape}");
+        }
+        format!("n{n}")
+    };
+    let names: Vec<String> = docs
+        .principals
+        .iter()
+        .map(|p| format!("{} {}", p.kind, p.name))
+        .collect();
+    for n in &names {
+        id(n, &mut nodes);
+    }
+    for e in &docs.edges {
+        let from = id(&e.from, &mut nodes);
+        let to = id(&e.to, &mut nodes);
+        let arrow = if e.label == "bounded by" { "-.->" } else { "-->" };
+        let _ = writeln!(lines, "  {from} {arrow}|{}| {to}", e.label);
+    }
+    format!("```mermaid\nflowchart LR\n{nodes}{lines}```\n")
 }
 
 #[derive(Debug, Serialize)]
@@ -684,6 +791,7 @@ pub fn model(project: &Project, sources: &SourceMap, report: Option<&Report>) ->
         principals,
         policies,
         tests,
+        edges: edges(project),
     }
 }
 
@@ -933,6 +1041,24 @@ fn principal_page(docs: &Docs, p: &PrincipalDoc) -> String {
             let _ = writeln!(out, "- {t}");
         }
     }
+    if let Some(g) = &p.guardrail {
+        out.push_str("\n## The guardrail\n\n");
+        let boundary = p
+            .boundary
+            .as_ref()
+            .map_or(String::new(), |b| format!("`{}`", b.name));
+        let words = match g.as_str() {
+            "closed" => format!(
+                "Closed: the analysis proved that nothing it may do takes it, or a principal it creates, outside its boundary {boundary}. See [the guardrail](../index.md#guardrail)."
+            ),
+            "open" => format!(
+                "Open: it can reach permissions its boundary {boundary} does not give. `iamx check` reports how, as warnings."
+            ),
+            "unbounded, cannot escalate" => "It has no boundary, and the analysis found no way for it to give itself more permissions.".to_string(),
+            _ => "It has no boundary, and can give itself more permissions. `iamx check` reports how, as warnings.".to_string(),
+        };
+        let _ = writeln!(out, "{words}");
+    }
     out.push_str("\n## Tests\n\n");
     if p.tests.is_empty() {
         out.push_str("No test names it.\n");
@@ -973,6 +1099,20 @@ fn index_page(docs: &Docs) -> String {
                 "No account declared; partition `{}`.\n",
                 docs.partition
             );
+        }
+    }
+    if !docs.principals.is_empty() {
+        out.push_str("## Diagram\n\n");
+        if docs.principals.len() > MAX_DIAGRAM {
+            let _ = writeln!(
+                out,
+                "{} principals are too many for one readable diagram.\n",
+                docs.principals.len()
+            );
+        } else {
+            out.push_str("Who is in which group, who carries which boundary, and who may assume which role.\n\n");
+            out.push_str(&diagram(docs));
+            out.push('\n');
         }
     }
     out.push_str("## Principals\n\n");
