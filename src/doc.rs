@@ -68,7 +68,12 @@ fn edges(project: &Project) -> Vec<Edge> {
             if doc.kind != DocumentKind::Trust {
                 continue;
             }
-            for st in doc.policy.statements.iter().filter(|st| st.effect.value == Effect::Allow) {
+            for st in doc
+                .policy
+                .statements
+                .iter()
+                .filter(|st| st.effect.value == Effect::Allow)
+            {
                 let whos: Vec<String> = match &st.principal {
                     Some(crate::iam::Principal::Any(_)) => vec!["anyone".to_string()],
                     Some(crate::iam::Principal::Kinds(kinds)) => kinds
@@ -132,7 +137,11 @@ fn diagram(docs: &Docs) -> String {
     for e in &docs.edges {
         let from = id(&e.from, &mut nodes);
         let to = id(&e.to, &mut nodes);
-        let arrow = if e.label == "bounded by" { "-.->" } else { "-->" };
+        let arrow = if e.label == "bounded by" {
+            "-.->"
+        } else {
+            "-->"
+        };
         let _ = writeln!(lines, "  {from} {arrow}|{}| {to}", e.label);
     }
     format!("```mermaid\nflowchart LR\n{nodes}{lines}```\n")
@@ -149,6 +158,9 @@ pub struct PolicyDoc {
     pub guardrail: Option<String>,
     /// Principals that attach it, or carry it as their boundary (`user DeveloperSteve`).
     pub used_by: Vec<String>,
+    /// The page, relative to the documentation directory.
+    pub page: String,
+    pub statements: Vec<StatementDoc>,
 }
 
 #[derive(Debug, Serialize)]
@@ -229,6 +241,8 @@ pub struct GrantGroup {
 /// A statement, in words, with where it is.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct StatementDoc {
+    /// `Allow` or `Deny`.
+    pub effect: &'static str,
     pub policy: String,
     pub sid: Option<String>,
     pub source: Option<String>,
@@ -316,6 +330,7 @@ fn statement_doc(
     s: &Statement,
 ) -> StatementDoc {
     StatementDoc {
+        effect: s.effect.value.as_str(),
         policy: policy.to_string(),
         sid: s.sid.as_ref().map(|sid| sid.value.clone()),
         source: location(sources, s.span).or_else(|| source.map(str::to_string)),
@@ -771,6 +786,13 @@ pub fn model(project: &Project, sources: &SourceMap, report: Option<&Report>) ->
                         .map(|c| if c.closed { "closed" } else { "open" }.to_string())
                 }),
                 used_by,
+                page: format!("policies/{}.md", m.name),
+                statements: project.documents[m.document]
+                    .policy
+                    .statements
+                    .iter()
+                    .map(|st| statement_doc(sources, &m.name, None, st))
+                    .collect(),
             }
         })
         .collect();
@@ -1150,8 +1172,9 @@ fn index_page(docs: &Docs) -> String {
             let used: Vec<String> = m.used_by.iter().map(|u| format!("`{u}`")).collect();
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} | {} | {} |",
+                "| [`{}`]({}) | {} | {} | {} | {} |",
                 m.name,
+                m.page,
                 if m.boundary { "boundary" } else { "policy" },
                 m.source.as_deref().unwrap_or(""),
                 if used.is_empty() {
@@ -1208,6 +1231,86 @@ pub fn markdown(docs: &Docs) -> Vec<Artifact> {
             path: p.page.clone(),
             contents: principal_page(docs, p),
         });
+    }
+    for m in &docs.policies {
+        out.push(Artifact {
+            path: m.page.clone(),
+            contents: policy_page(docs, m),
+        });
+    }
+    out
+}
+
+/// The page of a customer managed policy or boundary.
+fn policy_page(docs: &Docs, m: &PolicyDoc) -> String {
+    let kind = if m.boundary { "Boundary" } else { "Policy" };
+    let mut out = format!("# {kind} `{}`\n\n", m.name);
+    for line in &m.docs {
+        let _ = writeln!(out, "{line}");
+    }
+    if !m.docs.is_empty() {
+        out.push('\n');
+    }
+    out.push_str("[Back to the index](../index.md)\n\n| | |\n|---|---|\n");
+    if let Some(arn) = &m.arn {
+        let _ = writeln!(out, "| ARN | `{arn}` |");
+    }
+    if let Some(source) = &m.source {
+        let _ = writeln!(out, "| Source | {source} |");
+    }
+    let used: Vec<String> = m
+        .used_by
+        .iter()
+        .map(|u| {
+            match docs
+                .principals
+                .iter()
+                .find(|p| format!("{} {}", p.kind, p.name) == *u)
+            {
+                Some(p) => format!("[{} `{}`](../{})", p.kind, p.name, p.page),
+                None => format!("`{u}`"),
+            }
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "| {} | {} |",
+        if m.boundary {
+            "Carried by"
+        } else {
+            "Attached to"
+        },
+        if used.is_empty() {
+            "no one".to_string()
+        } else {
+            used.join(", ")
+        }
+    );
+    if let Some(g) = &m.guardrail {
+        let _ = writeln!(out, "| Guardrail | {g} |");
+    }
+    out.push_str("\n## Statements\n\n");
+    if m.statements.is_empty() {
+        out.push_str("None.\n");
+    }
+    for s in &m.statements {
+        let verb = if s.effect == "Allow" {
+            "Allows"
+        } else {
+            "Denies"
+        };
+        let mut head = format!("- {verb} {} on {}", actions_words(s), s.resources);
+        if let Some(sid) = &s.sid {
+            let _ = write!(head, ", statement `{sid}`");
+        }
+        head.push_str(&source_words(s.source.as_deref()));
+        let _ = writeln!(out, "{head}");
+        for d in &s.docs {
+            let _ = writeln!(out, "  - {d}");
+        }
+        for c in &s.conditions {
+            let _ = writeln!(out, "  - when {c}");
+        }
     }
     out
 }
