@@ -203,6 +203,8 @@ pub struct PrincipalDoc {
     pub cut_by_boundary: Vec<ServiceDoc>,
     pub denies: Vec<StatementDoc>,
     pub trusted: Vec<String>,
+    /// The project's principals that may pass it (`iam:PassRole`), with the services, in words.
+    pub passed_by: Vec<String>,
     pub tests: Vec<ExpectationDoc>,
     /// Managed policies iamx has no document for: their permissions are not shown.
     pub unknown_policies: Vec<String>,
@@ -744,8 +746,88 @@ fn principal_doc(
         cut_by_boundary: service_docs(cut, &table),
         denies,
         trusted,
+        passed_by: Vec::new(),
         tests,
         unknown_policies: unknown,
+    }
+}
+
+/// Fills in who may pass each role: the principals whose permissions name `iam:PassRole`,
+/// evaluated against the role's ARN for each service its trust policy names.
+fn pass_roles(project: &Project, principals: &[&PrincipalInfo], docs: &mut [PrincipalDoc]) {
+    let passers: Vec<usize> = docs
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| {
+            d.kind != "group"
+                && d.permissions.iter().any(|s| {
+                    s.prefix == "iam"
+                        && s.grants
+                            .iter()
+                            .any(|g| g.actions.iter().any(|a| a == "iam:PassRole"))
+                })
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if passers.is_empty() {
+        return;
+    }
+    let sets: Vec<Option<crate::eval::PolicySet>> = passers
+        .iter()
+        .map(|&i| evalproject::policy_set(project, principals[i]).ok())
+        .collect();
+    for (r, role) in principals.iter().enumerate() {
+        let Some(arn) = role
+            .arn
+            .as_deref()
+            .filter(|_| role.kind == PrincipalKind::Role)
+        else {
+            continue;
+        };
+        let mut services: Vec<&str> = role
+            .documents
+            .iter()
+            .map(|&i| &project.documents[i])
+            .filter(|d| d.kind == DocumentKind::Trust)
+            .flat_map(|d| &d.policy.statements)
+            .filter_map(|st| match &st.principal {
+                Some(crate::iam::Principal::Kinds(kinds)) => kinds.get("Service"),
+                _ => None,
+            })
+            .flatten()
+            .map(|v| v.value.as_str())
+            .collect();
+        services.sort_unstable();
+        services.dedup();
+        for (&i, set) in passers.iter().zip(&sets) {
+            let Some(set) = set else { continue };
+            let p = principals[i];
+            let mut to = Vec::new();
+            for service in &services {
+                let mut request = crate::eval::Request::new(
+                    &evalproject::caller_arn(project, p),
+                    "iam:PassRole",
+                    arn,
+                );
+                request.context = evalproject::principal_context(project, p);
+                request
+                    .context
+                    .insert("iam:PassedToService", vec![service.to_string()]);
+                if set.evaluate(&request).kind == crate::eval::DecisionKind::Allowed {
+                    to.push(format!("`{service}`"));
+                }
+            }
+            if !to.is_empty() {
+                let line = format!(
+                    "[{} `{}`](../{}), to {}",
+                    p.kind.as_str(),
+                    p.name,
+                    page_of(p),
+                    to.join(", ")
+                );
+                docs[r].passed_by.push(line);
+            }
+        }
     }
 }
 
@@ -754,10 +836,12 @@ pub fn model(project: &Project, sources: &SourceMap, report: Option<&Report>) ->
     let results = suite::run(project);
     let mut principals: Vec<&PrincipalInfo> = project.principals.iter().collect();
     principals.sort_by(|a, b| (a.kind.as_str(), &a.name).cmp(&(b.kind.as_str(), &b.name)));
-    let principals: Vec<PrincipalDoc> = principals
-        .into_iter()
+    let mut docs: Vec<PrincipalDoc> = principals
+        .iter()
         .map(|p| principal_doc(project, sources, report, &results, p))
         .collect();
+    pass_roles(project, &principals, &mut docs);
+    let principals = docs;
     let mut policies: Vec<PolicyDoc> = project
         .policies
         .iter()
@@ -1060,6 +1144,13 @@ fn principal_page(docs: &Docs, p: &PrincipalDoc) -> String {
             out.push_str("No one.\n");
         }
         for t in &p.trusted {
+            let _ = writeln!(out, "- {t}");
+        }
+        out.push_str("\n## Who can pass it\n\n");
+        if p.passed_by.is_empty() {
+            out.push_str("No principal of the project may pass it to a service that trusts it.\n");
+        }
+        for t in &p.passed_by {
             let _ = writeln!(out, "- {t}");
         }
     }

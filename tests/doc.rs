@@ -163,3 +163,38 @@ fn the_book_shows_a_page_as_generated() {
         "book/src/doc.md shows a stale page: paste `users/DeveloperSteve.md` again"
     );
 }
+
+#[test]
+fn a_role_page_names_who_may_pass_it_and_to_which_service() {
+    let source = r#"account "123456789012"
+
+role Worker {
+  trust { allow service lambda.amazonaws.com }
+  allow s3:GetObject on "arn:aws:s3:::b/*"
+}
+
+user deployer {
+  allow iam:PassRole on role Worker when iam:PassedToService == "lambda.amazonaws.com"
+}
+
+user other {
+  allow iam:PassRole on role Worker when iam:PassedToService == "ec2.amazonaws.com"
+}
+"#;
+    let compilation = compile(
+        vec![Source::new("main.iamx", source.as_bytes().to_vec())],
+        &Options::default(),
+    );
+    assert!(!compilation.has_errors());
+    let project = compilation.project.as_ref().unwrap();
+    let docs = doc::model(
+        project,
+        &compilation.sources,
+        compilation.guardrail.as_ref(),
+    );
+    let worker = docs.principals.iter().find(|p| p.name == "Worker").unwrap();
+    assert_eq!(
+        worker.passed_by,
+        ["[user `deployer`](../users/deployer.md), to `lambda.amazonaws.com`"]
+    );
+}
