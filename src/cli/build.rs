@@ -106,7 +106,7 @@ pub fn run(args: BuildArgs) -> Exit {
 
 /// Replaces the output directory with the artifacts, unless it already holds exactly them;
 /// returns what went wrong without stopping the build.
-fn build_into(dir: &Path, artifacts: &[Artifact]) -> Result<Vec<String>, String> {
+pub(super) fn build_into(dir: &Path, artifacts: &[Artifact]) -> Result<Vec<String>, String> {
     outdir::check_name(dir)?;
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent)

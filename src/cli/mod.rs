@@ -38,6 +38,7 @@ macro_rules! errln {
 mod actions;
 mod build;
 mod check;
+mod doc;
 mod fmt;
 mod import;
 pub mod inputs;
@@ -97,6 +98,8 @@ enum Command {
     Import(import::ImportArgs),
     /// Rewrite `.iamx` files in the one canonical layout.
     Fmt(fmt::FmtArgs),
+    /// Write documentation of the project: who each principal is and what it may do.
+    Doc(doc::DocArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -252,6 +255,7 @@ pub fn main() -> ExitCode {
         Command::Test(args) => test::run(args),
         Command::Import(args) => import::run(args),
         Command::Fmt(args) => fmt::run(args),
+        Command::Doc(args) => doc::run(args),
     };
     stdio::finish(exit)
 }

@@ -1,0 +1,102 @@
+//! `iamx doc`: write the project's documentation, atomically, or check it.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+
+use super::{compile_inputs, fail, outdir, report, CompileArgs, Exit};
+use crate::doc;
+use crate::emit::Artifact;
+
+/// What `--format` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DocFormat {
+    /// `index.md` and one page per principal.
+    Markdown,
+    /// `docs.json`: the same content as data.
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct DocArgs {
+    #[command(flatten)]
+    pub compile: CompileArgs,
+    /// The output directory (replaced whole on success).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// What to write.
+    #[arg(long, value_enum, default_value_t = DocFormat::Markdown)]
+    pub format: DocFormat,
+    /// Write nothing; exit 1 when the files in the output directory differ from what
+    /// `iamx doc` would write.
+    #[arg(long)]
+    pub check: bool,
+}
+
+pub fn run(args: DocArgs) -> Exit {
+    if let Some(json) = args
+        .compile
+        .inputs
+        .iter()
+        .find(|p| crate::is_json(&p.to_string_lossy()))
+    {
+        return fail(format!(
+            "`{}` is a JSON policy document: `iamx doc` documents .iamx projects",
+            json.display()
+        ));
+    }
+    if args.output.as_os_str() == "-" {
+        return fail("`iamx doc` writes a directory: give one with `-o`");
+    }
+    let compilation = match compile_inputs(&args.compile) {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
+    let failed = report(&compilation, &args.compile);
+    let Some(project) = compilation.project.as_ref().filter(|_| !failed) else {
+        return Exit::Diagnostics;
+    };
+    let docs = doc::model(
+        project,
+        &compilation.sources,
+        compilation.guardrail.as_ref(),
+    );
+    let mut artifacts = match args.format {
+        DocFormat::Markdown => doc::markdown(&docs),
+        DocFormat::Json => doc::json(&docs),
+    };
+    artifacts.push(outdir::marker());
+    if args.check {
+        return check_docs(&args.output, &artifacts);
+    }
+    match super::build::build_into(&args.output, &artifacts) {
+        Ok(warnings) => {
+            for warning in warnings {
+                errln!("warning: {warning}");
+            }
+            Exit::Success
+        }
+        Err(message) => fail(message),
+    }
+}
+
+/// Compares what is on disk with what `iamx doc` would write.
+fn check_docs(dir: &Path, artifacts: &[Artifact]) -> Exit {
+    let compared =
+        outdir::Lock::shared(dir).and_then(|_lock| outdir::compare(dir, artifacts, false));
+    let stale = match compared {
+        Ok(stale) => stale,
+        Err(message) => return fail(message),
+    };
+    if stale.is_empty() {
+        return Exit::Success;
+    }
+    errln!(
+        "error: the documentation in `{}` is stale; run `iamx doc` again",
+        dir.display()
+    );
+    for (path, difference) in &stale {
+        errln!("  {}", difference.line(path));
+    }
+    Exit::Diagnostics
+}
