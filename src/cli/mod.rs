@@ -38,6 +38,7 @@ macro_rules! errln {
 mod actions;
 mod build;
 mod check;
+mod diff;
 mod fmt;
 mod import;
 pub mod inputs;
@@ -97,6 +98,8 @@ enum Command {
     Import(import::ImportArgs),
     /// Rewrite `.iamx` files in the one canonical layout.
     Fmt(fmt::FmtArgs),
+    /// What a change grants or removes: compare two versions of a project or policy.
+    Diff(diff::DiffArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -230,6 +233,7 @@ pub fn main() -> ExitCode {
         Command::Test(args) => test::run(args),
         Command::Import(args) => import::run(args),
         Command::Fmt(args) => fmt::run(args),
+        Command::Diff(args) => diff::run(args),
     };
     stdio::finish(exit)
 }

@@ -1,0 +1,270 @@
+//! `iamx diff OLD NEW`: what a change grants or removes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+
+use super::{compile_inputs_with, report, CompileArgs, Exit};
+use crate::diff::{Change, Diff, Side, SubjectDiff, Verdict};
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The old side: a project directory, an `.iamx` file, or a JSON policy document.
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The new side, of the same kinds.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// How to print the comparison.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+    pub format: DiffFormat,
+    /// Exit 1 when the change broadens anything.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub fail_on: Option<FailOn>,
+    /// Set a param on both sides: `--var env=prod`. May be repeated.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = super::parse_var)]
+    pub vars: Vec<(String, String)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Plain text, for a terminal.
+    Human,
+    /// Markdown, to paste as a pull-request comment.
+    Markdown,
+    /// One JSON object.
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Anything newly allowed, anyone newly trusted, a boundary newly open.
+    Broadening,
+}
+
+/// How many actions of one group are named before "and N more".
+const SHOWN: usize = 12;
+
+pub fn run(args: DiffArgs) -> Exit {
+    let old = match side(&args.old, &args) {
+        Ok(s) => s,
+        Err(exit) => return exit,
+    };
+    let new = match side(&args.new, &args) {
+        Ok(s) => s,
+        Err(exit) => return exit,
+    };
+    let diff = crate::diff::diff(&old, &new);
+    match args.format {
+        DiffFormat::Json => match serde_json::to_string_pretty(&diff) {
+            Ok(text) => outln!("{text}"),
+            Err(e) => return super::fail(format!("cannot write the diff as JSON: {e}")),
+        },
+        DiffFormat::Human => out!("{}", render(&diff, false)),
+        DiffFormat::Markdown => out!("{}", render(&diff, true)),
+    }
+    let broadened = matches!(diff.verdict, Verdict::Broadens | Verdict::Both);
+    if args.fail_on == Some(FailOn::Broadening) && broadened {
+        Exit::Diagnostics
+    } else {
+        Exit::Success
+    }
+}
+
+/// One side: JSON documents are one principal's identity policies; anything else a project.
+fn side(path: &Path, args: &DiffArgs) -> Result<Side, Exit> {
+    if !path.is_dir() && crate::is_json(&path.to_string_lossy()) {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            super::fail(format!(
+                "cannot read `{}`: {}",
+                path.display(),
+                super::io_reason(&e)
+            ))
+        })?;
+        let (policy, found) = crate::iam::from_json::read_policy(
+            crate::source::FileId(0),
+            &text,
+            Some(crate::iam::from_json::JsonKind::Identity),
+        );
+        return match policy {
+            Some(p) if !found.iter().any(crate::diag::Diagnostic::is_error) => {
+                Ok(Side::of_documents(vec![p.policy]))
+            }
+            _ => Err(super::fail(format!(
+                "`{}` is not a JSON policy document iamx can read: run `iamx check` on it",
+                path.display()
+            ))),
+        };
+    }
+    let compile = CompileArgs {
+        inputs: vec![path.to_path_buf()],
+        vars: args.vars.clone(),
+        trust_limit: 2048,
+        message_format: super::MessageFormat::Human,
+        color: super::Color::Auto,
+        deny_warnings: false,
+        kind: None,
+        allow_include: Vec::new(),
+        split: false,
+    };
+    let compilation = compile_inputs_with(&compile, |o| o.skip_tests = true)?;
+    match &compilation.project {
+        Some(project) if !compilation.has_errors() => {
+            Ok(Side::of_project(project, compilation.guardrail.as_ref()))
+        }
+        _ => {
+            report(&compilation, &compile);
+            Err(super::fail(format!(
+                "`{}` does not compile, so it cannot be compared",
+                path.display()
+            )))
+        }
+    }
+}
+
+/// The report as text or Markdown.
+fn render(diff: &Diff, markdown: bool) -> String {
+    let mut o = String::new();
+    let heading = |o: &mut String, text: &str| {
+        if markdown {
+            o.push_str(&format!("\n### {text}\n\n"));
+        } else {
+            o.push_str(&format!("\n{text}\n"));
+        }
+    };
+    let bullet = if markdown { "- " } else { "  " };
+    if markdown {
+        o.push_str(&format!("**iamx diff: {}**\n", diff.verdict.words()));
+    } else {
+        o.push_str(&format!("verdict: {}\n", diff.verdict.words()));
+    }
+    for d in &diff.added_subjects {
+        heading(&mut o, &format!("{} (added)", code(&d.subject, markdown)));
+        subject(&mut o, d, markdown, bullet);
+    }
+    for d in &diff.removed_subjects {
+        heading(&mut o, &format!("{} (removed)", code(&d.subject, markdown)));
+        subject(&mut o, d, markdown, bullet);
+    }
+    for d in &diff.changed {
+        heading(&mut o, &code(&d.subject, markdown));
+        subject(&mut o, d, markdown, bullet);
+    }
+    if !diff.trust.is_empty() {
+        heading(&mut o, "trust");
+        for t in &diff.trust {
+            for g in &t.added {
+                o.push_str(&format!("{bullet}{}: newly trusts: {g}\n", t.role));
+            }
+            for g in &t.removed {
+                o.push_str(&format!("{bullet}{}: no longer trusts: {g}\n", t.role));
+            }
+        }
+    }
+    if !diff.guardrail.is_empty() {
+        heading(&mut o, "guardrail");
+        let word = |c: Option<bool>| match c {
+            Some(true) => "closed",
+            Some(false) => "open",
+            None => "absent",
+        };
+        for g in &diff.guardrail {
+            o.push_str(&format!(
+                "{bullet}{}: {} before, {} now\n",
+                g.subject,
+                word(g.old_closed),
+                word(g.new_closed)
+            ));
+        }
+    }
+    o
+}
+
+fn code(text: &str, markdown: bool) -> String {
+    if markdown {
+        format!("`{text}`")
+    } else {
+        text.to_string()
+    }
+}
+
+/// One subject's changes: a summary by service and access level, then the actions.
+fn subject(o: &mut String, d: &SubjectDiff, markdown: bool, bullet: &str) {
+    if d.added.is_empty() && d.removed.is_empty() && d.missing.is_empty() {
+        o.push_str(&format!("{bullet}no permissions\n"));
+    }
+    for m in &d.missing {
+        o.push_str(&format!(
+            "{bullet}may broaden: attaches `{m}`, which neither side holds\n"
+        ));
+    }
+    for (word, changes) in [("allowed", &d.added), ("no longer allowed", &d.removed)] {
+        if changes.is_empty() {
+            continue;
+        }
+        // By service, then access level.
+        let mut levels: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
+        for c in changes.iter() {
+            *levels
+                .entry(&c.service)
+                .or_default()
+                .entry(&c.level)
+                .or_default() += 1;
+        }
+        let summary: Vec<String> = levels
+            .iter()
+            .map(|(s, ls)| {
+                let ls: Vec<String> = ls.iter().map(|(l, n)| format!("{n} {l}")).collect();
+                format!("{s} ({})", ls.join(", "))
+            })
+            .collect();
+        o.push_str(&format!(
+            "{bullet}{word}: {} {}: {}\n",
+            changes.len(),
+            if changes.len() == 1 {
+                "action"
+            } else {
+                "actions"
+            },
+            summary.join(", ")
+        ));
+        // Grouped by the resource and conditions shown.
+        let mut groups: BTreeMap<(String, String), Vec<&Change>> = BTreeMap::new();
+        for c in changes.iter() {
+            let under: Vec<String> = c.under.iter().map(|u| format!("`{u}`")).collect();
+            let mut resource = under.join(", ");
+            match &c.resource {
+                Some(r) if r.is_empty() || c.under.len() == 1 && c.under[0] == *r => {}
+                Some(r) => resource.push_str(&format!(", such as `{r}`")),
+                None => resource.push_str(" (undecided: counted as a change)"),
+            }
+            let when = if c.when.is_empty() {
+                String::new()
+            } else {
+                format!(" when {}", c.when.join(" and "))
+            };
+            groups.entry((resource, when)).or_default().push(c);
+        }
+        let indent = if markdown { "  - " } else { "      " };
+        for ((resource, when), cs) in groups {
+            let mut names: Vec<String> = cs
+                .iter()
+                .take(SHOWN)
+                .map(|c| format!("`{}`", c.action))
+                .collect();
+            if cs.len() > SHOWN {
+                names.push(format!("and {} more", cs.len() - SHOWN));
+            }
+            o.push_str(&format!(
+                "{indent}{} on {resource}{when}\n",
+                names.join(", ")
+            ));
+        }
+    }
+    if d.conditional && (!d.added.is_empty() || !d.removed.is_empty()) {
+        o.push_str(&format!(
+            "{bullet}conditions take part: each distinct condition is taken as true or false independently of the others, so a change shown may hold only in some requests\n"
+        ));
+    }
+}

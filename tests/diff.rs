@@ -1,0 +1,341 @@
+//! `iamx diff`: changes that mean nothing say so, changes that grant or remove access are
+//! reported with the principal and the actions, and `--fail-on broadening` gates on them.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_iamx"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("iamx runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A scratch directory holding two projects, `old/` and `new/`, one `main.iamx` each.
+fn pair(name: &str, old: &str, new: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("iamx-diff-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    for (side, text) in [("old", old), ("new", new)] {
+        fs::create_dir_all(dir.join(side)).unwrap();
+        fs::write(dir.join(side).join("main.iamx"), text).unwrap();
+    }
+    dir
+}
+
+fn diff(dir: &Path, extra: &[&str]) -> (i32, String, String) {
+    let old = dir.join("old");
+    let new = dir.join("new");
+    let mut args = vec!["diff", old.to_str().unwrap(), new.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+fn verdict(name: &str, old: &str, new: &str) -> String {
+    let dir = pair(name, old, new);
+    let (code, stdout, stderr) = diff(&dir, &["--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    value["verdict"].as_str().unwrap().to_string()
+}
+
+const BASE: &str = r#"account "123456789012"
+
+role App {
+  trust {
+    allow service lambda.amazonaws.com
+  }
+  policy Data {
+    @sid(Read)
+    allow s3:GetObject, s3:ListBucket on "arn:aws:s3:::orders", "arn:aws:s3:::orders/*"
+    @sid(Queue)
+    allow sqs:SendMessage on "arn:aws:sqs:eu-west-1:123456789012:orders"
+    deny s3:GetObject on "arn:aws:s3:::orders/secret/*"
+  }
+}
+"#;
+
+#[test]
+fn reordering_statements_is_no_change() {
+    let new = r#"account "123456789012"
+
+role App {
+  trust {
+    allow service lambda.amazonaws.com
+  }
+  policy Data {
+    deny s3:GetObject on "arn:aws:s3:::orders/secret/*"
+    @sid(Queue)
+    allow sqs:SendMessage on "arn:aws:sqs:eu-west-1:123456789012:orders"
+    @sid(Read)
+    allow s3:GetObject, s3:ListBucket on "arn:aws:s3:::orders", "arn:aws:s3:::orders/*"
+  }
+}
+"#;
+    assert_eq!(verdict("reorder", BASE, new), "no_change");
+}
+
+#[test]
+fn splitting_statements_and_renaming_sids_is_no_change() {
+    let new = r#"account "123456789012"
+
+role App {
+  trust {
+    allow service lambda.amazonaws.com
+  }
+  policy Data {
+    @sid(ReadObjects)
+    allow s3:GetObject on "arn:aws:s3:::orders", "arn:aws:s3:::orders/*"
+    @sid(ListIt)
+    allow s3:ListBucket on "arn:aws:s3:::orders"
+    allow s3:ListBucket on "arn:aws:s3:::orders/*"
+    allow sqs:SendMessage on "arn:aws:sqs:eu-west-1:123456789012:orders"
+    deny s3:GetObject on "arn:aws:s3:::orders/secret/*"
+  }
+}
+"#;
+    assert_eq!(verdict("split", BASE, new), "no_change");
+}
+
+#[test]
+fn moving_a_statement_to_an_attached_policy_is_no_change() {
+    let new = r#"account "123456789012"
+
+policy Queue {
+  allow sqs:SendMessage on "arn:aws:sqs:eu-west-1:123456789012:orders"
+}
+
+role App {
+  trust {
+    allow service lambda.amazonaws.com
+  }
+  attach Queue
+  policy Data {
+    allow s3:GetObject, s3:ListBucket on "arn:aws:s3:::orders", "arn:aws:s3:::orders/*"
+    deny s3:GetObject on "arn:aws:s3:::orders/secret/*"
+  }
+}
+"#;
+    let dir = pair("move", BASE, new);
+    let (code, stdout, _) = diff(&dir, &["--format", "json"]);
+    assert_eq!(code, 0);
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    // The new managed policy is a subject of its own; the role's permissions do not change.
+    assert!(value["changed"].as_array().unwrap().is_empty(), "{stdout}");
+    assert_eq!(value["added_subjects"][0]["subject"], "policy Queue");
+}
+
+#[test]
+fn a_wildcard_and_the_actions_it_matches_today_are_no_change() {
+    let explicit: Vec<String> = iamx::awsdb::actions_matching("s3:Get*")
+        .into_iter()
+        .map(|(s, a)| format!("{}:{}", s.prefix, a.name))
+        .collect();
+    let policy = |actions: &str| {
+        format!(
+            "account \"123456789012\"\n\nuser reader {{\n  policy Read {{\n    allow {actions} on *\n  }}\n}}\n"
+        )
+    };
+    assert!(explicit.len() > 10);
+    assert_eq!(
+        verdict(
+            "wildcard",
+            &policy("s3:Get*"),
+            &policy(&explicit.join(", "))
+        ),
+        "no_change"
+    );
+    // One action fewer is a narrowing, of that action alone.
+    let fewer = explicit[1..].join(", ");
+    let dir = pair("wildcard-fewer", &policy("s3:Get*"), &policy(&fewer));
+    let (_, stdout, _) = diff(&dir, &["--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["verdict"], "narrows");
+    let removed = value["changed"][0]["removed"].as_array().unwrap();
+    assert_eq!(removed.len(), 1);
+    assert_eq!(removed[0]["action"].as_str(), Some(explicit[0].as_str()));
+}
+
+#[test]
+fn the_same_project_is_no_change() {
+    for example in [
+        "company-xyz",
+        "team-groups",
+        "lambda-service-role",
+        "multi-env",
+    ] {
+        let path = format!("examples/{example}");
+        let (code, stdout, stderr) = run(&["diff", &path, &path]);
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(stdout, "verdict: no change in effect\n", "{example}");
+    }
+}
+
+/// A change that widens a resource, adds a wildcard, drops a condition and trusts a new
+/// principal: each is reported as broadening, with the principal and the actions.
+const BROADER: &str = r#"account "123456789012"
+
+role App {
+  trust {
+    allow service lambda.amazonaws.com
+    allow account "111122223333"
+  }
+  policy Data {
+    @sid(Read)
+    allow s3:GetObject, s3:ListBucket on "arn:aws:s3:::*"
+    @sid(Queue)
+    allow sqs:*Message on "arn:aws:sqs:eu-west-1:123456789012:orders"
+    deny s3:GetObject on "arn:aws:s3:::orders/secret/*"
+  }
+}
+"#;
+
+#[test]
+fn broadening_is_reported_with_the_principal_and_actions() {
+    let dir = pair("broaden", BASE, BROADER);
+    let (code, stdout, _) = diff(&dir, &["--format", "json"]);
+    assert_eq!(code, 0);
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["verdict"], "broadens");
+    let app = &value["changed"][0];
+    assert_eq!(app["subject"], "role App");
+    let actions: Vec<&str> = app["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "s3:GetObject",
+            "s3:ListBucket",
+            "sqs:DeleteMessage",
+            "sqs:ReceiveMessage"
+        ]
+    );
+    assert!(app["removed"].as_array().unwrap().is_empty());
+    // The witness is outside the old bucket, and not the denied prefix.
+    let witness = app["added"][0]["resource"].as_str().unwrap();
+    assert!(witness.starts_with("arn:aws:s3:::"), "{witness}");
+    assert!(!witness.starts_with("arn:aws:s3:::orders/"), "{witness}");
+    assert_eq!(value["trust"][0]["role"], "role App");
+    assert_eq!(value["trust"][0]["added"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn narrowing_is_reported_and_does_not_fail_the_gate() {
+    let dir = pair("narrow", BROADER, BASE);
+    let (code, stdout, _) = diff(&dir, &["--fail-on", "broadening"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.starts_with("verdict: narrows\n"), "{stdout}");
+}
+
+#[test]
+fn fail_on_broadening_exits_1() {
+    let dir = pair("gate", BASE, BROADER);
+    let (code, _, _) = diff(&dir, &["--fail-on", "broadening"]);
+    assert_eq!(code, 1);
+    let (code, _, _) = diff(&dir, &[]);
+    assert_eq!(code, 0);
+    let same = pair("gate-same", BASE, BASE);
+    let (code, _, _) = diff(&same, &["--fail-on", "broadening"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn removing_a_condition_broadens_and_says_conditions_differ() {
+    let old = r#"account "123456789012"
+
+user dev {
+  policy P {
+    allow ec2:StartInstances on * when aws:ResourceTag/team == "dev"
+  }
+}
+"#;
+    let new = r#"account "123456789012"
+
+user dev {
+  policy P {
+    allow ec2:StartInstances on *
+  }
+}
+"#;
+    let dir = pair("condition", old, new);
+    let (code, stdout, _) = diff(&dir, &["--fail-on", "broadening"]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("`ec2:StartInstances` on `*`"), "{stdout}");
+    assert!(stdout.contains("conditions take part"), "{stdout}");
+    // The same condition on both sides is no change.
+    assert_eq!(verdict("condition-same", old, old), "no_change");
+}
+
+#[test]
+fn json_documents_are_compared_too() {
+    let dir = std::env::temp_dir().join(format!("iamx-diff-{}-json", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("old.json"),
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::b/*"}]}"#,
+    )
+    .unwrap();
+    fs::write(
+        dir.join("new.json"),
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/*"},{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#,
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run(&[
+        "diff",
+        dir.join("old.json").to_str().unwrap(),
+        dir.join("new.json").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "verdict: no change in effect\n");
+}
+
+#[test]
+fn a_side_that_does_not_compile_is_a_usage_error() {
+    let dir = pair("broken", BASE, "role {");
+    let (code, _, stderr) = diff(&dir, &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("does not compile"), "{stderr}");
+}
+
+#[test]
+fn the_guarded_example_human() {
+    let (code, stdout, _) = run(&[
+        "diff",
+        "examples/company-xyz",
+        "examples/company-xyz-guarded",
+    ]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn the_guarded_example_markdown() {
+    let (code, stdout, _) = run(&[
+        "diff",
+        "examples/company-xyz",
+        "examples/company-xyz-guarded",
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn broadening_human() {
+    let dir = pair("broaden-human", BASE, BROADER);
+    let (_, stdout, _) = diff(&dir, &[]);
+    insta::assert_snapshot!(stdout);
+}
