@@ -518,7 +518,13 @@ fn compare(label: &str, old: &Subject, new: &Subject) -> SubjectDiff {
     };
     let o = reduce_side(old, &mut table);
     let n = reduce_side(new, &mut table);
-    let mut missing: Vec<String> = new.missing.clone();
+    // A policy neither side can see, newly named: it may grant anything.
+    let mut missing: Vec<String> = new
+        .missing
+        .iter()
+        .filter(|m| !old.missing.contains(m))
+        .cloned()
+        .collect();
     missing.sort();
     missing.dedup();
     let mut out = SubjectDiff {

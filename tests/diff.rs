@@ -339,3 +339,190 @@ fn broadening_human() {
     let (_, stdout, _) = diff(&dir, &[]);
     insta::assert_snapshot!(stdout);
 }
+
+/// A small deterministic generator (xorshift), so that failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+const ACTIONS: &[&str] = &[
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:Get*",
+    "s3:*",
+    "sqs:SendMessage",
+    "*",
+];
+const RESOURCES: &[&str] = &[
+    "*",
+    "arn:aws:s3:::a/*",
+    "arn:aws:s3:::a/b",
+    "arn:aws:s3:::b*",
+    "arn:aws:sqs:us-east-1:111122223333:q",
+];
+const CONDITIONS: &[&str] = &[
+    "",
+    "",
+    r#","Condition":{"StringEquals":{"aws:PrincipalTag/team":"x"}}"#,
+    r#","Condition":{"StringEquals":{"aws:PrincipalTag/team":["x","y"]}}"#,
+];
+
+fn random_policy(rng: &mut Rng, statements: usize, allow_only: bool) -> iamx::iam::Policy {
+    let mut out = Vec::new();
+    for _ in 0..statements {
+        let effect = if allow_only || rng.next() % 4 != 0 {
+            "Allow"
+        } else {
+            "Deny"
+        };
+        let not_action = if rng.next() % 6 == 0 { "Not" } else { "" };
+        let not_resource = if rng.next() % 6 == 0 { "Not" } else { "" };
+        let actions = [rng.pick(ACTIONS), rng.pick(ACTIONS)];
+        let resources = [rng.pick(RESOURCES), rng.pick(RESOURCES)];
+        let condition = rng.pick(CONDITIONS);
+        out.push(format!(
+            r#"{{"Effect":"{effect}","{not_action}Action":["{}","{}"],"{not_resource}Resource":["{}","{}"]{condition}}}"#,
+            actions[0], actions[1], resources[0], resources[1]
+        ));
+    }
+    let text = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+        out.join(",")
+    );
+    let (read, _) = iamx::iam::from_json::read_policy(
+        iamx::source::FileId(0),
+        &text,
+        Some(iamx::iam::from_json::JsonKind::Identity),
+    );
+    read.expect("generated policy reads").policy
+}
+
+fn side(identity: &iamx::iam::Policy, boundary: Option<&iamx::iam::Policy>) -> iamx::diff::Side {
+    let mut side = iamx::diff::Side::default();
+    side.subjects.insert(
+        "user u".into(),
+        iamx::diff::Subject {
+            identity: identity.statements.clone(),
+            boundary: boundary.map(|b| b.statements.clone()),
+            missing: Vec::new(),
+        },
+    );
+    side
+}
+
+fn allowed(
+    identity: &iamx::iam::Policy,
+    boundary: Option<&iamx::iam::Policy>,
+    request: &iamx::eval::Request,
+) -> bool {
+    use iamx::eval::{CompiledPolicy, DecisionKind, PolicySet};
+    let set = PolicySet {
+        identity: vec![CompiledPolicy::new("identity", identity)],
+        boundary: boundary.map(|b| CompiledPolicy::new("boundary", b)),
+        ..PolicySet::default()
+    };
+    set.evaluate(request).kind == DecisionKind::Allowed
+}
+
+/// Random pairs of policies: a verdict that denies a broadening (or a narrowing) is never
+/// contradicted by a sampled request evaluated as AWS would.
+#[test]
+fn verdicts_agree_with_evaluation_of_sampled_requests() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let requests: Vec<iamx::eval::Request> = {
+        let mut out = Vec::new();
+        for action in [
+            "s3:GetObject",
+            "s3:PutObject",
+            "s3:GetBucketAcl",
+            "sqs:SendMessage",
+        ] {
+            for resource in [
+                "arn:aws:s3:::a/b",
+                "arn:aws:s3:::a/c",
+                "arn:aws:s3:::bb",
+                "arn:aws:sqs:us-east-1:111122223333:q",
+                "arn:aws:sqs:us-east-1:111122223333:r",
+                "*",
+            ] {
+                for team in [None, Some("x"), Some("y"), Some("z")] {
+                    let mut r = iamx::eval::Request::new(
+                        "arn:aws:iam::111122223333:user/u",
+                        action,
+                        resource,
+                    );
+                    if let Some(t) = team {
+                        r.context
+                            .insert("aws:PrincipalTag/team", vec![t.to_string()]);
+                    }
+                    out.push(r);
+                }
+            }
+        }
+        out
+    };
+    let (mut no_change, mut cases) = (0, 0);
+    for _ in 0..150 {
+        let n = 1 + (rng.next() % 3) as usize;
+        let old = random_policy(&mut rng, n, false);
+        // Half the time a small edit of the old policy, else an unrelated one.
+        let new = if rng.next() % 2 == 0 {
+            let mut p = old.clone();
+            let extra = random_policy(&mut rng, 1, false);
+            if rng.next() % 2 == 0 && p.statements.len() > 1 {
+                p.statements.reverse();
+            } else {
+                p.statements.extend(extra.statements);
+            }
+            p
+        } else {
+            random_policy(&mut rng, n, false)
+        };
+        let boundary = (rng.next() % 3 == 0).then(|| random_policy(&mut rng, 1, true));
+        let d = iamx::diff::diff(
+            &side(&old, boundary.as_ref()),
+            &side(&new, boundary.as_ref()),
+        );
+        let broadens = matches!(
+            d.verdict,
+            iamx::diff::Verdict::Broadens | iamx::diff::Verdict::Both
+        );
+        let narrows = matches!(
+            d.verdict,
+            iamx::diff::Verdict::Narrows | iamx::diff::Verdict::Both
+        );
+        cases += 1;
+        no_change += usize::from(!broadens && !narrows);
+        for r in &requests {
+            let (a, b) = (
+                allowed(&old, boundary.as_ref(), r),
+                allowed(&new, boundary.as_ref(), r),
+            );
+            assert!(
+                broadens || !b || a,
+                "said not broadening, but {} on {} ({:?}) is newly allowed:\nold {old:#?}\nnew {new:#?}\nboundary {boundary:#?}",
+                r.action,
+                r.resource,
+                r.context.iter().collect::<Vec<_>>()
+            );
+            assert!(
+                narrows || !a || b,
+                "said not narrowing, but {} on {} is no longer allowed:\nold {old:#?}\nnew {new:#?}",
+                r.action,
+                r.resource
+            );
+        }
+    }
+    // The generator makes both kinds of pairs.
+    assert!(no_change > 5 && no_change < cases, "{no_change} of {cases}");
+}
