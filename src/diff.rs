@@ -206,7 +206,7 @@ fn condition_words(conditions: &[iam::Condition]) -> String {
 }
 
 /// A statement reduced to what the comparison needs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Stmt {
     allow: bool,
     /// `NotAction`, and the action patterns in lower case.
@@ -220,7 +220,7 @@ struct Stmt {
 }
 
 /// The statements of one subject on one side, by role.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Reduced {
     identity: Vec<Stmt>,
     boundary: Option<Vec<Stmt>>,
@@ -430,6 +430,38 @@ fn universe() -> &'static [(String, String, String, String)] {
     })
 }
 
+/// The indices in [`universe`] of the actions an action pattern (lower case) matches,
+/// computed once per pattern.
+fn matching(pattern: &str) -> std::rc::Rc<Vec<usize>> {
+    thread_local! {
+        static CACHE: std::cell::RefCell<HashMap<String, std::rc::Rc<Vec<usize>>>> =
+            Default::default();
+    }
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(pattern).cloned()) {
+        return hit;
+    }
+    let found: Vec<usize> = if pattern.contains(['*', '?']) {
+        universe()
+            .iter()
+            .enumerate()
+            .filter(|(_, (lower, ..))| wild(pattern.as_bytes(), lower.as_bytes()))
+            .map(|(i, _)| i)
+            .collect()
+    } else {
+        universe()
+            .iter()
+            .position(|(lower, ..)| lower == pattern)
+            .into_iter()
+            .collect()
+    };
+    let found = std::rc::Rc::new(found);
+    CACHE.with(|c| {
+        c.borrow_mut()
+            .insert(pattern.to_string(), std::rc::Rc::clone(&found))
+    });
+    found
+}
+
 /// Compares two sides.
 pub fn diff(old: &Side, new: &Side) -> Diff {
     let mut out = Diff::default();
@@ -532,6 +564,10 @@ fn compare(label: &str, old: &Subject, new: &Subject) -> SubjectDiff {
         missing,
         ..SubjectDiff::default()
     };
+    // The same statements (in the same order) allow the same: nothing to search.
+    if o == n {
+        return out;
+    }
     // Every statement of both sides, numbered: an action's signature is the statements that
     // match it, and actions with one signature share one answer.
     let all: Vec<&Stmt> = [&o, &n]
@@ -549,11 +585,26 @@ fn compare(label: &str, old: &Subject, new: &Subject) -> SubjectDiff {
     if granting.is_empty() {
         return out;
     }
-    let mut actions: Vec<(String, String, String, String)> = universe()
-        .iter()
-        .filter(|(lower, ..)| granting.iter().any(|s| s.matches_action(lower)))
-        .cloned()
-        .collect();
+    let mut actions: Vec<(String, String, String, String)> = Vec::new();
+    let mut picked = vec![false; universe().len()];
+    for s in &granting {
+        if s.not_action {
+            for (i, (lower, ..)) in universe().iter().enumerate() {
+                picked[i] |= s.matches_action(lower);
+            }
+        } else {
+            for a in &s.actions {
+                for &i in matching(a).iter() {
+                    picked[i] = true;
+                }
+            }
+        }
+    }
+    for (i, entry) in universe().iter().enumerate() {
+        if picked[i] {
+            actions.push(entry.clone());
+        }
+    }
     // Actions written out that the reference does not hold are compared too.
     for s in &granting {
         if s.not_action {
@@ -591,7 +642,7 @@ fn compare(label: &str, old: &Subject, new: &Subject) -> SubjectDiff {
         };
         let (po, pn) = (pick(&o), pick(&n));
         let (gained, lost, conditional) = compare_action(&po, &pn, &table);
-        out.conditional |= conditional;
+        out.conditional |= conditional && (gained.is_some() || lost.is_some());
         let change = |found: &(Option<String>, Vec<String>, Vec<String>), i: usize| {
             let (_, spelled, service, level) = &actions[i];
             Change {

@@ -108,10 +108,16 @@ fn side(path: &Path, args: &DiffArgs) -> Result<Side, Exit> {
         allow_include: Vec::new(),
         split: false,
     };
-    let compilation = compile_inputs_with(&compile, |o| o.skip_tests = true)?;
+    // The guardrail's findings (an open guarded boundary is an error to `check`) are part of
+    // what is compared, not a reason to refuse: it runs on its own, after.
+    let compilation = compile_inputs_with(&compile, |o| {
+        o.skip_tests = true;
+        o.skip_guardrail = true;
+    })?;
     match &compilation.project {
         Some(project) if !compilation.has_errors() => {
-            Ok(Side::of_project(project, compilation.guardrail.as_ref()))
+            let (guardrail, _) = crate::guardrail::analyze(project);
+            Ok(Side::of_project(project, Some(&guardrail)))
         }
         _ => {
             report(&compilation, &compile);
