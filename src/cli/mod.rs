@@ -98,7 +98,7 @@ enum Command {
     Import(import::ImportArgs),
     /// Rewrite `.iamx` files in the one canonical layout.
     Fmt(fmt::FmtArgs),
-    /// What a change grants or removes: compare two versions of a project or policy.
+    /// Compare two versions of a project or policy by what they allow: what a change grants or removes.
     Diff(diff::DiffArgs),
 }
 
