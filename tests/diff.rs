@@ -526,3 +526,47 @@ fn verdicts_agree_with_evaluation_of_sampled_requests() {
     // The generator makes both kinds of pairs.
     assert!(no_change > 5 && no_change < cases, "{no_change} of {cases}");
 }
+
+#[test]
+fn removing_a_guard_broadens_the_boundary_and_its_holders() {
+    let old = r#"account "123456789012"
+
+boundary Dev {
+  allow iam:*, s3:* on *
+  guard {
+    create users under "/dev/"
+  }
+}
+
+user lead {
+  path "/dev/"
+  boundary Dev
+  allow iam:CreateUser, iam:AttachUserPolicy on "arn:aws:iam::123456789012:user/*"
+}
+"#;
+    let new = old.replace("  guard {\n    create users under \"/dev/\"\n  }\n", "");
+    assert_ne!(old, new);
+    let dir = pair("guard", old, &new);
+    let (code, stdout, stderr) = diff(&dir, &["--format", "json", "--fail-on", "broadening"]);
+    assert_eq!(code, 1, "{stderr}");
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["verdict"], "broadens", "{stdout}");
+    let subjects: Vec<&str> = value["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects, ["boundary Dev", "user lead"]);
+    let lead: Vec<&str> = value["changed"][1]["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["action"].as_str().unwrap())
+        .collect();
+    assert!(lead.contains(&"iam:CreateUser"), "{lead:?}");
+    assert!(value["changed"][1]["removed"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
