@@ -570,3 +570,29 @@ user lead {
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn an_operator_named_or_written_as_eq_is_no_change() {
+    let policy = |condition: &str| {
+        format!(
+            "account \"123456789012\"\n\nuser dev {{\n  policy P {{\n    allow ec2:StartInstances on * when {condition}\n  }}\n}}\n"
+        )
+    };
+    assert_eq!(
+        verdict(
+            "operator",
+            &policy(r#"aws:ResourceTag/team == "dev""#),
+            &policy(r#"aws:ResourceTag/team StringEquals "dev""#)
+        ),
+        "no_change"
+    );
+    // Another value is a change, both ways.
+    assert_eq!(
+        verdict(
+            "operator-value",
+            &policy(r#"aws:ResourceTag/team == "dev""#),
+            &policy(r#"aws:ResourceTag/team == "ops""#)
+        ),
+        "both"
+    );
+}
