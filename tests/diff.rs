@@ -596,3 +596,50 @@ fn an_operator_named_or_written_as_eq_is_no_change() {
         "both"
     );
 }
+
+#[test]
+fn git_compares_a_revision_with_the_working_tree() {
+    let dir = std::env::temp_dir().join(format!("iamx-diff-{}-git", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(dir.join("iam")).unwrap();
+    fs::write(dir.join("iam/main.iamx"), BASE).unwrap();
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .arg("-C")
+            .arg(&dir)
+            .args(["-c", "user.name=iamx", "-c", "user.email=iamx@example.com"])
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "base"]);
+    let project = dir.join("iam");
+    let file = project.join("main.iamx");
+    // Unchanged: no change, for the directory and for the file.
+    for path in [&project, &file] {
+        let (code, stdout, stderr) = run(&["diff", "--git", "HEAD", path.to_str().unwrap()]);
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(stdout, "verdict: no change in effect\n");
+    }
+    fs::write(&file, BROADER).unwrap();
+    let (code, stdout, stderr) = run(&[
+        "diff",
+        "--git",
+        "HEAD",
+        project.to_str().unwrap(),
+        "--fail-on",
+        "broadening",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.starts_with("verdict: broadens\n"), "{stdout}");
+    let (code, _, stderr) = run(&["diff", "--git", "no-such-rev", project.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.starts_with("error: cannot read `"), "{stderr}");
+    let (code, _, stderr) = run(&["diff", project.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("`--git REV`"), "{stderr}");
+}

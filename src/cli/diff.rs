@@ -13,9 +13,12 @@ pub struct DiffArgs {
     /// The old side: a project directory, an `.iamx` file, or a JSON policy document.
     #[arg(value_name = "OLD")]
     pub old: PathBuf,
-    /// The new side, of the same kinds.
+    /// The new side, of the same kinds. With `--git`, give one path only: the new side.
     #[arg(value_name = "NEW")]
-    pub new: PathBuf,
+    pub new: Option<PathBuf>,
+    /// Compare the path as it is at this git revision (old) with the working tree (new).
+    #[arg(long, value_name = "REV")]
+    pub git: Option<String>,
     /// How to print the comparison.
     #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
     pub format: DiffFormat,
@@ -47,11 +50,22 @@ pub enum FailOn {
 const SHOWN: usize = 12;
 
 pub fn run(args: DiffArgs) -> Exit {
-    let old = match side(&args.old, &args) {
-        Ok(s) => s,
-        Err(exit) => return exit,
+    let (old_path, new_path, scratch) = match (&args.git, &args.new) {
+        (None, Some(new)) => (args.old.clone(), new.clone(), None),
+        (Some(rev), None) => match checkout(rev, &args.old) {
+            Ok((old, dir)) => (old, args.old.clone(), Some(dir)),
+            Err(exit) => return exit,
+        },
+        (None, None) => {
+            return super::fail("give the old side and the new, or `--git REV` and one path")
+        }
+        (Some(_), Some(_)) => return super::fail("with `--git`, give one path: the new side"),
     };
-    let new = match side(&args.new, &args) {
+    let sides = side(&old_path, &args).and_then(|old| Ok((old, side(&new_path, &args)?)));
+    if let Some(dir) = scratch {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let (old, new) = match sides {
         Ok(s) => s,
         Err(exit) => return exit,
     };
@@ -69,6 +83,88 @@ pub fn run(args: DiffArgs) -> Exit {
         Exit::Diagnostics
     } else {
         Exit::Success
+    }
+}
+
+/// The path as it is at git revision `rev`, written to a scratch directory: the path's copy,
+/// and the directory to remove after.
+fn checkout(rev: &str, path: &Path) -> Result<(PathBuf, PathBuf), Exit> {
+    use std::process::{Command, Stdio};
+    if rev.starts_with('-') || rev.is_empty() {
+        return Err(super::fail(format!("`{rev}` is not a git revision")));
+    }
+    let scratch = std::env::temp_dir().join(format!("iamx-diff-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let failed = |why: String| {
+        let _ = std::fs::remove_dir_all(&scratch);
+        super::fail(format!(
+            "cannot read `{}` at `{rev}`: {why}",
+            path.display()
+        ))
+    };
+    std::fs::create_dir_all(&scratch).map_err(|e| failed(super::io_reason(&e)))?;
+    let (dir, object, name) = if path.is_dir() {
+        // Run in the directory, `git archive` writes the revision's files under it only.
+        (path.to_path_buf(), rev.to_string(), None)
+    } else {
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let Some(name) = name else {
+            return Err(failed("not a file or directory".into()));
+        };
+        (parent, format!("{rev}:./{name}"), Some(name))
+    };
+    let output = match &name {
+        None => Command::new("git")
+            .arg("-C")
+            .arg(&dir)
+            .args(["archive", "--format=tar", &object])
+            .stderr(Stdio::piped())
+            .output(),
+        Some(_) => Command::new("git")
+            .arg("-C")
+            .arg(&dir)
+            .args(["show", &object])
+            .stderr(Stdio::piped())
+            .output(),
+    }
+    .map_err(|e| failed(format!("cannot run git: {}", super::io_reason(&e))))?;
+    if !output.status.success() {
+        let why = String::from_utf8_lossy(&output.stderr);
+        let why = why
+            .lines()
+            .next()
+            .unwrap_or("git failed")
+            .trim()
+            .to_lowercase();
+        return Err(failed(why));
+    }
+    match name {
+        Some(name) => {
+            let file = scratch.join(&name);
+            std::fs::write(&file, &output.stdout).map_err(|e| failed(super::io_reason(&e)))?;
+            Ok((file, scratch))
+        }
+        None => {
+            let tar = scratch.join("old.tar");
+            std::fs::write(&tar, &output.stdout).map_err(|e| failed(super::io_reason(&e)))?;
+            let tree = scratch.join("old");
+            std::fs::create_dir_all(&tree).map_err(|e| failed(super::io_reason(&e)))?;
+            let status = Command::new("tar")
+                .arg("-xf")
+                .arg(&tar)
+                .arg("-C")
+                .arg(&tree)
+                .status()
+                .map_err(|e| failed(format!("cannot run tar: {}", super::io_reason(&e))))?;
+            if !status.success() {
+                return Err(failed("tar failed".into()));
+            }
+            Ok((tree, scratch))
+        }
     }
 }
 
