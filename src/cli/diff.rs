@@ -49,6 +49,9 @@ pub enum FailOn {
 /// How many actions of one group are named before "and N more".
 const SHOWN: usize = 12;
 
+/// How many services the summary of a subject names before "and N more services".
+const SERVICES: usize = 8;
+
 pub fn run(args: DiffArgs) -> Exit {
     let (old_path, new_path, scratch) = match (&args.git, &args.new) {
         (None, Some(new)) => (args.old.clone(), new.clone(), None),
@@ -314,13 +317,17 @@ fn subject(o: &mut String, d: &SubjectDiff, markdown: bool, bullet: &str) {
                 .entry(&c.level)
                 .or_default() += 1;
         }
-        let summary: Vec<String> = levels
+        let mut summary: Vec<String> = levels
             .iter()
+            .take(SERVICES)
             .map(|(s, ls)| {
                 let ls: Vec<String> = ls.iter().map(|(l, n)| format!("{n} {l}")).collect();
                 format!("{s} ({})", ls.join(", "))
             })
             .collect();
+        if levels.len() > SERVICES {
+            summary.push(format!("and {} more services", levels.len() - SERVICES));
+        }
         o.push_str(&format!(
             "{bullet}{word}: {} {}: {}\n",
             changes.len(),
