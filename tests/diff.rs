@@ -643,3 +643,20 @@ fn git_compares_a_revision_with_the_working_tree() {
     assert_eq!(code, 2);
     assert!(stderr.contains("`--git REV`"), "{stderr}");
 }
+
+#[test]
+fn sarif_has_a_result_per_change() {
+    let dir = pair("sarif", BASE, BROADER);
+    let (code, stdout, _) = diff(&dir, &["--format", "sarif"]);
+    assert_eq!(code, 0);
+    let log: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let rules: Vec<&str> = results
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    // The role's new actions, and its new trust.
+    assert_eq!(rules, ["broadens", "broadens"]);
+    assert_eq!(log["runs"][0]["properties"]["verdict"], "broadens");
+}

@@ -38,6 +38,8 @@ pub enum DiffFormat {
     Markdown,
     /// One JSON object.
     Json,
+    /// One SARIF 2.1.0 log: a result for each broadening (warning) and narrowing (note).
+    Sarif,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -78,6 +80,7 @@ pub fn run(args: DiffArgs) -> Exit {
             Ok(text) => outln!("{text}"),
             Err(e) => return super::fail(format!("cannot write the diff as JSON: {e}")),
         },
+        DiffFormat::Sarif => out!("{}", sarif(&diff)),
         DiffFormat::Human => out!("{}", render(&diff, false)),
         DiffFormat::Markdown => out!("{}", render(&diff, true)),
     }
@@ -376,4 +379,93 @@ fn subject(o: &mut String, d: &SubjectDiff, markdown: bool, bullet: &str) {
             "{bullet}conditions take part: each distinct condition is taken as true or false independently of the others, so a change shown may hold only in some requests\n"
         ));
     }
+}
+
+/// The comparison as a SARIF log: no locations (a change is in what is allowed, not at one
+/// place), one result per subject and direction.
+fn sarif(diff: &Diff) -> String {
+    use serde_json::json;
+    let mut results = Vec::new();
+    let mut push = |rule: &str, text: String| {
+        let level = if rule == "broadens" {
+            "warning"
+        } else {
+            "note"
+        };
+        results.push(json!({"ruleId": rule, "level": level, "message": {"text": text}}));
+    };
+    let example = |c: &Change| match &c.resource {
+        Some(r) if !r.is_empty() => format!("`{}` on `{r}`", c.action),
+        _ => format!("`{}`", c.action),
+    };
+    for d in diff
+        .added_subjects
+        .iter()
+        .chain(&diff.removed_subjects)
+        .chain(&diff.changed)
+    {
+        if let Some(c) = d.added.first() {
+            push(
+                "broadens",
+                format!(
+                    "`{}` is newly allowed {} action(s), such as {}",
+                    d.subject,
+                    d.added.len(),
+                    example(c)
+                ),
+            );
+        }
+        for m in &d.missing {
+            push(
+                "broadens",
+                format!("`{}` attaches `{m}`, which neither side holds", d.subject),
+            );
+        }
+        if let Some(c) = d.removed.first() {
+            push(
+                "narrows",
+                format!(
+                    "`{}` is no longer allowed {} action(s), such as {}",
+                    d.subject,
+                    d.removed.len(),
+                    example(c)
+                ),
+            );
+        }
+    }
+    for t in &diff.trust {
+        for g in &t.added {
+            push("broadens", format!("`{}` newly trusts: {g}", t.role));
+        }
+        for g in &t.removed {
+            push("narrows", format!("`{}` no longer trusts: {g}", t.role));
+        }
+    }
+    for g in &diff.guardrail {
+        match (g.old_closed, g.new_closed) {
+            (_, Some(false)) => push("broadens", format!("`{}` is now open", g.subject)),
+            (Some(false), Some(true)) => push("narrows", format!("`{}` is now closed", g.subject)),
+            _ => {}
+        }
+    }
+    let rule = |id: &str, text: &str, level: &str| json!({"id": id, "shortDescription": {"text": text}, "defaultConfiguration": {"level": level}});
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "iamx",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": [
+                    rule("broadens", "the change allows something new", "warning"),
+                    rule("narrows", "the change no longer allows something", "note"),
+                ],
+            }},
+            "results": results,
+            "properties": {"verdict": diff.verdict.words()},
+        }],
+    });
+    let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
+    text.push('\n');
+    text
 }
