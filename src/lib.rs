@@ -24,6 +24,7 @@ pub mod awsdb;
 pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod diff;
 pub mod doc;
 pub mod emit;
 pub mod eval;

@@ -39,6 +39,7 @@ mod actions;
 mod build;
 mod check;
 mod doc;
+mod diff;
 mod fmt;
 mod import;
 pub mod inputs;
@@ -100,6 +101,8 @@ enum Command {
     Fmt(fmt::FmtArgs),
     /// Write documentation of the project: who each principal is and what it may do.
     Doc(doc::DocArgs),
+    /// Compare two versions of a project or policy by what they allow: what a change grants or removes.
+    Diff(diff::DiffArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -256,6 +259,7 @@ pub fn main() -> ExitCode {
         Command::Import(args) => import::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Doc(args) => doc::run(args),
+        Command::Diff(args) => diff::run(args),
     };
     stdio::finish(exit)
 }

@@ -1,0 +1,662 @@
+//! `iamx diff`: changes that mean nothing say so, changes that grant or remove access are
+//! reported with the principal and the actions, and `--fail-on broadening` gates on them.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_iamx"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("iamx runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A scratch directory holding two projects, `old/` and `new/`, one `main.iamx` each.
+fn pair(name: &str, old: &str, new: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("iamx-diff-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    for (side, text) in [("old", old), ("new", new)] {
+        fs::create_dir_all(dir.join(side)).unwrap();
+        fs::write(dir.join(side).join("main.iamx"), text).unwrap();
+    }
+    dir
+}
+
+fn diff(dir: &Path, extra: &[&str]) -> (i32, String, String) {
+    let old = dir.join("old");
+    let new = dir.join("new");
+    let mut args = vec!["diff", old.to_str().unwrap(), new.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+fn verdict(name: &str, old: &str, new: &str) -> String {
+    let dir = pair(name, old, new);
+    let (code, stdout, stderr) = diff(&dir, &["--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    value["verdict"].as_str().unwrap().to_string()
+}
+
+const BASE: &str = r#"account "123456789012"
+
+role App {
+  trust {
+    allow service lambda.amazonaws.com
+  }
+  policy Data {
+    @sid(Read)
+    allow s3:GetObject, s3:ListBucket on "arn:aws:s3:::orders", "arn:aws:s3:::orders/*"
+    @sid(Queue)
+    allow sqs:SendMessage on "arn:aws:sqs:eu-west-1:123456789012:orders"
+    deny s3:GetObject on "arn:aws:s3:::orders/secret/*"
+  }
+}
+"#;
+
+#[test]
+fn reordering_statements_is_no_change() {
+    let new = r#"account "123456789012"
+
+role App {
+  trust {
+    allow service lambda.amazonaws.com
+  }
+  policy Data {
+    deny s3:GetObject on "arn:aws:s3:::orders/secret/*"
+    @sid(Queue)
+    allow sqs:SendMessage on "arn:aws:sqs:eu-west-1:123456789012:orders"
+    @sid(Read)
+    allow s3:GetObject, s3:ListBucket on "arn:aws:s3:::orders", "arn:aws:s3:::orders/*"
+  }
+}
+"#;
+    assert_eq!(verdict("reorder", BASE, new), "no_change");
+}
+
+#[test]
+fn splitting_statements_and_renaming_sids_is_no_change() {
+    let new = r#"account "123456789012"
+
+role App {
+  trust {
+    allow service lambda.amazonaws.com
+  }
+  policy Data {
+    @sid(ReadObjects)
+    allow s3:GetObject on "arn:aws:s3:::orders", "arn:aws:s3:::orders/*"
+    @sid(ListIt)
+    allow s3:ListBucket on "arn:aws:s3:::orders"
+    allow s3:ListBucket on "arn:aws:s3:::orders/*"
+    allow sqs:SendMessage on "arn:aws:sqs:eu-west-1:123456789012:orders"
+    deny s3:GetObject on "arn:aws:s3:::orders/secret/*"
+  }
+}
+"#;
+    assert_eq!(verdict("split", BASE, new), "no_change");
+}
+
+#[test]
+fn moving_a_statement_to_an_attached_policy_is_no_change() {
+    let new = r#"account "123456789012"
+
+policy Queue {
+  allow sqs:SendMessage on "arn:aws:sqs:eu-west-1:123456789012:orders"
+}
+
+role App {
+  trust {
+    allow service lambda.amazonaws.com
+  }
+  attach Queue
+  policy Data {
+    allow s3:GetObject, s3:ListBucket on "arn:aws:s3:::orders", "arn:aws:s3:::orders/*"
+    deny s3:GetObject on "arn:aws:s3:::orders/secret/*"
+  }
+}
+"#;
+    let dir = pair("move", BASE, new);
+    let (code, stdout, _) = diff(&dir, &["--format", "json"]);
+    assert_eq!(code, 0);
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    // The new managed policy is a subject of its own; the role's permissions do not change.
+    assert!(value["changed"].as_array().unwrap().is_empty(), "{stdout}");
+    assert_eq!(value["added_subjects"][0]["subject"], "policy Queue");
+}
+
+#[test]
+fn a_wildcard_and_the_actions_it_matches_today_are_no_change() {
+    let explicit: Vec<String> = iamx::awsdb::actions_matching("s3:Get*")
+        .into_iter()
+        .map(|(s, a)| format!("{}:{}", s.prefix, a.name))
+        .collect();
+    let policy = |actions: &str| {
+        format!(
+            "account \"123456789012\"\n\nuser reader {{\n  policy Read {{\n    allow {actions} on *\n  }}\n}}\n"
+        )
+    };
+    assert!(explicit.len() > 10);
+    assert_eq!(
+        verdict(
+            "wildcard",
+            &policy("s3:Get*"),
+            &policy(&explicit.join(", "))
+        ),
+        "no_change"
+    );
+    // One action fewer is a narrowing, of that action alone.
+    let fewer = explicit[1..].join(", ");
+    let dir = pair("wildcard-fewer", &policy("s3:Get*"), &policy(&fewer));
+    let (_, stdout, _) = diff(&dir, &["--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["verdict"], "narrows");
+    let removed = value["changed"][0]["removed"].as_array().unwrap();
+    assert_eq!(removed.len(), 1);
+    assert_eq!(removed[0]["action"].as_str(), Some(explicit[0].as_str()));
+}
+
+#[test]
+fn the_same_project_is_no_change() {
+    for example in [
+        "company-xyz",
+        "team-groups",
+        "lambda-service-role",
+        "multi-env",
+    ] {
+        let path = format!("examples/{example}");
+        let (code, stdout, stderr) = run(&["diff", &path, &path]);
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(stdout, "verdict: no change in effect\n", "{example}");
+    }
+}
+
+/// A change that widens a resource, adds a wildcard, drops a condition and trusts a new
+/// principal: each is reported as broadening, with the principal and the actions.
+const BROADER: &str = r#"account "123456789012"
+
+role App {
+  trust {
+    allow service lambda.amazonaws.com
+    allow account "111122223333"
+  }
+  policy Data {
+    @sid(Read)
+    allow s3:GetObject, s3:ListBucket on "arn:aws:s3:::*"
+    @sid(Queue)
+    allow sqs:*Message on "arn:aws:sqs:eu-west-1:123456789012:orders"
+    deny s3:GetObject on "arn:aws:s3:::orders/secret/*"
+  }
+}
+"#;
+
+#[test]
+fn broadening_is_reported_with_the_principal_and_actions() {
+    let dir = pair("broaden", BASE, BROADER);
+    let (code, stdout, _) = diff(&dir, &["--format", "json"]);
+    assert_eq!(code, 0);
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["verdict"], "broadens");
+    let app = &value["changed"][0];
+    assert_eq!(app["subject"], "role App");
+    let actions: Vec<&str> = app["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "s3:GetObject",
+            "s3:ListBucket",
+            "sqs:DeleteMessage",
+            "sqs:ReceiveMessage"
+        ]
+    );
+    assert!(app["removed"].as_array().unwrap().is_empty());
+    // The witness is outside the old bucket, and not the denied prefix.
+    let witness = app["added"][0]["resource"].as_str().unwrap();
+    assert!(witness.starts_with("arn:aws:s3:::"), "{witness}");
+    assert!(!witness.starts_with("arn:aws:s3:::orders/"), "{witness}");
+    assert_eq!(value["trust"][0]["role"], "role App");
+    assert_eq!(value["trust"][0]["added"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn narrowing_is_reported_and_does_not_fail_the_gate() {
+    let dir = pair("narrow", BROADER, BASE);
+    let (code, stdout, _) = diff(&dir, &["--fail-on", "broadening"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.starts_with("verdict: narrows\n"), "{stdout}");
+}
+
+#[test]
+fn fail_on_broadening_exits_1() {
+    let dir = pair("gate", BASE, BROADER);
+    let (code, _, _) = diff(&dir, &["--fail-on", "broadening"]);
+    assert_eq!(code, 1);
+    let (code, _, _) = diff(&dir, &[]);
+    assert_eq!(code, 0);
+    let same = pair("gate-same", BASE, BASE);
+    let (code, _, _) = diff(&same, &["--fail-on", "broadening"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn removing_a_condition_broadens_and_says_conditions_differ() {
+    let old = r#"account "123456789012"
+
+user dev {
+  policy P {
+    allow ec2:StartInstances on * when aws:ResourceTag/team == "dev"
+  }
+}
+"#;
+    let new = r#"account "123456789012"
+
+user dev {
+  policy P {
+    allow ec2:StartInstances on *
+  }
+}
+"#;
+    let dir = pair("condition", old, new);
+    let (code, stdout, _) = diff(&dir, &["--fail-on", "broadening"]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("`ec2:StartInstances` on `*`"), "{stdout}");
+    assert!(stdout.contains("conditions take part"), "{stdout}");
+    // The same condition on both sides is no change.
+    assert_eq!(verdict("condition-same", old, old), "no_change");
+}
+
+#[test]
+fn json_documents_are_compared_too() {
+    let dir = std::env::temp_dir().join(format!("iamx-diff-{}-json", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("old.json"),
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::b/*"}]}"#,
+    )
+    .unwrap();
+    fs::write(
+        dir.join("new.json"),
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/*"},{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#,
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run(&[
+        "diff",
+        dir.join("old.json").to_str().unwrap(),
+        dir.join("new.json").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "verdict: no change in effect\n");
+}
+
+#[test]
+fn a_side_that_does_not_compile_is_a_usage_error() {
+    let dir = pair("broken", BASE, "role {");
+    let (code, _, stderr) = diff(&dir, &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("does not compile"), "{stderr}");
+}
+
+#[test]
+fn the_guarded_example_human() {
+    let (code, stdout, _) = run(&[
+        "diff",
+        "examples/company-xyz",
+        "examples/company-xyz-guarded",
+    ]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn the_guarded_example_markdown() {
+    let (code, stdout, _) = run(&[
+        "diff",
+        "examples/company-xyz",
+        "examples/company-xyz-guarded",
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn broadening_human() {
+    let dir = pair("broaden-human", BASE, BROADER);
+    let (_, stdout, _) = diff(&dir, &[]);
+    insta::assert_snapshot!(stdout);
+}
+
+/// A small deterministic generator (xorshift), so that failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+const ACTIONS: &[&str] = &[
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:Get*",
+    "s3:*",
+    "sqs:SendMessage",
+    "*",
+];
+const RESOURCES: &[&str] = &[
+    "*",
+    "arn:aws:s3:::a/*",
+    "arn:aws:s3:::a/b",
+    "arn:aws:s3:::b*",
+    "arn:aws:sqs:us-east-1:111122223333:q",
+];
+const CONDITIONS: &[&str] = &[
+    "",
+    "",
+    r#","Condition":{"StringEquals":{"aws:PrincipalTag/team":"x"}}"#,
+    r#","Condition":{"StringEquals":{"aws:PrincipalTag/team":["x","y"]}}"#,
+];
+
+fn random_policy(rng: &mut Rng, statements: usize, allow_only: bool) -> iamx::iam::Policy {
+    let mut out = Vec::new();
+    for _ in 0..statements {
+        let effect = if allow_only || rng.next() % 4 != 0 {
+            "Allow"
+        } else {
+            "Deny"
+        };
+        let not_action = if rng.next() % 6 == 0 { "Not" } else { "" };
+        let not_resource = if rng.next() % 6 == 0 { "Not" } else { "" };
+        let actions = [rng.pick(ACTIONS), rng.pick(ACTIONS)];
+        let resources = [rng.pick(RESOURCES), rng.pick(RESOURCES)];
+        let condition = rng.pick(CONDITIONS);
+        out.push(format!(
+            r#"{{"Effect":"{effect}","{not_action}Action":["{}","{}"],"{not_resource}Resource":["{}","{}"]{condition}}}"#,
+            actions[0], actions[1], resources[0], resources[1]
+        ));
+    }
+    let text = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+        out.join(",")
+    );
+    let (read, _) = iamx::iam::from_json::read_policy(
+        iamx::source::FileId(0),
+        &text,
+        Some(iamx::iam::from_json::JsonKind::Identity),
+    );
+    read.expect("generated policy reads").policy
+}
+
+fn side(identity: &iamx::iam::Policy, boundary: Option<&iamx::iam::Policy>) -> iamx::diff::Side {
+    let mut side = iamx::diff::Side::default();
+    side.subjects.insert(
+        "user u".into(),
+        iamx::diff::Subject {
+            identity: identity.statements.clone(),
+            boundary: boundary.map(|b| b.statements.clone()),
+            missing: Vec::new(),
+        },
+    );
+    side
+}
+
+fn allowed(
+    identity: &iamx::iam::Policy,
+    boundary: Option<&iamx::iam::Policy>,
+    request: &iamx::eval::Request,
+) -> bool {
+    use iamx::eval::{CompiledPolicy, DecisionKind, PolicySet};
+    let set = PolicySet {
+        identity: vec![CompiledPolicy::new("identity", identity)],
+        boundary: boundary.map(|b| CompiledPolicy::new("boundary", b)),
+        ..PolicySet::default()
+    };
+    set.evaluate(request).kind == DecisionKind::Allowed
+}
+
+/// Random pairs of policies: a verdict that denies a broadening (or a narrowing) is never
+/// contradicted by a sampled request evaluated as AWS would.
+#[test]
+fn verdicts_agree_with_evaluation_of_sampled_requests() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let requests: Vec<iamx::eval::Request> = {
+        let mut out = Vec::new();
+        for action in [
+            "s3:GetObject",
+            "s3:PutObject",
+            "s3:GetBucketAcl",
+            "sqs:SendMessage",
+        ] {
+            for resource in [
+                "arn:aws:s3:::a/b",
+                "arn:aws:s3:::a/c",
+                "arn:aws:s3:::bb",
+                "arn:aws:sqs:us-east-1:111122223333:q",
+                "arn:aws:sqs:us-east-1:111122223333:r",
+                "*",
+            ] {
+                for team in [None, Some("x"), Some("y"), Some("z")] {
+                    let mut r = iamx::eval::Request::new(
+                        "arn:aws:iam::111122223333:user/u",
+                        action,
+                        resource,
+                    );
+                    if let Some(t) = team {
+                        r.context
+                            .insert("aws:PrincipalTag/team", vec![t.to_string()]);
+                    }
+                    out.push(r);
+                }
+            }
+        }
+        out
+    };
+    let (mut no_change, mut cases) = (0, 0);
+    for _ in 0..150 {
+        let n = 1 + (rng.next() % 3) as usize;
+        let old = random_policy(&mut rng, n, false);
+        // Half the time a small edit of the old policy, else an unrelated one.
+        let new = if rng.next() % 2 == 0 {
+            let mut p = old.clone();
+            let extra = random_policy(&mut rng, 1, false);
+            if rng.next() % 2 == 0 && p.statements.len() > 1 {
+                p.statements.reverse();
+            } else {
+                p.statements.extend(extra.statements);
+            }
+            p
+        } else {
+            random_policy(&mut rng, n, false)
+        };
+        let boundary = (rng.next() % 3 == 0).then(|| random_policy(&mut rng, 1, true));
+        let d = iamx::diff::diff(
+            &side(&old, boundary.as_ref()),
+            &side(&new, boundary.as_ref()),
+        );
+        let broadens = matches!(
+            d.verdict,
+            iamx::diff::Verdict::Broadens | iamx::diff::Verdict::Both
+        );
+        let narrows = matches!(
+            d.verdict,
+            iamx::diff::Verdict::Narrows | iamx::diff::Verdict::Both
+        );
+        cases += 1;
+        no_change += usize::from(!broadens && !narrows);
+        for r in &requests {
+            let (a, b) = (
+                allowed(&old, boundary.as_ref(), r),
+                allowed(&new, boundary.as_ref(), r),
+            );
+            assert!(
+                broadens || !b || a,
+                "said not broadening, but {} on {} ({:?}) is newly allowed:\nold {old:#?}\nnew {new:#?}\nboundary {boundary:#?}",
+                r.action,
+                r.resource,
+                r.context.iter().collect::<Vec<_>>()
+            );
+            assert!(
+                narrows || !a || b,
+                "said not narrowing, but {} on {} is no longer allowed:\nold {old:#?}\nnew {new:#?}",
+                r.action,
+                r.resource
+            );
+        }
+    }
+    // The generator makes both kinds of pairs.
+    assert!(no_change > 5 && no_change < cases, "{no_change} of {cases}");
+}
+
+#[test]
+fn removing_a_guard_broadens_the_boundary_and_its_holders() {
+    let old = r#"account "123456789012"
+
+boundary Dev {
+  allow iam:*, s3:* on *
+  guard {
+    create users under "/dev/"
+  }
+}
+
+user lead {
+  path "/dev/"
+  boundary Dev
+  allow iam:CreateUser, iam:AttachUserPolicy on "arn:aws:iam::123456789012:user/*"
+}
+"#;
+    let new = old.replace("  guard {\n    create users under \"/dev/\"\n  }\n", "");
+    assert_ne!(old, new);
+    let dir = pair("guard", old, &new);
+    let (code, stdout, stderr) = diff(&dir, &["--format", "json", "--fail-on", "broadening"]);
+    assert_eq!(code, 1, "{stderr}");
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["verdict"], "broadens", "{stdout}");
+    let subjects: Vec<&str> = value["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects, ["boundary Dev", "user lead"]);
+    let lead: Vec<&str> = value["changed"][1]["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["action"].as_str().unwrap())
+        .collect();
+    assert!(lead.contains(&"iam:CreateUser"), "{lead:?}");
+    assert!(value["changed"][1]["removed"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn an_operator_named_or_written_as_eq_is_no_change() {
+    let policy = |condition: &str| {
+        format!(
+            "account \"123456789012\"\n\nuser dev {{\n  policy P {{\n    allow ec2:StartInstances on * when {condition}\n  }}\n}}\n"
+        )
+    };
+    assert_eq!(
+        verdict(
+            "operator",
+            &policy(r#"aws:ResourceTag/team == "dev""#),
+            &policy(r#"aws:ResourceTag/team StringEquals "dev""#)
+        ),
+        "no_change"
+    );
+    // Another value is a change, both ways.
+    assert_eq!(
+        verdict(
+            "operator-value",
+            &policy(r#"aws:ResourceTag/team == "dev""#),
+            &policy(r#"aws:ResourceTag/team == "ops""#)
+        ),
+        "both"
+    );
+}
+
+#[test]
+fn git_compares_a_revision_with_the_working_tree() {
+    let dir = std::env::temp_dir().join(format!("iamx-diff-{}-git", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(dir.join("iam")).unwrap();
+    fs::write(dir.join("iam/main.iamx"), BASE).unwrap();
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .arg("-C")
+            .arg(&dir)
+            .args(["-c", "user.name=iamx", "-c", "user.email=iamx@example.com"])
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "base"]);
+    let project = dir.join("iam");
+    let file = project.join("main.iamx");
+    // Unchanged: no change, for the directory and for the file.
+    for path in [&project, &file] {
+        let (code, stdout, stderr) = run(&["diff", "--git", "HEAD", path.to_str().unwrap()]);
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(stdout, "verdict: no change in effect\n");
+    }
+    fs::write(&file, BROADER).unwrap();
+    let (code, stdout, stderr) = run(&[
+        "diff",
+        "--git",
+        "HEAD",
+        project.to_str().unwrap(),
+        "--fail-on",
+        "broadening",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.starts_with("verdict: broadens\n"), "{stdout}");
+    let (code, _, stderr) = run(&["diff", "--git", "no-such-rev", project.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.starts_with("error: cannot read `"), "{stderr}");
+    let (code, _, stderr) = run(&["diff", project.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("`--git REV`"), "{stderr}");
+}
+
+#[test]
+fn sarif_has_a_result_per_change() {
+    let dir = pair("sarif", BASE, BROADER);
+    let (code, stdout, _) = diff(&dir, &["--format", "sarif"]);
+    assert_eq!(code, 0);
+    let log: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let rules: Vec<&str> = results
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    // The role's new actions, and its new trust.
+    assert_eq!(rules, ["broadens", "broadens"]);
+    assert_eq!(log["runs"][0]["properties"]["verdict"], "broadens");
+}
