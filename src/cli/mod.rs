@@ -38,8 +38,8 @@ macro_rules! errln {
 mod actions;
 mod build;
 mod check;
-mod doc;
 mod diff;
+mod doc;
 mod fmt;
 mod import;
 pub mod inputs;
