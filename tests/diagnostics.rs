@@ -789,7 +789,13 @@ fn book_examples_match_the_compiler() {
         let shown = blocks[example.output].text.trim_end();
         if shown != example.rendered.trim_end() && std::env::var_os("IAMX_BLESS_BOOK").is_some() {
             // `IAMX_BLESS_BOOK=1`: show what the compiler now says (then read `git diff book/`).
-            let updated = page.replacen(shown, example.rendered.trim_end(), 1);
+            let rendered = example.rendered.trim_end();
+            let updated = if shown.is_empty() {
+                // An empty block: fill it (replacing "" would write at the top of the page).
+                page.replacen("```text\n```", &format!("```text\n{rendered}\n```"), 1)
+            } else {
+                page.replacen(shown, rendered, 1)
+            };
             std::fs::write(book_dir().join(format!("{name}.md")), updated).expect("writable page");
         } else if shown != example.rendered.trim_end() {
             problems.push(format!(
