@@ -90,10 +90,36 @@ pub fn run(args: BuildArgs) -> Exit {
     }
     let mut artifacts = emit::files_for(project, &targets);
     artifacts.push(outdir::marker());
-    if args.check {
-        return check_outputs(&args.output, &artifacts);
+    check_or_write(
+        &args.output,
+        &artifacts,
+        args.check,
+        Stale {
+            what: "the outputs",
+            are: "are",
+            command: "iamx build",
+        },
+    )
+}
+
+/// How `--check` names what it found stale: "the outputs … are stale; run `iamx build`".
+pub(super) struct Stale {
+    pub what: &'static str,
+    pub are: &'static str,
+    pub command: &'static str,
+}
+
+/// With `check`, compares what is on disk with the artifacts; otherwise writes them.
+pub(super) fn check_or_write(
+    dir: &Path,
+    artifacts: &[Artifact],
+    check: bool,
+    stale: Stale,
+) -> Exit {
+    if check {
+        return check_outputs(dir, artifacts, stale);
     }
-    match build_into(&args.output, &artifacts) {
+    match build_into(dir, artifacts) {
         Ok(warnings) => {
             for warning in warnings {
                 errln!("warning: {warning}");
@@ -128,8 +154,8 @@ pub(super) fn build_into(dir: &Path, artifacts: &[Artifact]) -> Result<Vec<Strin
     Ok(warnings)
 }
 
-/// Compares what is on disk with what a build would write.
-fn check_outputs(dir: &Path, artifacts: &[Artifact]) -> Exit {
+/// Compares what is on disk with what the command would write.
+fn check_outputs(dir: &Path, artifacts: &[Artifact], stale_as: Stale) -> Exit {
     let compared =
         outdir::Lock::shared(dir).and_then(|_lock| outdir::compare(dir, artifacts, false));
     let stale = match compared {
@@ -139,8 +165,9 @@ fn check_outputs(dir: &Path, artifacts: &[Artifact]) -> Exit {
     if stale.is_empty() {
         return Exit::Success;
     }
+    let Stale { what, are, command } = stale_as;
     errln!(
-        "error: the outputs in `{}` are stale; run `iamx build` again",
+        "error: {what} in `{}` {are} stale; run `{command}` again",
         dir.display()
     );
     for (path, difference) in &stale {

@@ -1,12 +1,11 @@
 //! `iamx doc`: write the project's documentation, atomically, or check it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
 use super::{compile_inputs, fail, outdir, report, CompileArgs, Exit};
 use crate::doc;
-use crate::emit::Artifact;
 
 /// What `--format` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -66,37 +65,14 @@ pub fn run(args: DocArgs) -> Exit {
         DocFormat::Json => doc::json(&docs),
     };
     artifacts.push(outdir::marker());
-    if args.check {
-        return check_docs(&args.output, &artifacts);
-    }
-    match super::build::build_into(&args.output, &artifacts) {
-        Ok(warnings) => {
-            for warning in warnings {
-                errln!("warning: {warning}");
-            }
-            Exit::Success
-        }
-        Err(message) => fail(message),
-    }
-}
-
-/// Compares what is on disk with what `iamx doc` would write.
-fn check_docs(dir: &Path, artifacts: &[Artifact]) -> Exit {
-    let compared =
-        outdir::Lock::shared(dir).and_then(|_lock| outdir::compare(dir, artifacts, false));
-    let stale = match compared {
-        Ok(stale) => stale,
-        Err(message) => return fail(message),
-    };
-    if stale.is_empty() {
-        return Exit::Success;
-    }
-    errln!(
-        "error: the documentation in `{}` is stale; run `iamx doc` again",
-        dir.display()
-    );
-    for (path, difference) in &stale {
-        errln!("  {}", difference.line(path));
-    }
-    Exit::Diagnostics
+    super::build::check_or_write(
+        &args.output,
+        &artifacts,
+        args.check,
+        super::build::Stale {
+            what: "the documentation",
+            are: "is",
+            command: "iamx doc",
+        },
+    )
 }
