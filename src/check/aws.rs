@@ -63,7 +63,7 @@ fn policy_variables(statement: &Statement, out: &mut Vec<Diagnostic>) {
         .flat_map(|c| c.values.iter().map(move |v| (v.as_str(), c.span)));
     let mut seen: Vec<String> = Vec::new();
     for (text, span) in resources.chain(values) {
-        for key in variable_keys(text) {
+        for key in iam::variable_keys(text) {
             let lower = key.to_ascii_lowercase();
             if seen.contains(&lower) || !lower.starts_with("aws:") {
                 continue;
@@ -79,23 +79,6 @@ fn policy_variables(statement: &Statement, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-}
-
-/// The keys a text names as policy variables: `${aws:username}`, `${aws:username, 'x'}`; not
-/// `${*}`, `${?}`, `${$}`.
-fn variable_keys(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(at) = rest.find("${") {
-        let after = &rest[at + 2..];
-        let Some(end) = after.find('}') else { break };
-        let key = after[..end].split(',').next().unwrap_or("").trim();
-        if !matches!(key, "*" | "?" | "$" | "") {
-            out.push(key);
-        }
-        rest = &after[end + 1..];
-    }
-    out
 }
 
 /// The diagnostics for actions of a list that AWS does not know (unknown service or action,

@@ -97,20 +97,9 @@ pub struct Witness {
     pub boundary: Option<usize>,
 }
 
-/// The keys (lower case) a text names as policy variables: `${aws:username}`,
-/// `${aws:username, 'default'}`; not the literal `${*}`, `${?}`, `${$}`.
+/// The keys (lower case) a text names as policy variables: see [`iam::variable_keys`].
 pub(crate) fn variables(text: &str) -> impl Iterator<Item = String> + '_ {
-    let mut rest = text;
-    std::iter::from_fn(move || loop {
-        let at = rest.find("${")?;
-        let after = &rest[at + 2..];
-        let end = after.find('}')?;
-        let key = after[..end].split(',').next().unwrap_or("").trim();
-        rest = &after[end + 1..];
-        if !matches!(key, "*" | "?" | "$") {
-            return Some(key.to_ascii_lowercase());
-        }
-    })
+    iam::variable_keys(text).map(str::to_ascii_lowercase)
 }
 
 /// The principal keys (lower case) the policies test, in conditions or as variables: where
@@ -118,22 +107,10 @@ pub(crate) fn variables(text: &str) -> impl Iterator<Item = String> + '_ {
 /// only to leave the holder out of "outside its reach", which no holder kind changes.)
 pub(crate) fn principal_keys_tested(policies: &[&iam::Policy]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for p in policies {
-        for s in &p.statements {
-            let texts = s.conditions.iter().flat_map(|c| c.values.iter()).chain(
-                s.resource
-                    .iter()
-                    .flat_map(|b| b.values.iter().map(|v| &v.value)),
-            );
-            let keys = s
-                .conditions
-                .iter()
-                .map(|c| c.key.to_ascii_lowercase())
-                .chain(texts.flat_map(|t| variables(t).collect::<Vec<_>>()));
-            for k in keys {
-                if principal_key(&k) && !out.contains(&k) {
-                    out.push(k);
-                }
+    for s in policies.iter().flat_map(|p| &p.statements) {
+        for k in keys_read(s) {
+            if principal_key(&k) && !out.contains(&k) {
+                out.push(k);
             }
         }
     }

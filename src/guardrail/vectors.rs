@@ -126,30 +126,17 @@ pub(crate) enum Services {
 }
 
 impl Services {
-    fn of(policies: &[&iam::Policy]) -> Services {
+    /// The services of the actions a side's allows name.
+    fn of(allows: &Allows) -> Services {
+        if !allows.not.is_empty() || allows.wild.iter().any(|v| v == "*") {
+            return Services::All;
+        }
         let mut parts: Vec<String> = Vec::new();
-        for p in policies {
-            for s in &p.statements {
-                let Some(b) = s
-                    .action
-                    .as_ref()
-                    .filter(|_| s.effect.value == iam::Effect::Allow)
-                else {
-                    continue;
-                };
-                if b.not {
-                    return Services::All;
-                }
-                for v in &b.values {
-                    if v.value == "*" {
-                        return Services::All;
-                    }
-                    let svc = v.value.split_once(':').map_or(v.value.as_str(), |(s, _)| s);
-                    let svc = svc.to_ascii_lowercase();
-                    if !parts.contains(&svc) {
-                        parts.push(svc);
-                    }
-                }
+        for v in allows.exact.iter().chain(&allows.wild) {
+            let svc = v.split_once(':').map_or(v.as_str(), |(s, _)| s);
+            let svc = svc.to_ascii_lowercase();
+            if !parts.contains(&svc) {
+                parts.push(svc);
             }
         }
         let wild = parts.iter().any(|p| p.contains(['*', '?']));
@@ -183,11 +170,12 @@ impl<'a> Analysis<'a> {
             parts: Default::default(),
         };
         let side = a.boundary().map(|b| a.boundary_side(b));
-        a.allows = (Allows::of(&a.identity), side.clone().map(|s| s.1));
+        let identity = Allows::of(&a.identity);
         a.services = [
-            Services::of(&a.identity).into(),
-            side.map_or_else(|| Services::All.into(), |s| s.0),
+            Services::of(&identity).into(),
+            side.clone().map_or_else(|| Services::All.into(), |s| s.0),
         ];
+        a.allows = (identity, side.map(|s| s.1));
         a.settable_tags = a.tags_it_can_set();
         a
     }
@@ -199,9 +187,10 @@ impl<'a> Analysis<'a> {
         if let Some((_, side)) = known.iter().find(|(p, _)| *p == b.policy) {
             return side.clone();
         }
+        let allows = Allows::of(&[&b.policy]);
         let side = (
-            std::rc::Rc::new(Services::of(&[&b.policy])),
-            std::rc::Rc::new(Allows::of(&[&b.policy])),
+            std::rc::Rc::new(Services::of(&allows)),
+            std::rc::Rc::new(allows),
         );
         known.push((b.policy.clone(), side.clone()));
         side

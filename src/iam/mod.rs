@@ -305,3 +305,19 @@ pub struct GuardSpec {
     pub pass_span: Option<Span>,
     pub manage_span: Option<Span>,
 }
+
+/// The keys a text names as policy variables, as written: `aws:username` of `${aws:username}`
+/// or `${aws:username, 'default'}`; not the literals `${*}`, `${?}`, `${$}`.
+pub fn variable_keys(text: &str) -> impl Iterator<Item = &str> + '_ {
+    let mut rest = text;
+    std::iter::from_fn(move || loop {
+        let at = rest.find("${")?;
+        let after = &rest[at + 2..];
+        let end = after.find('}')?;
+        let key = after[..end].split(',').next().unwrap_or("").trim();
+        rest = &after[end + 1..];
+        if !matches!(key, "*" | "?" | "$" | "") {
+            return Some(key);
+        }
+    })
+}
