@@ -183,23 +183,6 @@ pub const USER_CREDENTIALS: &[&str] = &[
     "iam:UploadSigningCertificate",
 ];
 
-/// What `delegate` lets its holder undo for users under the path (and groups there).
-pub const USER_CLEANUP: &[&str] = &[
-    "iam:DeleteUser",
-    "iam:TagUser",
-    "iam:UntagUser",
-    "iam:DeleteAccessKey",
-    "iam:DeleteLoginProfile",
-    "iam:DeleteSSHPublicKey",
-    "iam:DeleteSigningCertificate",
-    "iam:DeleteServiceSpecificCredential",
-    "iam:DeactivateMFADevice",
-    "iam:RemoveUserFromGroup",
-];
-
-/// What `delegate` lets its holder undo for roles under the path.
-pub const ROLE_CLEANUP: &[&str] = &["iam:DeleteRole", "iam:TagRole", "iam:UntagRole"];
-
 /// Group membership and group policies: groups carry no boundary, so changing them changes
 /// what their (possibly unbounded) members may do.
 pub const GROUP_MANAGEMENT: &[&str] = &[
@@ -634,30 +617,6 @@ impl GuardSpec {
                 strings(USER_CREDENTIALS),
                 false,
                 vec![arns.under("user", &self.create_path)],
-                Vec::new(),
-                span,
-            ));
-        }
-        // Cleaning up what it created: deleting, tagging, and credentials and group
-        // membership taken away, all within the reach, where the guard lets it.
-        if self.create_path != "/" && (self.users || self.roles) {
-            let mut actions: Vec<String> = Vec::new();
-            let mut resources = Vec::new();
-            if self.users {
-                actions.extend(strings(USER_CLEANUP));
-                resources.push(arns.under("user", &self.create_path));
-                resources.push(arns.under("group", &self.create_path));
-            }
-            if self.roles {
-                actions.extend(strings(ROLE_CLEANUP));
-                resources.push(arns.under("role", &self.create_path));
-            }
-            out.push(statement(
-                "CleanUpUnderPath",
-                Effect::Allow,
-                actions,
-                false,
-                resources,
                 Vec::new(),
                 span,
             ));
