@@ -626,3 +626,32 @@ fn an_aws_managed_boundary_is_not_editable() {
         render_all(&result)
     );
 }
+
+/// `delegate` with every guard clause still fits a user's inline quota (2,048 characters),
+/// beside a statement of the user's own: what the guard derives must stay deployable.
+#[test]
+fn a_delegating_user_with_a_full_guard_fits_the_inline_quota() {
+    let source = r#"account "123456789012"
+
+boundary Guarded {
+  allow s3:*, dynamodb:*, logs:*, sqs:* on *
+  guard {
+    create users, roles under "/teams/"
+    pass roles under "/teams/" to lambda.amazonaws.com
+    manage policies under "/teams/"
+  }
+}
+
+user lead {
+  path "/teams/"
+  boundary Guarded
+  delegate
+  allow s3:PutObject on "arn:aws:s3:::team-lead/*"
+  allow sqs:SendMessage on "arn:aws:sqs:us-east-1:123456789012:lead" when aws:SourceAccount == "123456789012"
+}
+"#;
+    let result = compile("quota.iamx", source.as_bytes().to_vec());
+    let codes: Vec<&str> = result.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    assert!(!codes.contains(&"E0305"), "{}", render_all(&result));
+    assert!(!result.has_errors(), "{}", render_all(&result));
+}
