@@ -212,9 +212,13 @@ struct Stmt {
     /// `NotAction`, and the action patterns in lower case.
     not_action: bool,
     actions: Vec<String>,
-    /// `NotResource`, and the resource patterns.
+    /// `NotResource`, and the resource patterns, a policy variable made `*`.
     not_resource: bool,
     resources: Vec<Vec<Sym>>,
+    /// Per pattern: it holds a policy variable.
+    variable: Vec<bool>,
+    /// The patterns as written.
+    written: Vec<String>,
     /// Indices into the shared condition table.
     conditions: Vec<usize>,
 }
@@ -238,16 +242,11 @@ fn reduce(statements: &[iam::Statement], table: &mut Vec<String>) -> Vec<Stmt> {
                 ),
                 None => (true, Vec::new()),
             };
-            let (not_resource, resources) = match &s.resource {
-                Some(b) => (
-                    b.not,
-                    b.values
-                        .iter()
-                        .map(|v| lang::arn_parts(lang::glob(&v.value, true)))
-                        .collect(),
-                ),
+            let (not_resource, written): (bool, Vec<String>) = match &s.resource {
+                Some(b) => (b.not, b.values.iter().map(|v| v.value.clone()).collect()),
                 None => (true, Vec::new()),
             };
+            let (resources, variable) = written.iter().map(|w| resource_pattern(w)).unzip();
             let mut conditions: Vec<usize> = s
                 .conditions
                 .iter()
@@ -270,6 +269,8 @@ fn reduce(statements: &[iam::Statement], table: &mut Vec<String>) -> Vec<Stmt> {
                 actions,
                 not_resource,
                 resources,
+                variable,
+                written,
                 conditions,
             }
         })
@@ -302,7 +303,69 @@ fn wild(pattern: &[u8], text: &[u8]) -> bool {
     p == pattern.len()
 }
 
+/// A resource as a pattern: a policy variable (`${aws:username}`) becomes `*`, its value at
+/// its broadest; the escapes `${*}`, `${?}` and `${$}` are the literal characters. Also
+/// whether it held a variable.
+fn resource_pattern(text: &str) -> (Vec<Sym>, bool) {
+    let mut out: Vec<Sym> = Vec::with_capacity(text.len());
+    let mut variable = false;
+    let star = |out: &mut Vec<Sym>| {
+        if out.last() != Some(&Sym::Star) {
+            out.push(Sym::Star);
+        }
+    };
+    let mut rest = text;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix("${") {
+            if let Some(end) = after.find('}') {
+                match after[..end].trim() {
+                    "*" => out.push(Sym::Byte(b'*')),
+                    "?" => out.push(Sym::Byte(b'?')),
+                    "$" => out.push(Sym::Byte(b'$')),
+                    _ => {
+                        variable = true;
+                        star(&mut out);
+                    }
+                }
+                rest = &after[end + 1..];
+                continue;
+            }
+        }
+        let b = rest.as_bytes()[0];
+        match b {
+            b'*' => star(&mut out),
+            b'?' => out.push(Sym::One),
+            b => out.push(Sym::Byte(b)),
+        }
+        rest = &rest[1..];
+    }
+    (lang::arn_parts(out), variable)
+}
+
 impl Stmt {
+    fn has_variables(&self) -> bool {
+        self.variable.iter().any(|v| *v)
+    }
+
+    /// The statement with its policy variables taken as any value (`broad`: it matches at
+    /// least every resource it can match for some value) or as no value (it matches at most
+    /// the resources it matches for every value). A pattern with a variable is `*` where it
+    /// stands in the broad reading of `Resource` (the narrow reading of `NotResource`), and
+    /// is left out in the other.
+    fn taken(&self, broad: bool) -> Stmt {
+        if !self.has_variables() {
+            return self.clone();
+        }
+        let keep = |i: usize| !self.variable[i] || broad != self.not_resource;
+        let indices: Vec<usize> = (0..self.resources.len()).filter(|&i| keep(i)).collect();
+        Stmt {
+            resources: indices.iter().map(|&i| self.resources[i].clone()).collect(),
+            variable: vec![false; indices.len()],
+            written: indices.iter().map(|&i| self.written[i].clone()).collect(),
+            ..self.clone()
+        }
+    }
+
     fn matches_action(&self, action: &str) -> bool {
         let hit = self
             .actions
@@ -355,6 +418,9 @@ pub struct SubjectDiff {
     pub removed: Vec<Change>,
     /// Conditions take part in the comparison of some action.
     pub conditional: bool,
+    /// Policy variables take part in the comparison of some action that changed: what is
+    /// shown may hold for no real value of them.
+    pub variables: bool,
     pub missing: Vec<String>,
 }
 
@@ -641,8 +707,16 @@ fn compare(label: &str, old: &Subject, new: &Subject) -> SubjectDiff {
             }),
         };
         let (po, pn) = (pick(&o), pick(&n));
+        if po == pn {
+            continue;
+        }
         let (gained, lost, conditional) = compare_action(&po, &pn, &table);
         out.conditional |= conditional && (gained.is_some() || lost.is_some());
+        let variables = [&po, &pn]
+            .iter()
+            .flat_map(|r| r.identity.iter().chain(r.boundary.iter().flatten()))
+            .any(Stmt::has_variables);
+        out.variables |= variables && (gained.is_some() || lost.is_some());
         let change = |found: &(Option<String>, Vec<String>, Vec<String>), i: usize| {
             let (_, spelled, service, level) = &actions[i];
             Change {
@@ -736,6 +810,10 @@ fn gain(
     active_a: &dyn Fn(&Stmt) -> bool,
     active_b: &dyn Fn(&Stmt) -> bool,
 ) -> Gain {
+    // Policy variables: `a` (what may gain) is taken at its broadest, allowing every resource
+    // it allows for some value and denying only what it denies for every value; `b` at its
+    // narrowest. A statement written the same on both sides allows the same for every value,
+    // so it is set against its twin instead, when the boundaries and denials are the same.
     let allows = |stmts: &[Stmt], active: &dyn Fn(&Stmt) -> bool| -> Vec<Stmt> {
         stmts
             .iter()
@@ -751,18 +829,34 @@ fn gain(
             .cloned()
             .collect()
     };
-    let a_id = allows(&a.identity, active_a);
+    let taken = |stmts: Vec<Stmt>, broad: bool| -> Vec<Stmt> {
+        stmts.iter().map(|s| s.taken(broad)).collect()
+    };
     let a_bound = a.boundary.as_ref().map(|b| allows(b, active_a));
-    let a_deny = denies(a, active_a);
-    let b_id = allows(&b.identity, active_b);
     let b_bound = b.boundary.as_ref().map(|x| allows(x, active_b));
-    let b_deny = denies(b, active_b);
+    let (a_deny, b_deny) = (denies(a, active_a), denies(b, active_b));
+    let b_id = allows(&b.identity, active_b);
+    let same_limits = a_bound == b_bound
+        && a_deny.iter().all(|d| b_deny.contains(d))
+        && b_deny.iter().all(|d| a_deny.contains(d));
+    let a_id: Vec<Stmt> = allows(&a.identity, active_a)
+        .into_iter()
+        .filter(|i| !(i.has_variables() && same_limits && b_id.contains(i)))
+        .map(|i| i.taken(true))
+        .collect();
+    let a_bound = a_bound.map(|b| taken(b, true));
+    let a_deny = taken(a_deny, false);
+    let b_id = taken(b_id, false);
+    let b_bound = b_bound.map(|b| taken(b, false));
+    let b_deny = taken(b_deny, true);
     let any = Stmt {
         allow: true,
         not_action: true,
         actions: Vec::new(),
         not_resource: true,
         resources: Vec::new(),
+        variable: Vec::new(),
+        written: Vec::new(),
         conditions: Vec::new(),
     };
     let a_bound = a_bound.unwrap_or_else(|| vec![any.clone()]);
@@ -781,10 +875,10 @@ fn gain(
     };
     for i in &a_id {
         let under: Vec<String> = i
-            .resources
+            .written
             .iter()
             .map(|r| {
-                let text = lang::show(r);
+                let text = r.clone();
                 if i.not_resource {
                     format!("not {text}")
                 } else {

@@ -649,3 +649,73 @@ fn sarif_has_a_result_per_change() {
     assert_eq!(rules, ["broadens", "broadens"]);
     assert_eq!(log["runs"][0]["properties"]["verdict"], "broadens");
 }
+
+/// A user policy granting `iam:GetUser` on one resource.
+fn user_policy(resources: &str, extra: &str) -> String {
+    format!(
+        "account \"111122223333\"\n\nuser dev {{\n  policy P {{\n    allow iam:GetUser on {resources}\n{extra}  }}\n}}\n"
+    )
+}
+
+#[test]
+fn a_policy_variable_is_any_value_not_its_text() {
+    // Fifteen `?` match the text `${aws:username}`, fifteen characters, but not the names of
+    // real users: the variable is not covered, so this may broaden.
+    let old = user_policy(r#""arn:aws:iam::111122223333:user/???????????????""#, "");
+    let new = user_policy(r#""arn:aws:iam::111122223333:user/${aws:username}""#, "");
+    let dir = pair("variable-text", &old, &new);
+    let (code, stdout, stderr) = diff(&dir, &["--fail-on", "broadening"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    // Both ways: the old names of fifteen characters are not all covered by the new either.
+    assert!(stdout.starts_with("verdict: both\n"), "{stdout}");
+    assert!(
+        stdout.contains("`iam:GetUser` on `arn:aws:iam::111122223333:user/${aws:username}`"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("`iam:GetUser`"), "{stdout}");
+    assert!(stdout.contains("${aws:username}"), "{stdout}");
+    assert!(stdout.contains("policy variables take part"), "{stdout}");
+    // Covered for every value: `user/*` holds any name.
+    let wide = user_policy(r#""arn:aws:iam::111122223333:user/*""#, "");
+    assert_eq!(verdict("variable-covered", &wide, &new), "narrows");
+}
+
+#[test]
+fn the_same_policy_variable_on_both_sides_is_no_change() {
+    let policy = user_policy(r#""arn:aws:iam::111122223333:user/${aws:username}""#, "");
+    assert_eq!(verdict("variable-same", &policy, &policy), "no_change");
+    // The same statement with a variable, next to a statement that changes for the same
+    // action: only the change is reported.
+    let old = user_policy(
+        r#""arn:aws:iam::111122223333:user/${aws:username}""#,
+        "    allow iam:GetUser on \"arn:aws:iam::111122223333:user/ops/*\"\n",
+    );
+    let new = user_policy(
+        r#""arn:aws:iam::111122223333:user/${aws:username}""#,
+        "    allow iam:GetUser on \"arn:aws:iam::111122223333:user/dev/*\"\n",
+    );
+    let dir = pair("variable-twin", &old, &new);
+    let (_, stdout, _) = diff(&dir, &["--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["verdict"], "both", "{stdout}");
+    let user = &value["changed"][0];
+    assert_eq!(user["added"][0]["under"][0], "arn:aws:iam::111122223333:user/dev/*");
+    assert_eq!(user["removed"][0]["under"][0], "arn:aws:iam::111122223333:user/ops/*");
+    assert_eq!(user["added"].as_array().unwrap().len(), 1, "{stdout}");
+    assert_eq!(user["removed"].as_array().unwrap().len(), 1, "{stdout}");
+}
+
+#[test]
+fn a_policy_variable_in_a_condition_value_is_compared_as_one_unknown() {
+    let policy = |value: &str| {
+        format!(
+            "account \"111122223333\"\n\nuser dev {{\n  policy P {{\n    allow s3:ListBucket on \"arn:aws:s3:::home\" when s3:prefix like \"{value}\"\n  }}\n}}\n"
+        )
+    };
+    let var = policy("home/${aws:username}/*");
+    assert_eq!(verdict("condvar-same", &var, &var), "no_change");
+    // Against one user's literal name: the variable may be another value, so a change both
+    // ways, never "no change".
+    let literal = policy("home/steve/*");
+    assert_eq!(verdict("condvar-literal", &var, &literal), "both");
+}

@@ -374,6 +374,11 @@ fn subject(o: &mut String, d: &SubjectDiff, markdown: bool, bullet: &str) {
             ));
         }
     }
+    if d.variables && (!d.added.is_empty() || !d.removed.is_empty()) {
+        o.push_str(&format!(
+            "{bullet}policy variables take part: a variable is taken as any value on the side that may gain and as no value on the other, so a change shown may broaden (or narrow) for no real value\n"
+        ));
+    }
     if d.conditional && (!d.added.is_empty() || !d.removed.is_empty()) {
         o.push_str(&format!(
             "{bullet}conditions take part: each distinct condition is taken as true or false independently of the others, so a change shown may hold only in some requests\n"
