@@ -31,6 +31,9 @@ pub struct Side {
     pub trust: BTreeMap<String, Vec<String>>,
     /// Boundaries and principals of the guardrail analysis: label → closed.
     pub guardrail: BTreeMap<String, bool>,
+    /// Subjects' ARNs, where the project declares an account: label → ARN. A subject whose
+    /// ARN is the same on both sides is the same subject, whatever its label.
+    pub arns: BTreeMap<String, String>,
 }
 
 /// A principal, group, managed policy or set of JSON documents: what it is allowed.
@@ -97,10 +100,16 @@ impl Side {
                 grants.dedup();
                 side.trust.insert(label.clone(), grants);
             }
+            if let Some(arn) = &p.arn {
+                side.arns.insert(label.clone(), arn.clone());
+            }
             side.subjects.insert(label, subject);
         }
         for m in &project.policies {
             let kind = if m.boundary { "boundary" } else { "policy" };
+            if let Some(arn) = &m.arn {
+                side.arns.insert(format!("{kind} {}", m.name), arn.clone());
+            }
             side.subjects.insert(
                 format!("{kind} {}", m.name),
                 Subject {
@@ -414,6 +423,9 @@ pub struct Change {
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct SubjectDiff {
     pub subject: String,
+    /// Its label on the old side, when that was another (the same ARN).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
     pub added: Vec<Change>,
     pub removed: Vec<Change>,
     /// Conditions take part in the comparison of some action.
@@ -430,10 +442,19 @@ pub struct Diff {
     pub added_subjects: Vec<SubjectDiff>,
     pub removed_subjects: Vec<SubjectDiff>,
     pub changed: Vec<SubjectDiff>,
+    /// Subjects with the same ARN under another label (also in `changed`).
+    pub renamed: Vec<Rename>,
     /// Role → grants added, grants removed.
     pub trust: Vec<TrustDiff>,
     pub guardrail: Vec<GuardrailDiff>,
     pub verdict: Verdict,
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Rename {
+    pub old: String,
+    pub new: String,
+    pub arn: String,
 }
 
 #[derive(Clone, Debug, Default, serde::Serialize)]
@@ -532,28 +553,69 @@ fn matching(pattern: &str) -> std::rc::Rc<Vec<usize>> {
 pub fn diff(old: &Side, new: &Side) -> Diff {
     let mut out = Diff::default();
     let empty = Subject::default();
-    let mut labels: Vec<&String> = old.subjects.keys().chain(new.subjects.keys()).collect();
+    let renames = renames(old, new);
+    // The old side's labels, as the new side says them.
+    let mut old_subjects: BTreeMap<String, &Subject> = BTreeMap::new();
+    for (label, subject) in &old.subjects {
+        let key = renames.get(label).unwrap_or(label).clone();
+        old_subjects.insert(key, subject);
+    }
+    let moved = |label: &String| {
+        matches!(
+            (old.arns.get(label), new.arns.get(label)),
+            (Some(a), Some(b)) if a != b
+        ) && !renames.contains_key(label)
+    };
+    let mut labels: Vec<&String> = old_subjects.keys().chain(new.subjects.keys()).collect();
     labels.sort();
     labels.dedup();
     for label in labels {
-        let (o, n) = (old.subjects.get(label), new.subjects.get(label));
-        let d = compare(label, o.unwrap_or(&empty), n.unwrap_or(&empty));
+        let (o, n) = (old_subjects.get(label).copied(), new.subjects.get(label));
+        // The same label with another ARN (a path changed): another subject.
+        if o.is_some() && n.is_some() && moved(label) {
+            out.removed_subjects
+                .push(compare(label, o.unwrap_or(&empty), &empty));
+            out.added_subjects
+                .push(compare(label, &empty, n.unwrap_or(&empty)));
+            continue;
+        }
+        let mut d = compare(label, o.unwrap_or(&empty), n.unwrap_or(&empty));
+        d.renamed_from = renames
+            .iter()
+            .find(|(_, to)| *to == label)
+            .map(|(from, _)| from.clone());
         match (o, n) {
             (None, Some(_)) => out.added_subjects.push(d),
             (Some(_), None) => out.removed_subjects.push(d),
             _ => {
-                if !d.added.is_empty() || !d.removed.is_empty() || !d.missing.is_empty() {
+                if !d.added.is_empty()
+                    || !d.removed.is_empty()
+                    || !d.missing.is_empty()
+                    || d.renamed_from.is_some()
+                {
                     out.changed.push(d);
                 }
             }
         }
     }
-    let mut roles: Vec<&String> = old.trust.keys().chain(new.trust.keys()).collect();
+    for (from, to) in &renames {
+        out.renamed.push(Rename {
+            old: from.clone(),
+            new: to.clone(),
+            arn: new.arns.get(to).cloned().unwrap_or_default(),
+        });
+    }
+    let old_trust: BTreeMap<String, &Vec<String>> = old
+        .trust
+        .iter()
+        .map(|(k, v)| (renames.get(k).unwrap_or(k).clone(), v))
+        .collect();
+    let mut roles: Vec<&String> = old_trust.keys().chain(new.trust.keys()).collect();
     roles.sort();
     roles.dedup();
     for role in roles {
         let none = Vec::new();
-        let o = old.trust.get(role).unwrap_or(&none);
+        let o = old_trust.get(role).copied().unwrap_or(&none);
         let n = new.trust.get(role).unwrap_or(&none);
         let added: Vec<String> = n.iter().filter(|g| !o.contains(g)).cloned().collect();
         let removed: Vec<String> = o.iter().filter(|g| !n.contains(g)).cloned().collect();
@@ -565,12 +627,36 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
             });
         }
     }
-    let mut names: Vec<&String> = old.guardrail.keys().chain(new.guardrail.keys()).collect();
+    // The guardrail names principals by name alone (`principal NAME`).
+    let guard_name = |label: &String| -> String {
+        let Some(to) = renames.get(label) else {
+            return label.clone();
+        };
+        if label.starts_with("boundary ") {
+            return to.clone();
+        }
+        let name = |l: &str| l.split_once(' ').map_or(l.to_string(), |(_, n)| n.to_string());
+        format!("principal {}", name(to))
+    };
+    let mut old_guardrail: BTreeMap<String, bool> = BTreeMap::new();
+    for (k, v) in &old.guardrail {
+        let renamed = renames
+            .keys()
+            .find(|l| {
+                *l == k
+                    || k.strip_prefix("principal ").is_some_and(|n| {
+                        !l.starts_with("boundary ") && !l.starts_with("policy ") && l.ends_with(&format!(" {n}"))
+                    })
+            })
+            .map(guard_name);
+        old_guardrail.insert(renamed.unwrap_or_else(|| k.clone()), *v);
+    }
+    let mut names: Vec<&String> = old_guardrail.keys().chain(new.guardrail.keys()).collect();
     names.sort();
     names.dedup();
     for name in names {
         let (o, n) = (
-            old.guardrail.get(name).copied(),
+            old_guardrail.get(name).copied(),
             new.guardrail.get(name).copied(),
         );
         if o != n {
@@ -604,6 +690,26 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
         (false, true) => Verdict::Narrows,
         (false, false) => Verdict::NoChange,
     };
+    out
+}
+
+/// Subjects known by another label on the new side: old label → new label, for each
+/// subject of one side only whose ARN a subject of the other side only has.
+fn renames(old: &Side, new: &Side) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut taken: Vec<&String> = Vec::new();
+    for (label, arn) in &old.arns {
+        if new.subjects.contains_key(label) {
+            continue;
+        }
+        let twin = new.arns.iter().find(|(l, a)| {
+            *a == arn && !old.subjects.contains_key(*l) && !taken.contains(l)
+        });
+        if let Some((to, _)) = twin {
+            taken.push(to);
+            out.insert(label.clone(), to.clone());
+        }
+    }
     out
 }
 

@@ -719,3 +719,53 @@ fn a_policy_variable_in_a_condition_value_is_compared_as_one_unknown() {
     let literal = policy("home/steve/*");
     assert_eq!(verdict("condvar-literal", &var, &literal), "both");
 }
+
+#[test]
+fn the_same_arn_under_another_label_is_a_rename() {
+    // A managed policy declared as a boundary instead: the same ARN, `policy/Shared`.
+    let old = r#"account "123456789012"
+
+policy Shared {
+  allow s3:GetObject on "arn:aws:s3:::shared/*"
+}
+"#;
+    let new = old.replace("policy Shared", "boundary Shared");
+    let dir = pair("rename", old, &new);
+    let (code, stdout, stderr) = diff(&dir, &["--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["verdict"], "no_change", "{stdout}");
+    assert!(value["added_subjects"].as_array().unwrap().is_empty(), "{stdout}");
+    assert!(value["removed_subjects"].as_array().unwrap().is_empty(), "{stdout}");
+    assert_eq!(value["renamed"][0]["old"], "policy Shared");
+    assert_eq!(value["renamed"][0]["new"], "boundary Shared");
+    assert_eq!(
+        value["renamed"][0]["arn"],
+        "arn:aws:iam::123456789012:policy/Shared"
+    );
+    let (_, human, _) = diff(&dir, &[]);
+    assert_eq!(
+        human,
+        "verdict: no change in effect\n\nboundary Shared (renamed from policy Shared: the same ARN)\n  allows the same as before\n\nguardrail\n  boundary Shared: absent before, closed now\n"
+    );
+}
+
+#[test]
+fn the_same_name_under_another_path_is_removed_and_added() {
+    let old = r#"account "123456789012"
+
+user dev {
+  path "/a/"
+  allow s3:GetObject on "arn:aws:s3:::shared/*"
+}
+"#;
+    let new = old.replace("/a/", "/b/");
+    let dir = pair("moved", old, &new);
+    let (_, stdout, _) = diff(&dir, &["--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["verdict"], "both", "{stdout}");
+    assert_eq!(value["removed_subjects"][0]["subject"], "user dev");
+    assert_eq!(value["added_subjects"][0]["subject"], "user dev");
+    assert_eq!(value["added_subjects"][0]["added"][0]["action"], "s3:GetObject");
+    assert!(value["renamed"].as_array().unwrap().is_empty());
+}

@@ -256,7 +256,17 @@ fn render(diff: &Diff, markdown: bool) -> String {
         subject(&mut o, d, markdown, bullet);
     }
     for d in &diff.changed {
-        heading(&mut o, &code(&d.subject, markdown));
+        match &d.renamed_from {
+            Some(from) => heading(
+                &mut o,
+                &format!(
+                    "{} (renamed from {}: the same ARN)",
+                    code(&d.subject, markdown),
+                    code(from, markdown)
+                ),
+            ),
+            None => heading(&mut o, &code(&d.subject, markdown)),
+        }
         subject(&mut o, d, markdown, bullet);
     }
     if !diff.trust.is_empty() {
@@ -300,7 +310,11 @@ fn code(text: &str, markdown: bool) -> String {
 /// One subject's changes: a summary by service and access level, then the actions.
 fn subject(o: &mut String, d: &SubjectDiff, markdown: bool, bullet: &str) {
     if d.added.is_empty() && d.removed.is_empty() && d.missing.is_empty() {
-        o.push_str(&format!("{bullet}no permissions\n"));
+        if d.renamed_from.is_some() {
+            o.push_str(&format!("{bullet}allows the same as before\n"));
+        } else {
+            o.push_str(&format!("{bullet}no permissions\n"));
+        }
     }
     for m in &d.missing {
         o.push_str(&format!(
