@@ -426,6 +426,10 @@ pub struct SubjectDiff {
     /// Its label on the old side, when that was another (the same ARN).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub renamed_from: Option<String>,
+    /// Its ARN before and now, when the label is the same and the ARN is not (a path
+    /// changed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arn_changed: Option<(String, String)>,
     pub added: Vec<Change>,
     pub removed: Vec<Change>,
     /// Conditions take part in the comparison of some action.
@@ -571,19 +575,16 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
     labels.dedup();
     for label in labels {
         let (o, n) = (old_subjects.get(label).copied(), new.subjects.get(label));
-        // The same label with another ARN (a path changed): another subject.
-        if o.is_some() && n.is_some() && moved(label) {
-            out.removed_subjects
-                .push(compare(label, o.unwrap_or(&empty), &empty));
-            out.added_subjects
-                .push(compare(label, &empty, n.unwrap_or(&empty)));
-            continue;
-        }
         let mut d = compare(label, o.unwrap_or(&empty), n.unwrap_or(&empty));
         d.renamed_from = renames
             .iter()
             .find(|(_, to)| *to == label)
             .map(|(from, _)| from.clone());
+        // The same label with another ARN (its path changed): still the same subject, and
+        // said so.
+        if o.is_some() && n.is_some() && moved(label) {
+            d.arn_changed = old.arns.get(label).cloned().zip(new.arns.get(label).cloned());
+        }
         match (o, n) {
             (None, Some(_)) => out.added_subjects.push(d),
             (Some(_), None) => out.removed_subjects.push(d),
@@ -592,6 +593,7 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
                     || !d.removed.is_empty()
                     || !d.missing.is_empty()
                     || d.renamed_from.is_some()
+                    || d.arn_changed.is_some()
                 {
                     out.changed.push(d);
                 }

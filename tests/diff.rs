@@ -751,7 +751,7 @@ policy Shared {
 }
 
 #[test]
-fn the_same_name_under_another_path_is_removed_and_added() {
+fn the_same_name_under_another_path_is_the_same_principal_moved() {
     let old = r#"account "123456789012"
 
 user dev {
@@ -763,9 +763,16 @@ user dev {
     let dir = pair("moved", old, &new);
     let (_, stdout, _) = diff(&dir, &["--format", "json"]);
     let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(value["verdict"], "both", "{stdout}");
-    assert_eq!(value["removed_subjects"][0]["subject"], "user dev");
-    assert_eq!(value["added_subjects"][0]["subject"], "user dev");
-    assert_eq!(value["added_subjects"][0]["added"][0]["action"], "s3:GetObject");
+    assert_eq!(value["verdict"], "no_change", "{stdout}");
+    assert_eq!(value["changed"][0]["subject"], "user dev");
+    assert_eq!(
+        value["changed"][0]["arn_changed"][1],
+        "arn:aws:iam::123456789012:user/b/dev"
+    );
     assert!(value["renamed"].as_array().unwrap().is_empty());
+    let (_, human, _) = diff(&dir, &[]);
+    assert!(
+        human.contains("user dev (ARN changed from arn:aws:iam::123456789012:user/a/dev to arn:aws:iam::123456789012:user/b/dev)\n  allows the same as before\n"),
+        "{human}"
+    );
 }

@@ -265,7 +265,18 @@ fn render(diff: &Diff, markdown: bool) -> String {
                     code(from, markdown)
                 ),
             ),
-            None => heading(&mut o, &code(&d.subject, markdown)),
+            None => match &d.arn_changed {
+                Some((from, to)) => heading(
+                    &mut o,
+                    &format!(
+                        "{} (ARN changed from {} to {})",
+                        code(&d.subject, markdown),
+                        code(from, markdown),
+                        code(to, markdown)
+                    ),
+                ),
+                None => heading(&mut o, &code(&d.subject, markdown)),
+            },
         }
         subject(&mut o, d, markdown, bullet);
     }
@@ -310,7 +321,7 @@ fn code(text: &str, markdown: bool) -> String {
 /// One subject's changes: a summary by service and access level, then the actions.
 fn subject(o: &mut String, d: &SubjectDiff, markdown: bool, bullet: &str) {
     if d.added.is_empty() && d.removed.is_empty() && d.missing.is_empty() {
-        if d.renamed_from.is_some() {
+        if d.renamed_from.is_some() || d.arn_changed.is_some() {
             o.push_str(&format!("{bullet}allows the same as before\n"));
         } else {
             o.push_str(&format!("{bullet}no permissions\n"));
