@@ -31,6 +31,10 @@ pub struct Side {
     pub trust: BTreeMap<String, Vec<String>>,
     /// Boundaries and principals of the guardrail analysis: label → closed.
     pub guardrail: BTreeMap<String, bool>,
+    /// Guarded boundaries' clauses, as written: label → clauses.
+    pub guards: BTreeMap<String, Vec<String>>,
+    /// Principals that `delegate`: labels.
+    pub delegates: Vec<String>,
     /// Subjects' ARNs, where the project declares an account: label → ARN. A subject whose
     /// ARN is the same on both sides is the same subject, whatever its label.
     pub arns: BTreeMap<String, String>,
@@ -103,12 +107,19 @@ impl Side {
             if let Some(arn) = &p.arn {
                 side.arns.insert(label.clone(), arn.clone());
             }
+            if p.delegates {
+                side.delegates.push(label.clone());
+            }
             side.subjects.insert(label, subject);
         }
         for m in &project.policies {
             let kind = if m.boundary { "boundary" } else { "policy" };
             if let Some(arn) = &m.arn {
                 side.arns.insert(format!("{kind} {}", m.name), arn.clone());
+            }
+            if let Some(g) = &m.guard {
+                side.guards
+                    .insert(format!("{kind} {}", m.name), guard_clauses(g));
             }
             side.subjects.insert(
                 format!("{kind} {}", m.name),
@@ -143,6 +154,34 @@ impl Side {
         );
         side
     }
+}
+
+/// A guard's clauses, in the words of the language.
+fn guard_clauses(g: &iam::GuardSpec) -> Vec<String> {
+    let mut out = Vec::new();
+    let kinds: Vec<&str> = [(g.users, "users"), (g.roles, "roles")]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, k)| *k)
+        .collect();
+    if !kinds.is_empty() {
+        out.push(format!(
+            "create {} under \"{}\"",
+            kinds.join(", "),
+            g.create_path
+        ));
+    }
+    if let Some((path, services)) = &g.pass {
+        let mut text = format!("pass roles under \"{path}\"");
+        if !services.is_empty() {
+            text.push_str(&format!(" to {}", services.join(", ")));
+        }
+        out.push(text);
+    }
+    if let Some(path) = &g.manage_path {
+        out.push(format!("manage policies under \"{path}\""));
+    }
+    out
 }
 
 /// A trust policy's grants, one line each: `Allow sts:AssumeRole to AWS arn:… when …`.
@@ -450,8 +489,20 @@ pub struct Diff {
     pub renamed: Vec<Rename>,
     /// Role → grants added, grants removed.
     pub trust: Vec<TrustDiff>,
+    /// Guard clauses added to or removed from a boundary.
+    pub guards: Vec<GuardClauses>,
     pub guardrail: Vec<GuardrailDiff>,
     pub verdict: Verdict,
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct GuardClauses {
+    pub boundary: String,
+    /// Whether the boundary has a `guard` block on each side.
+    pub guard_before: bool,
+    pub guard_now: bool,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, serde::Serialize)]
@@ -669,12 +720,40 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
             });
         }
     }
+    let old_guards: BTreeMap<String, &Vec<String>> = old
+        .guards
+        .iter()
+        .map(|(k, v)| (renames.get(k).unwrap_or(k).clone(), v))
+        .collect();
+    let mut guarded: Vec<&String> = old_guards.keys().chain(new.guards.keys()).collect();
+    guarded.sort();
+    guarded.dedup();
+    for boundary in guarded {
+        let none = Vec::new();
+        let o = old_guards.get(boundary).copied().unwrap_or(&none);
+        let n = new.guards.get(boundary).unwrap_or(&none);
+        let added: Vec<String> = n.iter().filter(|c| !o.contains(c)).cloned().collect();
+        let removed: Vec<String> = o.iter().filter(|c| !n.contains(c)).cloned().collect();
+        // A boundary that is not on the new side is reported as removed already.
+        if (!added.is_empty() || !removed.is_empty())
+            && (new.subjects.contains_key(boundary) || old_subjects.contains_key(boundary))
+        {
+            out.guards.push(GuardClauses {
+                boundary: boundary.clone(),
+                guard_before: old_guards.contains_key(boundary),
+                guard_now: new.guards.contains_key(boundary),
+                added,
+                removed,
+            });
+        }
+    }
     let broadens = out.added_subjects.iter().any(|d| !d.added.is_empty())
         || out
             .changed
             .iter()
             .any(|d| !d.added.is_empty() || !d.missing.is_empty())
         || out.trust.iter().any(|t| !t.added.is_empty())
+        || out.guards.iter().any(|g| !g.removed.is_empty())
         || out
             .guardrail
             .iter()
@@ -682,6 +761,7 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
     let narrows = out.removed_subjects.iter().any(|d| !d.removed.is_empty())
         || out.changed.iter().any(|d| !d.removed.is_empty())
         || out.trust.iter().any(|t| !t.removed.is_empty())
+        || out.guards.iter().any(|g| !g.added.is_empty())
         || out
             .guardrail
             .iter()

@@ -558,6 +558,28 @@ user lead {
         .as_array()
         .unwrap()
         .is_empty());
+    // The clause itself is listed, and the boundary is now open.
+    assert_eq!(value["guards"][0]["boundary"], "boundary Dev");
+    assert_eq!(
+        value["guards"][0]["removed"][0],
+        r#"create users under "/dev/""#
+    );
+    assert_eq!(value["guards"][0]["guard_now"], false);
+    let (_, human, _) = diff(&dir, &[]);
+    assert!(
+        human.contains("  boundary Dev: guard clause removed: create users under \"/dev/\"\n"),
+        "{human}"
+    );
+    assert!(
+        human.contains("  boundary Dev: closed before, open now\n"),
+        "{human}"
+    );
+    // Added back, the other way: a clause added narrows.
+    let back = pair("guard-back", &new, old);
+    let (_, stdout, _) = diff(&back, &["--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["guards"][0]["added"][0], r#"create users under "/dev/""#);
+    assert_eq!(value["verdict"], "narrows", "{stdout}");
 }
 
 #[test]

@@ -291,8 +291,24 @@ fn render(diff: &Diff, markdown: bool) -> String {
             }
         }
     }
-    if !diff.guardrail.is_empty() {
+    if !diff.guardrail.is_empty() || !diff.guards.is_empty() {
         heading(&mut o, "guardrail");
+        for g in &diff.guards {
+            for c in &g.added {
+                o.push_str(&format!(
+                    "{bullet}{}: guard clause added: {}\n",
+                    g.boundary,
+                    code(c, markdown)
+                ));
+            }
+            for c in &g.removed {
+                o.push_str(&format!(
+                    "{bullet}{}: guard clause removed: {}\n",
+                    g.boundary,
+                    code(c, markdown)
+                ));
+            }
+        }
         let word = |c: Option<bool>| match c {
             Some(true) => "closed",
             Some(false) => "open",
@@ -469,6 +485,20 @@ fn sarif(diff: &Diff) -> String {
         }
         for g in &t.removed {
             push("narrows", format!("`{}` no longer trusts: {g}", t.role));
+        }
+    }
+    for g in &diff.guards {
+        for c in &g.added {
+            push(
+                "narrows",
+                format!("`{}`: guard clause added: `{c}`", g.boundary),
+            );
+        }
+        for c in &g.removed {
+            push(
+                "broadens",
+                format!("`{}`: guard clause removed: `{c}`", g.boundary),
+            );
         }
     }
     for g in &diff.guardrail {
