@@ -27,8 +27,8 @@ const MAX_VARIABLES: usize = 8;
 #[derive(Clone, Debug, Default)]
 pub struct Side {
     pub subjects: BTreeMap<String, Subject>,
-    /// Roles' trust grants: role label → normalised grants.
-    pub trust: BTreeMap<String, Vec<String>>,
+    /// Roles' trust grants: role label → grants.
+    pub trust: BTreeMap<String, Vec<Grant>>,
     /// Boundaries and principals of the guardrail analysis: label → closed.
     pub guardrail: BTreeMap<String, bool>,
     /// Guarded boundaries' clauses, as written: label → clauses.
@@ -93,7 +93,7 @@ impl Side {
             }
             let label = format!("{} {}", p.kind.as_str(), p.name);
             if p.kind == PrincipalKind::Role {
-                let mut grants: Vec<String> = p
+                let mut grants: Vec<Grant> = p
                     .documents
                     .iter()
                     .map(|&i| &project.documents[i])
@@ -184,12 +184,60 @@ fn guard_clauses(g: &iam::GuardSpec) -> Vec<String> {
     out
 }
 
-/// A trust policy's grants, one line each: `Allow sts:AssumeRole to AWS arn:… when …`.
-fn trust_grants(policy: &iam::Policy) -> Vec<String> {
+/// One grant of a trust policy: an effect, one principal, one action, its conditions.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Grant {
+    pub allow: bool,
+    /// `AWS `arn:…``, `Service `…``, `anyone`; `all but …` for `NotPrincipal`.
+    pub principal: String,
+    /// AWS's spelling; `not …` for `NotAction`.
+    pub action: String,
+    /// Canonical conditions, sorted.
+    pub conditions: Vec<String>,
+}
+
+impl Grant {
+    /// The action and its conditions, in words.
+    fn words(&self) -> String {
+        let mut line = format!("`{}`", self.action);
+        if !self.allow {
+            line = format!("deny {line}");
+        }
+        if !self.conditions.is_empty() {
+            line.push_str(&format!(" when {}", self.conditions.join(" and ")));
+        }
+        line
+    }
+
+    /// Whether this grant allows at least what `other` allows: the same principal (or
+    /// anyone), an action that covers the other's, and no condition the other lacks (each
+    /// condition a free variable).
+    fn covers(&self, other: &Grant) -> bool {
+        let plain =
+            |g: &Grant| !g.principal.starts_with("all but ") && !g.action.starts_with("not ");
+        if !(self.allow && other.allow) {
+            return self == other;
+        }
+        if !plain(self) || !plain(other) {
+            return self.principal == other.principal
+                && self.action == other.action
+                && self.conditions.iter().all(|c| other.conditions.contains(c));
+        }
+        (self.principal == other.principal || self.principal == "anyone")
+            && wild(
+                self.action.to_lowercase().as_bytes(),
+                other.action.to_lowercase().as_bytes(),
+            )
+            && self.conditions.iter().all(|c| other.conditions.contains(c))
+    }
+}
+
+/// A trust policy's grants, one per principal and action.
+fn trust_grants(policy: &iam::Policy) -> Vec<Grant> {
     let mut out = Vec::new();
     for s in &policy.statements {
-        let effect = s.effect.value.as_str();
-        let mut actions: Vec<String> = s
+        let allow = s.effect.value == Effect::Allow;
+        let actions: Vec<String> = s
             .action
             .iter()
             .flat_map(|b| {
@@ -209,8 +257,9 @@ fn trust_grants(policy: &iam::Policy) -> Vec<String> {
                 })
             })
             .collect();
-        actions.sort();
-        let conditions = condition_words(&s.conditions);
+        let mut conditions: Vec<String> = s.conditions.iter().map(condition_key).collect();
+        conditions.sort();
+        conditions.dedup();
         let not = if s.not_principal { "all but " } else { "" };
         let principals: Vec<String> = match &s.principal {
             Some(iam::Principal::Any(_)) => vec!["anyone".into()],
@@ -222,11 +271,12 @@ fn trust_grants(policy: &iam::Policy) -> Vec<String> {
         };
         for p in principals {
             for a in &actions {
-                let mut line = format!("{effect} `{a}` to {not}{p}");
-                if !conditions.is_empty() {
-                    line.push_str(&format!(" when {conditions}"));
-                }
-                out.push(line);
+                out.push(Grant {
+                    allow,
+                    principal: format!("{not}{p}"),
+                    action: a.clone(),
+                    conditions: conditions.clone(),
+                });
             }
         }
     }
@@ -244,13 +294,6 @@ fn condition_key(c: &iam::Condition) -> String {
         c.operator,
         values.join(", ")
     )
-}
-
-fn condition_words(conditions: &[iam::Condition]) -> String {
-    let mut keys: Vec<String> = conditions.iter().map(condition_key).collect();
-    keys.sort();
-    keys.dedup();
-    keys.join(" and ")
 }
 
 /// A statement reduced to what the comparison needs.
@@ -512,11 +555,75 @@ pub struct Rename {
     pub arn: String,
 }
 
+/// Who can newly assume a role, or no longer can: per principal.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct TrustDiff {
     pub role: String,
-    pub added: Vec<String>,
-    pub removed: Vec<String>,
+    pub principals: Vec<TrustChange>,
+}
+
+impl TrustDiff {
+    pub fn broadens(&self) -> bool {
+        self.principals.iter().any(|p| p.broadens)
+    }
+
+    pub fn narrows(&self) -> bool {
+        self.principals.iter().any(|p| p.narrows)
+    }
+}
+
+/// One principal's grants in a role's trust policy, before and now.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct TrustChange {
+    pub principal: String,
+    /// Its grants: the action and the conditions, in words.
+    pub before: Vec<String>,
+    pub now: Vec<String>,
+    /// It may assume the role in a request where it could not before (a grant not covered by
+    /// the old ones, or a denial gone).
+    pub broadens: bool,
+    /// The reverse.
+    pub narrows: bool,
+}
+
+/// The trust of one role, before and now, as sets of principals and their conditions.
+fn compare_trust(role: &str, old: &[Grant], new: &[Grant]) -> Option<TrustDiff> {
+    // An allow of one side that no allow of the other covers.
+    let uncovered = |other: &[Grant], g: &Grant| !other.iter().any(|x| x.covers(g));
+    let mut principals: Vec<&String> = old.iter().chain(new).map(|g| &g.principal).collect();
+    principals.sort();
+    principals.dedup();
+    let mut out = Vec::new();
+    for p in principals {
+        let before: Vec<&Grant> = old.iter().filter(|g| &g.principal == p).collect();
+        let now: Vec<&Grant> = new.iter().filter(|g| &g.principal == p).collect();
+        // New allows not covered by the old grants; old denials gone.
+        let broadens = now.iter().any(|g| g.allow && uncovered(old, g))
+            || before.iter().any(|g| !g.allow && !new.contains(g));
+        let narrows = before.iter().any(|g| g.allow && uncovered(new, g))
+            || now.iter().any(|g| !g.allow && !old.contains(g));
+        let same = before.len() == now.len() && before.iter().all(|g| now.contains(g));
+        if same {
+            continue;
+        }
+        let words = |gs: &[&Grant]| -> Vec<String> {
+            let mut w: Vec<String> = gs.iter().map(|g| g.words()).collect();
+            w.sort();
+            w.dedup();
+            w
+        };
+        out.push(TrustChange {
+            principal: p.clone(),
+            before: words(&before),
+            now: words(&now),
+            broadens,
+            narrows,
+        });
+    }
+    (!out.is_empty()).then(|| TrustDiff {
+        role: role.to_string(),
+        principals: out,
+    })
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -634,7 +741,11 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
         // The same label with another ARN (its path changed): still the same subject, and
         // said so.
         if o.is_some() && n.is_some() && moved(label) {
-            d.arn_changed = old.arns.get(label).cloned().zip(new.arns.get(label).cloned());
+            d.arn_changed = old
+                .arns
+                .get(label)
+                .cloned()
+                .zip(new.arns.get(label).cloned());
         }
         match (o, n) {
             (None, Some(_)) => out.added_subjects.push(d),
@@ -658,7 +769,7 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
             arn: new.arns.get(to).cloned().unwrap_or_default(),
         });
     }
-    let old_trust: BTreeMap<String, &Vec<String>> = old
+    let old_trust: BTreeMap<String, &Vec<Grant>> = old
         .trust
         .iter()
         .map(|(k, v)| (renames.get(k).unwrap_or(k).clone(), v))
@@ -670,14 +781,8 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
         let none = Vec::new();
         let o = old_trust.get(role).copied().unwrap_or(&none);
         let n = new.trust.get(role).unwrap_or(&none);
-        let added: Vec<String> = n.iter().filter(|g| !o.contains(g)).cloned().collect();
-        let removed: Vec<String> = o.iter().filter(|g| !n.contains(g)).cloned().collect();
-        if !added.is_empty() || !removed.is_empty() {
-            out.trust.push(TrustDiff {
-                role: role.clone(),
-                added,
-                removed,
-            });
+        if let Some(t) = compare_trust(role, o, n) {
+            out.trust.push(t);
         }
     }
     // The guardrail names principals by name alone (`principal NAME`).
@@ -688,7 +793,10 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
         if label.starts_with("boundary ") {
             return to.clone();
         }
-        let name = |l: &str| l.split_once(' ').map_or(l.to_string(), |(_, n)| n.to_string());
+        let name = |l: &str| {
+            l.split_once(' ')
+                .map_or(l.to_string(), |(_, n)| n.to_string())
+        };
         format!("principal {}", name(to))
     };
     let mut old_guardrail: BTreeMap<String, bool> = BTreeMap::new();
@@ -698,7 +806,9 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
             .find(|l| {
                 *l == k
                     || k.strip_prefix("principal ").is_some_and(|n| {
-                        !l.starts_with("boundary ") && !l.starts_with("policy ") && l.ends_with(&format!(" {n}"))
+                        !l.starts_with("boundary ")
+                            && !l.starts_with("policy ")
+                            && l.ends_with(&format!(" {n}"))
                     })
             })
             .map(guard_name);
@@ -752,7 +862,7 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
             .changed
             .iter()
             .any(|d| !d.added.is_empty() || !d.missing.is_empty())
-        || out.trust.iter().any(|t| !t.added.is_empty())
+        || out.trust.iter().any(TrustDiff::broadens)
         || out.guards.iter().any(|g| !g.removed.is_empty())
         || out
             .guardrail
@@ -760,7 +870,7 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
             .any(|g| g.new_closed == Some(false) && g.old_closed != Some(false));
     let narrows = out.removed_subjects.iter().any(|d| !d.removed.is_empty())
         || out.changed.iter().any(|d| !d.removed.is_empty())
-        || out.trust.iter().any(|t| !t.removed.is_empty())
+        || out.trust.iter().any(TrustDiff::narrows)
         || out.guards.iter().any(|g| !g.added.is_empty())
         || out
             .guardrail
@@ -784,9 +894,10 @@ fn renames(old: &Side, new: &Side) -> BTreeMap<String, String> {
         if new.subjects.contains_key(label) {
             continue;
         }
-        let twin = new.arns.iter().find(|(l, a)| {
-            *a == arn && !old.subjects.contains_key(*l) && !taken.contains(l)
-        });
+        let twin = new
+            .arns
+            .iter()
+            .find(|(l, a)| *a == arn && !old.subjects.contains_key(*l) && !taken.contains(l));
         if let Some((to, _)) = twin {
             taken.push(to);
             out.insert(label.clone(), to.clone());

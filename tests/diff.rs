@@ -216,7 +216,13 @@ fn broadening_is_reported_with_the_principal_and_actions() {
     assert!(witness.starts_with("arn:aws:s3:::"), "{witness}");
     assert!(!witness.starts_with("arn:aws:s3:::orders/"), "{witness}");
     assert_eq!(value["trust"][0]["role"], "role App");
-    assert_eq!(value["trust"][0]["added"].as_array().unwrap().len(), 1);
+    let trusted = &value["trust"][0]["principals"];
+    assert_eq!(trusted.as_array().unwrap().len(), 1, "{stdout}");
+    assert_eq!(
+        trusted[0]["principal"],
+        "AWS `arn:aws:iam::111122223333:root`"
+    );
+    assert_eq!(trusted[0]["broadens"], true);
 }
 
 #[test]
@@ -578,7 +584,10 @@ user lead {
     let back = pair("guard-back", &new, old);
     let (_, stdout, _) = diff(&back, &["--format", "json"]);
     let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(value["guards"][0]["added"][0], r#"create users under "/dev/""#);
+    assert_eq!(
+        value["guards"][0]["added"][0],
+        r#"create users under "/dev/""#
+    );
     assert_eq!(value["verdict"], "narrows", "{stdout}");
 }
 
@@ -721,8 +730,14 @@ fn the_same_policy_variable_on_both_sides_is_no_change() {
     let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(value["verdict"], "both", "{stdout}");
     let user = &value["changed"][0];
-    assert_eq!(user["added"][0]["under"][0], "arn:aws:iam::111122223333:user/dev/*");
-    assert_eq!(user["removed"][0]["under"][0], "arn:aws:iam::111122223333:user/ops/*");
+    assert_eq!(
+        user["added"][0]["under"][0],
+        "arn:aws:iam::111122223333:user/dev/*"
+    );
+    assert_eq!(
+        user["removed"][0]["under"][0],
+        "arn:aws:iam::111122223333:user/ops/*"
+    );
     assert_eq!(user["added"].as_array().unwrap().len(), 1, "{stdout}");
     assert_eq!(user["removed"].as_array().unwrap().len(), 1, "{stdout}");
 }
@@ -757,8 +772,14 @@ policy Shared {
     assert_eq!(code, 0, "{stderr}");
     let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(value["verdict"], "no_change", "{stdout}");
-    assert!(value["added_subjects"].as_array().unwrap().is_empty(), "{stdout}");
-    assert!(value["removed_subjects"].as_array().unwrap().is_empty(), "{stdout}");
+    assert!(
+        value["added_subjects"].as_array().unwrap().is_empty(),
+        "{stdout}"
+    );
+    assert!(
+        value["removed_subjects"].as_array().unwrap().is_empty(),
+        "{stdout}"
+    );
     assert_eq!(value["renamed"][0]["old"], "policy Shared");
     assert_eq!(value["renamed"][0]["new"], "boundary Shared");
     assert_eq!(
@@ -796,5 +817,61 @@ user dev {
     assert!(
         human.contains("user dev (ARN changed from arn:aws:iam::123456789012:user/a/dev to arn:aws:iam::123456789012:user/b/dev)\n  allows the same as before\n"),
         "{human}"
+    );
+}
+
+/// A role trusting `trust`, for the trust tests.
+fn trusting(trust: &str) -> String {
+    format!(
+        "account \"123456789012\"\n\nrole App {{\n  trust {{\n{trust}  }}\n  allow s3:ListAllMyBuckets on *\n}}\n"
+    )
+}
+
+#[test]
+fn trust_is_compared_as_principals_and_their_conditions() {
+    let open = trusting("    allow account \"111122223333\"\n");
+    let guarded =
+        trusting("    allow account \"111122223333\" when aws:PrincipalTag/team == \"ops\"\n");
+    // A condition added to the same principal: it can no longer assume the role in some
+    // requests; one principal, changed, not one grant removed and one added.
+    let dir = pair("trust-cond", &open, &guarded);
+    let (_, stdout, _) = diff(&dir, &[]);
+    assert_eq!(
+        stdout,
+        "verdict: narrows\n\ntrust\n  role App: trusts AWS `arn:aws:iam::111122223333:root` less widely: now `sts:AssumeRole` when `aws:principaltag/team` StringEquals ops; before `sts:AssumeRole`\n"
+    );
+    // And removed: more widely, a broadening.
+    let dir = pair("trust-uncond", &guarded, &open);
+    let (code, stdout, _) = diff(&dir, &["--fail-on", "broadening"]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("more widely"), "{stdout}");
+    // One principal swapped for another: one newly trusted, one no longer.
+    let other = trusting("    allow account \"444455556666\"\n");
+    let dir = pair("trust-swap", &open, &other);
+    let (_, stdout, _) = diff(&dir, &[]);
+    assert!(stdout.starts_with("verdict: both\n"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "role App: newly trusts AWS `arn:aws:iam::444455556666:root`: `sts:AssumeRole`\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "role App: no longer trusts AWS `arn:aws:iam::111122223333:root`: `sts:AssumeRole`\n"
+        ),
+        "{stdout}"
+    );
+    // A principal added next to one kept: only it is reported.
+    let both = trusting("    allow account \"111122223333\"\n    allow account \"444455556666\"\n");
+    let dir = pair("trust-add", &open, &both);
+    let (_, stdout, _) = diff(&dir, &["--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["verdict"], "broadens");
+    let principals = value["trust"][0]["principals"].as_array().unwrap();
+    assert_eq!(principals.len(), 1, "{stdout}");
+    assert_eq!(
+        principals[0]["principal"],
+        "AWS `arn:aws:iam::444455556666:root`"
     );
 }

@@ -283,11 +283,8 @@ fn render(diff: &Diff, markdown: bool) -> String {
     if !diff.trust.is_empty() {
         heading(&mut o, "trust");
         for t in &diff.trust {
-            for g in &t.added {
-                o.push_str(&format!("{bullet}{}: newly trusts: {g}\n", t.role));
-            }
-            for g in &t.removed {
-                o.push_str(&format!("{bullet}{}: no longer trusts: {g}\n", t.role));
+            for p in &t.principals {
+                o.push_str(&format!("{bullet}{}: {}\n", t.role, trust_line(p)));
             }
         }
     }
@@ -324,6 +321,29 @@ fn render(diff: &Diff, markdown: bool) -> String {
         }
     }
     o
+}
+
+/// Who may newly assume a role, or no longer may, and under what.
+fn trust_line(p: &crate::diff::TrustChange) -> String {
+    let list = |gs: &[String]| gs.join(", ");
+    if p.before.is_empty() {
+        return format!("newly trusts {}: {}", p.principal, list(&p.now));
+    }
+    if p.now.is_empty() {
+        return format!("no longer trusts {}: {}", p.principal, list(&p.before));
+    }
+    let how = match (p.broadens, p.narrows) {
+        (true, true) => "differently",
+        (true, false) => "more widely",
+        (false, true) => "less widely",
+        (false, false) => "the same, written differently",
+    };
+    format!(
+        "trusts {} {how}: now {}; before {}",
+        p.principal,
+        list(&p.now),
+        list(&p.before)
+    )
 }
 
 fn code(text: &str, markdown: bool) -> String {
@@ -480,11 +500,9 @@ fn sarif(diff: &Diff) -> String {
         }
     }
     for t in &diff.trust {
-        for g in &t.added {
-            push("broadens", format!("`{}` newly trusts: {g}", t.role));
-        }
-        for g in &t.removed {
-            push("narrows", format!("`{}` no longer trusts: {g}", t.role));
+        for p in &t.principals {
+            let rule = if p.broadens { "broadens" } else { "narrows" };
+            push(rule, format!("`{}`: {}", t.role, trust_line(p)));
         }
     }
     for g in &diff.guards {
