@@ -156,6 +156,80 @@ impl Side {
     }
 }
 
+impl Side {
+    /// A role's trust policy read from JSON, as the trust of one role.
+    pub fn of_trust(policy: &iam::Policy) -> Side {
+        let mut side = Side::default();
+        let mut grants = trust_grants(policy);
+        grants.sort();
+        grants.dedup();
+        side.trust.insert("trust policy".into(), grants);
+        side
+    }
+
+    /// A resource-based policy read from JSON: one subject per principal it names, holding
+    /// every statement that applies to that principal (its own, `Principal: "*"`, and a
+    /// `NotPrincipal` that does not name it); `anyone` holds what applies to a principal
+    /// named nowhere. An account ID is its root's ARN; other principals are matched as
+    /// written.
+    pub fn of_resource_policy(policy: &iam::Policy) -> Side {
+        let names = |s: &iam::Statement| -> Vec<String> {
+            match &s.principal {
+                Some(iam::Principal::Any(_)) => vec!["anyone".into()],
+                Some(iam::Principal::Kinds(kinds)) => kinds
+                    .iter()
+                    .flat_map(|(k, vs)| {
+                        vs.iter().map(move |v| {
+                            let v = &v.value;
+                            if k == "AWS" && v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit())
+                            {
+                                format!("{k} arn:aws:iam::{v}:root")
+                            } else {
+                                format!("{k} {v}")
+                            }
+                        })
+                    })
+                    .collect(),
+                None => Vec::new(),
+            }
+        };
+        let mut principals: Vec<String> = policy.statements.iter().flat_map(names).collect();
+        principals.push("anyone".into());
+        principals.sort();
+        principals.dedup();
+        let mut side = Side::default();
+        for p in principals {
+            let applies = |s: &iam::Statement| {
+                let named = names(s);
+                if s.not_principal {
+                    // Every principal but those named (and `anyone` stands for the others).
+                    p == "anyone" || !named.contains(&p)
+                } else {
+                    named.contains(&p) || named.iter().any(|n| n == "anyone")
+                }
+            };
+            let statements: Vec<iam::Statement> = policy
+                .statements
+                .iter()
+                .filter(|s| applies(s))
+                .map(|s| iam::Statement {
+                    principal: None,
+                    not_principal: false,
+                    ..s.clone()
+                })
+                .collect();
+            side.subjects.insert(
+                format!("principal {p}"),
+                Subject {
+                    identity: statements,
+                    ..Subject::default()
+                },
+            );
+        }
+        side
+    }
+}
+
 /// A guard's clauses, in the words of the language.
 fn guard_clauses(g: &iam::GuardSpec) -> Vec<String> {
     let mut out = Vec::new();
@@ -732,7 +806,13 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
     labels.sort();
     labels.dedup();
     for label in labels {
-        let (o, n) = (old_subjects.get(label).copied(), new.subjects.get(label));
+        let (mut o, mut n) = (old_subjects.get(label).copied(), new.subjects.get(label));
+        // A resource-based policy: a principal one side does not name gets what that side
+        // gives anyone.
+        if label.starts_with("principal ") {
+            o = o.or_else(|| old_subjects.get("principal anyone").copied());
+            n = n.or_else(|| new.subjects.get("principal anyone"));
+        }
         let mut d = compare(label, o.unwrap_or(&empty), n.unwrap_or(&empty));
         d.renamed_from = renames
             .iter()

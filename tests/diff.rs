@@ -875,3 +875,96 @@ fn trust_is_compared_as_principals_and_their_conditions() {
         "AWS `arn:aws:iam::444455556666:root`"
     );
 }
+
+/// Writes `old.json` and `new.json` and runs `iamx diff` on them.
+fn json_pair(name: &str, old: &str, new: &str, extra: &[&str]) -> (i32, String, String) {
+    let dir = std::env::temp_dir().join(format!("iamx-diff-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("old.json"), old).unwrap();
+    fs::write(dir.join("new.json"), new).unwrap();
+    let (o, n) = (dir.join("old.json"), dir.join("new.json"));
+    let mut args = vec!["diff", o.to_str().unwrap(), n.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+#[test]
+fn resource_policies_are_compared_per_principal() {
+    let bucket =
+        |statements: &str| format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#);
+    let read = r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/reader"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"}"#;
+    let write = r#"{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::data/*"}"#;
+    let old = bucket(read);
+    // Reordered, and the same: no change.
+    let (code, stdout, stderr) = json_pair("resource-same", &old, &old, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "verdict: no change in effect\n");
+    // A grant to another principal: it broadens, for that principal and that action.
+    let new = bucket(&format!("{write},{read}"));
+    let (code, stdout, _) = json_pair("resource-add", &old, &new, &["--format", "json"]);
+    assert_eq!(code, 0);
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["verdict"], "broadens", "{stdout}");
+    // Before, it had what anyone had: nothing.
+    assert_eq!(value["changed"].as_array().unwrap().len(), 1, "{stdout}");
+    let added = &value["changed"][0];
+    assert_eq!(
+        added["subject"],
+        "principal AWS arn:aws:iam::111122223333:root"
+    );
+    assert_eq!(added["added"][0]["action"], "s3:PutObject");
+    // A grant to anyone: every principal gains, the named ones included.
+    let anyone = r#"{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::public/*"}"#;
+    let new = bucket(&format!("{read},{anyone}"));
+    let (_, stdout, _) = json_pair("resource-anyone", &old, &new, &["--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["verdict"], "broadens", "{stdout}");
+    let changed: Vec<&str> = value["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "principal AWS arn:aws:iam::111122223333:role/reader",
+            "principal anyone"
+        ],
+        "{stdout}"
+    );
+    // A denial of the only principal dropped while anyone is allowed: a broadening for it.
+    let deny = r#"{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:role/reader"},"Action":"s3:GetObject","Resource":"*"}"#;
+    let (code, stdout, _) = json_pair(
+        "resource-deny",
+        &bucket(&format!("{anyone},{deny}")),
+        &bucket(anyone),
+        &["--fail-on", "broadening"],
+    );
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("principal AWS arn:aws:iam::111122223333:role/reader"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn trust_policies_in_json_are_compared_as_trust() {
+    let trust = |principal: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"{principal}"}},"Action":"sts:AssumeRole"}}]}}"#
+        )
+    };
+    let (code, stdout, stderr) = json_pair(
+        "trust-json",
+        &trust("lambda.amazonaws.com"),
+        &trust("ec2.amazonaws.com"),
+        &[],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout,
+        "verdict: both\n\ntrust\n  trust policy: newly trusts Service `ec2.amazonaws.com`: `sts:AssumeRole`\n  trust policy: no longer trusts Service `lambda.amazonaws.com`: `sts:AssumeRole`\n"
+    );
+}

@@ -184,15 +184,17 @@ fn side(path: &Path, args: &DiffArgs) -> Result<Side, Exit> {
                 super::io_reason(&e)
             ))
         })?;
-        let (policy, found) = crate::iam::from_json::read_policy(
-            crate::source::FileId(0),
-            &text,
-            Some(crate::iam::from_json::JsonKind::Identity),
-        );
+        use crate::iam::from_json::JsonKind;
+        // The kind is detected: an identity policy (no `Principal`), a role's trust policy,
+        // or a resource-based policy.
+        let (policy, found) =
+            crate::iam::from_json::read_policy(crate::source::FileId(0), &text, None);
         return match policy {
-            Some(p) if !found.iter().any(crate::diag::Diagnostic::is_error) => {
-                Ok(Side::of_documents(vec![p.policy]))
-            }
+            Some(p) if !found.iter().any(crate::diag::Diagnostic::is_error) => Ok(match p.kind {
+                JsonKind::Identity | JsonKind::Boundary => Side::of_documents(vec![p.policy]),
+                JsonKind::Trust => Side::of_trust(&p.policy),
+                JsonKind::Resource => Side::of_resource_policy(&p.policy),
+            }),
             _ => Err(super::fail(format!(
                 "`{}` is not a JSON policy document iamx can read: run `iamx check` on it",
                 path.display()
