@@ -91,6 +91,8 @@ role App {
 }
 "#;
     assert_eq!(verdict("split", BASE, new), "no_change");
+    // And merging them back.
+    assert_eq!(verdict("merge", new, BASE), "no_change");
 }
 
 #[test]
@@ -364,6 +366,8 @@ const RESOURCES: &[&str] = &[
     "arn:aws:s3:::a/b",
     "arn:aws:s3:::b*",
     "arn:aws:sqs:us-east-1:111122223333:q",
+    "arn:aws:s3:::a/${aws:username}",
+    "arn:aws:s3:::a/?",
 ];
 const CONDITIONS: &[&str] = &[
     "",
@@ -446,21 +450,27 @@ fn verdicts_agree_with_evaluation_of_sampled_requests() {
                 "arn:aws:s3:::a/b",
                 "arn:aws:s3:::a/c",
                 "arn:aws:s3:::bb",
+                "arn:aws:s3:::a/u",
+                "arn:aws:s3:::a/uu",
                 "arn:aws:sqs:us-east-1:111122223333:q",
                 "arn:aws:sqs:us-east-1:111122223333:r",
                 "*",
             ] {
                 for team in [None, Some("x"), Some("y"), Some("z")] {
-                    let mut r = iamx::eval::Request::new(
-                        "arn:aws:iam::111122223333:user/u",
-                        action,
-                        resource,
-                    );
-                    if let Some(t) = team {
-                        r.context
-                            .insert("aws:PrincipalTag/team", vec![t.to_string()]);
+                    // The user `b` (one character, as `a/?` matches) and the user `u`.
+                    for user in ["b", "u", "uu"] {
+                        let mut r = iamx::eval::Request::new(
+                            &format!("arn:aws:iam::111122223333:user/{user}"),
+                            action,
+                            resource,
+                        );
+                        r.context.insert("aws:username", vec![user.to_string()]);
+                        if let Some(t) = team {
+                            r.context
+                                .insert("aws:PrincipalTag/team", vec![t.to_string()]);
+                        }
+                        out.push(r);
                     }
-                    out.push(r);
                 }
             }
         }
@@ -967,4 +977,42 @@ fn trust_policies_in_json_are_compared_as_trust() {
         stdout,
         "verdict: both\n\ntrust\n  trust policy: newly trusts Service `ec2.amazonaws.com`: `sts:AssumeRole`\n  trust policy: no longer trusts Service `lambda.amazonaws.com`: `sts:AssumeRole`\n"
     );
+}
+
+#[test]
+fn swapping_a_boundary_for_a_broader_one_broadens_its_holder() {
+    let old = r#"account "123456789012"
+
+boundary Narrow {
+  allow s3:* on *
+}
+
+boundary Wide {
+  allow s3:*, ec2:* on *
+}
+
+user dev {
+  boundary Narrow
+  allow s3:GetObject, ec2:StartInstances on *
+}
+"#;
+    let new = old.replace(
+        "boundary Narrow\n  allow s3:G",
+        "boundary Wide\n  allow s3:G",
+    );
+    assert_ne!(old, new);
+    let dir = pair("boundary-swap", old, &new);
+    let (code, stdout, _) = diff(&dir, &["--format", "json", "--fail-on", "broadening"]);
+    assert_eq!(code, 1, "{stdout}");
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["verdict"], "broadens");
+    assert_eq!(value["changed"].as_array().unwrap().len(), 1, "{stdout}");
+    assert_eq!(value["changed"][0]["subject"], "user dev");
+    let added: Vec<&str> = value["changed"][0]["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(added, ["ec2:StartInstances"]);
 }
