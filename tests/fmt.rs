@@ -243,3 +243,58 @@ fn the_book_shows_what_import_does() {
     assert!(warnings.is_empty());
     assert_eq!(&iamx::import::print(vec![item], Some("123456789012")), iamx);
 }
+
+/// Every iamx block of the book that is a complete file (it parses) is in the layout of
+/// `iamx fmt`, but the one `fmt.md` shows before formatting. A block that only shows a
+/// fragment (it does not parse alone) is not a file, and not checked.
+#[test]
+fn book_blocks_are_formatted() {
+    let mut pages = Vec::new();
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|e| e == "md") {
+                out.push(p);
+            }
+        }
+    }
+    walk(&root().join("book/src"), &mut pages);
+    pages.sort();
+    let mut unformatted = Vec::new();
+    let mut checked = 0;
+    for page in pages {
+        let relative = page
+            .strip_prefix(root().join("book/src"))
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        for (i, block) in book_blocks(&relative, "iamx").iter().enumerate() {
+            // The messy file `fmt` is shown formatting.
+            if relative == "fmt.md" && i == 0 {
+                continue;
+            }
+            if iamx::parse::parse_file(FileId(0), block).is_err() {
+                continue;
+            }
+            let Ok(after) = format_source(FileId(0), block) else {
+                continue; // E1002's example: a comment fmt cannot place
+            };
+            checked += 1;
+            if after != *block {
+                unformatted.push(format!(
+                    "{relative} block {i}:\n{}",
+                    similar::TextDiff::from_lines(block.as_str(), after.as_str()).unified_diff()
+                ));
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} book blocks");
+    assert!(
+        unformatted.is_empty(),
+        "{} book blocks are not formatted:\n{}",
+        unformatted.len(),
+        unformatted.join("\n")
+    );
+}

@@ -15,9 +15,13 @@ pub struct FmtArgs {
     /// stdout.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
-    /// Write nothing; list the files that would change and exit 1 if any would.
+    /// Write nothing; list the files that would change, each with a unified diff of the
+    /// change, and exit 1 if any would.
     #[arg(long)]
     pub check: bool,
+    /// With `--check`, list the files only, without the diffs.
+    #[arg(long, requires = "check")]
+    pub list: bool,
     /// When to colour diagnostics.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
@@ -42,6 +46,9 @@ pub fn run(args: FmtArgs) -> Exit {
                 if args.check {
                     if formatted != text {
                         outln!("<stdin>");
+                        if !args.list {
+                            out!("{}", unified("<stdin>", &text, &formatted));
+                        }
                         return Exit::Diagnostics;
                     }
                 } else {
@@ -86,7 +93,7 @@ pub fn run(args: FmtArgs) -> Exit {
             };
             let id = map.add(display_path(&file), text.clone());
             match crate::format::format_source(id, &text) {
-                Ok(formatted) if formatted != text => changed.push((file, formatted)),
+                Ok(formatted) if formatted != text => changed.push((file, text, formatted)),
                 Ok(_) => {}
                 Err(d) => diagnostics.push(d),
             }
@@ -97,9 +104,12 @@ pub fn run(args: FmtArgs) -> Exit {
     for d in &diagnostics {
         err!("{}", renderer.human(d, color));
     }
-    for (file, formatted) in &changed {
+    for (file, text, formatted) in &changed {
         if args.check {
             outln!("{}", display_path(file));
+            if !args.list {
+                out!("{}", unified(&display_path(file), text, formatted));
+            }
         } else if let Err(e) = write_atomic(file, formatted) {
             return fail(e);
         }
@@ -109,6 +119,17 @@ pub fn run(args: FmtArgs) -> Exit {
     } else {
         Exit::Success
     }
+}
+
+/// What formatting would change, as a unified diff (three lines of context), headed with
+/// the file as it is and as it would be.
+pub fn unified(name: &str, before: &str, after: &str) -> String {
+    similar::TextDiff::from_lines(before, after)
+        .unified_diff()
+        .context_radius(3)
+        .header(name, &format!("{name} (formatted)"))
+        .missing_newline_hint(true)
+        .to_string()
 }
 
 /// Writes a file whole or not at all: into a temporary file beside it, then renamed over it.
