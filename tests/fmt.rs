@@ -298,3 +298,23 @@ fn book_blocks_are_formatted() {
         unformatted.join("\n")
     );
 }
+
+/// The fixtures that are projects as a user writes them (the guardrail catalogue and the
+/// `test` fixtures) are in the canonical layout; CI checks them with `iamx fmt --check`. The
+/// others are inputs in layouts `fmt` would not write on purpose: the parser's and the
+/// diagnostics' fixtures, `fmt`'s own messy inputs, and the `compile`/`cli` fixtures whose
+/// line numbers other tests pin.
+#[test]
+fn canonical_fixtures_are_formatted() {
+    let mut files = Vec::new();
+    for dir in ["tests/fixtures/guardrail", "tests/fixtures/tests"] {
+        iamx_files(&root().join(dir), &mut files);
+    }
+    assert!(files.len() > 100, "{}", files.len());
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let name = path.to_string_lossy().into_owned();
+        let out = formatted(&name, &text).expect("fixtures parse");
+        assert_eq!(out, text, "{name} is not formatted: run `iamx fmt {name}`");
+    }
+}
