@@ -300,3 +300,103 @@ fn every_json_fixture_imports_or_is_refused() {
         }
     }
 }
+
+/// Each error of a refused import with the line of the JSON it points at.
+fn refused_at(json: &str, kind: Option<JsonKind>) -> Vec<(String, usize)> {
+    let options = ImportOptions {
+        name: "Imported".into(),
+        kind,
+        account: None,
+    };
+    match import(FileId(0), json, &options) {
+        Ok((item, _)) => panic!("imported:\n{}", print(vec![item], None)),
+        Err(ds) => ds
+            .iter()
+            .map(|d| {
+                let span = d.span.expect("the diagnostic points at the JSON");
+                let line = json[..span.start as usize].matches('\n').count() + 1;
+                (d.code.as_str().to_string(), line)
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn bad_input_points_at_the_line() {
+    // Malformed JSON: where it breaks.
+    let codes = refused_at("{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\"Effect\": \"Allow\",, \"Action\": \"s3:*\"}\n  ]\n}\n", None);
+    assert_eq!(codes.len(), 1, "{codes:?}");
+    assert_eq!(codes[0].1, 4, "{codes:?}");
+    // Not a policy: an object without `Statement`.
+    let codes = refused_at(
+        "{\n  \"Version\": \"2012-10-17\",\n  \"Rules\": []\n}\n",
+        None,
+    );
+    assert!(!codes.is_empty());
+    assert!(codes.iter().any(|(_, line)| *line == 3), "{codes:?}");
+    // An unknown element, on its line.
+    let codes = refused_at(
+        "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\n    \"Effect\": \"Allow\",\n    \"Acton\": \"s3:*\",\n    \"Resource\": \"*\"\n  }]\n}\n",
+        None,
+    );
+    assert!(codes.iter().any(|(_, line)| *line == 5), "{codes:?}");
+    // A value of the wrong type, on its line.
+    let codes = refused_at(
+        "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\n    \"Effect\": \"Allow\",\n    \"Action\": \"s3:*\",\n    \"Resource\": 7\n  }]\n}\n",
+        None,
+    );
+    assert!(codes.iter().any(|(_, line)| *line == 6), "{codes:?}");
+    // What iamx cannot say, on its line: an `Id`, a resource-based policy's principal.
+    assert_eq!(
+        refused_at(
+            "{\n  \"Version\": \"2012-10-17\",\n  \"Id\": \"x\",\n  \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\"}]\n}\n",
+            None
+        ),
+        [("E1001".to_string(), 3)]
+    );
+    let codes = refused_at(
+        "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\"Effect\": \"Deny\", \"NotPrincipal\": {\"AWS\": \"111122223333\"}, \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::b/*\"}]\n}\n",
+        Some(JsonKind::Resource),
+    );
+    assert_eq!(codes, [("E1001".to_string(), 1)]);
+}
+
+#[test]
+fn real_world_shapes_round_trip() {
+    // Mixed-case actions next to AWS's spelling, in one list, in their order.
+    imports(
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["EC2:describeInstances", "s3:GetObject", "s3:LISTBUCKET"], "Resource": "*"}]}"#,
+        None,
+        None,
+    );
+    // Condition keys differing in case under different operators: each operator tests its own.
+    imports(
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalTag/team": "a"}, "StringLike": {"AWS:PrincipalTag/Team": "b*"}}}]}"#,
+        None,
+        None,
+    );
+    // `Principal: "*"` with a condition, as an identity-less trust.
+    imports(
+        r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:PrincipalAccount": ["111122223333", "444455556666"]}}}}"#,
+        Some(JsonKind::Trust),
+        None,
+    );
+    // A long list of resources, and of condition values, in their order.
+    let buckets: Vec<String> = (0..300)
+        .map(|i| format!("\"arn:aws:s3:::bucket-{:03}/*\"", 299 - i))
+        .collect();
+    let values: Vec<String> = (0..200).map(|i| format!("\"10.{i}.0.0/16\"")).collect();
+    let json = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Deny", "Action": "s3:*", "Resource": [{}],
+            "Condition": {{"NotIpAddress": {{"aws:SourceIp": [{}]}}}}}}]}}"#,
+        buckets.join(", "),
+        values.join(", ")
+    );
+    let text = imports(&json, None, None);
+    assert!(
+        text.lines().all(|l| l.len() <= iamx::format::WIDTH),
+        "{text}"
+    );
+}
