@@ -866,6 +866,7 @@ impl Reader {
                 // A policy with no versions listed: nothing it allows is known.
                 (
                     iam::Policy {
+                        id: None,
                         statements: Vec::new(),
                     },
                     None,

@@ -291,6 +291,8 @@ pub struct PrincipalItem {
 pub enum Entry {
     Path(Str, Span),
     Description(Str, Span),
+    /// `id "…"`: a managed policy's or boundary's JSON `Id`.
+    Id(Str, Span),
     Boundary(PolicyRef, Span),
     Attach(Vec<PolicyRef>, Span),
     Groups(Vec<Ident>, Span),
@@ -308,6 +310,7 @@ impl Entry {
         match self {
             Entry::Path(_, s)
             | Entry::Description(_, s)
+            | Entry::Id(_, s)
             | Entry::Boundary(_, s)
             | Entry::Attach(_, s)
             | Entry::Groups(_, s)
@@ -325,6 +328,7 @@ impl Entry {
         match self {
             Entry::Path(..) => "path",
             Entry::Description(..) => "description",
+            Entry::Id(..) => "id",
             Entry::Boundary(..) => "boundary",
             Entry::Attach(..) => "attach",
             Entry::Groups(..) => "groups",

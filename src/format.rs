@@ -446,6 +446,7 @@ impl Printer<'_> {
             Entry::Description(s, _) => {
                 self.line(indent, &format!("description {}", quoted(&s.raw)))
             }
+            Entry::Id(s, _) => self.line(indent, &format!("id {}", quoted(&s.raw))),
             Entry::Boundary(r, _) => self.line(indent, &format!("boundary {}", policy_ref(r))),
             Entry::Attach(refs, _) => {
                 let tokens = commas(refs.iter().map(policy_ref).collect());

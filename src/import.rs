@@ -589,12 +589,13 @@ pub fn import(
         }
         warnings.push(d);
     }
-    if let Some(id) = &read.id {
+    // A managed policy or boundary says its `Id` (`id "…"`); a trust block cannot.
+    if let (Some(id), JsonKind::Trust) = (&read.id, read.kind) {
         return Err(vec![inexact(
-            "iamx does not write a policy `Id`".into(),
+            "iamx does not write an `Id` in a trust policy".into(),
             id.span,
             "this `Id`",
-            "remove the `Id` from the document to import it",
+            "remove the `Id` from the document to import it; managed policies and boundaries keep theirs (`id \"…\"`)",
         )]);
     }
     let importer = Importer {
@@ -628,13 +629,16 @@ pub fn import(
             })
         }
         JsonKind::Identity | JsonKind::Boundary => {
-            let statements = read
+            let mut statements = read
                 .policy
                 .statements
                 .iter()
                 .map(|s| importer.statement(s).map(Entry::Statement))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|d| vec![d])?;
+            if let Some(id) = &read.id {
+                statements.insert(0, Entry::Id(str_(escape(&id.value, None)), nowhere()));
+            }
             Item::Policy(PolicyItem {
                 docs: Vec::new(),
                 kind: if read.kind == JsonKind::Boundary {

@@ -159,7 +159,7 @@ fn policy_item(
     for entry in &item.entries {
         match entry {
             Entry::Statement(s) => statements.extend(statement(scope, s, true)),
-            Entry::Path(..) | Entry::Description(..) => {
+            Entry::Path(..) | Entry::Description(..) | Entry::Id(..) => {
                 once(scope, &mut seen, entry);
             }
             Entry::Guard(_) if item.kind == PolicyKind::Boundary => {
@@ -205,7 +205,13 @@ fn policy_item(
         name: item.name.name.clone(),
         owner: None,
         file: format!("{dir}/{}.json", item.name.name),
-        policy: iam::Policy { statements },
+        policy: iam::Policy {
+            statements,
+            id: item.entries.iter().find_map(|e| match e {
+                Entry::Id(s, _) => scope.expand(s),
+                _ => None,
+            }),
+        },
         span: Some(item.name.span),
     });
     project.policies.push(iam::ManagedPolicyInfo {
@@ -511,7 +517,7 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
                     delegate = Some(*span);
                 }
             }
-            Entry::Guard(_) => not_allowed(scope, entry, what),
+            Entry::Guard(_) | Entry::Id(..) => not_allowed(scope, entry, what),
         }
     }
     if let Some(span) = delegate {
@@ -583,7 +589,10 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
             name: policy_name.clone(),
             owner: Some(name.clone()),
             file: format!("{dir}/{name}/policies/{policy_name}.json"),
-            policy: iam::Policy { statements },
+            policy: iam::Policy {
+                id: None,
+                statements,
+            },
             span: Some(span),
         });
         documents.push(project.documents.len() - 1);
@@ -599,7 +608,10 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
             name: name.clone(),
             owner: Some(name.clone()),
             file: format!("{dir}/{name}/trust.json"),
-            policy: iam::Policy { statements },
+            policy: iam::Policy {
+                id: None,
+                statements,
+            },
             span: Some(span),
         });
         documents.push(project.documents.len() - 1);

@@ -49,6 +49,7 @@ pub fn statement_key(statement: &Statement) -> u64 {
 pub fn assign(statements: &[Statement], limit: usize) -> Result<Vec<Vec<usize>>, usize> {
     let size = |indices: &[usize]| {
         iam::json::quota_size(&iam::json::policy(&Policy {
+            id: None,
             statements: indices.iter().map(|&i| statements[i].clone()).collect(),
         }))
     };
@@ -88,6 +89,7 @@ pub fn split(project: &mut Project, limits: &Limits) -> Vec<Diagnostic> {
             Ok(buckets) => buckets,
             Err(big) => {
                 let size = iam::json::quota_size(&iam::json::policy(&Policy {
+                    id: None,
                     statements: vec![statements[big].clone()],
                 }));
                 let mut d = Diagnostic::new(
@@ -141,6 +143,7 @@ pub fn split(project: &mut Project, limits: &Limits) -> Vec<Diagnostic> {
                 owner: None,
                 file: format!("policies/{name}.json"),
                 policy: Policy {
+                    id: None,
                     statements: bucket.iter().map(|&s| statements[s].clone()).collect(),
                 },
                 span: document.span,

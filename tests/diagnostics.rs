@@ -388,6 +388,7 @@ fn model_check_cases() -> Vec<(&'static str, Vec<Diagnostic>)> {
             file: "policies/FromJson.json".into(),
             policy: Policy {
                 statements: vec![statement],
+                id: None,
             },
             span: None,
         };

@@ -205,13 +205,24 @@ fn what_iamx_cannot_say_is_refused() {
         refused(&format!(r#"{{"Statement": [{statement}]}}"#), None),
         ["E1001"]
     );
-    // `Id`.
+    // `Id` in a trust policy (a managed policy's is kept: `id "…"`).
     assert_eq!(
         refused(
-            &format!(r#"{{"Version": "2012-10-17", "Id": "x", "Statement": [{statement}]}}"#),
-            None
+            r#"{"Version": "2012-10-17", "Id": "x", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}"#,
+            Some(JsonKind::Trust)
         ),
         ["E1001"]
+    );
+    let text = imports(
+        &format!(
+            r#"{{"Version": "2012-10-17", "Id": "legacy {{x}}", "Statement": [{statement}]}}"#
+        ),
+        Some(JsonKind::Boundary),
+        None,
+    );
+    assert!(
+        text.starts_with("boundary Imported {\n  id \"legacy"),
+        "{text}"
     );
     // A condition key twice in different case under one operator.
     assert_eq!(
@@ -346,11 +357,11 @@ fn bad_input_points_at_the_line() {
         None,
     );
     assert!(codes.iter().any(|(_, line)| *line == 6), "{codes:?}");
-    // What iamx cannot say, on its line: an `Id`, a resource-based policy's principal.
+    // What iamx cannot say, on its line: a trust policy's `Id`, a resource-based policy.
     assert_eq!(
         refused_at(
-            "{\n  \"Version\": \"2012-10-17\",\n  \"Id\": \"x\",\n  \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\"}]\n}\n",
-            None
+            "{\n  \"Version\": \"2012-10-17\",\n  \"Id\": \"x\",\n  \"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"Service\": \"ec2.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}]\n}\n",
+            Some(JsonKind::Trust)
         ),
         [("E1001".to_string(), 3)]
     );
@@ -399,4 +410,48 @@ fn real_world_shapes_round_trip() {
         text.lines().all(|l| l.len() <= iamx::format::WIDTH),
         "{text}"
     );
+}
+
+/// `id "…"` in a managed policy or boundary is the document's `Id`; given twice, an error.
+#[test]
+fn a_policy_id_is_written_into_its_document() {
+    let compile = |text: &str| {
+        let result = iamx::compile(
+            vec![iamx::Source::new("main.iamx", text)],
+            &iamx::Options::default(),
+        );
+        let codes: Vec<String> = result
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.code.as_str().to_string())
+            .collect();
+        let files = result
+            .project
+            .filter(|_| codes.is_empty())
+            .map(|p| iamx::emit::files(&p));
+        (files, codes)
+    };
+    let (files, codes) = compile(
+        "account \"123456789012\"\n\npolicy Legacy {\n  id \"legacy-admin\"\n  allow s3:* on *\n}\n",
+    );
+    assert!(codes.is_empty(), "{codes:?}");
+    let file = files
+        .unwrap()
+        .into_iter()
+        .find(|f| f.path == "policies/Legacy.json")
+        .unwrap();
+    assert!(
+        file.contents
+            .starts_with("{\n  \"Version\": \"2012-10-17\",\n  \"Id\": \"legacy-admin\",\n"),
+        "{}",
+        file.contents
+    );
+    let (_, codes) = compile(
+        "account \"123456789012\"\n\npolicy Legacy {\n  id \"a\"\n  id \"b\"\n  allow s3:* on *\n}\n",
+    );
+    assert_eq!(codes, ["E0207"]);
+    // A name may still be `id`.
+    let (_, codes) = compile("account \"123456789012\"\n\npolicy id {\n  allow s3:* on *\n}\n");
+    assert!(codes.is_empty(), "{codes:?}");
 }

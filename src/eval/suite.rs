@@ -75,6 +75,7 @@ pub fn check<'a>(project: &Project, expectation: &'a Expectation) -> Checked<'a>
         }
         if !expectation.statements.is_empty() {
             let policy = iam::Policy {
+                id: None,
                 statements: expectation.statements.clone(),
             };
             set.identity

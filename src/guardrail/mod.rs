@@ -582,6 +582,7 @@ fn worst_identity() -> iam::Policy {
         span: None,
     };
     iam::Policy {
+        id: None,
         statements: vec![iam::Statement {
             sid: None,
             effect: iam::Spanned::new(Effect::Allow, None),

@@ -262,6 +262,7 @@ impl Reader {
         self.variables(&reads, version.as_ref(), root.span);
         Some(JsonPolicy {
             policy: Policy {
+                id: None,
                 statements: reads.into_iter().map(|r| r.statement).collect(),
             },
             kind,

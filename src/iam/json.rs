@@ -9,6 +9,9 @@ use super::{Block, Condition, Policy, Principal, Statement, VERSION};
 pub fn policy(policy: &Policy) -> Value {
     let mut object = Map::new();
     object.insert("Version".into(), Value::String(VERSION.into()));
+    if let Some(id) = &policy.id {
+        object.insert("Id".into(), Value::String(id.clone()));
+    }
     object.insert(
         "Statement".into(),
         Value::Array(policy.statements.iter().map(statement).collect()),

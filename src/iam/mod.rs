@@ -91,6 +91,8 @@ pub struct Statement {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
     pub statements: Vec<Statement>,
+    /// `Id`: a managed policy's `id "…"`, or a JSON document's.
+    pub id: Option<String>,
 }
 
 impl Policy {

@@ -581,6 +581,7 @@ impl Parsing {
             Rule::description_setting => {
                 Entry::Description(self.string(c.take(Rule::string)?), span)
             }
+            Rule::id_setting => Entry::Id(self.string(c.take(Rule::string)?), span),
             Rule::boundary_setting => Entry::Boundary(self.policy_ref(c.any()?)?, span),
             Rule::attach_setting => Entry::Attach(
                 c.pairs.map(|p| self.policy_ref(p)).collect::<Result<_>>()?,

@@ -49,6 +49,7 @@ pub fn phrase(rule: Rule) -> &'static str {
         Rule::kw_boundary | Rule::boundary_item | Rule::boundary_setting => "`boundary`",
         Rule::kw_deny => "`deny`",
         Rule::kw_description | Rule::description_setting => "`description`",
+        Rule::kw_id | Rule::id_setting => "`id`",
         Rule::kw_exists => "`exists`",
         Rule::kw_false => "`false`",
         Rule::kw_federated | Rule::federated_principal => "`federated`",
