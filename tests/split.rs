@@ -91,7 +91,10 @@ fn project(statements: Vec<Statement>) -> Project {
             name: "Big".into(),
             owner: None,
             file: "policies/Big.json".into(),
-            policy: Policy { statements },
+            policy: Policy {
+                statements,
+                id: None,
+            },
             span: None,
         }],
         principals: vec![PrincipalInfo {
@@ -226,7 +229,11 @@ fn sequential(statements: &[Statement]) -> Vec<Vec<usize>> {
             .map(|&j| statements[j].clone())
             .collect();
         trial.push(statements[i].clone());
-        if size(&Policy { statements: trial }) > 6144 {
+        if size(&Policy {
+            statements: trial,
+            id: None,
+        }) > 6144
+        {
             parts.push(Vec::new());
         }
         parts.last_mut().unwrap().push(i);
