@@ -877,7 +877,7 @@ fn import_writes_one_file_per_input_and_nothing_on_failure() {
     let (code, stdout, stderr) = run(&[
         "import",
         "tests/fixtures/import/ReadReports.json",
-        "tests/fixtures/import/with-id.json",
+        "tests/fixtures/import/bucket-policy.json",
         "-o",
         o,
         "--color",

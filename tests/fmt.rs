@@ -318,3 +318,38 @@ fn canonical_fixtures_are_formatted() {
         assert_eq!(out, text, "{name} is not formatted: run `iamx fmt {name}`");
     }
 }
+
+/// `iamx fmt --check` names each file that would change and shows the change as a unified
+/// diff; `--list` names the files alone.
+#[test]
+fn check_shows_a_unified_diff() {
+    let dir = std::env::temp_dir().join(format!("iamx-fmt-check-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("main.iamx");
+    let messy = "account   \"123456789012\"\npolicy P {\n  allow s3:GetObject on *\n}\n";
+    std::fs::write(&file, messy).unwrap();
+    let run = |extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_iamx"))
+            .arg("fmt")
+            .arg("--check")
+            .args(extra)
+            .arg(&file)
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+    };
+    let name = file.to_string_lossy().into_owned();
+    let (code, stdout) = run(&[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        stdout,
+        format!(
+            "{name}\n--- {name}\n+++ {name} (formatted)\n@@ -1,4 +1,5 @@\n-account   \"123456789012\"\n+account \"123456789012\"\n+\n policy P {{\n   allow s3:GetObject on *\n }}\n"
+        )
+    );
+    let (code, stdout) = run(&["--list"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(stdout, format!("{name}\n"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), messy);
+}
