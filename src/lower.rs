@@ -207,10 +207,18 @@ fn policy_item(
         file: format!("{dir}/{}.json", item.name.name),
         policy: iam::Policy {
             statements,
-            id: item.entries.iter().find_map(|e| match e {
-                Entry::Id(s, _) => scope.expand(s),
-                _ => None,
-            }),
+            // `id "…"`, or the `Id` of the JSON document it is read from.
+            id: item
+                .entries
+                .iter()
+                .find_map(|e| match e {
+                    Entry::Id(s, _) => scope.expand(s),
+                    _ => None,
+                })
+                .or_else(|| {
+                    let path = item.json.as_ref()?;
+                    included.get(&path.span)?.id.clone()
+                }),
         },
         span: Some(item.name.span),
     });

@@ -455,3 +455,38 @@ fn a_policy_id_is_written_into_its_document() {
     let (_, codes) = compile("account \"123456789012\"\n\npolicy id {\n  allow s3:* on *\n}\n");
     assert!(codes.is_empty(), "{codes:?}");
 }
+
+/// A policy read from a JSON document (`= json "…"`) keeps the document's `Id`.
+#[test]
+fn an_included_document_keeps_its_id() {
+    let dir = std::env::temp_dir().join(format!("iamx-import-id-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("iam")).unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import/with-id.json"),
+        dir.join("iam/legacy.json"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("iam/main.iamx"),
+        "account \"123456789012\"\n\npolicy Legacy = json \"legacy.json\"\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_iamx"))
+        .arg("build")
+        .arg(dir.join("iam"))
+        .arg("-o")
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let built = std::fs::read_to_string(dir.join("out/policies/Legacy.json")).unwrap();
+    assert!(
+        built.starts_with("{\n  \"Version\": \"2012-10-17\",\n  \"Id\": \"legacy\",\n"),
+        "{built}"
+    );
+}

@@ -262,7 +262,7 @@ impl Reader {
         self.variables(&reads, version.as_ref(), root.span);
         Some(JsonPolicy {
             policy: Policy {
-                id: None,
+                id: id.as_ref().map(|i| i.value.clone()),
                 statements: reads.into_iter().map(|r| r.statement).collect(),
             },
             kind,
