@@ -181,7 +181,12 @@ impl Side {
                     .flat_map(|(k, vs)| {
                         vs.iter().map(move |v| {
                             let v = &v.value;
-                            if k == "AWS" && v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit())
+                            // `{"AWS": "*"}` is everyone, as `"*"` is.
+                            if k == "AWS" && v == "*" {
+                                "anyone".to_string()
+                            } else if k == "AWS"
+                                && v.len() == 12
+                                && v.bytes().all(|b| b.is_ascii_digit())
                             {
                                 format!("{k} arn:aws:iam::{v}:root")
                             } else {
@@ -202,8 +207,21 @@ impl Side {
             let applies = |s: &iam::Statement| {
                 let named = names(s);
                 if s.not_principal {
-                    // Every principal but those named (and `anyone` stands for the others).
-                    p == "anyone" || !named.contains(&p)
+                    // Every principal but those spared (and `anyone` stands for the others).
+                    // AWS checks the account, then the principal: a user is spared when both
+                    // are listed; a role never is, as its sessions are what make requests.
+                    let account = p
+                        .strip_prefix("AWS arn:")
+                        .and_then(|rest| rest.split(':').nth(3))
+                        .map(|id| format!("AWS arn:aws:iam::{id}:root"));
+                    let role = p.contains(":role/");
+                    let spared = named.iter().any(|n| n == "anyone")
+                        || (named.contains(&p)
+                            && !role
+                            && account
+                                .as_ref()
+                                .is_none_or(|a| *a == p || named.contains(a)));
+                    p == "anyone" || !spared
                 } else {
                     named.contains(&p) || named.iter().any(|n| n == "anyone")
                 }

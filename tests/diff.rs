@@ -1016,3 +1016,134 @@ user dev {
         .collect();
     assert_eq!(added, ["ec2:StartInstances"]);
 }
+
+fn random_resource_policy(rng: &mut Rng, statements: usize) -> iamx::iam::Policy {
+    const PRINCIPALS: &[&str] = &[
+        r#""Principal":{"AWS":"arn:aws:iam::111122223333:role/a"}"#,
+        r#""Principal":{"AWS":"arn:aws:iam::111122223333:role/b"}"#,
+        r#""Principal":{"AWS":["arn:aws:iam::111122223333:role/a","arn:aws:iam::111122223333:role/b"]}"#,
+        r#""Principal":"*""#,
+        r#""Principal":{"AWS":"*"}"#,
+        r#""Principal":{"AWS":"arn:aws:iam::111122223333:user/u"}"#,
+    ];
+    const NOT_PRINCIPALS: &[&str] = &[
+        r#""NotPrincipal":{"AWS":"arn:aws:iam::111122223333:role/a"}"#,
+        r#""NotPrincipal":{"AWS":["arn:aws:iam::111122223333:user/u","arn:aws:iam::111122223333:root"]}"#,
+        r#""NotPrincipal":{"AWS":["arn:aws:iam::111122223333:role/a","111122223333"]}"#,
+        r#""NotPrincipal":{"AWS":"arn:aws:iam::111122223333:user/u"}"#,
+    ];
+    let mut out = Vec::new();
+    for _ in 0..statements {
+        let deny = rng.next() % 4 == 0;
+        let principal = if deny && rng.next() % 3 == 0 {
+            rng.pick(NOT_PRINCIPALS)
+        } else {
+            rng.pick(PRINCIPALS)
+        };
+        let effect = if deny { "Deny" } else { "Allow" };
+        let actions = [rng.pick(&ACTIONS[..4]), rng.pick(&ACTIONS[..4])];
+        let resources = [rng.pick(&RESOURCES[1..4]), rng.pick(&RESOURCES[1..4])];
+        let condition = rng.pick(CONDITIONS);
+        out.push(format!(
+            r#"{{"Effect":"{effect}",{principal},"Action":["{}","{}"],"Resource":["{}","{}"]{condition}}}"#,
+            actions[0], actions[1], resources[0], resources[1]
+        ));
+    }
+    let text = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+        out.join(",")
+    );
+    let (read, found) = iamx::iam::from_json::read_policy(
+        iamx::source::FileId(0),
+        &text,
+        Some(iamx::iam::from_json::JsonKind::Resource),
+    );
+    read.unwrap_or_else(|| panic!("{text}: {found:?}")).policy
+}
+
+/// Random pairs of resource-based policies: a verdict that denies a broadening (or a
+/// narrowing) is never contradicted by a request of a named or an unnamed principal.
+#[test]
+fn resource_policy_verdicts_agree_with_evaluation() {
+    use iamx::eval::{CompiledPolicy, DecisionKind, PolicySet};
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let allowed = |policy: &iamx::iam::Policy, r: &iamx::eval::Request| {
+        let set = PolicySet {
+            resource: Some(CompiledPolicy::new("resource", policy)),
+            ..PolicySet::default()
+        };
+        set.evaluate(r).kind == DecisionKind::Allowed
+    };
+    let mut requests = Vec::new();
+    // Roles' sessions (what makes a role's requests), and users.
+    for who in [
+        "sts::111122223333:assumed-role/a/s",
+        "sts::111122223333:assumed-role/b/s",
+        "sts::111122223333:assumed-role/c/s",
+        "iam::111122223333:user/u",
+        "iam::111122223333:user/v",
+    ] {
+        for action in ["s3:GetObject", "s3:PutObject", "s3:GetBucketAcl"] {
+            for resource in ["arn:aws:s3:::a/b", "arn:aws:s3:::a/c", "arn:aws:s3:::bb"] {
+                for team in [None, Some("x"), Some("z")] {
+                    let mut r =
+                        iamx::eval::Request::new(&format!("arn:aws:{who}"), action, resource);
+                    if let Some(t) = team {
+                        r.context
+                            .insert("aws:PrincipalTag/team", vec![t.to_string()]);
+                    }
+                    requests.push(r);
+                }
+            }
+        }
+    }
+    let (mut some_allowed, mut no_change) = (0, 0);
+    for _ in 0..250 {
+        let n = 1 + (rng.next() % 3) as usize;
+        let old = random_resource_policy(&mut rng, n);
+        let new = if rng.next() % 2 == 0 {
+            let mut p = old.clone();
+            p.statements
+                .extend(random_resource_policy(&mut rng, 1).statements);
+            p
+        } else {
+            random_resource_policy(&mut rng, n)
+        };
+        let d = iamx::diff::diff(
+            &iamx::diff::Side::of_resource_policy(&old),
+            &iamx::diff::Side::of_resource_policy(&new),
+        );
+        let broadens = matches!(
+            d.verdict,
+            iamx::diff::Verdict::Broadens | iamx::diff::Verdict::Both
+        );
+        let narrows = matches!(
+            d.verdict,
+            iamx::diff::Verdict::Narrows | iamx::diff::Verdict::Both
+        );
+        no_change += usize::from(!broadens && !narrows);
+        for r in &requests {
+            let (a, b) = (allowed(&old, r), allowed(&new, r));
+            some_allowed += usize::from(a || b);
+            assert!(
+                broadens || !b || a,
+                "said not broadening, but {} {} on {} is newly allowed:\nold {old:#?}\nnew {new:#?}",
+                r.principal,
+                r.action,
+                r.resource
+            );
+            assert!(
+                narrows || !a || b,
+                "said not narrowing, but {} {} on {} ({:?}) is no longer allowed:\nold {}\nnew {}\n{d:#?}",
+                r.principal,
+                r.action,
+                r.resource,
+                r.context.iter().collect::<Vec<_>>(),
+                iamx::iam::json::policy(&old),
+                iamx::iam::json::policy(&new)
+            );
+        }
+    }
+    assert!(some_allowed > 100, "{some_allowed}");
+    assert!(no_change > 3, "{no_change}");
+}
