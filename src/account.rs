@@ -886,6 +886,7 @@ impl Reader {
                 file: format!("policies/{}.json", p.name.value),
                 policy,
                 span,
+                split: false,
             });
             project.policies.push(ManagedPolicyInfo {
                 name: p.name.value.clone(),
@@ -922,6 +923,7 @@ impl Reader {
                     owner: Some(p.name.value.clone()),
                     policy,
                     span,
+                    split: false,
                 });
                 documents.push(project.documents.len() - 1);
             }
@@ -933,6 +935,7 @@ impl Reader {
                     file: format!("{dir}/{}/trust.json", p.name.value),
                     policy,
                     span,
+                    split: false,
                 });
                 documents.push(project.documents.len() - 1);
             }
@@ -1008,6 +1011,9 @@ impl Reader {
                 span: Some(p.span),
                 name_span: p.name.span,
                 delegates: false,
+                max_session: None,
+                instance_profile: None,
+                split: false,
             });
         }
         Some(project)

@@ -219,6 +219,7 @@ pub enum PolicyKind {
 #[derive(Clone, Debug)]
 pub struct PolicyItem {
     pub docs: Vec<String>,
+    pub attributes: Vec<Attribute>,
     pub kind: PolicyKind,
     pub name: Ident,
     pub entries: Vec<Entry>,
@@ -279,6 +280,7 @@ impl PrincipalKind {
 #[derive(Clone, Debug)]
 pub struct PrincipalItem {
     pub docs: Vec<String>,
+    pub attributes: Vec<Attribute>,
     pub kind: PrincipalKind,
     pub name: Ident,
     pub entries: Vec<Entry>,
@@ -299,6 +301,10 @@ pub enum Entry {
     Guard(Guard),
     /// `delegate`: the identity-side statements of the boundary's guard.
     Delegate(Span),
+    /// `max session 12h`: the duration as written (digits and an optional unit) and its span.
+    MaxSession(String, Span, Span),
+    /// `instance profile ["Name"]`.
+    InstanceProfile(Option<Str>, Span),
     Policy(InlinePolicy),
     Statement(Statement),
 }
@@ -313,7 +319,9 @@ impl Entry {
             | Entry::Groups(_, s)
             | Entry::Tags(_, s)
             | Entry::Trust(_, s)
-            | Entry::Delegate(s) => *s,
+            | Entry::Delegate(s)
+            | Entry::MaxSession(_, _, s)
+            | Entry::InstanceProfile(_, s) => *s,
             Entry::Guard(g) => g.span,
             Entry::Policy(p) => p.span,
             Entry::Statement(s) => s.span,
@@ -332,6 +340,8 @@ impl Entry {
             Entry::Trust(..) => "trust",
             Entry::Guard(..) => "guard",
             Entry::Delegate(..) => "delegate",
+            Entry::MaxSession(..) => "max session",
+            Entry::InstanceProfile(..) => "instance profile",
             Entry::Policy(..) => "policy",
             Entry::Statement(..) => "statement",
         }
@@ -349,6 +359,7 @@ pub struct Tag {
 #[derive(Clone, Debug)]
 pub struct InlinePolicy {
     pub docs: Vec<String>,
+    pub attributes: Vec<Attribute>,
     pub name: Ident,
     pub statements: Vec<Statement>,
     pub span: Span,
@@ -390,11 +401,12 @@ impl Effect {
     }
 }
 
-/// `@name(arg)` before a statement.
+/// `@name` or `@name(arg, …)` before a statement or an item; each argument is a string or a
+/// name, kept as its text.
 #[derive(Clone, Debug)]
 pub struct Attribute {
     pub name: Ident,
-    pub arg: Option<(String, Span)>,
+    pub args: Vec<(String, Span)>,
     pub span: Span,
 }
 

@@ -371,6 +371,7 @@ impl Printer<'_> {
             }
             Item::Policy(policy) => {
                 self.docs(0, &policy.docs);
+                self.attributes(0, &policy.attributes);
                 let keyword = match policy.kind {
                     PolicyKind::Managed => "policy",
                     PolicyKind::Boundary => "boundary",
@@ -384,6 +385,7 @@ impl Printer<'_> {
             }
             Item::Principal(principal) => {
                 self.docs(0, &principal.docs);
+                self.attributes(0, &principal.attributes);
                 let head = format!(
                     "{} {}",
                     principal.kind.keyword(),
@@ -488,8 +490,16 @@ impl Printer<'_> {
                 });
             }
             Entry::Delegate(_) => self.line(indent, "delegate"),
+            Entry::MaxSession(duration, ..) => {
+                self.line(indent, &format!("max session {duration}"))
+            }
+            Entry::InstanceProfile(name, _) => match name {
+                Some(n) => self.line(indent, &format!("instance profile {}", quoted(&n.raw))),
+                None => self.line(indent, "instance profile"),
+            },
             Entry::Policy(inline) => {
                 self.docs(indent, &inline.docs);
+                self.attributes(indent, &inline.attributes);
                 let head = format!("policy {}", inline.name.name);
                 self.block(indent, &head, inline.span, &inline.statements, |p, s| {
                     p.statement(indent + 1, s)
@@ -537,11 +547,15 @@ impl Printer<'_> {
 
     fn attributes(&mut self, indent: usize, attributes: &[Attribute]) {
         for a in attributes {
-            let text = match &a.arg {
-                Some((arg, _)) => {
-                    format!("@{}({})", a.name.name, bare_or_quoted(arg, is_ident(arg)))
-                }
-                None => format!("@{}", a.name.name),
+            let text = if a.args.is_empty() {
+                format!("@{}", a.name.name)
+            } else {
+                let args: Vec<String> = a
+                    .args
+                    .iter()
+                    .map(|(arg, _)| bare_or_quoted(arg, is_ident(arg)))
+                    .collect();
+                format!("@{}({})", a.name.name, args.join(", "))
             };
             self.line(indent, &text);
         }

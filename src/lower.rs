@@ -154,6 +154,11 @@ fn policy_item(
         PolicyKind::Boundary => (DocumentKind::Boundary, "boundaries"),
     };
     check_name(scope, &item.name, "a managed policy", 128);
+    let what = match item.kind {
+        PolicyKind::Managed => "a policy",
+        PolicyKind::Boundary => "a boundary",
+    };
+    let attributes = item_attributes(scope, &item.attributes, what);
     let mut seen = IndexMap::new();
     let mut statements = Vec::new();
     for entry in &item.entries {
@@ -207,6 +212,7 @@ fn policy_item(
         file: format!("{dir}/{}.json", item.name.name),
         policy: iam::Policy { statements },
         span: Some(item.name.span),
+        split: attributes.split,
     });
     project.policies.push(iam::ManagedPolicyInfo {
         name: item.name.name.clone(),
@@ -380,7 +386,11 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
     let mut groups = Vec::new();
     let mut tags = IndexMap::new();
     let mut trust = None;
-    let mut inline: IndexMap<String, (Span, Vec<iam::Statement>, Vec<String>)> = IndexMap::new();
+    let attributes = item_attributes(scope, &item.attributes, what);
+    let mut max_session_seconds = None;
+    let mut instance_profile = None;
+    let mut inline: IndexMap<String, (Span, Vec<iam::Statement>, Vec<String>, bool)> =
+        IndexMap::new();
     let mut loose = Vec::new();
     let mut loose_span: Option<Span> = None;
     let mut delegate: Option<Span> = None;
@@ -495,14 +505,42 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
                     scope.push(d);
                     continue;
                 }
+                let split = item_attributes(scope, &p.attributes, "an inline policy").split;
                 inline.insert(
                     p.name.name.clone(),
-                    (p.name.span, statements, p.docs.clone()),
+                    (p.name.span, statements, p.docs.clone(), split),
                 );
             }
             Entry::Statement(s) => {
                 loose_span = Some(loose_span.map_or(s.span, |l| l.to(s.span)));
                 loose.extend(statement(scope, s, true));
+            }
+            Entry::MaxSession(text, at, _) => {
+                if kind != iam::PrincipalKind::Role {
+                    not_allowed(scope, entry, what);
+                } else if once(scope, &mut seen, entry) {
+                    max_session_seconds = max_session(scope, text, *at);
+                }
+            }
+            Entry::InstanceProfile(profile, _) => {
+                if kind != iam::PrincipalKind::Role {
+                    not_allowed(scope, entry, what);
+                } else if once(scope, &mut seen, entry) {
+                    instance_profile = match profile {
+                        Some(n) => {
+                            let expanded = scope.expand(n);
+                            if let Some(text) = &expanded {
+                                let as_ident = Ident {
+                                    name: text.clone(),
+                                    span: n.span,
+                                };
+                                check_name(scope, &as_ident, "an instance profile", 128);
+                            }
+                            expanded
+                        }
+                        None => Some(name.clone()),
+                    };
+                }
             }
             Entry::Delegate(span) => {
                 if kind == iam::PrincipalKind::Group {
@@ -535,7 +573,7 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
                     .help("rename the policy block"),
                 );
             } else {
-                inline.insert(name, (span, statements, Vec::new()));
+                inline.insert(name, (span, statements, Vec::new(), false));
             }
         }
     }
@@ -558,7 +596,7 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
                 .help("move the statements into the policy block, or rename it"),
             );
         } else {
-            inline.insert(loose_name, (span, loose, Vec::new()));
+            inline.insert(loose_name, (span, loose, Vec::new(), false));
         }
     }
     if kind == iam::PrincipalKind::Role && trust.is_none() {
@@ -577,7 +615,7 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
         .then(|| scope.decl_arn(&Decl::Principal(item), item.name.span))
         .flatten();
     let mut documents = Vec::new();
-    for (policy_name, (span, statements, _docs)) in inline {
+    for (policy_name, (span, statements, _docs, split)) in inline {
         project.documents.push(Document {
             kind: inline_kind,
             name: policy_name.clone(),
@@ -585,6 +623,7 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
             file: format!("{dir}/{name}/policies/{policy_name}.json"),
             policy: iam::Policy { statements },
             span: Some(span),
+            split,
         });
         documents.push(project.documents.len() - 1);
     }
@@ -601,6 +640,7 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
             file: format!("{dir}/{name}/trust.json"),
             policy: iam::Policy { statements },
             span: Some(span),
+            split: false,
         });
         documents.push(project.documents.len() - 1);
     }
@@ -619,6 +659,9 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
         span: Some(item.span),
         name_span: Some(item.name.span),
         delegates: delegate.is_some(),
+        max_session: max_session_seconds,
+        instance_profile,
+        split: attributes.split,
     });
 }
 
@@ -758,10 +801,15 @@ fn attributes(scope: &Scope, attributes: &[Attribute]) -> Option<Spanned<String>
     for attribute in attributes {
         match attribute.name.name.as_str() {
             "sid" => {
-                let Some((text, span)) = &attribute.arg else {
+                let [(text, span)] = attribute.args.as_slice() else {
+                    let (message, label) = if attribute.args.is_empty() {
+                        ("`@sid` needs a name", "no name given")
+                    } else {
+                        ("`@sid` takes one name", "more than one given")
+                    };
                     scope.push(
-                        Diagnostic::new(Code::UnknownAttribute, "`@sid` needs a name")
-                            .at(attribute.span, "no name given")
+                        Diagnostic::new(Code::UnknownAttribute, message)
+                            .at(attribute.span, label)
                             .help("write `@sid(AllowReads)`"),
                     );
                     continue;
@@ -778,6 +826,11 @@ fn attributes(scope: &Scope, attributes: &[Attribute]) -> Option<Spanned<String>
                 }
                 sid = Some(Spanned::new(text.clone(), Some(*span)));
             }
+            "split" => scope.push(
+                Diagnostic::new(Code::UnknownAttribute, "`@split` applies to a policy, not a statement")
+                    .at(attribute.name.span, "on a statement")
+                    .help("write `@split` before the `policy` it should split"),
+            ),
             other => {
                 let help = diag::did_you_mean(diag::suggest(other, ["sid"]))
                     .unwrap_or_else(|| "the known attribute is `@sid(Name)`".into());
@@ -794,6 +847,114 @@ fn attributes(scope: &Scope, attributes: &[Attribute]) -> Option<Spanned<String>
     }
     sid
 }
+
+/// What the attributes of an item (a policy, boundary, role, user, group or inline policy)
+/// say. The only one known is `@split`; unknown ones are reported with a "did you mean".
+#[derive(Clone, Copy, Debug, Default)]
+struct ItemAttributes {
+    split: bool,
+}
+
+/// Reads an item's attributes; `what` names the item for messages ("a boundary").
+fn item_attributes(scope: &Scope, attributes: &[Attribute], what: &str) -> ItemAttributes {
+    let mut out = ItemAttributes::default();
+    let mut seen: Option<Span> = None;
+    for attribute in attributes {
+        match attribute.name.name.as_str() {
+            "split" => {
+                if let Some((_, span)) = attribute.args.first() {
+                    scope.push(
+                        Diagnostic::new(Code::UnknownAttribute, "`@split` takes no arguments")
+                            .at(*span, "not expected")
+                            .help("write `@split` alone"),
+                    );
+                }
+                if what == "a boundary" {
+                    scope.push(
+                        Diagnostic::new(
+                            Code::UnknownAttribute,
+                            "`@split` does not apply to a boundary",
+                        )
+                        .at(attribute.name.span, "on a boundary")
+                        .help("a principal has one permissions boundary: it cannot be split into several; shorten it instead"),
+                    );
+                    continue;
+                }
+                if let Some(first) = seen {
+                    scope.push(
+                        Diagnostic::new(Code::DuplicateSetting, "`@split` is given twice")
+                            .at(attribute.span, "given again here")
+                            .with_label(first, "first given here")
+                            .help("keep one `@split`"),
+                    );
+                }
+                seen = Some(attribute.span);
+                out.split = true;
+            }
+            "sid" => scope.push(
+                Diagnostic::new(
+                    Code::UnknownAttribute,
+                    format!("`@sid` applies to a statement, not to {what}"),
+                )
+                .at(attribute.name.span, "not a statement")
+                .help("write `@sid(Name)` before a statement inside it"),
+            ),
+            other => {
+                let help = diag::did_you_mean(diag::suggest(other, ["split"]))
+                    .unwrap_or_else(|| format!("the attribute known on {what} is `@split`"));
+                scope.push(
+                    Diagnostic::new(
+                        Code::UnknownAttribute,
+                        format!("unknown attribute `@{other}`"),
+                    )
+                    .at(attribute.name.span, "not a known attribute")
+                    .help(help),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// `max session`: the seconds a duration says (`3600`, `3600s`, `90m`, `12h`), checked against
+/// IAM's range for `MaxSessionDuration`, one to twelve hours.
+fn max_session(scope: &Scope, text: &str, span: Span) -> Option<u32> {
+    let (digits, unit) = match text.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&text[..i], c),
+        _ => (text, 's'),
+    };
+    let scale: u64 = match unit {
+        'h' => 3600,
+        'm' => 60,
+        _ => 1,
+    };
+    let seconds = digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale));
+    match seconds {
+        Some(s) if (MIN_SESSION..=MAX_SESSION).contains(&s) => Some(s as u32),
+        _ => {
+            let said = match seconds {
+                Some(s) => format!("{s} seconds"),
+                None => "too long".to_string(),
+            };
+            scope.push(
+                Diagnostic::new(
+                    Code::SessionOutOfRange,
+                    format!("`max session {text}` is outside IAM's range of 1 to 12 hours"),
+                )
+                .at(span, said)
+                .help("write a duration from `3600` (`1h`) to `43200` (`12h`) seconds"),
+            );
+            None
+        }
+    }
+}
+
+/// IAM's range for a role's `MaxSessionDuration`, in seconds.
+const MIN_SESSION: u64 = 3_600;
+const MAX_SESSION: u64 = 43_200;
 
 fn effect(effect: ast::Effect, span: Span) -> Spanned<iam::Effect> {
     let effect = match effect {

@@ -144,6 +144,7 @@ pub fn split(project: &mut Project, limits: &Limits) -> Vec<Diagnostic> {
                     statements: bucket.iter().map(|&s| statements[s].clone()).collect(),
                 },
                 span: document.span,
+                split: false,
             };
             let index = if parts.is_empty() {
                 project.documents[info.document] = part;

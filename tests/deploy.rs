@@ -100,6 +100,16 @@ fn cloudformation_documents_equal_the_json_targets() {
         for resource in template["Resources"].as_object().unwrap().values() {
             let properties = &resource["Properties"];
             match resource["Type"].as_str().unwrap() {
+                "AWS::IAM::InstanceProfile" => {
+                    // Its one role is the template's own.
+                    let roles = properties["Roles"].as_array().unwrap();
+                    assert_eq!(roles.len(), 1, "{example}");
+                    let role = roles[0]["Ref"].as_str().unwrap();
+                    assert_eq!(
+                        template["Resources"][role]["Type"], "AWS::IAM::Role",
+                        "{example}"
+                    );
+                }
                 "AWS::IAM::ManagedPolicy" => {
                     let name = properties["ManagedPolicyName"]
                         .as_str()
@@ -189,7 +199,13 @@ const SCHEMA: &[(&str, &[&str], &[&str])] = &[
             "permissions_boundary",
             "tags",
             "depends_on",
+            "max_session_duration",
         ],
+    ),
+    (
+        "aws_iam_instance_profile",
+        &["role"],
+        &["name", "path", "role"],
     ),
     (
         "aws_iam_user",
@@ -381,7 +397,11 @@ fn check_module(label: &str, module: &Value, expected: &BTreeMap<(String, String
         .filter(|(t, _)| {
             matches!(
                 t.as_str(),
-                "aws_iam_policy" | "aws_iam_role" | "aws_iam_user" | "aws_iam_group"
+                "aws_iam_policy"
+                    | "aws_iam_role"
+                    | "aws_iam_user"
+                    | "aws_iam_group"
+                    | "aws_iam_instance_profile"
             )
         })
         .count();

@@ -140,6 +140,8 @@ codes! {
     TemplateOverQuota = "E1101", "CloudFormation template over its quotas";
     StatementTooLarge = "E1102", "statement too large to split";
     TrustCycle = "W1103", "principals trust each other in a cycle";
+    SessionOutOfRange = "E1104", "`max session` out of range";
+    SplitOverManagedQuota = "E1105", "split needs more managed policies than a principal may have";
 }
 
 impl Code {

@@ -35,6 +35,11 @@ pub fn principal_id(kind: PrincipalKind, name: &str) -> String {
     format!("{kind}{}", escape(name))
 }
 
+/// The logical ID of a role's instance profile.
+pub fn instance_profile_id(role: &str) -> String {
+    format!("InstanceProfile{}", escape(role))
+}
+
 /// A policy ARN as the template writes it: `Ref` for its own policies, the ARN otherwise.
 fn arn_value(project: &Project, arn: &str) -> Value {
     match names::policy_ref(project, arn) {
@@ -114,6 +119,9 @@ pub fn template(project: &Project) -> Value {
                     .collect();
                 properties.insert("AssumeRolePolicyDocument".into(), document);
             }
+            if let Some(seconds) = principal.max_session {
+                properties.insert("MaxSessionDuration".into(), json!(seconds));
+            }
         }
         if principal.kind == PrincipalKind::User && !principal.groups.is_empty() {
             let groups: Vec<Value> = principal
@@ -169,6 +177,27 @@ pub fn template(project: &Project) -> Value {
                 "Value": { "Fn::GetAtt": [id, "Arn"] },
             }),
         );
+        if let Some(profile) = &principal.instance_profile {
+            let profile_id = instance_profile_id(&principal.name);
+            resources.insert(
+                profile_id.clone(),
+                json!({
+                    "Type": "AWS::IAM::InstanceProfile",
+                    "Properties": {
+                        "InstanceProfileName": profile,
+                        "Path": principal.path,
+                        "Roles": [{ "Ref": id }],
+                    },
+                }),
+            );
+            outputs.insert(
+                format!("{profile_id}Arn"),
+                json!({
+                    "Description": format!("ARN of the instance profile `{profile}` of role `{}`", principal.name),
+                    "Value": { "Fn::GetAtt": [profile_id, "Arn"] },
+                }),
+            );
+        }
     }
     let mut template = Map::new();
     template.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
@@ -201,12 +230,20 @@ pub fn check(project: &Project) -> Vec<Diagnostic> {
             let kind = if p.boundary { "boundary" } else { "policy" };
             (policy_id(p), format!("{kind} `{}`", p.name), p.span)
         })
-        .chain(project.principals.iter().map(|p| {
-            (
+        .chain(project.principals.iter().flat_map(|p| {
+            let principal = (
                 principal_id(p.kind, &p.name),
                 format!("{} `{}`", p.kind.as_str(), p.name),
                 p.name_span.or(p.span),
-            )
+            );
+            let profile = p.instance_profile.as_ref().map(|name| {
+                (
+                    instance_profile_id(&p.name),
+                    format!("instance profile `{name}`"),
+                    p.name_span.or(p.span),
+                )
+            });
+            std::iter::once(principal).chain(profile)
         }))
         .collect();
     let help = "deploy this project with `--target terraform`, or build it as several projects, one stack each";

@@ -154,6 +154,12 @@ pub fn manifest(project: &Project) -> Value {
             object.insert("inline_policies".into(), Value::Object(inline));
             if p.kind == iam::PrincipalKind::Role {
                 object.insert("trust_policy".into(), json!(trust));
+                if let Some(seconds) = p.max_session {
+                    object.insert("max_session".into(), json!(seconds));
+                }
+                if let Some(profile) = &p.instance_profile {
+                    object.insert("instance_profile".into(), json!(profile));
+                }
             }
             Value::Object(object)
         })

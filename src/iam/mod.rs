@@ -171,6 +171,8 @@ pub struct Document {
     pub policy: Policy,
     /// Where it is named: the policy's name, or a trust block's `trust` keyword.
     pub span: Option<Span>,
+    /// `@split`: split it when it is over its quota, even without `--split`.
+    pub split: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -212,6 +214,12 @@ pub struct PrincipalInfo {
     pub name_span: Option<Span>,
     /// It writes the identity side of its boundary's guard (`delegate`).
     pub delegates: bool,
+    /// A role's `max session`, in seconds (`MaxSessionDuration`).
+    pub max_session: Option<u32>,
+    /// A role's `instance profile`: the profile's name.
+    pub instance_profile: Option<String>,
+    /// `@split` on the principal: its inline policies may move into managed parts.
+    pub split: bool,
 }
 
 /// A customer managed policy or boundary the project declares.

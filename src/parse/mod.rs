@@ -465,6 +465,7 @@ impl Parsing {
         let span = self.span(&pair);
         let mut c = self.children(pair);
         let docs = self.docs(c.take(Rule::docs)?);
+        let attributes = self.attributes(&mut c)?;
         c.any()?; // keyword
         let name = self.ident(c.take(Rule::ident)?);
         let mut json = None;
@@ -476,6 +477,7 @@ impl Parsing {
         let entries = c.pairs.map(|p| self.entry(p)).collect::<Result<Vec<_>>>()?;
         Ok(Item::Policy(PolicyItem {
             docs,
+            attributes,
             kind,
             name,
             entries,
@@ -547,11 +549,13 @@ impl Parsing {
         let span = self.span(&pair);
         let mut c = self.children(pair);
         let docs = self.docs(c.take(Rule::docs)?);
+        let attributes = self.attributes(&mut c)?;
         c.any()?; // keyword
         let name = self.ident(c.name()?);
         let entries = c.pairs.map(|p| self.entry(p)).collect::<Result<Vec<_>>>()?;
         Ok(Item::Principal(PrincipalItem {
             docs,
+            attributes,
             kind,
             name,
             entries,
@@ -573,6 +577,21 @@ impl Parsing {
         }
         if rule == Rule::delegate_setting {
             return Ok(Entry::Delegate(span));
+        }
+        if rule == Rule::max_session_setting {
+            let mut c = self.children(pair);
+            c.take(Rule::kw_max)?;
+            c.take(Rule::kw_session)?;
+            let duration = c.take(Rule::duration)?;
+            let at = self.span(&duration);
+            return Ok(Entry::MaxSession(duration.as_str().to_string(), at, span));
+        }
+        if rule == Rule::instance_profile_setting {
+            let mut c = self.children(pair);
+            c.take(Rule::kw_instance)?;
+            c.take(Rule::kw_profile)?;
+            let name = c.optional(Rule::string).map(|s| self.string(s));
+            return Ok(Entry::InstanceProfile(name, span));
         }
         let mut c = self.children(pair);
         c.any()?; // keyword
@@ -627,11 +646,13 @@ impl Parsing {
         let span = self.span(&pair);
         let mut c = self.children(pair);
         let docs = self.docs(c.take(Rule::docs)?);
+        let attributes = self.attributes(&mut c)?;
         c.take(Rule::kw_policy)?;
         let name = self.ident(c.take(Rule::ident)?);
         let statements = c.pairs.map(|p| self.statement(p)).collect::<Result<_>>()?;
         Ok(InlinePolicy {
             docs,
+            attributes,
             name,
             statements,
             span,
@@ -669,19 +690,17 @@ impl Parsing {
             let span = self.span(&pair);
             let mut a = self.children(pair);
             let name = self.ident(a.take(Rule::ident)?);
-            let arg = match a.optional(Rule::attribute_arg) {
-                Some(arg) => {
-                    let inner = self.children(arg).any()?;
-                    let span = self.span(&inner);
-                    let text = match inner.as_rule() {
-                        Rule::string => self.string(inner).raw,
-                        _ => inner.as_str().to_string(),
-                    };
-                    Some((text, span))
-                }
-                None => None,
-            };
-            attributes.push(Attribute { name, arg, span });
+            let mut args = Vec::new();
+            while let Some(arg) = a.optional(Rule::attribute_arg) {
+                let inner = self.children(arg).any()?;
+                let span = self.span(&inner);
+                let text = match inner.as_rule() {
+                    Rule::string => self.string(inner).raw,
+                    _ => inner.as_str().to_string(),
+                };
+                args.push((text, span));
+            }
+            attributes.push(Attribute { name, args, span });
         }
         Ok(attributes)
     }
