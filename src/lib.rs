@@ -482,8 +482,17 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
     diagnostics.extend(scope.finish());
     // Policies `--split` could not split: their E0305 would only repeat E1102.
     let mut unsplit = Vec::new();
-    if options.split && !diagnostics.iter().any(Diagnostic::is_error) {
-        let found = split::split(&mut project, &options.limits);
+    let marked =
+        project.documents.iter().any(|d| d.split) || project.principals.iter().any(|p| p.split);
+    if (options.split || marked) && !diagnostics.iter().any(Diagnostic::is_error) {
+        let found = split::split_where(&mut project, &options.limits, options.split);
+        // The attachments E1105 points at: W0306 and E0307 about them would only repeat it.
+        unsplit.extend(
+            found
+                .iter()
+                .filter(|d| d.code == Code::SplitOverManagedQuota)
+                .flat_map(|d| d.labels.iter().map(|l| l.span)),
+        );
         unsplit.extend(
             found
                 .iter()
@@ -496,7 +505,10 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
         check::check(&project, &options.limits)
             .into_iter()
             .filter(|d| {
-                d.code != Code::PolicyTooLarge || !d.span.is_some_and(|s| unsplit.contains(&s))
+                !matches!(
+                    d.code,
+                    Code::PolicyTooLarge | Code::ManyManagedPolicies | Code::TooManyManagedPolicies
+                ) || !d.span.is_some_and(|s| unsplit.contains(&s))
             }),
     );
     if !options.skip_tests && !diagnostics.iter().any(Diagnostic::is_error) {

@@ -827,9 +827,12 @@ fn attributes(scope: &Scope, attributes: &[Attribute]) -> Option<Spanned<String>
                 sid = Some(Spanned::new(text.clone(), Some(*span)));
             }
             "split" => scope.push(
-                Diagnostic::new(Code::UnknownAttribute, "`@split` applies to a policy, not a statement")
-                    .at(attribute.name.span, "on a statement")
-                    .help("write `@split` before the `policy` it should split"),
+                Diagnostic::new(
+                    Code::UnknownAttribute,
+                    "`@split` applies to a policy, not a statement",
+                )
+                .at(attribute.name.span, "on a statement")
+                .help("write `@split` before the `policy` it should split"),
             ),
             other => {
                 let help = diag::did_you_mean(diag::suggest(other, ["sid"]))

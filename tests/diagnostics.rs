@@ -390,6 +390,7 @@ fn model_check_cases() -> Vec<(&'static str, Vec<Diagnostic>)> {
                 statements: vec![statement],
             },
             span: None,
+            split: false,
         };
         let mut out = Vec::new();
         iamx::check::document_rules(&document, &mut out);

@@ -15,11 +15,17 @@ use crate::source::Span;
 pub struct Limits {
     /// The trust policy quota: 2,048 by default, up to 4,096 on request to AWS.
     pub trust_policy: usize,
+    /// Managed policies attached to one role, user or group: 10 by default, up to 20 on
+    /// request to AWS.
+    pub managed_policies: usize,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { trust_policy: 2048 }
+        Limits {
+            trust_policy: 2048,
+            managed_policies: 10,
+        }
     }
 }
 
@@ -143,7 +149,8 @@ fn principal_rules(
         }
     }
     let count = principal.attached.len();
-    if count > 10 {
+    let quota = limits.managed_policies.min(20);
+    if count > quota {
         let (code, message, help) = if count > 20 {
             (
                 Code::TooManyManagedPolicies,
@@ -158,15 +165,16 @@ fn principal_rules(
             (
                 Code::ManyManagedPolicies,
                 format!(
-                    "{} `{}` has {count} managed policies attached; the default quota is 10",
+                    "{} `{}` has {count} managed policies attached; the {} quota is {quota}",
                     principal.kind.as_str(),
-                    principal.name
+                    principal.name,
+                    if quota == 10 { "default" } else { "given" }
                 ),
                 "the quota can be raised to 20 on request to AWS; otherwise combine policies",
             )
         };
         let mut d = Diagnostic::new(code, message).help(help);
-        let eleventh = principal.attached.get(if count > 20 { 20 } else { 10 });
+        let eleventh = principal.attached.get(if count > 20 { 20 } else { quota });
         if let Some(span) = eleventh.and_then(|a| a.span).or(principal.span) {
             d = d.at(span, "one too many from here on");
         }
