@@ -23,7 +23,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::iam::{self, Document, DocumentKind, ManagedPolicyInfo, Policy, Project, Statement};
 
 /// FNV-1a, 64 bits: the same on every machine.
-fn fnv(text: &str) -> u64 {
+pub fn fnv(text: &str) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.bytes() {
         hash ^= u64::from(b);

@@ -67,10 +67,14 @@ pub fn files_for(project: &Project, targets: &[Target]) -> Vec<Artifact> {
         done.push(target);
         match target {
             Target::Json => out.extend(files(project)),
-            Target::CloudFormation => out.push(Artifact {
-                path: cloudformation::PATH.into(),
-                contents: iam::json::pretty(&cloudformation::template(project)),
-            }),
+            Target::CloudFormation => {
+                out.extend(cloudformation::templates(project).into_iter().map(
+                    |(path, template)| Artifact {
+                        path,
+                        contents: iam::json::pretty(&template),
+                    },
+                ))
+            }
             Target::Terraform => out.push(Artifact {
                 path: terraform::PATH.into(),
                 contents: iam::json::pretty(&terraform::module(project)),
