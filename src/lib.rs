@@ -23,6 +23,7 @@ pub mod ast;
 pub mod awsdb;
 pub mod check;
 pub mod cli;
+pub mod compact;
 pub mod diag;
 pub mod diff;
 pub mod doc;
@@ -98,6 +99,8 @@ pub struct Options {
     pub targets: Vec<emit::Target>,
     /// `--split`: customer managed policies over their quota become several (see [`split`]).
     pub split: bool,
+    /// `--compact`: statements merged and action lists collapsed, exactly (see [`compact`]).
+    pub compact: bool,
 }
 
 /// Reads a file named by a source: `(source name, path as written) → text`.
@@ -481,6 +484,9 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
     let mut project = lower::lower(&modules, &scope, &included);
     diagnostics.extend(scope.finish());
     // Policies `--split` could not split: their E0305 would only repeat E1102.
+    if options.compact && !diagnostics.iter().any(Diagnostic::is_error) {
+        compact::compact(&mut project);
+    }
     let mut unsplit = Vec::new();
     let marked =
         project.documents.iter().any(|d| d.split) || project.principals.iter().any(|p| p.split);

@@ -159,6 +159,10 @@ pub struct CompileArgs {
     /// attached wherever it was (stable: a statement keeps its part when others change).
     #[arg(long)]
     pub split: bool,
+    /// Before splitting, merge statements that differ only in actions, and collapse action
+    /// lists into the shortest exact wildcards of the AWS service reference.
+    #[arg(long)]
+    pub compact: bool,
     /// The managed policies one role, user or group may have attached: 10 by default, up to
     /// 20 once AWS has raised the quota. Parts of split policies count.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=20))]
@@ -336,6 +340,7 @@ pub fn compile_inputs_with(
     options.json_kind = args.kind.map(Into::into);
     options.loader = Some(crate::Loader::files_under(include_roots(args)));
     options.split = args.split;
+    options.compact = args.compact;
     options.limits.managed_policies = args.managed_policy_quota as usize;
     adjust(&mut options);
     Ok(crate::compile(sources, &options))
