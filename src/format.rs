@@ -372,6 +372,9 @@ impl Printer<'_> {
             Item::Policy(policy) => {
                 self.docs(0, &policy.docs);
                 self.attributes(0, &policy.attributes);
+                if !policy.attributes.is_empty() {
+                    self.comments_before(0, policy.name.span.start as usize);
+                }
                 let keyword = match policy.kind {
                     PolicyKind::Managed => "policy",
                     PolicyKind::Boundary => "boundary",
@@ -386,6 +389,9 @@ impl Printer<'_> {
             Item::Principal(principal) => {
                 self.docs(0, &principal.docs);
                 self.attributes(0, &principal.attributes);
+                if !principal.attributes.is_empty() {
+                    self.comments_before(0, principal.name.span.start as usize);
+                }
                 let head = format!(
                     "{} {}",
                     principal.kind.keyword(),
@@ -500,6 +506,9 @@ impl Printer<'_> {
             Entry::Policy(inline) => {
                 self.docs(indent, &inline.docs);
                 self.attributes(indent, &inline.attributes);
+                if !inline.attributes.is_empty() {
+                    self.comments_before(indent, inline.name.span.start as usize);
+                }
                 let head = format!("policy {}", inline.name.name);
                 self.block(indent, &head, inline.span, &inline.statements, |p, s| {
                     p.statement(indent + 1, s)

@@ -689,7 +689,7 @@ impl Parsing {
         while let Some(pair) = c.optional(Rule::attribute) {
             let span = self.span(&pair);
             let mut a = self.children(pair);
-            let name = self.ident(a.take(Rule::ident)?);
+            let name = self.ident(a.take(Rule::attribute_name)?);
             let mut args = Vec::new();
             while let Some(arg) = a.optional(Rule::attribute_arg) {
                 let inner = self.children(arg).any()?;

@@ -96,6 +96,7 @@ pub fn phrase(rule: Rule) -> &'static str {
         Rule::statement => "a statement",
         Rule::attribute => "an attribute like `@sid(Name)`",
         Rule::attribute_arg => "an attribute argument",
+        Rule::attribute_name => "an attribute name",
         Rule::effect => "`allow` or `deny`",
         Rule::action_items | Rule::action_item | Rule::action_pattern => {
             "an action like `s3:GetObject`"
