@@ -386,13 +386,13 @@ fn own_policies(project: &mut Project, principal: usize, arns: &[String]) {
             .filter(|p| p.arn.as_ref().is_some_and(|a| arns_held.contains(a)))
             .map(|p| p.document),
     );
-    for d in documents {
+    let mut found = false;
+    for &d in &documents {
         for statement in &mut project.documents[d].policy.statements {
-            if statement.sid.as_ref().map(|s| s.value.as_str())
-                != Some("NoNewVersionsOfOwnPolicies")
-            {
+            if statement.sid.as_ref().map(|s| s.value.as_str()) != Some(OWN) {
                 continue;
             }
+            found = true;
             if let Some(resource) = &mut statement.resource {
                 let span = resource.values.first().and_then(|v| v.span);
                 for arn in arns {
@@ -403,7 +403,29 @@ fn own_policies(project: &mut Project, principal: usize, arns: &[String]) {
             }
         }
     }
+    if found {
+        return;
+    }
+    // It had no managed policy of its own: its delegation policy (inline, or moved into
+    // parts itself) gets the statement.
+    let name = &project.principals[principal].name;
+    let delegation = format!("{name}Delegation");
+    let moved = format!("{name}-{delegation}-");
+    let at = documents.iter().copied().find(|&d| {
+        let document = &project.documents[d].name;
+        document == &delegation || document.starts_with(&moved)
+    });
+    if let Some(d) = at {
+        let span = project.documents[d].span;
+        project.documents[d]
+            .policy
+            .statements
+            .push(crate::guardrail::spec::no_new_versions(arns, span));
+    }
 }
+
+/// The `Sid` of `delegate`'s denial of new versions of the principal's own policies.
+const OWN: &str = "NoNewVersionsOfOwnPolicies";
 
 /// E0202 when a part's name is taken by a policy of the project.
 fn taken(project: &Project, name: &str, what: &str) -> Option<Diagnostic> {

@@ -660,3 +660,53 @@ fn parts_count_against_the_managed_policy_quota() {
     let project = compilation.project.as_ref().unwrap();
     assert!(project.principals[0].attached.len() > 10);
 }
+
+/// A delegating user whose inline policies move into managed parts denies itself new
+/// versions of those parts too, as of its other managed policies.
+#[test]
+fn moved_parts_of_a_delegating_principal_are_its_own() {
+    let mut reads = String::from("  @split\n  policy Reads {\n");
+    reads.push_str(&statements("r", 30));
+    reads.push_str("  }\n");
+    let source = include_str!("../examples/company-xyz-guarded/main.iamx").replacen(
+        "  delegate\n",
+        &format!("  delegate\n  attach aws ReadOnlyAccess\n{reads}"),
+        1,
+    );
+    let compilation = compile(&source, false, 10);
+    let project = compilation
+        .project
+        .as_ref()
+        .unwrap_or_else(|| panic!("{:?}", codes(&compilation)));
+    let steve = project
+        .principals
+        .iter()
+        .find(|p| p.delegates)
+        .expect("a delegating principal");
+    let parts: Vec<&str> = steve
+        .attached
+        .iter()
+        .map(|a| a.value.as_str())
+        .filter(|a| a.contains("-Reads-"))
+        .collect();
+    assert!(!parts.is_empty(), "{:?}", steve.attached);
+    let denial = project
+        .documents
+        .iter()
+        .flat_map(|d| &d.policy.statements)
+        .find(|s| {
+            s.sid
+                .as_ref()
+                .is_some_and(|s| s.value == "NoNewVersionsOfOwnPolicies")
+        })
+        .expect("the delegation denies new versions of its own policies");
+    let resources: Vec<&str> = denial
+        .resource
+        .iter()
+        .flat_map(|b| &b.values)
+        .map(|v| v.value.as_str())
+        .collect();
+    for part in parts {
+        assert!(resources.contains(&part), "{part} not in {resources:?}");
+    }
+}
