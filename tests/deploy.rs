@@ -19,8 +19,11 @@ fn examples() -> Vec<String> {
     names
 }
 
+/// A fresh directory: one per call, as tests run in parallel and build the same examples.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("iamx-deploy-{}-{name}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("iamx-deploy-{}-{n}-{name}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     dir
 }
@@ -749,4 +752,35 @@ fn nested_stacks_are_stable() {
     for (id, file) in &a {
         assert_eq!(b.get(id), Some(file), "{id} moved");
     }
+}
+
+/// `iamx check --target` runs the back ends' checks, and writes nothing.
+#[test]
+fn check_runs_the_targets_checks() {
+    let fixture = "tests/fixtures/diagnostics/E1101_too_many_outputs.iamx";
+    let check = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_iamx"))
+            .args(["check", fixture])
+            .args(extra)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap()
+    };
+    let plain = check(&[]);
+    assert_eq!(
+        plain.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&plain.stderr)
+    );
+    for targets in ["cloudformation", "json,cloudformation,terraform"] {
+        let out = check(&["--target", targets]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("[E1101]"), "{stderr}");
+    }
+    let terraform = check(&["--target", "terraform"]);
+    assert_eq!(terraform.status.code(), Some(0));
+    let unknown = check(&["--target", "pulumi"]);
+    assert_eq!(unknown.status.code(), Some(2));
 }
