@@ -103,6 +103,7 @@ fn size_help(kind: DocumentKind) -> &'static str {
     match kind {
         DocumentKind::Trust => "AWS can raise the trust policy quota to 4,096 on request; then pass `--trust-limit 4096`",
         DocumentKind::Resource => "the quota depends on the service (20,480 for an S3 bucket policy); move grants into identity policies, or use wildcards and conditions to shorten lists",
+        DocumentKind::Managed => "split it: build with `--split`, or write `@split` before the policy; or shorten it with `--compact`, wildcards and access levels",
         _ => "split it into several managed policies, or use wildcards and access levels to shorten action lists",
     }
 }
@@ -135,7 +136,7 @@ fn principal_rules(
                     principal.name
                 ),
             )
-            .help("move statements into managed policies and attach them");
+            .help("move statements into managed policies and attach them: `--split`, or `@split` before the principal, does it");
             if let Some(span) = principal.name_span.or(principal.span) {
                 d = d.at(span, format!("{total} characters without white space"));
             }
