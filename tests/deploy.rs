@@ -784,3 +784,78 @@ fn check_runs_the_targets_checks() {
     let unknown = check(&["--target", "pulumi"]);
     assert_eq!(unknown.status.code(), Some(2));
 }
+
+/// A project whose managed and inline policies are split: both back ends list the parts,
+/// attach them, and pass their checks.
+#[test]
+fn split_parts_deploy() {
+    let mut source = String::from(
+        "account \"123456789012\"\n\n@split\nuser alice {\n  path \"/team/\"\n  policy Reads {\n",
+    );
+    for i in 0..40 {
+        source.push_str(&format!(
+            "    @sid(Read{i:03})\n    allow s3:GetObject on \"arn:aws:s3:::bucket-{i:03}/reports/*\"\n"
+        ));
+    }
+    source.push_str("  }\n  policy Small {\n    allow s3:ListAllMyBuckets on *\n  }\n}\n\n@split\npolicy Big {\n");
+    for i in 0..80 {
+        source.push_str(&format!(
+            "  @sid(Write{i:03})\n  allow s3:PutObject on \"arn:aws:s3:::bucket-{i:03}/incoming/*\"\n"
+        ));
+    }
+    source.push_str("}\n\nrole Writer {\n  trust { allow account }\n  attach Big\n}\n");
+    let dir = scratch("split-parts");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("main.iamx"), &source).unwrap();
+    let out = dir.join("out");
+    let result = Command::new(env!("CARGO_BIN_EXE_iamx"))
+        .arg("build")
+        .arg(dir.join("main.iamx"))
+        .arg("-o")
+        .arg(&out)
+        .args(["--target", "json,cloudformation,terraform"])
+        .output()
+        .unwrap();
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let expected = json_documents(&out);
+    let names: BTreeSet<&str> = expected.keys().map(|(_, n)| n.as_str()).collect();
+    assert!(
+        names.contains("Big-1") && names.contains("alice-Reads-1"),
+        "{names:?}"
+    );
+    assert!(!names.contains("Reads"), "{names:?}");
+    let module = read_json(&out.join("terraform/main.tf.json"));
+    check_module("split", &module, &expected);
+    let attachments = module["resource"]["aws_iam_user_policy_attachment"]
+        .as_object()
+        .unwrap();
+    assert!(
+        attachments
+            .keys()
+            .any(|k| k.contains("alice-Reads-1") || k.contains("aliceZ2DReadsZ2D1")),
+        "{attachments:?}"
+    );
+    let template = read_json(&out.join("cloudformation/template.json"));
+    let alice = &template["Resources"]["Useralice"]["Properties"];
+    assert_eq!(
+        alice["Policies"].as_array().unwrap().len(),
+        1,
+        "Small stays inline"
+    );
+    assert!(!alice["ManagedPolicyArns"].as_array().unwrap().is_empty());
+    if Command::new("cfn-lint").arg("--version").output().is_ok() {
+        let lint = Command::new("cfn-lint")
+            .arg(out.join("cloudformation/template.json"))
+            .output()
+            .unwrap();
+        assert!(
+            lint.status.success() && lint.stdout.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&lint.stdout)
+        );
+    }
+}
