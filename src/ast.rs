@@ -135,6 +135,16 @@ impl GlobalKind {
             GlobalKind::Region => "region",
         }
     }
+
+    /// The setting a param of this name stands for: `param region` is the region.
+    pub fn named(name: &str) -> Option<GlobalKind> {
+        match name {
+            "account" => Some(GlobalKind::Account),
+            "partition" => Some(GlobalKind::Partition),
+            "region" => Some(GlobalKind::Region),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -217,6 +217,15 @@ fn vars_set_params_and_unknown_vars_are_errors() {
         "--color",
         "never"
     ]));
+    // A bad value from `--var` is reported as coming from it, not at the unused default.
+    insta::assert_snapshot!(transcript(&[
+        "check",
+        "examples/multi-env",
+        "--var",
+        "account=12345",
+        "--color",
+        "never"
+    ]));
 }
 
 #[test]

@@ -432,7 +432,7 @@ impl Parsing {
     fn value(&self, pair: Pair<Rule>) -> Result<Value> {
         match pair.as_rule() {
             Rule::entity_ref => Ok(Value::Entity(self.entity_ref(pair)?)),
-            Rule::ident => Ok(Value::Name(self.ident(pair))),
+            Rule::ident | Rule::setting_ref => Ok(Value::Name(self.ident(pair))),
             _ => Ok(Value::Literal(self.literal(pair)?)),
         }
     }
@@ -780,7 +780,7 @@ impl Parsing {
             Rule::any_resource => Ok(ResourceItem::Any(span)),
             Rule::string => Ok(ResourceItem::Str(self.string(pair))),
             Rule::entity_ref => Ok(ResourceItem::Entity(self.entity_ref(pair)?)),
-            Rule::ident => Ok(ResourceItem::Name(self.ident(pair))),
+            Rule::ident | Rule::setting_ref => Ok(ResourceItem::Name(self.ident(pair))),
             _ => Err(internal(span, Rule::resource_item)),
         }
     }
