@@ -374,7 +374,39 @@ fn check_writes_sarif() {
         results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
         9
     );
+    // Each rule links to its page in the published book, or where `--docs-url` says.
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        rules[0]["helpUri"],
+        "https://iamx.dev/diagnostics/E0201.html"
+    );
     insta::assert_snapshot!(stdout);
+    let (_, stdout, _) = run(&[
+        "check",
+        "tests/fixtures/cli/typo.iamx",
+        "--message-format",
+        "sarif",
+        "--docs-url",
+        "https://docs.example.com/iamx",
+    ]);
+    let log: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        log["runs"][0]["tool"]["driver"]["rules"][0]["helpUri"],
+        "https://docs.example.com/iamx/diagnostics/E0201.html"
+    );
+    let (code, _, stderr) = run(&[
+        "check",
+        "tests/fixtures/cli/typo.iamx",
+        "--docs-url",
+        "docs/",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("is not an http(s):// or file:// address"),
+        "{stderr}"
+    );
 }
 
 #[test]

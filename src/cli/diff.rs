@@ -209,6 +209,7 @@ fn side(path: &Path, args: &DiffArgs) -> Result<Side, Exit> {
         kind: None,
         allow_include: Vec::new(),
         split: false,
+        docs_url: None,
     };
     // The guardrail's findings (an open guarded boundary is an error to `check`) are part of
     // what is compared, not a reason to refuse: it runs on its own, after.
