@@ -356,6 +356,84 @@ not json
 }
 
 #[test]
+fn test_writes_a_junit_report_that_an_xml_parser_reads() {
+    // A failing test: the report on stdout alone, the lines for people on stderr.
+    let (code, stdout, stderr) = run(&[
+        "test",
+        "tests/fixtures/tests/wrong.iamx",
+        "--format",
+        "junit",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("1 passed, 0 failed") || stderr.contains("0 passed, 1 failed"),
+        "{stderr}"
+    );
+    let doc = roxmltree::Document::parse(&stdout).expect("the report is well-formed XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    assert_eq!(root.attribute("failures"), Some("1"));
+    let case = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testcase"))
+        .unwrap();
+    assert_eq!(
+        case.attribute("name"),
+        Some("Steve stays inside his boundary")
+    );
+    assert_eq!(
+        case.attribute("file"),
+        Some("tests/fixtures/tests/wrong.iamx")
+    );
+    let failure = case.children().find(|n| n.has_tag_name("failure")).unwrap();
+    assert_eq!(failure.attribute("type"), Some("E0701"));
+    // The text is the failures rendered with their source, quotes and all, without colour.
+    let text = failure.text().unwrap();
+    assert!(text.contains("expect explicit deny s3:CreateBucket on \"arn:aws:s3:::my-bucket\""));
+    assert!(!text.contains('\u{1b}'));
+    insta::assert_snapshot!(stdout);
+
+    // Passing tests, one testcase each.
+    let (code, stdout, _) = run(&["test", "examples/company-xyz-guarded", "--format", "junit"]);
+    assert_eq!(code, 0);
+    let doc = roxmltree::Document::parse(&stdout).unwrap();
+    assert_eq!(doc.root_element().attribute("failures"), Some("0"));
+    assert!(
+        doc.descendants()
+            .filter(|n| n.has_tag_name("testcase"))
+            .count()
+            >= 1
+    );
+
+    // A project that does not compile: one testcase in error, so CI shows why.
+    let (code, stdout, stderr) = run(&[
+        "test",
+        "tests/fixtures/cli/typo.iamx",
+        "--format",
+        "junit",
+        "--color",
+        "never",
+    ]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("E0201"), "{stderr}");
+    let doc = roxmltree::Document::parse(&stdout).unwrap();
+    let error = doc.descendants().find(|n| n.has_tag_name("error")).unwrap();
+    assert!(error.text().unwrap().contains("E0201"));
+
+    // stdout holds one format.
+    let (code, _, stderr) = run(&[
+        "test",
+        "examples/company-xyz-guarded",
+        "--format",
+        "junit",
+        "--message-format",
+        "json",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cannot share it"), "{stderr}");
+}
+
+#[test]
 fn check_writes_sarif() {
     let (code, stdout, stderr) = run(&[
         "check",
