@@ -107,6 +107,7 @@ codes! {
     SetOperatorOnSingleValuedKey = "W0410", "`any` or `all` on a single-valued key";
     UnknownManagedPolicy = "E0411", "unknown AWS managed policy";
     StringOperatorOnTypedKey = "W0412", "string operator on a key of another type";
+    MissingArnPart = "E0413", "ARN without the region or account its resource type needs";
     // 06: the guardrail
     GuardCreateUnbounded = "W0601", "can create a principal without the boundary";
     GuardChangeBoundary = "W0602", "can change or remove a permissions boundary";
