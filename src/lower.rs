@@ -898,6 +898,12 @@ fn statement(scope: &Scope, s: &ast::Statement, needs_resource: bool) -> Option<
         }
     };
     let conditions = conditions(scope, &s.conditions);
+    let action = match (action, &resource) {
+        (Some(action), Some(resource)) if !s.not_action => {
+            selected_for_resources(scope, &s.actions, action, resource)
+        }
+        (action, _) => action,
+    };
     Some(iam::Statement {
         sid,
         effect: effect(s.effect, s.effect_span),
@@ -912,6 +918,100 @@ fn statement(scope: &Scope, s: &ast::Statement, needs_resource: bool) -> Option<
         conditions: conditions?,
         span: Some(s.span),
         docs: s.docs.clone(),
+    })
+}
+
+/// An access-level selector written with resources (`allow s3:read on "arn:aws:s3:::b/*"`)
+/// keeps only the actions that apply to at least one resource's type, read from the ARN
+/// formats of the reference, as policy_sentry does: the others could never match. A selector
+/// that keeps none is an error (E0403). Explicit patterns (`s3:Get*`), `let`s, `*` resources
+/// and `not on` are left as written.
+fn selected_for_resources(
+    scope: &Scope,
+    items: &[ActionItem],
+    mut action: Block,
+    resource: &Block,
+) -> Option<Block> {
+    if resource.not || resource.values.iter().any(|r| r.value == "*") {
+        return Some(action);
+    }
+    let mut selectors: Vec<(String, Span)> = Vec::new();
+    for item in items {
+        match item {
+            ActionItem::Pattern(p, span) if is_selector(p) => selectors.push((p.clone(), *span)),
+            ActionItem::Group { service, names, .. } => {
+                for (name, span) in names {
+                    let full = format!("{service}:{name}");
+                    if is_selector(&full) {
+                        selectors.push((full, *span));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if selectors.is_empty() {
+        return Some(action);
+    }
+    let fits = |full: &str| -> bool {
+        let Some((service, a)) = awsdb::action_by_full_name(full) else {
+            return true;
+        };
+        a.resource_types
+            .iter()
+            .filter_map(|t| service.resource_type(t.name))
+            .any(|t| {
+                resource
+                    .values
+                    .iter()
+                    .any(|r| crate::check::aws::arn_fits(&r.value, t.arn))
+            })
+    };
+    let mut ok = true;
+    for (selector, span) in &selectors {
+        let (selector, span) = (selector.as_str(), *span);
+        let from_it = |v: &Spanned<String>| v.span == Some(span);
+        if !action.values.iter().any(from_it) {
+            continue;
+        }
+        let before = action.values.len();
+        action.values.retain(|v| !from_it(v) || fits(&v.value));
+        if action.values.len() == before {
+            continue;
+        }
+        if !action.values.iter().any(from_it) {
+            let shown: Vec<String> = resource
+                .values
+                .iter()
+                .take(2)
+                .map(|r| format!("`{}`", r.value))
+                .collect();
+            let mut d = Diagnostic::new(
+                Code::PatternMatchesNothing,
+                format!("`{selector}` selects no action that applies to these resources"),
+            )
+            .at(span, "none of its actions takes a resource listed here")
+            .help(format!(
+                "no `{selector}` action takes {}; `iamx actions {selector}` lists its actions and the resource types each takes",
+                shown.join(" or ")
+            ));
+            if let Some(list) = resource.span {
+                d = d.with_label(list, "the resources");
+            }
+            scope.push(d);
+            ok = false;
+        }
+    }
+    ok.then_some(action)
+}
+
+/// Whether an action pattern is an access-level selector of a known service (`s3:read`).
+fn is_selector(pattern: &str) -> bool {
+    pattern.split_once(':').is_some_and(|(prefix, name)| {
+        awsdb::AccessLevel::ALL
+            .into_iter()
+            .any(|l| l.selector_name() == name)
+            && awsdb::service(prefix).is_some()
     })
 }
 
