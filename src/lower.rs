@@ -1511,10 +1511,61 @@ fn trust_statement(scope: &Scope, s: &TrustStatement) -> Option<iam::Statement> 
     })
 }
 
+/// `as "arn:…"`, `as federated NAME`, `as service NAME`: the caller, checked. An ARN must name a
+/// principal (a user, a role, a role session or an account's root); a federated caller is an
+/// identity provider (`cognito-identity.amazonaws.com`, an OIDC host, or a SAML or OIDC
+/// provider's ARN); a service is a service principal.
+fn outside_caller(scope: &Scope, kind: ast::OutsideKind, value: &Str) -> Option<iam::Caller> {
+    let text = scope.expand(value)?;
+    let problem = match kind {
+        ast::OutsideKind::Arn => {
+            let parts: Vec<&str> = text.splitn(6, ':').collect();
+            match parts.as_slice() {
+                ["arn", _, "iam", "", account, resource]
+                    if account.len() == 12
+                        && (*resource == "root"
+                            || resource.starts_with("user/")
+                            || resource.starts_with("role/")) =>
+                {
+                    None
+                }
+                ["arn", _, "sts", "", account, resource]
+                    if account.len() == 12
+                        && (resource.starts_with("assumed-role/")
+                            || resource.starts_with("federated-user/")) =>
+                {
+                    None
+                }
+                _ => Some(
+                    "a caller is the ARN of a user, a role, a role session or an account's `root`",
+                ),
+            }
+        }
+        ast::OutsideKind::Federated | ast::OutsideKind::Service
+            if text.is_empty() || text.contains(char::is_whitespace) =>
+        {
+            Some("a name without spaces is expected")
+        }
+        ast::OutsideKind::Service if text.starts_with("arn:") => {
+            Some("a service principal is a name like `lambda.amazonaws.com`, not an ARN")
+        }
+        _ => None,
+    };
+    if let Some(problem) = problem {
+        scope.push(
+            Diagnostic::new(Code::TestPrincipal, format!("`{text}` cannot make a request"))
+                .at(value.span, problem)
+                .help("write `as \"arn:aws:iam::111122223333:role/Auditor\"`, `as federated token.actions.githubusercontent.com` or `as service lambda.amazonaws.com`"),
+        );
+        return None;
+    }
+    Some(iam::Caller::Outside(kind, text))
+}
+
 /// Lowers the entries of a `test` block, keeping the principal and the `given`s in force.
 struct TestLowering<'s, 'a> {
     scope: &'s Scope<'a>,
-    principal: Option<(iam::PrincipalKind, String)>,
+    principal: Option<iam::Caller>,
     /// An `as` named no known principal: it is reported once, not at every expectation after it.
     bad_as: bool,
     attached: Vec<Spanned<String>>,
@@ -1533,12 +1584,16 @@ impl TestLowering<'_, '_> {
                         _ => (EntityKind::User, iam::PrincipalKind::User),
                     };
                     if self.scope.entity(name, &[entity]).is_some() {
-                        self.principal = Some((kind, name.name.clone()));
+                        self.principal = Some(iam::Caller::Principal(kind, name.name.clone()));
                         self.bad_as = false;
                     } else {
                         self.principal = None;
                         self.bad_as = true;
                     }
+                }
+                TestEntry::AsOutside { kind, value, .. } => {
+                    self.principal = outside_caller(self.scope, *kind, value);
+                    self.bad_as = self.principal.is_none();
                 }
                 TestEntry::Expect(e) => self.expect(e),
                 TestEntry::Given {

@@ -434,6 +434,36 @@ fn test_writes_a_junit_report_that_an_xml_parser_reads() {
 }
 
 #[test]
+fn tests_exercise_trust_policies_with_callers_from_outside_the_project() {
+    insta::assert_snapshot!(transcript(&[
+        "test",
+        "tests/fixtures/tests/outside_callers.iamx",
+        "--color",
+        "never"
+    ]));
+    // The same expectations fail when the trust policy changes under them: a fork may deploy.
+    let dir = scratch("outside-callers");
+    let source = std::fs::read_to_string("tests/fixtures/tests/outside_callers.iamx").unwrap();
+    let opened = source.replace(
+        "token.actions.githubusercontent.com:sub == \"repo:org/app:ref:refs/heads/main\"\n  }",
+        "token.actions.githubusercontent.com:sub like \"repo:*\"\n  }",
+    );
+    assert_ne!(opened, source);
+    let file = dir.join("main.iamx");
+    std::fs::write(&file, opened).unwrap();
+    let (code, stdout, _) = run(&["test", file.to_str().unwrap(), "--color", "never"]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("test \"only main deploys\" (2 expectations) ... FAILED"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("is allowed, not denied as the test expects"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn check_writes_sarif() {
     let (code, stdout, stderr) = run(&[
         "check",

@@ -127,6 +127,7 @@ codes! {
     TestWithoutPrincipal = "E0702", "expectation without a principal";
     TestActionPattern = "E0703", "expectation names an action pattern";
     TestContextForm = "E0704", "test context not set with `==`";
+    TestPrincipal = "E0705", "test caller that cannot make a request";
     // 08: account snapshots
     SnapshotUnreadable = "E0801", "account snapshot cannot be read";
     SnapshotDuplicate = "E0802", "principal or policy given twice";

@@ -400,6 +400,26 @@ impl Parsing {
         }
     }
 
+    /// A quoted string, or a bare DNS name (`lambda.amazonaws.com`): a string without quotes,
+    /// whose span is widened by one on each side so that `content_start` points at its first
+    /// character, as for a quoted one.
+    fn name_str(&self, p: Pair<Rule>) -> Str {
+        match p.as_rule() {
+            Rule::string => self.string(p),
+            _ => {
+                let span = self.span(&p);
+                Str {
+                    raw: p.as_str().to_string(),
+                    span: Span {
+                        start: span.start.saturating_sub(1),
+                        end: span.end + 1,
+                        ..span
+                    },
+                }
+            }
+        }
+    }
+
     fn string(&self, pair: Pair<Rule>) -> Str {
         let span = self.span(&pair);
         let raw = pair.as_str();
@@ -965,7 +985,19 @@ impl Parsing {
         match rule {
             Rule::test_as => {
                 c.take(Rule::kw_as)?;
-                let kind = match c.any()?.as_rule() {
+                let first = c.any()?;
+                let outside = match first.as_rule() {
+                    Rule::kw_role => None,
+                    Rule::kw_user => None,
+                    Rule::kw_federated => Some((OutsideKind::Federated, c.any()?)),
+                    Rule::kw_service => Some((OutsideKind::Service, c.any()?)),
+                    _ => Some((OutsideKind::Arn, first.clone())),
+                };
+                if let Some((kind, value)) = outside {
+                    let value = self.name_str(value);
+                    return Ok(TestEntry::AsOutside { kind, value, span });
+                }
+                let kind = match first.as_rule() {
                     Rule::kw_role => PrincipalKind::Role,
                     _ => PrincipalKind::User,
                 };
@@ -1075,22 +1107,7 @@ impl Parsing {
         let inner = self.children(pair).any()?;
         let rule = inner.as_rule();
         let mut c = self.children(inner);
-        // A bare DNS name is a string without quotes: widen its span by one on each side so
-        // `content_start` points at its first character, as for a quoted one.
-        let name_of = |p: Pair<Rule>| match p.as_rule() {
-            Rule::string => self.string(p),
-            _ => {
-                let span = self.span(&p);
-                Str {
-                    raw: p.as_str().to_string(),
-                    span: Span {
-                        start: span.start.saturating_sub(1),
-                        end: span.end + 1,
-                        ..span
-                    },
-                }
-            }
-        };
+        let name_of = |p: Pair<Rule>| self.name_str(p);
         Ok(match rule {
             Rule::service_principal => {
                 c.take(Rule::kw_service)?;
