@@ -50,6 +50,13 @@ pub enum TestEntry {
         name: Ident,
         span: Span,
     },
+    /// `as "arn:…"`, `as federated NAME`, `as service NAME`: a caller outside the project, whose
+    /// own policies the project does not hold.
+    AsOutside {
+        kind: OutsideKind,
+        value: Str,
+        span: Span,
+    },
     Expect(Expectation),
     /// `given attached … { … }` or `given STATEMENT { … }`: the nested expectations run with a
     /// policy or statement added to the principal.
@@ -58,6 +65,28 @@ pub enum TestEntry {
         entries: Vec<TestEntry>,
         span: Span,
     },
+}
+
+/// How a test names a caller outside the project.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OutsideKind {
+    /// `as "arn:aws:iam::111122223333:role/Auditor"`: a user, role or account by ARN.
+    Arn,
+    /// `as federated token.actions.githubusercontent.com`: an identity provider's user.
+    Federated,
+    /// `as service lambda.amazonaws.com`: an AWS service.
+    Service,
+}
+
+impl OutsideKind {
+    /// The keyword before the name, if any.
+    pub fn keyword(self) -> Option<&'static str> {
+        match self {
+            OutsideKind::Arn => None,
+            OutsideKind::Federated => Some("federated"),
+            OutsideKind::Service => Some("service"),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -133,6 +162,16 @@ impl GlobalKind {
             GlobalKind::Account => "account",
             GlobalKind::Partition => "partition",
             GlobalKind::Region => "region",
+        }
+    }
+
+    /// The setting a param of this name stands for: `param region` is the region.
+    pub fn named(name: &str) -> Option<GlobalKind> {
+        match name {
+            "account" => Some(GlobalKind::Account),
+            "partition" => Some(GlobalKind::Partition),
+            "region" => Some(GlobalKind::Region),
+            _ => None,
         }
     }
 }

@@ -752,6 +752,16 @@ impl Printer<'_> {
             TestEntry::As { kind, name: n, .. } => {
                 self.line(indent, &format!("as {} {}", kind.keyword(), name(&n.name)))
             }
+            TestEntry::AsOutside { kind, value, .. } => {
+                let text = match kind.keyword() {
+                    Some(keyword) => format!(
+                        "as {keyword} {}",
+                        bare_or_quoted(&value.raw, is_dns_name(&value.raw))
+                    ),
+                    None => format!("as {}", quoted(&value.raw)),
+                };
+                self.line(indent, &text)
+            }
             TestEntry::Expect(e) => {
                 self.docs(indent, &e.docs);
                 let head = format!("expect {}", e.outcome.words());
@@ -841,7 +851,9 @@ impl HasSpan for GuardClause {
 impl HasSpan for TestEntry {
     fn span(&self) -> Span {
         match self {
-            TestEntry::As { span, .. } | TestEntry::Given { span, .. } => *span,
+            TestEntry::As { span, .. }
+            | TestEntry::AsOutside { span, .. }
+            | TestEntry::Given { span, .. } => *span,
             TestEntry::Expect(e) => e.span,
         }
     }

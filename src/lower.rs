@@ -1062,6 +1062,12 @@ fn statement(scope: &Scope, s: &ast::Statement, needs_resource: bool) -> Option<
         }
     };
     let conditions = conditions(scope, &s.conditions);
+    let action = match (action, &resource) {
+        (Some(action), Some(resource)) if !s.not_action => {
+            selected_for_resources(scope, &s.actions, action, resource)
+        }
+        (action, _) => action,
+    };
     Some(iam::Statement {
         sid,
         effect: effect(s.effect, s.effect_span),
@@ -1076,6 +1082,100 @@ fn statement(scope: &Scope, s: &ast::Statement, needs_resource: bool) -> Option<
         conditions: conditions?,
         span: Some(s.span),
         docs: s.docs.clone(),
+    })
+}
+
+/// An access-level selector written with resources (`allow s3:read on "arn:aws:s3:::b/*"`)
+/// keeps only the actions that apply to at least one resource's type, read from the ARN
+/// formats of the reference, as policy_sentry does: the others could never match. A selector
+/// that keeps none is an error (E0403). Explicit patterns (`s3:Get*`), `let`s, `*` resources
+/// and `not on` are left as written.
+fn selected_for_resources(
+    scope: &Scope,
+    items: &[ActionItem],
+    mut action: Block,
+    resource: &Block,
+) -> Option<Block> {
+    if resource.not || resource.values.iter().any(|r| r.value == "*") {
+        return Some(action);
+    }
+    let mut selectors: Vec<(String, Span)> = Vec::new();
+    for item in items {
+        match item {
+            ActionItem::Pattern(p, span) if is_selector(p) => selectors.push((p.clone(), *span)),
+            ActionItem::Group { service, names, .. } => {
+                for (name, span) in names {
+                    let full = format!("{service}:{name}");
+                    if is_selector(&full) {
+                        selectors.push((full, *span));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if selectors.is_empty() {
+        return Some(action);
+    }
+    let fits = |full: &str| -> bool {
+        let Some((service, a)) = awsdb::action_by_full_name(full) else {
+            return true;
+        };
+        a.resource_types
+            .iter()
+            .filter_map(|t| service.resource_type(t.name))
+            .any(|t| {
+                resource
+                    .values
+                    .iter()
+                    .any(|r| crate::check::aws::arn_fits(&r.value, t.arn))
+            })
+    };
+    let mut ok = true;
+    for (selector, span) in &selectors {
+        let (selector, span) = (selector.as_str(), *span);
+        let from_it = |v: &Spanned<String>| v.span == Some(span);
+        if !action.values.iter().any(from_it) {
+            continue;
+        }
+        let before = action.values.len();
+        action.values.retain(|v| !from_it(v) || fits(&v.value));
+        if action.values.len() == before {
+            continue;
+        }
+        if !action.values.iter().any(from_it) {
+            let shown: Vec<String> = resource
+                .values
+                .iter()
+                .take(2)
+                .map(|r| format!("`{}`", r.value))
+                .collect();
+            let mut d = Diagnostic::new(
+                Code::PatternMatchesNothing,
+                format!("`{selector}` selects no action that applies to these resources"),
+            )
+            .at(span, "none of its actions takes a resource listed here")
+            .help(format!(
+                "no `{selector}` action takes {}; `iamx actions {selector}` lists its actions and the resource types each takes",
+                shown.join(" or ")
+            ));
+            if let Some(list) = resource.span {
+                d = d.with_label(list, "the resources");
+            }
+            scope.push(d);
+            ok = false;
+        }
+    }
+    ok.then_some(action)
+}
+
+/// Whether an action pattern is an access-level selector of a known service (`s3:read`).
+fn is_selector(pattern: &str) -> bool {
+    pattern.split_once(':').is_some_and(|(prefix, name)| {
+        awsdb::AccessLevel::ALL
+            .into_iter()
+            .any(|l| l.selector_name() == name)
+            && awsdb::service(prefix).is_some()
     })
 }
 
@@ -1575,10 +1675,61 @@ fn trust_statement(scope: &Scope, s: &TrustStatement) -> Option<iam::Statement> 
     })
 }
 
+/// `as "arn:…"`, `as federated NAME`, `as service NAME`: the caller, checked. An ARN must name a
+/// principal (a user, a role, a role session or an account's root); a federated caller is an
+/// identity provider (`cognito-identity.amazonaws.com`, an OIDC host, or a SAML or OIDC
+/// provider's ARN); a service is a service principal.
+fn outside_caller(scope: &Scope, kind: ast::OutsideKind, value: &Str) -> Option<iam::Caller> {
+    let text = scope.expand(value)?;
+    let problem = match kind {
+        ast::OutsideKind::Arn => {
+            let parts: Vec<&str> = text.splitn(6, ':').collect();
+            match parts.as_slice() {
+                ["arn", _, "iam", "", account, resource]
+                    if account.len() == 12
+                        && (*resource == "root"
+                            || resource.starts_with("user/")
+                            || resource.starts_with("role/")) =>
+                {
+                    None
+                }
+                ["arn", _, "sts", "", account, resource]
+                    if account.len() == 12
+                        && (resource.starts_with("assumed-role/")
+                            || resource.starts_with("federated-user/")) =>
+                {
+                    None
+                }
+                _ => Some(
+                    "a caller is the ARN of a user, a role, a role session or an account's `root`",
+                ),
+            }
+        }
+        ast::OutsideKind::Federated | ast::OutsideKind::Service
+            if text.is_empty() || text.contains(char::is_whitespace) =>
+        {
+            Some("a name without spaces is expected")
+        }
+        ast::OutsideKind::Service if text.starts_with("arn:") => {
+            Some("a service principal is a name like `lambda.amazonaws.com`, not an ARN")
+        }
+        _ => None,
+    };
+    if let Some(problem) = problem {
+        scope.push(
+            Diagnostic::new(Code::TestPrincipal, format!("`{text}` cannot make a request"))
+                .at(value.span, problem)
+                .help("write `as \"arn:aws:iam::111122223333:role/Auditor\"`, `as federated token.actions.githubusercontent.com` or `as service lambda.amazonaws.com`"),
+        );
+        return None;
+    }
+    Some(iam::Caller::Outside(kind, text))
+}
+
 /// Lowers the entries of a `test` block, keeping the principal and the `given`s in force.
 struct TestLowering<'s, 'a> {
     scope: &'s Scope<'a>,
-    principal: Option<(iam::PrincipalKind, String)>,
+    principal: Option<iam::Caller>,
     /// An `as` named no known principal: it is reported once, not at every expectation after it.
     bad_as: bool,
     attached: Vec<Spanned<String>>,
@@ -1597,12 +1748,16 @@ impl TestLowering<'_, '_> {
                         _ => (EntityKind::User, iam::PrincipalKind::User),
                     };
                     if self.scope.entity(name, &[entity]).is_some() {
-                        self.principal = Some((kind, name.name.clone()));
+                        self.principal = Some(iam::Caller::Principal(kind, name.name.clone()));
                         self.bad_as = false;
                     } else {
                         self.principal = None;
                         self.bad_as = true;
                     }
+                }
+                TestEntry::AsOutside { kind, value, .. } => {
+                    self.principal = outside_caller(self.scope, *kind, value);
+                    self.bad_as = self.principal.is_none();
                 }
                 TestEntry::Expect(e) => self.expect(e),
                 TestEntry::Given {

@@ -142,6 +142,7 @@ fn account(args: &CheckArgs) -> Result<crate::Compilation, Exit> {
         inputs: project.into_iter().cloned().collect(),
         vars: args.compile.vars.clone(),
         allow_include: args.compile.allow_include.clone(),
+        docs_url: args.compile.docs_url.clone(),
         ..args.compile
     };
     let compilation = super::compile_inputs_with(&project_args, |o| o.skip_guardrail = true)?;

@@ -279,10 +279,27 @@ impl Outcome {
     }
 }
 
+/// Who makes a test's requests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// A role or user of the project, by name.
+    Principal(PrincipalKind, String),
+    /// A caller outside the project: an ARN (a user, role or account of any account), an
+    /// identity provider's user (`Federated`), or a service (`Service`). Its own policies are
+    /// not the project's: the project's trust and resource policies decide.
+    Outside(crate::ast::OutsideKind, String),
+}
+
+impl PartialEq<(PrincipalKind, String)> for Caller {
+    fn eq(&self, other: &(PrincipalKind, String)) -> bool {
+        matches!(self, Caller::Principal(kind, name) if *kind == other.0 && *name == other.1)
+    }
+}
+
 /// One `expect`, with the principal and `given` additions in force where it stands.
 #[derive(Clone, Debug)]
 pub struct Expectation {
-    pub principal: (PrincipalKind, String),
+    pub principal: Caller,
     pub outcome: Outcome,
     pub action: String,
     pub resource: String,

@@ -78,7 +78,11 @@ pub fn phrase(rule: Rule) -> &'static str {
         Rule::kw_trust | Rule::trust_block => "`trust`",
         Rule::kw_user | Rule::user_item => "`user`",
         Rule::kw_when => "`when`",
-        Rule::ident_char | Rule::ident | Rule::param_name | Rule::principal_name => "a name",
+        Rule::ident_char
+        | Rule::ident
+        | Rule::param_name
+        | Rule::principal_name
+        | Rule::setting_ref => "a name",
         Rule::quoted_name => "a quoted name",
         Rule::string | Rule::string_inner => "a string",
         Rule::number => "a number",
