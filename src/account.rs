@@ -887,6 +887,7 @@ impl Reader {
                 file: format!("policies/{}.json", p.name.value),
                 policy,
                 span,
+                split: false,
             });
             project.policies.push(ManagedPolicyInfo {
                 name: p.name.value.clone(),
@@ -923,6 +924,7 @@ impl Reader {
                     owner: Some(p.name.value.clone()),
                     policy,
                     span,
+                    split: false,
                 });
                 documents.push(project.documents.len() - 1);
             }
@@ -934,6 +936,7 @@ impl Reader {
                     file: format!("{dir}/{}/trust.json", p.name.value),
                     policy,
                     span,
+                    split: false,
                 });
                 documents.push(project.documents.len() - 1);
             }
@@ -1009,6 +1012,9 @@ impl Reader {
                 span: Some(p.span),
                 name_span: p.name.span,
                 delegates: false,
+                max_session: None,
+                instance_profile: None,
+                split: false,
             });
         }
         Some(project)

@@ -23,6 +23,7 @@ pub mod ast;
 pub mod awsdb;
 pub mod check;
 pub mod cli;
+pub mod compact;
 pub mod diag;
 pub mod diff;
 pub mod doc;
@@ -98,6 +99,8 @@ pub struct Options {
     pub targets: Vec<emit::Target>,
     /// `--split`: customer managed policies over their quota become several (see [`split`]).
     pub split: bool,
+    /// `--compact`: statements merged and action lists collapsed, exactly (see [`compact`]).
+    pub compact: bool,
 }
 
 /// Reads a file named by a source: `(source name, path as written) → text`.
@@ -481,9 +484,21 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
     let mut project = lower::lower(&modules, &scope, &included);
     diagnostics.extend(scope.finish());
     // Policies `--split` could not split: their E0305 would only repeat E1102.
+    if options.compact && !diagnostics.iter().any(Diagnostic::is_error) {
+        compact::compact(&mut project);
+    }
     let mut unsplit = Vec::new();
-    if options.split && !diagnostics.iter().any(Diagnostic::is_error) {
-        let found = split::split(&mut project, &options.limits);
+    let marked =
+        project.documents.iter().any(|d| d.split) || project.principals.iter().any(|p| p.split);
+    if (options.split || marked) && !diagnostics.iter().any(Diagnostic::is_error) {
+        let found = split::split_where(&mut project, &options.limits, options.split);
+        // The attachments E1105 points at: W0306 and E0307 about them would only repeat it.
+        unsplit.extend(
+            found
+                .iter()
+                .filter(|d| d.code == Code::SplitOverManagedQuota)
+                .flat_map(|d| d.labels.iter().map(|l| l.span)),
+        );
         unsplit.extend(
             found
                 .iter()
@@ -496,7 +511,10 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
         check::check(&project, &options.limits)
             .into_iter()
             .filter(|d| {
-                d.code != Code::PolicyTooLarge || !d.span.is_some_and(|s| unsplit.contains(&s))
+                !matches!(
+                    d.code,
+                    Code::PolicyTooLarge | Code::ManyManagedPolicies | Code::TooManyManagedPolicies
+                ) || !d.span.is_some_and(|s| unsplit.contains(&s))
             }),
     );
     if !options.skip_tests && !diagnostics.iter().any(Diagnostic::is_error) {

@@ -143,6 +143,10 @@ pub struct CompileArgs {
     /// When to colour diagnostics.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+    /// Where the iamx book is published, for the links to each code's page in SARIF
+    /// (`helpUri`). Defaults to `IAMX_DOCS_URL`, else the published book.
+    #[arg(long, value_name = "URL", value_parser = parse_docs_url)]
+    pub docs_url: Option<String>,
     /// Fail (exit 1) on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
@@ -159,6 +163,49 @@ pub struct CompileArgs {
     /// attached wherever it was (stable: a statement keeps its part when others change).
     #[arg(long)]
     pub split: bool,
+    /// Before splitting, merge statements that differ only in actions, and collapse action
+    /// lists into the shortest exact wildcards of the AWS service reference.
+    #[arg(long)]
+    pub compact: bool,
+    /// The managed policies one role, user or group may have attached: 10 by default, up to
+    /// 20 once AWS has raised the quota. Parts of split policies count.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=20))]
+    pub managed_policy_quota: u64,
+}
+
+/// `--docs-url`: an `http(s)://` or `file://` address, made to end in `/`.
+fn parse_docs_url(text: &str) -> Result<String, String> {
+    let ok = ["https://", "http://", "file://"]
+        .iter()
+        .any(|scheme| text.starts_with(scheme) && text.len() > scheme.len());
+    if !ok || text.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "`{text}` is not an http(s):// or file:// address, like `https://example.com/iamx/`"
+        ));
+    }
+    Ok(if text.ends_with('/') {
+        text.to_string()
+    } else {
+        format!("{text}/")
+    })
+}
+
+/// The book's address: `--docs-url`, else `IAMX_DOCS_URL` when it is a valid address (an
+/// invalid one is said once on stderr), else the published book.
+pub fn docs_url(given: Option<&str>) -> String {
+    if let Some(url) = given {
+        return url.to_string();
+    }
+    match std::env::var("IAMX_DOCS_URL") {
+        Ok(text) if !text.is_empty() => match parse_docs_url(&text) {
+            Ok(url) => url,
+            Err(problem) => {
+                errln!("warning: IAMX_DOCS_URL ignored: {problem}");
+                render::DEFAULT_DOCS_URL.to_string()
+            }
+        },
+        _ => render::DEFAULT_DOCS_URL.to_string(),
+    }
 }
 
 /// The directories `json` includes may read from: the project's (each input directory, and
@@ -332,6 +379,8 @@ pub fn compile_inputs_with(
     options.json_kind = args.kind.map(Into::into);
     options.loader = Some(crate::Loader::files_under(include_roots(args)));
     options.split = args.split;
+    options.compact = args.compact;
+    options.limits.managed_policies = args.managed_policy_quota as usize;
     adjust(&mut options);
     Ok(crate::compile(sources, &options))
 }
@@ -365,7 +414,11 @@ pub fn report_with(compilation: &Compilation, extra: &[Diagnostic], args: &Compi
     match args.message_format {
         MessageFormat::Sarif => {
             let owned: Vec<Diagnostic> = all.iter().map(|d| (*d).clone()).collect();
-            out!("{}", render::sarif(&owned, &compilation.sources));
+            let docs = docs_url(args.docs_url.as_deref());
+            out!(
+                "{}",
+                render::sarif_with_docs(&owned, &compilation.sources, &docs)
+            );
         }
         MessageFormat::Json => {
             for d in &all {

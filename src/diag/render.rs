@@ -470,19 +470,34 @@ fn position(object: &mut Map<String, Value>, sources: &SourceMap, span: Span) {
     object.insert("end_column".into(), json!(end_column));
 }
 
+/// Where the book is published, for links to the page of each code: `DOCS/diagnostics/E0101.html`.
+pub const DEFAULT_DOCS_URL: &str = "https://iamx.dev/";
+
+/// The address of a code's page in the book published at `docs` (which ends in `/`).
+pub fn code_url(docs: &str, code: super::Code) -> String {
+    format!("{docs}diagnostics/{}.html", code.as_str())
+}
+
 /// The diagnostics as one SARIF 2.1.0 log, for code-scanning services: one rule per code that
 /// occurs (with its title and the book page that explains it), one result per diagnostic.
 pub fn sarif(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
+    sarif_with_docs(diagnostics, sources, DEFAULT_DOCS_URL)
+}
+
+/// [`sarif`], with the rules' `helpUri` in the book published at `docs` (ending in `/`).
+pub fn sarif_with_docs(diagnostics: &[Diagnostic], sources: &SourceMap, docs: &str) -> String {
     let mut codes: Vec<super::Code> = diagnostics.iter().map(|d| d.code).collect();
     codes.sort();
     codes.dedup();
     let rules: Vec<Value> = codes
         .iter()
         .map(|c| {
+            let url = code_url(docs, *c);
             json!({
                 "id": c.as_str(),
                 "shortDescription": {"text": c.title()},
-                "help": {"text": format!("see book/src/diagnostics/{}.md", c.as_str())},
+                "helpUri": url,
+                "help": {"text": format!("see {url}")},
                 "defaultConfiguration": {"level": level(c.severity())},
             })
         })
