@@ -573,7 +573,9 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
                     .help("rename the policy block"),
                 );
             } else {
-                inline.insert(name, (span, statements, Vec::new(), false));
+                // What `delegate` writes may always move into a managed part when the
+                // principal's inline quota cannot hold it (as if it carried `@split`).
+                inline.insert(name, (span, statements, Vec::new(), true));
             }
         }
     }
