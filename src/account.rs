@@ -169,6 +169,7 @@ fn finish(map: SourceMap, project: Project, mut diagnostics: Vec<Diagnostic>) ->
     Compilation {
         sources: map,
         diagnostics,
+        accepted: Vec::new(),
         project: Some(project),
         guardrail: Some(report),
     }

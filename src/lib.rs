@@ -19,6 +19,7 @@
 //! ```
 
 pub mod account;
+pub mod allow;
 pub mod ast;
 pub mod awsdb;
 pub mod check;
@@ -285,6 +286,8 @@ pub fn is_json(name: &str) -> bool {
 pub struct Compilation {
     pub sources: SourceMap,
     pub diagnostics: Vec<Diagnostic>,
+    /// Warnings an `@allow(CODE, "reason")` accepted: not among `diagnostics`.
+    pub accepted: Vec<allow::Accepted>,
     pub project: Option<iam::Project>,
     /// The guardrail's closure per boundary and principal, when the project compiled.
     pub guardrail: Option<guardrail::Report>,
@@ -297,6 +300,7 @@ impl Compilation {
         Compilation {
             sources,
             diagnostics,
+            accepted: Vec::new(),
             project: None,
             guardrail: None,
         }
@@ -480,6 +484,8 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
         return Compilation::without_project(map, diagnostics);
     }
     let included = load_included(&mut map, &modules, options, &mut diagnostics);
+    let (allowances, malformed) = allow::collect(&modules);
+    diagnostics.extend(malformed);
     let scope = resolve::resolve(&modules, &options.vars);
     let mut project = lower::lower(&modules, &scope, &included);
     diagnostics.extend(scope.finish());
@@ -529,11 +535,18 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
     if !diagnostics.iter().any(Diagnostic::is_error) {
         diagnostics.extend(emit::check(&project, &options.targets));
     }
+    // An `@allow` that accepts nothing is said only when every check ran: after an error, or
+    // without the guardrail or the tests, its warning may just not have been looked for.
+    let complete = !options.skip_guardrail
+        && !options.skip_tests
+        && !diagnostics.iter().any(Diagnostic::is_error);
+    let accepted = allow::apply(&allowances, &mut diagnostics, complete);
     diag::sort(&mut diagnostics);
     let failed = diagnostics.iter().any(Diagnostic::is_error);
     Compilation {
         sources: map,
         diagnostics,
+        accepted,
         project: (!failed).then_some(project),
         guardrail,
     }
@@ -696,6 +709,7 @@ pub fn analyze_principal(
     Compilation {
         sources: map,
         diagnostics,
+        accepted: Vec::new(),
         project: None,
         guardrail: Some(report),
     }

@@ -587,7 +587,9 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
                     .help("rename the policy block"),
                 );
             } else {
-                inline.insert(name, (span, statements, Vec::new(), false));
+                // What `delegate` writes may always move into a managed part when the
+                // principal's inline quota cannot hold it (as if it carried `@split`).
+                inline.insert(name, (span, statements, Vec::new(), true));
             }
         }
     }
@@ -846,6 +848,8 @@ fn attributes(scope: &Scope, attributes: &[Attribute]) -> Option<Spanned<String>
                 }
                 sid = Some(Spanned::new(text.clone(), Some(*span)));
             }
+            // Read with the project's other `@allow`s (see `allow`).
+            "allow" => {}
             "split" => scope.push(
                 Diagnostic::new(
                     Code::UnknownAttribute,
@@ -855,8 +859,11 @@ fn attributes(scope: &Scope, attributes: &[Attribute]) -> Option<Spanned<String>
                 .help("write `@split` before the `policy` it should split"),
             ),
             other => {
-                let help = diag::did_you_mean(diag::suggest(other, ["sid"]))
-                    .unwrap_or_else(|| "the known attribute is `@sid(Name)`".into());
+                let help = diag::did_you_mean(diag::suggest(other, ["sid", "allow"]))
+                    .unwrap_or_else(|| {
+                        "the known attributes are `@sid(Name)` and `@allow(CODE, \"reason\")`"
+                            .into()
+                    });
                 scope.push(
                     Diagnostic::new(
                         Code::UnknownAttribute,
@@ -914,6 +921,7 @@ fn item_attributes(scope: &Scope, attributes: &[Attribute], what: &str) -> ItemA
                 seen = Some(attribute.span);
                 out.split = true;
             }
+            "allow" => {}
             "sid" => scope.push(
                 Diagnostic::new(
                     Code::UnknownAttribute,
@@ -923,8 +931,8 @@ fn item_attributes(scope: &Scope, attributes: &[Attribute], what: &str) -> ItemA
                 .help("write `@sid(Name)` before a statement inside it"),
             ),
             other => {
-                let help = diag::did_you_mean(diag::suggest(other, ["split"]))
-                    .unwrap_or_else(|| format!("the attribute known on {what} is `@split`"));
+                let help = diag::did_you_mean(diag::suggest(other, ["split", "allow"]))
+                    .unwrap_or_else(|| format!("the attributes known on {what} are `@split` and `@allow(CODE, \"reason\")`"));
                 scope.push(
                     Diagnostic::new(
                         Code::UnknownAttribute,

@@ -464,6 +464,60 @@ fn tests_exercise_trust_policies_with_callers_from_outside_the_project() {
 }
 
 #[test]
+fn allow_accepts_a_warning_with_its_reason() {
+    let file = "tests/fixtures/diagnostics/W0227_allow_accepts_nothing.iamx";
+    // The accepted W0611 is counted, not printed; the stale `@allow` is W0227.
+    let (code, _, stderr) = run(&["check", file, "--color", "never"]);
+    assert_eq!(code, 0);
+    assert!(!stderr.contains("W0611"), "{stderr}");
+    assert!(stderr.contains("W0227"), "{stderr}");
+    assert!(
+        stderr.contains("iamx: passed with 1 warning (1 warning accepted)"),
+        "{stderr}"
+    );
+    // `--show-accepted` prints it, labelled with the reason.
+    insta::assert_snapshot!(transcript(&[
+        "check",
+        file,
+        "--color",
+        "never",
+        "--show-accepted"
+    ]));
+    // SARIF carries it as a suppressed result, with the reason as the justification.
+    let (_, stdout, _) = run(&["check", file, "--message-format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let accepted: Vec<&serde_json::Value> =
+        results.iter().filter(|r| r["ruleId"] == "W0611").collect();
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(
+        accepted[0]["suppressions"][0]["justification"],
+        "break-glass role, approved in SEC-42"
+    );
+    // JSON lines only with `--show-accepted`, with the reason.
+    let (_, stdout, _) = run(&["check", file, "--message-format", "json"]);
+    assert!(!stdout.contains("W0611"), "{stdout}");
+    let (_, stdout, _) = run(&["check", file, "--message-format", "json", "--show-accepted"]);
+    let line = stdout.lines().find(|l| l.contains("W0611")).unwrap();
+    let value: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(value["accepted"], "break-glass role, approved in SEC-42");
+    // Accepted warnings do not fail `--deny-warnings`; the stale `@allow` does.
+    let (code, _, _) = run(&["check", file, "--deny-warnings"]);
+    assert_eq!(code, 1);
+    let dir = scratch("allow");
+    let fixed = std::fs::read_to_string(file)
+        .unwrap()
+        .replace("  @allow(W0404, \"the bucket is being renamed\")\n", "");
+    std::fs::write(dir.join("main.iamx"), fixed).unwrap();
+    let (code, _, stderr) = run(&["check", dir.to_str().unwrap(), "--deny-warnings"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("(1 warning accepted)") || stderr.contains("with 1 warning accepted"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn check_writes_sarif() {
     let (code, stdout, stderr) = run(&[
         "check",

@@ -630,7 +630,7 @@ fn an_aws_managed_boundary_is_not_editable() {
 /// `delegate` with every guard clause still fits a user's inline quota (2,048 characters),
 /// beside a statement of the user's own: what the guard derives must stay deployable.
 #[test]
-fn a_delegating_user_with_a_full_guard_fits_the_inline_quota() {
+fn a_delegating_user_with_a_full_guard_stays_deployable_and_closed() {
     let source = r#"account "123456789012"
 
 boundary Guarded {
@@ -654,4 +654,23 @@ user lead {
     let codes: Vec<&str> = result.diagnostics.iter().map(|d| d.code.as_str()).collect();
     assert!(!codes.contains(&"E0305"), "{}", render_all(&result));
     assert!(!result.has_errors(), "{}", render_all(&result));
+    // With the clean-up statement, the delegation is over a user's 2,048-character inline
+    // quota: it moves, whole, into a managed part attached to the user, and the guard stays
+    // closed with the part among the user's own policies.
+    let project = result.project.as_ref().unwrap();
+    let lead = &project.principals[0];
+    let attached: Vec<&str> = lead.attached.iter().map(|a| a.value.as_str()).collect();
+    assert_eq!(
+        attached,
+        ["arn:aws:iam::123456789012:policy/teams/lead-leadDelegation-1"]
+    );
+    let bundle = iamx::emit::bundle(project);
+    let text = bundle
+        .split("\"policies/lead-leadDelegation-1.json\"")
+        .last()
+        .expect("the delegation's managed part");
+    assert!(text.contains("CleanUpUnderPath"), "{text}");
+    assert!(text.contains("NoNewVersionsOfOwnPolicies"), "{text}");
+    let report = result.guardrail.as_ref().unwrap();
+    assert!(report.boundaries.iter().all(|b| b.closed), "{report:?}");
 }

@@ -143,6 +143,7 @@ fn account(args: &CheckArgs) -> Result<crate::Compilation, Exit> {
         vars: args.compile.vars.clone(),
         allow_include: args.compile.allow_include.clone(),
         docs_url: args.compile.docs_url.clone(),
+        show_accepted: args.compile.show_accepted,
         ..args.compile
     };
     let compilation = super::compile_inputs_with(&project_args, |o| o.skip_guardrail = true)?;

@@ -214,6 +214,7 @@ fn side(path: &Path, args: &DiffArgs) -> Result<Side, Exit> {
         managed_policy_quota: 10,
         compact: false,
         docs_url: None,
+        show_accepted: false,
     };
     // The guardrail's findings (an open guarded boundary is an error to `check`) are part of
     // what is compared, not a reason to refuse: it runs on its own, after.

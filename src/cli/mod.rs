@@ -147,6 +147,9 @@ pub struct CompileArgs {
     /// (`helpUri`). Defaults to `IAMX_DOCS_URL`, else the published book.
     #[arg(long, value_name = "URL", value_parser = parse_docs_url)]
     pub docs_url: Option<String>,
+    /// Also print the warnings `@allow(CODE, "reason")` accepted, each with its reason.
+    #[arg(long)]
+    pub show_accepted: bool,
     /// Fail (exit 1) on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
@@ -411,18 +414,38 @@ pub fn report(compilation: &Compilation, args: &CompileArgs) -> bool {
 pub fn report_with(compilation: &Compilation, extra: &[Diagnostic], args: &CompileArgs) -> bool {
     let color = use_color(args.color);
     let all: Vec<&Diagnostic> = compilation.diagnostics.iter().chain(extra).collect();
+    // An accepted warning, shown with where it was accepted and why.
+    let shown = |a: &crate::allow::Accepted| {
+        a.diagnostic
+            .clone()
+            .with_label(a.allowed_at, format!("accepted here: {}", a.reason))
+    };
     match args.message_format {
         MessageFormat::Sarif => {
             let owned: Vec<Diagnostic> = all.iter().map(|d| (*d).clone()).collect();
+            // Accepted warnings are always in the log, as suppressed results with their reason.
+            let suppressed: Vec<(Diagnostic, String)> = compilation
+                .accepted
+                .iter()
+                .map(|a| (a.diagnostic.clone(), a.reason.clone()))
+                .collect();
             let docs = docs_url(args.docs_url.as_deref());
             out!(
                 "{}",
-                render::sarif_with_docs(&owned, &compilation.sources, &docs)
+                render::sarif_suppressed(&owned, &suppressed, &compilation.sources, &docs)
             );
         }
         MessageFormat::Json => {
             for d in &all {
                 outln!("{}", render::json(d, &compilation.sources));
+            }
+            if args.show_accepted {
+                for a in &compilation.accepted {
+                    outln!(
+                        "{}",
+                        render::json_accepted(&a.diagnostic, &compilation.sources, &a.reason)
+                    );
+                }
             }
         }
         MessageFormat::Human => {
@@ -430,17 +453,32 @@ pub fn report_with(compilation: &Compilation, extra: &[Diagnostic], args: &Compi
             for d in &all {
                 err!("{}", renderer.human(d, color));
             }
+            if args.show_accepted {
+                for a in &compilation.accepted {
+                    err!("{}", renderer.human(&shown(a), color));
+                }
+            }
         }
     }
     let errors = count(&compilation.diagnostics, Severity::Error);
     let warnings = count(&compilation.diagnostics, Severity::Warning);
+    let accepted = compilation.accepted.len();
     let failed = errors > 0 || (args.deny_warnings && warnings > 0);
-    if args.message_format == MessageFormat::Human && (errors > 0 || warnings > 0) {
-        let summary = match (errors, warnings) {
+    if args.message_format == MessageFormat::Human && (errors > 0 || warnings > 0 || accepted > 0) {
+        let mut summary = match (errors, warnings) {
+            (0, 0) => String::new(),
             (0, w) => plural(w, "warning"),
             (e, 0) => plural(e, "error"),
             (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
         };
+        if accepted > 0 {
+            let words = format!("{} accepted", plural(accepted, "warning"));
+            summary = if summary.is_empty() {
+                words
+            } else {
+                format!("{summary} ({words})")
+            };
+        }
         let verdict = if failed { "failed" } else { "passed" };
         errln!("iamx: {verdict} with {summary}");
     }

@@ -94,6 +94,7 @@ fn one(args: &SimulateArgs) -> Exit {
         managed_policy_quota: 20,
         compact: false,
         docs_url: None,
+        show_accepted: false,
     };
     // The project's tests may fail: simulate is how one finds out why.
     let compilation = match super::compile_inputs_with(&compile, |o| o.skip_tests = true) {

@@ -73,6 +73,7 @@ codes! {
     NotAPolicyArn = "E0224", "not the ARN of a managed policy";
     ValueTooLarge = "E0225", "value expands to too many items";
     LetTooDeep = "E0226", "`let` chain too deep";
+    UnusedAllow = "W0227", "`@allow` that accepts no warning";
     // 03: IAM rules
     InvalidSid = "E0301", "invalid Sid";
     DuplicateSid = "E0302", "duplicate Sid";

@@ -183,6 +183,24 @@ pub const USER_CREDENTIALS: &[&str] = &[
     "iam:UploadSigningCertificate",
 ];
 
+/// What `delegate` lets its holder undo for users under the path: delete them, their
+/// credentials, and their tags. (Taking a user out of a group is left out: it may take away a
+/// group's `Deny`.)
+pub const USER_CLEANUP: &[&str] = &[
+    "iam:DeleteUser",
+    "iam:TagUser",
+    "iam:UntagUser",
+    "iam:DeleteAccessKey",
+    "iam:DeleteLoginProfile",
+    "iam:DeleteSSHPublicKey",
+    "iam:DeleteSigningCertificate",
+    "iam:DeleteServiceSpecificCredential",
+];
+
+/// What `delegate` lets its holder undo for roles under the path, beyond `iam:DeleteRole`
+/// (granted with the boundary condition): their tags.
+pub const ROLE_CLEANUP: &[&str] = &["iam:TagRole", "iam:UntagRole"];
+
 /// Group membership and group policies: groups carry no boundary, so changing them changes
 /// what their (possibly unbounded) members may do.
 pub const GROUP_MANAGEMENT: &[&str] = &[
@@ -631,6 +649,28 @@ impl GuardSpec {
                 strings(USER_CREDENTIALS),
                 false,
                 vec![arns.under("user", &self.create_path)],
+                Vec::new(),
+                span,
+            ));
+        }
+        // Cleaning up what it created, within the reach, where the guard lets it.
+        if self.create_path != "/" && (self.users || self.roles) {
+            let mut actions: Vec<String> = Vec::new();
+            let mut resources = Vec::new();
+            if self.users {
+                actions.extend(strings(USER_CLEANUP));
+                resources.push(arns.under("user", &self.create_path));
+            }
+            if self.roles {
+                actions.extend(strings(ROLE_CLEANUP));
+                resources.push(arns.under("role", &self.create_path));
+            }
+            out.push(statement(
+                "CleanUpUnderPath",
+                Effect::Allow,
+                actions,
+                false,
+                resources,
                 Vec::new(),
                 span,
             ));
