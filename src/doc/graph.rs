@@ -78,7 +78,12 @@ pub fn build(docs: &Docs, focus: Option<&PrincipalDoc>) -> Graph {
             keys
         }
     };
-    drawn.sort_by_key(|k| principals.get(*k).map(|p| (&p.path, p.kind, &p.name)));
+    drawn.sort_by_key(|k| {
+        (
+            focus_key.as_deref() != Some(*k),
+            principals.get(*k).map(|p| (&p.path, p.kind, &p.name)),
+        )
+    });
     let collapsed = drawn.len() > MAX_NODES;
     let mut g = Graph {
         nodes: Vec::new(),
@@ -88,19 +93,27 @@ pub fn build(docs: &Docs, focus: Option<&PrincipalDoc>) -> Graph {
         collapsed,
     };
     let mut ids: BTreeMap<String, usize> = BTreeMap::new();
-    // What each key is drawn as: itself, or its kind and path.
-    let mut many: BTreeMap<String, usize> = BTreeMap::new();
-    let drawn_as = |key: &str| -> String {
+    // What each key is drawn as: itself, or its kind and path when others share them.
+    let bucket = |key: &str| -> Option<String> {
         match principals.get(key) {
             Some(p) if collapsed && focus_key.as_deref() != Some(key) => {
-                format!("{}s under {}", p.kind, p.path)
+                Some(format!("{}s under {}", p.kind, p.path))
             }
+            _ => None,
+        }
+    };
+    let mut many: BTreeMap<String, usize> = BTreeMap::new();
+    for k in &drawn {
+        if let Some(b) = bucket(k) {
+            *many.entry(b).or_default() += 1;
+        }
+    }
+    let drawn_as = |key: &str| -> String {
+        match bucket(key) {
+            Some(b) if many.get(&b).is_some_and(|&n| n > 1) => b,
             _ => key.to_string(),
         }
     };
-    for k in &drawn {
-        *many.entry(drawn_as(k)).or_default() += 1;
-    }
     let mut node = |g: &mut Graph, key: &str| -> usize {
         let as_key = drawn_as(key);
         if let Some(&i) = ids.get(&as_key) {

@@ -68,11 +68,17 @@ fn source_words(source: Option<&str>) -> String {
 
 /// A condition in words, with its IAM form.
 fn condition(c: &ConditionDoc) -> String {
-    format!(
-        "{} ({})",
-        condition_words(&c.operator, &c.key, &c.values, &|s| code(s)),
-        code(&c.operator)
-    )
+    let words = condition_words(&c.operator, &c.key, &c.values, &|s| code(s));
+    if words.contains(&code(&c.key)) {
+        format!("{words} ({})", code(&c.operator))
+    } else {
+        // The words do not name the key: the IAM form does.
+        let values = match &c.values[..] {
+            [one] => format!("{one:?}"),
+            many => format!("{many:?}"),
+        };
+        format!("{words} ({})", code(&format!("\"{}\": {{\"{}\": {values}}}", c.operator, c.key)))
+    }
 }
 
 fn conditions(cs: &[ConditionDoc]) -> String {
@@ -97,11 +103,17 @@ fn statement_words(s: &StatementDoc) -> String {
     if let Some(sid) = &s.sid {
         let _ = write!(out, ", statement {}", code(sid));
     }
-    out.push_str(&source_words(s.source.as_deref()));
-    if !s.docs.is_empty() {
-        let _ = write!(out, ": \"{}\"", s.docs.join(" "));
+    if s.policy.kind != "aws managed" {
+        out.push_str(&source_words(s.source.as_deref()));
     }
     out
+}
+
+/// A statement's doc comments, as a line under it.
+fn statement_docs(out: &mut String, s: &StatementDoc, indent: &str) {
+    if !s.docs.is_empty() {
+        let _ = writeln!(out, "{indent}- \"{}\"", s.docs.join(" "));
+    }
 }
 
 /// The actions of a statement, in words.
@@ -151,7 +163,9 @@ fn span_words(s: &Span) -> String {
 }
 
 fn cut_words(c: &Cut) -> String {
-    let mut out = if c.whole {
+    let mut out = if c.whole && c.unless_conditions {
+        return "the boundary lets it through only when the conditions below hold".to_string();
+    } else if c.whole {
         "the boundary lets none of it through".to_string()
     } else {
         let mut words = format!("the boundary cuts it on {}", {
@@ -243,6 +257,7 @@ fn grant_lines(out: &mut String, st: &StatementDoc, verb: &str) {
         statement_words(st),
         resources_words(st)
     );
+    statement_docs(out, st, "    ");
     for c in &st.conditions {
         let _ = writeln!(out, "    - when {}", condition(c));
     }
@@ -288,7 +303,7 @@ fn cut_list(out: &mut String, services: &[ServiceDoc]) {
                 let _ = writeln!(out, "  - {}", cut_words(&c.cut));
             }
             for st in &g.let_through_by {
-                grant_lines(out, st, "the boundary names it in");
+                grant_lines(out, st, "allowed only by");
             }
         }
     }
@@ -377,6 +392,98 @@ fn opening_words(o: &OpeningDoc) -> String {
     line
 }
 
+/// What a principal may do, may never do, and why, in a few sentences.
+fn summary(p: &PrincipalDoc) -> String {
+    let plural = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            format!("{n} {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    let mut out = Vec::new();
+    let actions: usize = p.permissions.iter().flat_map(|s| &s.levels).map(|l| l.granted).sum();
+    if actions == 0 {
+        out.push("It may do nothing.".to_string());
+    } else {
+        let services: Vec<String> = p.permissions.iter().map(|s| s.prefix.clone()).collect();
+        let manage: usize = p
+            .permissions
+            .iter()
+            .flat_map(|s| &s.levels)
+            .filter(|l| l.level == AccessLevel::PermissionsManagement.aws_name())
+            .map(|l| l.granted)
+            .sum();
+        let mut line = format!(
+            "It may use {} of {}",
+            plural(actions, "action", "actions"),
+            plural(services.len(), "service", "services"),
+        );
+        if services.len() <= 8 {
+            let _ = write!(line, " ({})", codes(&services, "and"));
+        }
+        if manage > 0 {
+            let _ = write!(line, ", {manage} of them to manage permissions");
+        }
+        line.push('.');
+        out.push(line);
+    }
+    match &p.boundary {
+        None => out.push("It has no permissions boundary.".to_string()),
+        Some(b) => {
+            let (mut whole, mut part) = (0, 0);
+            for g in p.cut_by_boundary.iter().flat_map(|s| &s.grants) {
+                if g.reach.is_empty() {
+                    whole += g.actions.len();
+                } else {
+                    part += g.actions.len();
+                }
+            }
+            out.push(match (whole, part) {
+                (0, 0) => format!(
+                    "Its boundary {} lets through all its identity policies grant.",
+                    code(&b.name)
+                ),
+                _ => {
+                    let mut cut = Vec::new();
+                    if whole > 0 {
+                        cut.push(format!("{} it is granted", plural(whole, "action", "actions")));
+                    }
+                    if part > 0 {
+                        cut.push(format!("part of {}", plural(part, "other", "others")));
+                    }
+                    format!(
+                        "Its boundary {} takes away {}: see [Cut by the boundary](#cut-by-the-boundary).",
+                        code(&b.name),
+                        cut.join(", and ")
+                    )
+                }
+            });
+        }
+    }
+    if !p.denies.is_empty() {
+        out.push(format!(
+            "{} it actions: see [Explicit denies](#explicit-denies).",
+            capital(&plural(p.denies.len(), "statement denies", "statements deny"))
+        ));
+    }
+    match p.guardrail.as_deref() {
+        Some("closed") => out.push(
+            "The guardrail is closed: nothing it may do takes it outside its boundary.".into(),
+        ),
+        Some("open") => out.push(format!(
+            "The guardrail is open: {} out of its boundary (see [The guardrail](#the-guardrail)).",
+            plural(p.openings.len(), "request gets", "requests get")
+        )),
+        Some("unbounded, can escalate") => out.push(format!(
+            "It can give itself more permissions: {} (see [The guardrail](#the-guardrail)).",
+            plural(p.openings.len(), "request does it", "requests do it")
+        )),
+        _ => {}
+    }
+    out.join(" ") + "\n"
+}
+
 /// The principal's page.
 fn principal_page(docs: &Docs, p: &PrincipalDoc) -> String {
     let mut out = String::new();
@@ -441,6 +548,10 @@ fn principal_page(docs: &Docs, p: &PrincipalDoc) -> String {
     if let Some(g) = &p.guardrail {
         let _ = writeln!(out, "| Guardrail | {g} |");
     }
+    if p.kind != "group" {
+        out.push_str("\n## In short\n\n");
+        out.push_str(&summary(p));
+    }
     let picture = graph::build(docs, Some(p));
     if picture.edges_len() > 0 {
         out.push_str("\n## Diagram\n\n");
@@ -496,6 +607,7 @@ fn principal_page(docs: &Docs, p: &PrincipalDoc) -> String {
             resources_words(d),
             statement_words(d)
         );
+        statement_docs(&mut out, d, "  ");
         for c in &d.conditions {
             let _ = writeln!(out, "  - when {}", condition(c));
         }

@@ -210,6 +210,7 @@ pub struct ReachDoc {
     pub grant: usize,
     /// Index into `let_through_by`; `None` without a boundary.
     pub through: Option<usize>,
+    #[serde(flatten)]
     pub resources: reach::Span,
     /// The grant's conditions and the boundary statement's: all must hold.
     pub conditions: Vec<ConditionDoc>,
