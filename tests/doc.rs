@@ -56,6 +56,12 @@ fn company_xyz_guarded_pages() {
     insta::assert_snapshot!(pages("company-xyz-guarded", false));
 }
 
+/// A larger example: groups, AWS managed policies expanded, principals without boundaries.
+#[test]
+fn team_groups_pages() {
+    insta::assert_snapshot!(pages("team-groups", false));
+}
+
 #[test]
 fn lambda_service_role_pages() {
     insta::assert_snapshot!(pages("lambda-service-role", false));

@@ -5,7 +5,7 @@
 //! collapses them: one node per kind and path ("12 users under /dev/"), and one edge per
 //! kind of link between two such nodes, with how many links it stands for.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use super::{Docs, Edge, PrincipalDoc};
@@ -45,24 +45,55 @@ pub fn principal_key(p: &PrincipalDoc) -> String {
     format!("{} {}", p.kind, p.name)
 }
 
+/// The principals by how edges name them, and the edges of each: made once per run.
+pub struct Index<'a> {
+    docs: &'a Docs,
+    principals: BTreeMap<String, &'a PrincipalDoc>,
+    keys: Vec<String>,
+    edges_of: HashMap<&'a str, Vec<&'a Edge>>,
+}
+
+impl<'a> Index<'a> {
+    pub fn new(docs: &'a Docs) -> Index<'a> {
+        let mut edges_of: HashMap<&str, Vec<&Edge>> = HashMap::new();
+        for e in &docs.edges {
+            edges_of.entry(e.from.as_str()).or_default().push(e);
+            if e.to != e.from {
+                edges_of.entry(e.to.as_str()).or_default().push(e);
+            }
+        }
+        Index {
+            docs,
+            principals: docs
+                .principals
+                .iter()
+                .map(|p| (principal_key(p), p))
+                .collect(),
+            keys: docs.principals.iter().map(principal_key).collect(),
+            edges_of,
+        }
+    }
+
+    /// The principal edges name as `key` (`user alice`).
+    pub fn principal(&self, key: &str) -> Option<&'a PrincipalDoc> {
+        self.principals.get(key).copied()
+    }
+}
+
 /// The graph of the whole project (`focus` `None`) or of one principal's neighbourhood.
-pub fn build(docs: &Docs, focus: Option<&PrincipalDoc>) -> Graph {
-    let principals: BTreeMap<String, &PrincipalDoc> = docs
-        .principals
-        .iter()
-        .map(|p| (principal_key(p), p))
-        .collect();
+pub fn build(index: &Index<'_>, focus: Option<&PrincipalDoc>) -> Graph {
+    let docs = index.docs;
+    let principals = &index.principals;
     let focus_key = focus.map(principal_key);
-    let edges: Vec<&Edge> = docs
-        .edges
-        .iter()
-        .filter(|e| {
-            focus_key
-                .as_ref()
-                .is_none_or(|f| e.from == *f || e.to == *f)
-        })
-        .collect();
-    let keys: Vec<String> = docs.principals.iter().map(principal_key).collect();
+    let edges: Vec<&Edge> = match &focus_key {
+        None => docs.edges.iter().collect(),
+        Some(f) => index
+            .edges_of
+            .get(f.as_str())
+            .cloned()
+            .unwrap_or_default(),
+    };
+    let keys = &index.keys;
     // The principals drawn, in order.
     let mut drawn: Vec<&str> = match &focus_key {
         None => keys.iter().map(String::as_str).collect(),

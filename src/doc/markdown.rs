@@ -14,20 +14,21 @@ use crate::emit::Artifact;
 
 /// The documentation as Markdown: `index.md` and one page per principal and policy.
 pub fn markdown(docs: &Docs) -> Vec<Artifact> {
+    let index = graph::Index::new(docs);
     let mut out = vec![Artifact {
         path: "index.md".into(),
-        contents: index_page(docs),
+        contents: index_page(docs, &index),
     }];
     for p in &docs.principals {
         out.push(Artifact {
             path: p.page.clone(),
-            contents: principal_page(docs, p),
+            contents: principal_page(&index, p),
         });
     }
     for m in &docs.policies {
         out.push(Artifact {
             path: m.page.clone(),
-            contents: policy_page(docs, m),
+            contents: policy_page(&index, m),
         });
     }
     out
@@ -263,9 +264,57 @@ fn grant_lines(out: &mut String, st: &StatementDoc, verb: &str) {
     }
 }
 
+/// Above this many services, those an AWS managed policy grants plainly (no boundary
+/// narrowing, nothing cut, no permissions management) share one entry per policy.
+const MAX_SERVICES: usize = 24;
+
+/// The statements a plain service's actions come from, without their action patterns; `None`
+/// when the service is not plain.
+fn plain_source(s: &ServiceDoc) -> Option<Vec<StatementDoc>> {
+    let [g] = &s.grants[..] else {
+        return None;
+    };
+    let manages = s
+        .levels
+        .iter()
+        .any(|l| l.granted > 0 && l.level == AccessLevel::PermissionsManagement.aws_name());
+    let plain = !manages
+        && g.cut.is_empty()
+        && !g.reach.iter().any(|r| r.narrowed)
+        && g.granted_by.iter().all(|st| st.policy.kind == "aws managed");
+    plain.then(|| {
+        g.granted_by
+            .iter()
+            .chain(&g.let_through_by)
+            .map(|st| StatementDoc {
+                actions: Vec::new(),
+                ..st.clone()
+            })
+            .collect()
+    })
+}
+
 /// What the principal may do, per service.
 fn permission_list(out: &mut String, services: &[ServiceDoc]) {
+    let mut shared: Vec<(Vec<StatementDoc>, Vec<&str>)> = Vec::new();
+    if services.len() > MAX_SERVICES {
+        for s in services {
+            if let Some(key) = plain_source(s) {
+                match shared.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, prefixes)) => prefixes.push(&s.prefix),
+                    None => shared.push((key, vec![&s.prefix])),
+                }
+            }
+        }
+        shared.retain(|(_, prefixes)| prefixes.len() > 1);
+    }
     for s in services {
+        if shared
+            .iter()
+            .any(|(_, prefixes)| prefixes.contains(&s.prefix.as_str()))
+        {
+            continue;
+        }
         let _ = writeln!(out, "\n#### {}\n\n{}\n", s.prefix, s.name);
         for g in &s.grants {
             group_head(out, &s.prefix, g);
@@ -288,6 +337,28 @@ fn permission_list(out: &mut String, services: &[ServiceDoc]) {
                 out.push_str("  - the boundary cuts part of it: see [Cut by the boundary](#cut-by-the-boundary)\n");
             }
         }
+    }
+    for (statements, prefixes) in &shared {
+        let _ = writeln!(
+            out,
+            "\n#### {} more services\n\nThe table above counts their actions. Each is granted by one AWS managed policy, the same for all, with nothing cut and no permissions management:\n",
+            prefixes.len()
+        );
+        for st in statements {
+            let verb = if st.policy.kind == "boundary" {
+                "let through by"
+            } else {
+                "granted by"
+            };
+            let _ = writeln!(
+                out,
+                "- {verb} {}: on {}",
+                statement_words(st),
+                resources_words(st)
+            );
+        }
+        let names: Vec<String> = prefixes.iter().map(|p| code(p)).collect();
+        let _ = writeln!(out, "\n{}.", names.join(", "));
     }
 }
 
@@ -313,12 +384,8 @@ fn policy_ref_words(r: &PolicyRef) -> String {
     format!("{}{}", code(&r.name), source_words(r.source.as_deref()))
 }
 
-fn who_words(docs: &Docs, w: &WhoDoc) -> String {
-    if let Some(p) = w
-        .principal
-        .as_ref()
-        .and_then(|k| docs.principals.iter().find(|p| format!("{} {}", p.kind, p.name) == *k))
-    {
+fn who_words(index: &graph::Index<'_>, w: &WhoDoc) -> String {
+    if let Some(p) = w.principal.as_deref().and_then(|k| index.principal(k)) {
         return format!("[{} {}](../{})", p.kind, code(&p.name), p.page);
     }
     match w.kind.as_str() {
@@ -334,8 +401,8 @@ fn who_words(docs: &Docs, w: &WhoDoc) -> String {
     }
 }
 
-fn trust_words(docs: &Docs, t: &TrustDoc) -> String {
-    let who: Vec<String> = t.who.iter().map(|w| who_words(docs, w)).collect();
+fn trust_words(index: &graph::Index<'_>, t: &TrustDoc) -> String {
+    let who: Vec<String> = t.who.iter().map(|w| who_words(index, w)).collect();
     let who = match who.len() {
         0 => "no one".to_string(),
         1 => who[0].clone(),
@@ -392,13 +459,26 @@ fn opening_words(o: &OpeningDoc) -> String {
     line
 }
 
+/// `8069` as `8,069`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// What a principal may do, may never do, and why, in a few sentences.
 fn summary(p: &PrincipalDoc) -> String {
     let plural = |n: usize, one: &str, many: &str| {
         if n == 1 {
             format!("{n} {one}")
         } else {
-            format!("{n} {many}")
+            format!("{} {many}", thousands(n))
         }
     };
     let mut out = Vec::new();
@@ -485,7 +565,7 @@ fn summary(p: &PrincipalDoc) -> String {
 }
 
 /// The principal's page.
-fn principal_page(docs: &Docs, p: &PrincipalDoc) -> String {
+fn principal_page(index: &graph::Index<'_>, p: &PrincipalDoc) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {} {}\n", capital(p.kind), code(&p.name));
     for line in &p.docs {
@@ -552,7 +632,7 @@ fn principal_page(docs: &Docs, p: &PrincipalDoc) -> String {
         out.push_str("\n## In short\n\n");
         out.push_str(&summary(p));
     }
-    let picture = graph::build(docs, Some(p));
+    let picture = graph::build(index, Some(p));
     if picture.edges_len() > 0 {
         out.push_str("\n## Diagram\n\n");
         if picture.collapsed {
@@ -618,7 +698,7 @@ fn principal_page(docs: &Docs, p: &PrincipalDoc) -> String {
             out.push_str("No one.\n");
         }
         for t in &p.trusted {
-            let _ = writeln!(out, "- {}", trust_words(docs, t));
+            let _ = writeln!(out, "- {}", trust_words(index, t));
         }
         out.push_str("\n## Who can pass it\n\n");
         if p.passed_by.is_empty() {
@@ -679,7 +759,7 @@ fn principal_page(docs: &Docs, p: &PrincipalDoc) -> String {
     out
 }
 
-fn index_page(docs: &Docs) -> String {
+fn index_page(docs: &Docs, index: &graph::Index<'_>) -> String {
     let mut out = String::from("# IAM documentation\n\n");
     match &docs.account {
         Some(a) => {
@@ -695,7 +775,7 @@ fn index_page(docs: &Docs) -> String {
     }
     if !docs.principals.is_empty() {
         out.push_str("## Diagram\n\n");
-        let picture = graph::build(docs, None);
+        let picture = graph::build(index, None);
         if picture.collapsed {
             let _ = writeln!(
                 out,
@@ -715,6 +795,11 @@ fn index_page(docs: &Docs) -> String {
         out.push_str("| Principal | Kind | Path | Boundary | Guardrail | Services |\n|---|---|---|---|---|---|\n");
         for p in &docs.principals {
             let services: Vec<String> = p.permissions.iter().map(|s| code(&s.prefix)).collect();
+            let services = if services.len() > 8 {
+                vec![format!("{} services", services.len())]
+            } else {
+                services
+            };
             let _ = writeln!(
                 out,
                 "| [{}]({}) | {} | {} | {} | {} | {} |",
@@ -786,7 +871,7 @@ fn index_page(docs: &Docs) -> String {
 }
 
 /// The page of a customer managed policy or boundary.
-fn policy_page(docs: &Docs, m: &PolicyDoc) -> String {
+fn policy_page(index: &graph::Index<'_>, m: &PolicyDoc) -> String {
     let kind = if m.boundary { "Boundary" } else { "Policy" };
     let mut out = format!("# {kind} {}\n\n", code(&m.name));
     for line in &m.docs {
@@ -806,11 +891,7 @@ fn policy_page(docs: &Docs, m: &PolicyDoc) -> String {
         .used_by
         .iter()
         .map(|u| {
-            match docs
-                .principals
-                .iter()
-                .find(|p| format!("{} {}", p.kind, p.name) == *u)
-            {
+            match index.principal(u) {
                 Some(p) => format!("[{} {}](../{})", p.kind, code(&p.name), p.page),
                 None => code(u),
             }

@@ -302,7 +302,7 @@ pub(crate) fn condition_words(
         ("Bool", "aws:multifactorauthpresent") if one("true") => {
             return "the caller signed in with MFA".into()
         }
-        ("Bool", "aws:multifactorauthpresent") if one("false") => {
+        ("Bool" | "BoolIfExists", "aws:multifactorauthpresent") if one("false") => {
             return "the caller did not sign in with MFA".into()
         }
         ("Bool", "aws:securetransport") if one("true") => {
@@ -465,9 +465,23 @@ fn on_every_resource(s: &Statement) -> bool {
 struct Cache {
     documents: HashMap<String, Option<Rc<Policy>>>,
     actions: HashMap<(String, usize), Rc<Vec<Action>>>,
+    rows: HashMap<(String, &'static str, usize, Option<String>), Rc<Row>>,
 }
 
 impl Cache {
+    /// Statement `i` of a held policy, as a row of the table.
+    fn row(&mut self, sources: &SourceMap, h: &Held, i: usize, s: &Statement) -> Rc<Row> {
+        self.rows
+            .entry((h.key.clone(), h.label.kind, i, h.label.group.clone()))
+            .or_insert_with(|| {
+                Rc::new(Row::new(
+                    statement_doc(sources, &h.label, h.source.as_deref(), s),
+                    s,
+                ))
+            })
+            .clone()
+    }
+
     fn document(&mut self, project: &Project, arn: &str) -> Option<Rc<Policy>> {
         self.documents
             .entry(arn.to_string())
@@ -570,17 +584,64 @@ fn policy_name(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
-/// A statement of the table: its words, its resources, whether it has conditions.
+/// A statement of the table: its words, its resources, and its action patterns by the
+/// service they name.
 struct Row {
     doc: StatementDoc,
     resources: Resources,
+    /// Indices into `doc.actions` of the patterns naming one service (`s3:Get*`).
+    by_service: HashMap<String, Vec<usize>>,
+    /// Those whose service part has wildcards (`*`, `s*:Get*`).
+    wild: Vec<usize>,
+}
+
+impl Row {
+    fn new(doc: StatementDoc, s: &Statement) -> Row {
+        let mut by_service: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut wild = Vec::new();
+        for (i, a) in doc.actions.iter().enumerate() {
+            match a.split_once(':') {
+                Some((service, _)) if !service.contains(['*', '?']) => {
+                    by_service
+                        .entry(service.to_ascii_lowercase())
+                        .or_default()
+                        .push(i);
+                }
+                _ => wild.push(i),
+            }
+        }
+        Row {
+            doc,
+            resources: Resources::of(s),
+            by_service,
+            wild,
+        }
+    }
 }
 
 /// A statement of the table, with only the action patterns that name service `prefix`.
-fn for_service(table: &[Row], i: usize, prefix: &str) -> StatementDoc {
-    let mut doc = table[i].doc.clone();
-    doc.actions.retain(|a| pattern_names_service(a, prefix));
-    doc
+fn for_service(table: &[Rc<Row>], i: usize, prefix: &str) -> StatementDoc {
+    let row = &table[i];
+    let mut kept: Vec<usize> = row.by_service.get(prefix).cloned().unwrap_or_default();
+    kept.extend(
+        row.wild
+            .iter()
+            .copied()
+            .filter(|&j| pattern_names_service(&row.doc.actions[j], prefix)),
+    );
+    kept.sort_unstable();
+    StatementDoc {
+        effect: row.doc.effect,
+        policy: row.doc.policy.clone(),
+        sid: row.doc.sid.clone(),
+        source: row.doc.source.clone(),
+        actions: kept.iter().map(|&j| row.doc.actions[j].clone()).collect(),
+        not_action: row.doc.not_action,
+        resources: row.doc.resources.clone(),
+        not_resource: row.doc.not_resource,
+        conditions: row.doc.conditions.clone(),
+        docs: row.doc.docs.clone(),
+    }
 }
 
 /// The statements that name an action: the grants and the boundary's.
@@ -589,7 +650,7 @@ type Key = (Vec<usize>, Vec<usize>);
 /// The group of actions granted by `grants` and named by the boundary's `throughs`: what
 /// they reach and what the boundary cuts.
 fn grant_group(
-    table: &[Row],
+    table: &[Rc<Row>],
     (grants, throughs): &Key,
     bounded: bool,
     prefix: &str,
@@ -835,15 +896,12 @@ fn principal_doc(
         }
     }
     denied.sort_unstable();
-    let mut table: Vec<Row> = Vec::new();
+    let mut table: Vec<Rc<Row>> = Vec::new();
     let mut passes: HashMap<Action, Vec<usize>> = HashMap::new();
     if let Some(b) = &boundary {
         for (i, s) in b.policy.statements.iter().enumerate() {
             if s.effect.value == Effect::Allow {
-                table.push(Row {
-                    doc: statement_doc(sources, &b.label, b.source.as_deref(), s),
-                    resources: Resources::of(s),
-                });
+                table.push(cache.row(sources, b, i, s));
                 for &a in cache.actions(&b.key, i, s).iter() {
                     passes.entry(a).or_default().push(table.len() - 1);
                 }
@@ -856,10 +914,7 @@ fn principal_doc(
             if s.effect.value != Effect::Allow {
                 continue;
             }
-            table.push(Row {
-                doc: statement_doc(sources, &h.label, h.source.as_deref(), s),
-                resources: Resources::of(s),
-            });
+            table.push(cache.row(sources, h, i, s));
             let row = table.len() - 1;
             for &a in cache.actions(&h.key, i, s).iter() {
                 if denied.binary_search(&a).is_err() {
@@ -1245,14 +1300,15 @@ pub fn json(docs: &Docs) -> Vec<Artifact> {
 /// The diagrams in Graphviz's DOT language: `diagram.dot` for the project, and one beside
 /// each principal's page.
 pub fn dot(docs: &Docs) -> Vec<Artifact> {
+    let index = graph::Index::new(docs);
     let mut out = vec![Artifact {
         path: "diagram.dot".into(),
-        contents: graph::build(docs, None).dot("project"),
+        contents: graph::build(&index, None).dot("project"),
     }];
     for p in &docs.principals {
         out.push(Artifact {
             path: p.page.replace(".md", ".dot"),
-            contents: graph::build(docs, Some(p)).dot(&p.name),
+            contents: graph::build(&index, Some(p)).dot(&p.name),
         });
     }
     out
