@@ -276,7 +276,10 @@ fn effective_permissions_are_the_grants_intersected_with_the_boundary() {
         .unwrap();
     // Granted on `*`, let through on the application's objects: it reaches those.
     assert_eq!(get.reach.len(), 1);
-    assert_eq!(get.reach[0].resources.resources, ["arn:aws:s3:::bucket/app/*"]);
+    assert_eq!(
+        get.reach[0].resources.resources,
+        ["arn:aws:s3:::bucket/app/*"]
+    );
     assert!(get.reach[0].narrowed);
     // The boundary's condition joins the grant's.
     let list = s3
@@ -307,7 +310,10 @@ fn cut_by_the_boundary_shows_partly_cut_actions() {
     let (docs, pages) = inline(NARROWED);
     let dev = docs.principals.iter().find(|p| p.name == "dev").unwrap();
     let cut = &dev.cut_by_boundary[0].grants;
-    let delete = cut.iter().find(|g| g.actions == ["s3:DeleteObject"]).unwrap();
+    let delete = cut
+        .iter()
+        .find(|g| g.actions == ["s3:DeleteObject"])
+        .unwrap();
     assert!(delete.cut[0].cut.whole);
     let get = cut
         .iter()
@@ -320,7 +326,10 @@ fn cut_by_the_boundary_shows_partly_cut_actions() {
         page.contains("  - the boundary cuts it on `*` except `arn:aws:s3:::bucket/app/*`\n"),
         "{page}"
     );
-    assert!(page.contains("  - the boundary lets none of it through\n"), "{page}");
+    assert!(
+        page.contains("  - the boundary lets none of it through\n"),
+        "{page}"
+    );
     assert!(
         page.contains("  - the boundary lets it through only when the conditions below hold\n"),
         "{page}"
@@ -388,7 +397,13 @@ fn strings<'a>(v: &'a serde_json::Value, key: &'a str, out: &mut Vec<(&'a str, &
 
 #[test]
 fn json_carries_data_not_markdown() {
-    for example in ["company-xyz", "company-xyz-guarded", "team-groups", "multi-env", "lambda-service-role"] {
+    for example in [
+        "company-xyz",
+        "company-xyz-guarded",
+        "team-groups",
+        "multi-env",
+        "lambda-service-role",
+    ] {
         let json = pages(example, true);
         let json = json.split_once('\n').unwrap().1;
         let value: serde_json::Value = serde_json::from_str(json).unwrap();
@@ -423,10 +438,16 @@ fn graphviz_accepts_the_dot_files() {
     fs::create_dir_all(&dir).unwrap();
     let big = dir.join("big.iamx");
     fs::write(&big, many_principals(200)).unwrap();
-    let mut inputs: Vec<String> = ["company-xyz", "company-xyz-guarded", "team-groups", "multi-env", "lambda-service-role"]
-        .iter()
-        .map(|e| format!("examples/{e}"))
-        .collect();
+    let mut inputs: Vec<String> = [
+        "company-xyz",
+        "company-xyz-guarded",
+        "team-groups",
+        "multi-env",
+        "lambda-service-role",
+    ]
+    .iter()
+    .map(|e| format!("examples/{e}"))
+    .collect();
     inputs.push(big.to_str().unwrap().to_string());
     for (i, input) in inputs.iter().enumerate() {
         let out = dir.join(format!("docs-{i}"));
@@ -483,7 +504,10 @@ fn diagrams_collapse_by_path_when_large() {
     assert!(diagram.contains("may assume ×50"), "{diagram}");
     // Alone under its path, a principal is drawn as itself.
     assert!(diagram.contains("[\"user deployer\"]"), "{diagram}");
-    let nodes = diagram.lines().filter(|l| l.trim_start().starts_with('n') && !l.contains("--")).count();
+    let nodes = diagram
+        .lines()
+        .filter(|l| l.trim_start().starts_with('n') && !l.contains("--"))
+        .count();
     assert!(nodes < 20, "{nodes} nodes:\n{diagram}");
     // A group of 100 members draws its members collapsed too; a small neighbourhood does not.
     let group = page(&pages, "groups/Everyone.md");
@@ -496,4 +520,3 @@ fn diagrams_collapse_by_path_when_large() {
     let role = page(&pages, "roles/r1.md");
     assert!(role.contains("may pass to lambda.amazonaws.com"), "{role}");
 }
-

@@ -87,11 +87,7 @@ pub fn build(index: &Index<'_>, focus: Option<&PrincipalDoc>) -> Graph {
     let focus_key = focus.map(principal_key);
     let edges: Vec<&Edge> = match &focus_key {
         None => docs.edges.iter().collect(),
-        Some(f) => index
-            .edges_of
-            .get(f.as_str())
-            .cloned()
-            .unwrap_or_default(),
+        Some(f) => index.edges_of.get(f.as_str()).cloned().unwrap_or_default(),
     };
     let keys = &index.keys;
     // The principals drawn, in order.
@@ -157,7 +153,12 @@ pub fn build(index: &Index<'_>, focus: Option<&PrincipalDoc>) -> Graph {
             Some(p) if is_many => {
                 let n = many.get(&as_key).copied().unwrap_or(1);
                 (
-                    format!("{n} {}{} under {}", p.kind, if n == 1 { "" } else { "s" }, p.path),
+                    format!(
+                        "{n} {}{} under {}",
+                        p.kind,
+                        if n == 1 { "" } else { "s" },
+                        p.path
+                    ),
                     Shape::Many,
                 )
             }

@@ -78,7 +78,10 @@ fn condition(c: &ConditionDoc) -> String {
             [one] => format!("{one:?}"),
             many => format!("{many:?}"),
         };
-        format!("{words} ({})", code(&format!("\"{}\": {{\"{}\": {values}}}", c.operator, c.key)))
+        format!(
+            "{words} ({})",
+            code(&format!("\"{}\": {{\"{}\": {values}}}", c.operator, c.key))
+        )
     }
 }
 
@@ -281,7 +284,9 @@ fn plain_source(s: &ServiceDoc) -> Option<Vec<StatementDoc>> {
     let plain = !manages
         && g.cut.is_empty()
         && !g.reach.iter().any(|r| r.narrowed)
-        && g.granted_by.iter().all(|st| st.policy.kind == "aws managed");
+        && g.granted_by
+            .iter()
+            .all(|st| st.policy.kind == "aws managed");
     plain.then(|| {
         g.granted_by
             .iter()
@@ -394,7 +399,10 @@ fn who_words(index: &graph::Index<'_>, w: &WhoDoc) -> String {
         "Federated" => format!("users signed in through {}", code(&w.value)),
         "AWS" if w.value == "*" => "any AWS principal".into(),
         "AWS" => match account_of(&w.value) {
-            Some(a) => format!("the principals of account {} that its own policies allow", code(a)),
+            Some(a) => format!(
+                "the principals of account {} that its own policies allow",
+                code(a)
+            ),
             None => code(&w.value),
         },
         k => format!("{k} {}", code(&w.value)),
@@ -408,7 +416,11 @@ fn trust_words(index: &graph::Index<'_>, t: &TrustDoc) -> String {
         1 => who[0].clone(),
         n => format!("{} and {}", who[..n - 1].join(", "), who[n - 1]),
     };
-    let may = if t.effect == "Allow" { "may" } else { "may not" };
+    let may = if t.effect == "Allow" {
+        "may"
+    } else {
+        "may not"
+    };
     let what = match t.actions.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["sts:AssumeRole"] => "assume it".to_string(),
         ["sts:AssumeRoleWithWebIdentity"] => "assume it with a web identity token".to_string(),
@@ -482,7 +494,12 @@ fn summary(p: &PrincipalDoc) -> String {
         }
     };
     let mut out = Vec::new();
-    let actions: usize = p.permissions.iter().flat_map(|s| &s.levels).map(|l| l.granted).sum();
+    let actions: usize = p
+        .permissions
+        .iter()
+        .flat_map(|s| &s.levels)
+        .map(|l| l.granted)
+        .sum();
     if actions == 0 {
         out.push("It may do nothing.".to_string());
     } else {
@@ -544,7 +561,11 @@ fn summary(p: &PrincipalDoc) -> String {
     if !p.denies.is_empty() {
         out.push(format!(
             "{} it actions: see [Explicit denies](#explicit-denies).",
-            capital(&plural(p.denies.len(), "statement denies", "statements deny"))
+            capital(&plural(
+                p.denies.len(),
+                "statement denies",
+                "statements deny"
+            ))
         ));
     }
     match p.guardrail.as_deref() {
@@ -612,15 +633,33 @@ fn principal_page(index: &graph::Index<'_>, p: &PrincipalDoc) -> String {
         let _ = writeln!(out, "| Members | {} |", members.join(", "));
     }
     let boundary = p.boundary.as_ref().map_or("none".to_string(), |b| {
-        format!("[{}](../policies/{}.md){}", code(&b.name), b.name, source_words(b.source.as_deref()))
-            .replace(&format!("[{}](../policies/{}.md) (aws managed)", code(&b.name), b.name), &format!("{} (aws managed)", code(&b.name)))
+        format!(
+            "[{}](../policies/{}.md){}",
+            code(&b.name),
+            b.name,
+            source_words(b.source.as_deref())
+        )
+        .replace(
+            &format!(
+                "[{}](../policies/{}.md) (aws managed)",
+                code(&b.name),
+                b.name
+            ),
+            &format!("{} (aws managed)", code(&b.name)),
+        )
     });
     let _ = writeln!(out, "| Boundary | {} |", cell(&boundary));
     let list = |refs: &[PolicyRef]| -> String {
         if refs.is_empty() {
             "none".into()
         } else {
-            cell(&refs.iter().map(policy_ref_words).collect::<Vec<_>>().join(", "))
+            cell(
+                &refs
+                    .iter()
+                    .map(policy_ref_words)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
         }
     };
     let _ = writeln!(out, "| Attached policies | {} |", list(&p.attached));
@@ -635,11 +674,15 @@ fn principal_page(index: &graph::Index<'_>, p: &PrincipalDoc) -> String {
     let picture = graph::build(index, Some(p));
     if picture.edges_len() > 0 {
         out.push_str("\n## Diagram\n\n");
-        if picture.collapsed {
-            out.push_str("Its groups, boundary, and who may assume or pass it; the other principals are collapsed by kind and path.\n\n");
+        out.push_str(if p.kind == "group" {
+            "Its members"
         } else {
-            out.push_str("Its groups, boundary, and who may assume or pass it.\n\n");
+            "Its groups, boundary, and who may assume or pass it"
+        });
+        if picture.collapsed {
+            out.push_str("; the other principals are collapsed by kind and path, each edge counting the links it stands for");
         }
+        out.push_str(".\n\n");
         out.push_str(&picture.mermaid());
     }
     out.push_str("\n## Effective permissions\n\n");
@@ -763,7 +806,12 @@ fn index_page(docs: &Docs, index: &graph::Index<'_>) -> String {
     let mut out = String::from("# IAM documentation\n\n");
     match &docs.account {
         Some(a) => {
-            let _ = writeln!(out, "Account {}, partition {}.\n", code(a), code(&docs.partition));
+            let _ = writeln!(
+                out,
+                "Account {}, partition {}.\n",
+                code(a),
+                code(&docs.partition)
+            );
         }
         None => {
             let _ = writeln!(
@@ -890,11 +938,9 @@ fn policy_page(index: &graph::Index<'_>, m: &PolicyDoc) -> String {
     let used: Vec<String> = m
         .used_by
         .iter()
-        .map(|u| {
-            match index.principal(u) {
-                Some(p) => format!("[{} {}](../{})", p.kind, code(&p.name), p.page),
-                None => code(u),
-            }
+        .map(|u| match index.principal(u) {
+            Some(p) => format!("[{} {}](../{})", p.kind, code(&p.name), p.page),
+            None => code(u),
         })
         .collect();
     let _ = writeln!(

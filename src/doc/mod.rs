@@ -334,10 +334,14 @@ pub(crate) fn condition_words(
     };
     let any = either(&quoted, "or");
     let verb = match op {
-        "StringEquals" | "ArnEquals" | "NumericEquals" | "DateEquals" | "Bool"
-        | "BinaryEquals" => format!("is {any}"),
+        "StringEquals" | "ArnEquals" | "NumericEquals" | "DateEquals" | "Bool" | "BinaryEquals" => {
+            format!("is {any}")
+        }
         "StringEqualsIgnoreCase" => format!("is {any}, in any case"),
-        "StringNotEquals" | "ArnNotEquals" | "NumericNotEquals" | "DateNotEquals"
+        "StringNotEquals"
+        | "ArnNotEquals"
+        | "NumericNotEquals"
+        | "DateNotEquals"
         | "StringNotEqualsIgnoreCase" => {
             if quoted.len() > 1 {
                 format!("is none of {}", either(&quoted, "and"))
@@ -700,7 +704,10 @@ fn grant_group(
     GrantGroup {
         actions,
         all: false,
-        granted_by: grants.iter().map(|&i| for_service(table, i, prefix)).collect(),
+        granted_by: grants
+            .iter()
+            .map(|&i| for_service(table, i, prefix))
+            .collect(),
         let_through_by: throughs
             .iter()
             .map(|&i| for_service(table, i, prefix))
@@ -747,9 +754,7 @@ fn service_docs(
                     level: level.aws_name(),
                     granted,
                     total,
-                    any_resource: kept
-                        .iter()
-                        .any(|(g, names)| names.iter().any(at) && any(g)),
+                    any_resource: kept.iter().any(|(g, names)| names.iter().any(at) && any(g)),
                 }
             })
             .collect();
@@ -955,7 +960,9 @@ fn principal_doc(
     });
     let cut_by_boundary = if bounded {
         service_docs(&groups, &|g| !g.cut.is_empty(), &|g| {
-            g.cut.iter().any(|c| c.cut.resources.iter().any(|r| r == "*"))
+            g.cut
+                .iter()
+                .any(|c| c.cut.resources.iter().any(|r| r == "*"))
         })
     } else {
         Vec::new()
@@ -1076,7 +1083,7 @@ fn pass_roles(project: &Project, principals: &[&PrincipalInfo], docs: &mut [Prin
         })
         .map(|(i, _)| i)
         .collect();
-    if passers.is_empty() {
+    if passers.is_empty() || !principals.iter().any(|p| p.kind == PrincipalKind::Role) {
         return;
     }
     let sets: Vec<Option<crate::eval::PolicySet>> = passers
@@ -1232,11 +1239,8 @@ pub fn model(project: &Project, sources: &SourceMap, report: Option<&Report>) ->
                 })
                 .map(|p| format!("{} {}", p.kind.as_str(), p.name))
                 .collect();
-            let closure = report.and_then(|r| {
-                r.boundaries
-                    .iter()
-                    .find(|c| m.boundary && c.name == m.name)
-            });
+            let closure =
+                report.and_then(|r| r.boundaries.iter().find(|c| m.boundary && c.name == m.name));
             let label = PolicyLabel {
                 kind: if m.boundary { "boundary" } else { "managed" },
                 name: m.name.clone(),
@@ -1278,7 +1282,8 @@ pub fn model(project: &Project, sources: &SourceMap, report: Option<&Report>) ->
         partition: project.partition.clone(),
         guardrail: report.map(|r| {
             let s = r.summary();
-            s.strip_prefix("guardrail: ").map_or(s.clone(), str::to_string)
+            s.strip_prefix("guardrail: ")
+                .map_or(s.clone(), str::to_string)
         }),
         principals,
         policies,

@@ -351,10 +351,7 @@ mod tests {
                 &["arn:aws:s3:::bucket/secret/*"]
             ))
         );
-        assert_eq!(
-            intersect(&r(&["arn:aws:s3:::other/x"]), &secret),
-            None
-        );
+        assert_eq!(intersect(&r(&["arn:aws:s3:::other/x"]), &secret), None);
     }
 
     #[test]
