@@ -733,29 +733,36 @@ fn service_docs(
         if kept.is_empty() {
             continue;
         }
+        // Each action's level, looked up once; the service's totals, counted once.
+        let slot = |level: AccessLevel| AccessLevel::ALL.iter().position(|&l| l == level);
+        let mut total = [0usize; 5];
+        for a in &service.actions {
+            if let Some(i) = slot(a.primary_access_level()) {
+                total[i] += 1;
+            }
+        }
+        let mut granted = [0usize; 5];
+        let mut any_resource = [false; 5];
+        for (g, names) in &kept {
+            let every = any(g);
+            for n in names {
+                if let Some(i) = service
+                    .action(n)
+                    .and_then(|a| slot(a.primary_access_level()))
+                {
+                    granted[i] += 1;
+                    any_resource[i] |= every;
+                }
+            }
+        }
         let levels = AccessLevel::ALL
             .iter()
-            .map(|&level| {
-                let at = |n: &&str| {
-                    service
-                        .action(n)
-                        .is_some_and(|a| a.primary_access_level() == level)
-                };
-                let total = service
-                    .actions
-                    .iter()
-                    .filter(|a| a.primary_access_level() == level)
-                    .count();
-                let granted = kept
-                    .iter()
-                    .map(|(_, names)| names.iter().filter(|n| at(n)).count())
-                    .sum();
-                LevelCell {
-                    level: level.aws_name(),
-                    granted,
-                    total,
-                    any_resource: kept.iter().any(|(g, names)| names.iter().any(at) && any(g)),
-                }
+            .enumerate()
+            .map(|(i, &level)| LevelCell {
+                level: level.aws_name(),
+                granted: granted[i],
+                total: total[i],
+                any_resource: any_resource[i],
             })
             .collect();
         let count: usize = kept.iter().map(|(_, n)| n.len()).sum();
