@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::reach::{Cut, Span};
+use super::reach::{Cut, ResourceSet};
 use super::{
     account_of, condition_words, graph, ConditionDoc, Docs, GrantGroup, OpeningDoc, PolicyDoc,
     PolicyLabel, PolicyRef, PrincipalDoc, ServiceDoc, StatementDoc, TrustDoc, WhoDoc,
@@ -143,7 +143,7 @@ fn resources_words(s: &StatementDoc) -> String {
 }
 
 /// A set of resources in words.
-fn span_words(s: &Span) -> String {
+fn set_words(s: &ResourceSet) -> String {
     let mut parts = Vec::new();
     if !s.resources.is_empty() {
         let mut words = if s.resources.iter().any(|r| r == "*") {
@@ -331,7 +331,7 @@ fn permission_list(out: &mut String, services: &[ServiceDoc]) {
             }
             if g.reach.iter().any(|r| r.narrowed) {
                 for r in &g.reach {
-                    let mut line = format!("  - so it may act on {}", span_words(&r.resources));
+                    let mut line = format!("  - so it may act on {}", set_words(&r.resources));
                     if !r.conditions.is_empty() {
                         let _ = write!(line, ", when {}", conditions(&r.conditions));
                     }

@@ -211,7 +211,7 @@ pub struct ReachDoc {
     /// Index into `let_through_by`; `None` without a boundary.
     pub through: Option<usize>,
     #[serde(flatten)]
-    pub resources: reach::Span,
+    pub resources: reach::ResourceSet,
     /// The grant's conditions and the boundary statement's: all must hold.
     pub conditions: Vec<ConditionDoc>,
     /// The boundary narrows the grant: fewer resources or more conditions.
@@ -668,7 +668,7 @@ fn grant_group(
             reach.push(ReachDoc {
                 grant: gi,
                 through: None,
-                resources: gr.resources.as_reach(),
+                resources: gr.resources.as_set(),
                 conditions: gr.doc.conditions.clone(),
                 narrowed: false,
             });

@@ -43,17 +43,17 @@ impl Resources {
     }
 
     /// The resources as a set.
-    pub fn as_reach(&self) -> Span {
+    pub fn as_set(&self) -> ResourceSet {
         if self.every() {
-            Span::every()
+            ResourceSet::every()
         } else if self.not {
-            Span {
+            ResourceSet {
                 resources: vec!["*".into()],
                 except: self.values.clone(),
                 both: Vec::new(),
             }
         } else {
-            Span {
+            ResourceSet {
                 resources: self.values.clone(),
                 except: Vec::new(),
                 both: Vec::new(),
@@ -65,7 +65,7 @@ impl Resources {
 /// A set of resources, as data: those that match one of `resources`, or both patterns of a
 /// pair of `both`, and none of `except`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Span {
+pub struct ResourceSet {
     pub resources: Vec<String>,
     pub except: Vec<String>,
     /// Pairs of patterns that overlap: the resources both match are in the set. iamx cannot
@@ -73,9 +73,9 @@ pub struct Span {
     pub both: Vec<[String; 2]>,
 }
 
-impl Span {
-    pub fn every() -> Span {
-        Span {
+impl ResourceSet {
+    pub fn every() -> ResourceSet {
+        ResourceSet {
             resources: vec!["*".into()],
             except: Vec::new(),
             both: Vec::new(),
@@ -88,7 +88,7 @@ impl Span {
 
     /// Whether the set is exactly the statement's own resources.
     pub fn is(&self, r: &Resources) -> bool {
-        *self == r.as_reach()
+        *self == r.as_set()
     }
 }
 
@@ -127,7 +127,7 @@ fn disjoint(x: &str, y: &str) -> bool {
 }
 
 /// Patterns `xs` without what `ns` match: `None` when nothing is left.
-fn outside(xs: &[String], ns: &[String]) -> Option<Span> {
+fn outside(xs: &[String], ns: &[String]) -> Option<ResourceSet> {
     let kept: Vec<String> = xs.iter().filter(|x| !within(x, ns)).cloned().collect();
     if kept.is_empty() {
         return None;
@@ -137,7 +137,7 @@ fn outside(xs: &[String], ns: &[String]) -> Option<Span> {
         .filter(|n| kept.iter().any(|x| !disjoint(x, n)))
         .cloned()
         .collect();
-    Some(Span {
+    Some(ResourceSet {
         resources: kept,
         except,
         both: Vec::new(),
@@ -145,12 +145,12 @@ fn outside(xs: &[String], ns: &[String]) -> Option<Span> {
 }
 
 /// The resources both name; `None` when they share none.
-pub fn intersect(g: &Resources, b: &Resources) -> Option<Span> {
+pub fn intersect(g: &Resources, b: &Resources) -> Option<ResourceSet> {
     if g.every() {
-        return Some(b.as_reach());
+        return Some(b.as_set());
     }
     if b.every() {
-        return Some(g.as_reach());
+        return Some(g.as_set());
     }
     match (g.not, b.not) {
         (false, false) => {
@@ -171,7 +171,7 @@ pub fn intersect(g: &Resources, b: &Resources) -> Option<Span> {
             resources.dedup();
             both.sort();
             both.dedup();
-            (!resources.is_empty() || !both.is_empty()).then_some(Span {
+            (!resources.is_empty() || !both.is_empty()).then_some(ResourceSet {
                 resources,
                 except: Vec::new(),
                 both,
@@ -183,7 +183,7 @@ pub fn intersect(g: &Resources, b: &Resources) -> Option<Span> {
             let mut except: Vec<String> = g.values.iter().chain(&b.values).cloned().collect();
             except.sort();
             except.dedup();
-            Some(Span {
+            Some(ResourceSet {
                 resources: vec!["*".into()],
                 except,
                 both: Vec::new(),
@@ -216,7 +216,7 @@ pub fn cut(g: &Resources, bs: &[(&Resources, bool)]) -> Option<Cut> {
         return None;
     }
     let whole = plain.iter().all(|b| intersect(g, b).is_none());
-    let written = g.as_reach();
+    let written = g.as_set();
     if whole {
         return Some(Cut {
             whole,
@@ -289,8 +289,8 @@ mod tests {
         }
     }
 
-    fn span(resources: &[&str], except: &[&str]) -> Span {
-        Span {
+    fn set(resources: &[&str], except: &[&str]) -> ResourceSet {
+        ResourceSet {
             resources: resources.iter().map(|v| v.to_string()).collect(),
             except: except.iter().map(|v| v.to_string()).collect(),
             both: Vec::new(),
@@ -302,11 +302,11 @@ mod tests {
         let app = r(&["arn:aws:s3:::bucket/app/*"]);
         assert_eq!(
             intersect(&r(&["*"]), &app),
-            Some(span(&["arn:aws:s3:::bucket/app/*"], &[]))
+            Some(set(&["arn:aws:s3:::bucket/app/*"], &[]))
         );
         assert_eq!(
             intersect(&app, &r(&["*"])),
-            Some(span(&["arn:aws:s3:::bucket/app/*"], &[]))
+            Some(set(&["arn:aws:s3:::bucket/app/*"], &[]))
         );
     }
 
@@ -316,7 +316,7 @@ mod tests {
         let app = r(&["arn:aws:s3:::bucket/app/*"]);
         assert_eq!(
             intersect(&bucket, &app),
-            Some(span(&["arn:aws:s3:::bucket/app/*"], &[]))
+            Some(set(&["arn:aws:s3:::bucket/app/*"], &[]))
         );
         assert_eq!(
             intersect(&r(&["arn:aws:s3:::other/*"]), &app),
@@ -346,7 +346,7 @@ mod tests {
         let secret = not(&["arn:aws:s3:::bucket/secret/*", "arn:aws:s3:::other/*"]);
         assert_eq!(
             intersect(&bucket, &secret),
-            Some(span(
+            Some(set(
                 &["arn:aws:s3:::bucket/*"],
                 &["arn:aws:s3:::bucket/secret/*"]
             ))
