@@ -520,3 +520,32 @@ fn diagrams_collapse_by_path_when_large() {
     let role = page(&pages, "roles/r1.md");
     assert!(role.contains("may pass to lambda.amazonaws.com"), "{role}");
 }
+
+#[test]
+fn denies_with_no_condition_are_taken_out_of_what_it_may_act_on() {
+    let (docs, pages) = inline(
+        r#"account "123456789012"
+
+user reader {
+  allow s3:GetObject on "arn:aws:s3:::bucket/*"
+  deny s3:GetObject on "arn:aws:s3:::bucket/secret/*"
+  deny s3:GetObject on "arn:aws:s3:::bucket/mfa/*" when aws:MultiFactorAuthPresent? == false
+}
+"#,
+    );
+    let reader = &docs.principals[0];
+    let get = &reader.permissions[0].grants[0];
+    assert_eq!(get.reach[0].resources.resources, ["arn:aws:s3:::bucket/*"]);
+    // The deny with a condition is listed, not subtracted.
+    assert_eq!(
+        get.reach[0].resources.except,
+        ["arn:aws:s3:::bucket/secret/*"]
+    );
+    let page = page(&pages, "users/reader.md");
+    assert!(
+        page.contains(
+            "  - so it may act on `arn:aws:s3:::bucket/*` except `arn:aws:s3:::bucket/secret/*`\n"
+        ),
+        "{page}"
+    );
+}

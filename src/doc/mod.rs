@@ -649,13 +649,14 @@ fn for_service(table: &[Rc<Row>], i: usize, prefix: &str) -> StatementDoc {
 }
 
 /// The statements that name an action: the grants and the boundary's.
-type Key = (Vec<usize>, Vec<usize>);
+type Key = (Vec<usize>, Vec<usize>, Vec<usize>);
 
 /// The group of actions granted by `grants` and named by the boundary's `throughs`: what
 /// they reach and what the boundary cuts.
 fn grant_group(
     table: &[Rc<Row>],
-    (grants, throughs): &Key,
+    (grants, throughs, denied_on): &Key,
+    deny_on: &[Resources],
     bounded: bool,
     prefix: &str,
     actions: Vec<String>,
@@ -664,19 +665,29 @@ fn grant_group(
     let mut cut = Vec::new();
     for (gi, &g) in grants.iter().enumerate() {
         let gr = &table[g];
+        // What the denies without conditions take out of a set of resources.
+        let less_denied = |set: reach::ResourceSet| {
+            denied_on
+                .iter()
+                .try_fold(set, |set, &d| reach::subtract(set, &deny_on[d]))
+        };
         if !bounded {
-            reach.push(ReachDoc {
-                grant: gi,
-                through: None,
-                resources: gr.resources.as_set(),
-                conditions: gr.doc.conditions.clone(),
-                narrowed: false,
-            });
+            if let Some(resources) = less_denied(gr.resources.as_set()) {
+                reach.push(ReachDoc {
+                    grant: gi,
+                    through: None,
+                    narrowed: !resources.is(&gr.resources),
+                    resources,
+                    conditions: gr.doc.conditions.clone(),
+                });
+            }
             continue;
         }
         for (bi, &b) in throughs.iter().enumerate() {
             let br = &table[b];
-            if let Some(resources) = reach::intersect(&gr.resources, &br.resources) {
+            if let Some(resources) =
+                reach::intersect(&gr.resources, &br.resources).and_then(less_denied)
+            {
                 let mut conditions = gr.doc.conditions.clone();
                 for c in &br.doc.conditions {
                     if !conditions.contains(c) {
@@ -896,6 +907,8 @@ fn principal_doc(
     });
     // Actions denied outright: by a `Deny` on every resource with no condition.
     let mut denied: Vec<Action> = Vec::new();
+    // Denies with no condition on some resources: the actions each names, and where.
+    let mut denied_on: Vec<(Rc<Vec<Action>>, Resources)> = Vec::new();
     let mut denies = Vec::new();
     for h in held.iter().chain(boundary.iter()) {
         for (i, s) in h.policy.statements.iter().enumerate() {
@@ -903,6 +916,8 @@ fn principal_doc(
                 denies.push(statement_doc(sources, &h.label, h.source.as_deref(), s));
                 if s.conditions.is_empty() && on_every_resource(s) {
                     denied.extend(cache.actions(&h.key, i, s).iter().copied());
+                } else if s.conditions.is_empty() {
+                    denied_on.push((cache.actions(&h.key, i, s), Resources::of(s)));
                 }
             }
         }
@@ -941,7 +956,17 @@ fn principal_doc(
     // Actions named by the same statements share what they reach.
     let mut keyed: BTreeMap<&'static str, Vec<(Key, Vec<&'static str>)>> = BTreeMap::new();
     for ((prefix, name), g) in grants {
-        let key = (g, passes.get(&(prefix, name)).cloned().unwrap_or_default());
+        let on: Vec<usize> = denied_on
+            .iter()
+            .enumerate()
+            .filter(|(_, (actions, _))| actions.binary_search(&(prefix, name)).is_ok())
+            .map(|(i, _)| i)
+            .collect();
+        let key = (
+            g,
+            passes.get(&(prefix, name)).cloned().unwrap_or_default(),
+            on,
+        );
         let service = keyed.entry(prefix).or_default();
         match service.iter_mut().find(|(k, _)| *k == key) {
             Some((_, names)) => names.push(name),
@@ -949,6 +974,7 @@ fn principal_doc(
         }
     }
     let bounded = boundary.is_some();
+    let deny_on: Vec<Resources> = denied_on.into_iter().map(|(_, r)| r).collect();
     let groups: BTreeMap<&'static str, Vec<(GrantGroup, Vec<&'static str>)>> = keyed
         .into_iter()
         .map(|(prefix, gs)| {
@@ -956,7 +982,10 @@ fn principal_doc(
                 .into_iter()
                 .map(|(key, names)| {
                     let actions = names.iter().map(|n| format!("{prefix}:{n}")).collect();
-                    (grant_group(&table, &key, bounded, prefix, actions), names)
+                    (
+                        grant_group(&table, &key, &deny_on, bounded, prefix, actions),
+                        names,
+                    )
                 })
                 .collect();
             (prefix, built)

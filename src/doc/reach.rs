@@ -192,6 +192,82 @@ pub fn intersect(g: &Resources, b: &Resources) -> Option<ResourceSet> {
     }
 }
 
+/// A set without what a `Deny` with no condition names: `None` when nothing is left.
+pub fn subtract(set: ResourceSet, d: &Resources) -> Option<ResourceSet> {
+    if d.every() {
+        return None;
+    }
+    let ResourceSet {
+        resources,
+        mut except,
+        both,
+    } = set;
+    if d.not {
+        // Denied everywhere but `d.values`: what is left is within them.
+        let mut kept = Vec::new();
+        let mut pairs: Vec<[String; 2]> = Vec::new();
+        for x in &resources {
+            if x == "*" || within(x, &d.values) {
+                if x == "*" {
+                    kept.extend(d.values.iter().cloned());
+                } else {
+                    kept.push(x.clone());
+                }
+                continue;
+            }
+            for n in &d.values {
+                if within(n, std::slice::from_ref(x)) {
+                    kept.push(n.clone());
+                } else if !disjoint(x, n) {
+                    pairs.push([x.clone(), n.clone()]);
+                }
+            }
+        }
+        for [x, y] in both {
+            if d.values
+                .iter()
+                .any(|n| !disjoint(&x, n) && !disjoint(&y, n))
+            {
+                pairs.push([x, y]);
+            }
+        }
+        kept.sort();
+        kept.dedup();
+        pairs.sort();
+        pairs.dedup();
+        except.retain(|e| kept.iter().any(|k| !disjoint(k, e)));
+        return (!kept.is_empty() || !pairs.is_empty()).then_some(ResourceSet {
+            resources: kept,
+            except,
+            both: pairs,
+        });
+    }
+    let kept: Vec<String> = resources
+        .into_iter()
+        .filter(|x| !within(x, &d.values))
+        .collect();
+    let both: Vec<[String; 2]> = both
+        .into_iter()
+        .filter(|[x, y]| !within(x, &d.values) && !within(y, &d.values))
+        .collect();
+    if kept.is_empty() && both.is_empty() {
+        return None;
+    }
+    for n in &d.values {
+        let touches = kept.iter().any(|x| !disjoint(x, n))
+            || both.iter().any(|[x, y]| !disjoint(x, n) && !disjoint(y, n));
+        if touches && !except.contains(n) {
+            except.push(n.clone());
+        }
+    }
+    except.sort();
+    Some(ResourceSet {
+        resources: kept,
+        except,
+        both,
+    })
+}
+
 /// What the boundary cuts of a grant's resources.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Cut {
@@ -352,6 +428,36 @@ mod tests {
             ))
         );
         assert_eq!(intersect(&r(&["arn:aws:s3:::other/x"]), &secret), None);
+    }
+
+    #[test]
+    fn denies_with_no_condition_are_taken_out() {
+        let app = set(&["arn:aws:s3:::bucket/app/*"], &[]);
+        assert_eq!(
+            subtract(app.clone(), &r(&["arn:aws:s3:::bucket/app/secret/*"])),
+            Some(set(
+                &["arn:aws:s3:::bucket/app/*"],
+                &["arn:aws:s3:::bucket/app/secret/*"]
+            ))
+        );
+        assert_eq!(subtract(app.clone(), &r(&["arn:aws:s3:::bucket/*"])), None);
+        assert_eq!(
+            subtract(app.clone(), &r(&["arn:aws:s3:::other/*"])),
+            Some(app.clone()),
+            "a deny elsewhere changes nothing"
+        );
+        // Denied everywhere but the application's objects: on `*`, only those are left.
+        assert_eq!(
+            subtract(ResourceSet::every(), &not(&["arn:aws:s3:::bucket/app/*"])),
+            Some(app.clone())
+        );
+        assert_eq!(
+            subtract(
+                set(&["arn:aws:s3:::other/*"], &[]),
+                &not(&["arn:aws:s3:::bucket/app/*"])
+            ),
+            None
+        );
     }
 
     #[test]
