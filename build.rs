@@ -178,8 +178,12 @@ fn generate(data: &Path, out: &Path) {
         .collect();
     pfiles.sort();
     let mut pols = Vec::new();
+    // Resource types AWS's own policies name with an empty account: resources AWS owns and
+    // shares with every account (`arn:aws:ssm:*::document/AWS-RunShellScript`).
+    let mut shared = std::collections::BTreeSet::new();
     for path in &pfiles {
         let v = parse_file(path);
+        shared_resource_kinds(v.field("document", path), &mut shared);
         let get = |k: &str| plain(v.field(k, path).str(path), path).to_string();
         let (name, arn, ppath, ver) = (
             get("name"),
@@ -212,6 +216,15 @@ fn generate(data: &Path, out: &Path) {
         )
         .unwrap();
         pblob.push_str(doc);
+    }
+    rs.push_str("];\n\n");
+    rs.push_str(
+        "/// (ARN service, resource kind) that AWS managed policies name with an empty account:\n",
+    );
+    rs.push_str("/// resources AWS owns and shares (`ssm`, `document`).\n");
+    rs.push_str("pub static SHARED_EMPTY_ACCOUNT: &[(&str, &str)] = &[\n");
+    for (service, kind) in &shared {
+        writeln!(rs, "    ({}, {}),", lit(service), lit(kind)).unwrap();
     }
     rs.push_str("];\n\n");
     write(out, "awsdb_policies.json", &pblob);
@@ -465,6 +478,41 @@ fn write(out: &Path, name: &str, text: &str) {
         return;
     }
     fs::write(&p, text).unwrap_or_else(|e| fail(&p, &e.to_string()));
+}
+
+/// Adds the (service, resource kind) of each ARN under `Resource`/`NotResource` in a policy
+/// document whose account is empty while its region is not: `arn:aws:ssm:*::document/X` gives
+/// (`ssm`, `document`). Kinds that are wildcards or empty say nothing and are left out.
+fn shared_resource_kinds(doc: &J, out: &mut std::collections::BTreeSet<(String, String)>) {
+    match doc {
+        J::Object(map) => {
+            for (key, value) in map {
+                if key == "Resource" || key == "NotResource" {
+                    let arns: Vec<&str> = match value {
+                        J::String(s) => vec![s.as_str()],
+                        J::Array(items) => items.iter().filter_map(J::as_str).collect(),
+                        _ => Vec::new(),
+                    };
+                    for arn in arns {
+                        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+                        if let [_, _, service, region, "", resource] = parts.as_slice() {
+                            let kind = resource.split(['/', ':']).next().unwrap_or("");
+                            if !region.is_empty()
+                                && !kind.is_empty()
+                                && !kind.contains(['*', '?', '$'])
+                            {
+                                out.insert((service.to_string(), kind.to_string()));
+                            }
+                        }
+                    }
+                } else {
+                    shared_resource_kinds(value, out);
+                }
+            }
+        }
+        J::Array(items) => items.iter().for_each(|i| shared_resource_kinds(i, out)),
+        _ => {}
+    }
 }
 
 // ---------------------------------------------------------------------------

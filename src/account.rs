@@ -169,6 +169,7 @@ fn finish(map: SourceMap, project: Project, mut diagnostics: Vec<Diagnostic>) ->
     Compilation {
         sources: map,
         diagnostics,
+        accepted: Vec::new(),
         project: Some(project),
         guardrail: Some(report),
     }
@@ -886,6 +887,7 @@ impl Reader {
                 file: format!("policies/{}.json", p.name.value),
                 policy,
                 span,
+                split: false,
             });
             project.policies.push(ManagedPolicyInfo {
                 name: p.name.value.clone(),
@@ -922,6 +924,7 @@ impl Reader {
                     owner: Some(p.name.value.clone()),
                     policy,
                     span,
+                    split: false,
                 });
                 documents.push(project.documents.len() - 1);
             }
@@ -933,6 +936,7 @@ impl Reader {
                     file: format!("{dir}/{}/trust.json", p.name.value),
                     policy,
                     span,
+                    split: false,
                 });
                 documents.push(project.documents.len() - 1);
             }
@@ -1008,6 +1012,9 @@ impl Reader {
                 span: Some(p.span),
                 name_span: p.name.span,
                 delegates: false,
+                max_session: None,
+                instance_profile: None,
+                split: false,
             });
         }
         Some(project)

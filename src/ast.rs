@@ -50,6 +50,13 @@ pub enum TestEntry {
         name: Ident,
         span: Span,
     },
+    /// `as "arn:…"`, `as federated NAME`, `as service NAME`: a caller outside the project, whose
+    /// own policies the project does not hold.
+    AsOutside {
+        kind: OutsideKind,
+        value: Str,
+        span: Span,
+    },
     Expect(Expectation),
     /// `given attached … { … }` or `given STATEMENT { … }`: the nested expectations run with a
     /// policy or statement added to the principal.
@@ -58,6 +65,28 @@ pub enum TestEntry {
         entries: Vec<TestEntry>,
         span: Span,
     },
+}
+
+/// How a test names a caller outside the project.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OutsideKind {
+    /// `as "arn:aws:iam::111122223333:role/Auditor"`: a user, role or account by ARN.
+    Arn,
+    /// `as federated token.actions.githubusercontent.com`: an identity provider's user.
+    Federated,
+    /// `as service lambda.amazonaws.com`: an AWS service.
+    Service,
+}
+
+impl OutsideKind {
+    /// The keyword before the name, if any.
+    pub fn keyword(self) -> Option<&'static str> {
+        match self {
+            OutsideKind::Arn => None,
+            OutsideKind::Federated => Some("federated"),
+            OutsideKind::Service => Some("service"),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -133,6 +162,16 @@ impl GlobalKind {
             GlobalKind::Account => "account",
             GlobalKind::Partition => "partition",
             GlobalKind::Region => "region",
+        }
+    }
+
+    /// The setting a param of this name stands for: `param region` is the region.
+    pub fn named(name: &str) -> Option<GlobalKind> {
+        match name {
+            "account" => Some(GlobalKind::Account),
+            "partition" => Some(GlobalKind::Partition),
+            "region" => Some(GlobalKind::Region),
+            _ => None,
         }
     }
 }
@@ -219,6 +258,7 @@ pub enum PolicyKind {
 #[derive(Clone, Debug)]
 pub struct PolicyItem {
     pub docs: Vec<String>,
+    pub attributes: Vec<Attribute>,
     pub kind: PolicyKind,
     pub name: Ident,
     pub entries: Vec<Entry>,
@@ -279,6 +319,7 @@ impl PrincipalKind {
 #[derive(Clone, Debug)]
 pub struct PrincipalItem {
     pub docs: Vec<String>,
+    pub attributes: Vec<Attribute>,
     pub kind: PrincipalKind,
     pub name: Ident,
     pub entries: Vec<Entry>,
@@ -299,6 +340,10 @@ pub enum Entry {
     Guard(Guard),
     /// `delegate`: the identity-side statements of the boundary's guard.
     Delegate(Span),
+    /// `max session 12h`: the duration as written (digits and an optional unit) and its span.
+    MaxSession(String, Span, Span),
+    /// `instance profile ["Name"]`.
+    InstanceProfile(Option<Str>, Span),
     Policy(InlinePolicy),
     Statement(Statement),
 }
@@ -313,7 +358,9 @@ impl Entry {
             | Entry::Groups(_, s)
             | Entry::Tags(_, s)
             | Entry::Trust(_, s)
-            | Entry::Delegate(s) => *s,
+            | Entry::Delegate(s)
+            | Entry::MaxSession(_, _, s)
+            | Entry::InstanceProfile(_, s) => *s,
             Entry::Guard(g) => g.span,
             Entry::Policy(p) => p.span,
             Entry::Statement(s) => s.span,
@@ -332,6 +379,8 @@ impl Entry {
             Entry::Trust(..) => "trust",
             Entry::Guard(..) => "guard",
             Entry::Delegate(..) => "delegate",
+            Entry::MaxSession(..) => "max session",
+            Entry::InstanceProfile(..) => "instance profile",
             Entry::Policy(..) => "policy",
             Entry::Statement(..) => "statement",
         }
@@ -349,6 +398,7 @@ pub struct Tag {
 #[derive(Clone, Debug)]
 pub struct InlinePolicy {
     pub docs: Vec<String>,
+    pub attributes: Vec<Attribute>,
     pub name: Ident,
     pub statements: Vec<Statement>,
     pub span: Span,
@@ -390,11 +440,12 @@ impl Effect {
     }
 }
 
-/// `@name(arg)` before a statement.
+/// `@name` or `@name(arg, …)` before a statement or an item; each argument is a string or a
+/// name, kept as its text.
 #[derive(Clone, Debug)]
 pub struct Attribute {
     pub name: Ident,
-    pub arg: Option<(String, Span)>,
+    pub args: Vec<(String, Span)>,
     pub span: Span,
 }
 

@@ -371,6 +371,10 @@ impl Printer<'_> {
             }
             Item::Policy(policy) => {
                 self.docs(0, &policy.docs);
+                self.attributes(0, &policy.attributes);
+                if !policy.attributes.is_empty() {
+                    self.comments_before(0, policy.name.span.start as usize);
+                }
                 let keyword = match policy.kind {
                     PolicyKind::Managed => "policy",
                     PolicyKind::Boundary => "boundary",
@@ -384,6 +388,10 @@ impl Printer<'_> {
             }
             Item::Principal(principal) => {
                 self.docs(0, &principal.docs);
+                self.attributes(0, &principal.attributes);
+                if !principal.attributes.is_empty() {
+                    self.comments_before(0, principal.name.span.start as usize);
+                }
                 let head = format!(
                     "{} {}",
                     principal.kind.keyword(),
@@ -488,8 +496,19 @@ impl Printer<'_> {
                 });
             }
             Entry::Delegate(_) => self.line(indent, "delegate"),
+            Entry::MaxSession(duration, ..) => {
+                self.line(indent, &format!("max session {duration}"))
+            }
+            Entry::InstanceProfile(name, _) => match name {
+                Some(n) => self.line(indent, &format!("instance profile {}", quoted(&n.raw))),
+                None => self.line(indent, "instance profile"),
+            },
             Entry::Policy(inline) => {
                 self.docs(indent, &inline.docs);
+                self.attributes(indent, &inline.attributes);
+                if !inline.attributes.is_empty() {
+                    self.comments_before(indent, inline.name.span.start as usize);
+                }
                 let head = format!("policy {}", inline.name.name);
                 self.block(indent, &head, inline.span, &inline.statements, |p, s| {
                     p.statement(indent + 1, s)
@@ -537,11 +556,15 @@ impl Printer<'_> {
 
     fn attributes(&mut self, indent: usize, attributes: &[Attribute]) {
         for a in attributes {
-            let text = match &a.arg {
-                Some((arg, _)) => {
-                    format!("@{}({})", a.name.name, bare_or_quoted(arg, is_ident(arg)))
-                }
-                None => format!("@{}", a.name.name),
+            let text = if a.args.is_empty() {
+                format!("@{}", a.name.name)
+            } else {
+                let args: Vec<String> = a
+                    .args
+                    .iter()
+                    .map(|(arg, _)| bare_or_quoted(arg, is_ident(arg)))
+                    .collect();
+                format!("@{}({})", a.name.name, args.join(", "))
             };
             self.line(indent, &text);
         }
@@ -729,6 +752,16 @@ impl Printer<'_> {
             TestEntry::As { kind, name: n, .. } => {
                 self.line(indent, &format!("as {} {}", kind.keyword(), name(&n.name)))
             }
+            TestEntry::AsOutside { kind, value, .. } => {
+                let text = match kind.keyword() {
+                    Some(keyword) => format!(
+                        "as {keyword} {}",
+                        bare_or_quoted(&value.raw, is_dns_name(&value.raw))
+                    ),
+                    None => format!("as {}", quoted(&value.raw)),
+                };
+                self.line(indent, &text)
+            }
             TestEntry::Expect(e) => {
                 self.docs(indent, &e.docs);
                 let head = format!("expect {}", e.outcome.words());
@@ -818,7 +851,9 @@ impl HasSpan for GuardClause {
 impl HasSpan for TestEntry {
     fn span(&self) -> Span {
         match self {
-            TestEntry::As { span, .. } | TestEntry::Given { span, .. } => *span,
+            TestEntry::As { span, .. }
+            | TestEntry::AsOutside { span, .. }
+            | TestEntry::Given { span, .. } => *span,
             TestEntry::Expect(e) => e.span,
         }
     }

@@ -352,7 +352,7 @@ impl Importer<'_> {
             .iter()
             .map(|sid| Attribute {
                 name: ident("sid"),
-                arg: Some((sid.value.clone(), nowhere())),
+                args: vec![(sid.value.clone(), nowhere())],
                 span: nowhere(),
             })
             .collect()
@@ -621,6 +621,7 @@ pub fn import(
                 .map_err(|d| vec![d])?;
             Item::Principal(PrincipalItem {
                 docs: Vec::new(),
+                attributes: Vec::new(),
                 kind: ast::PrincipalKind::Role,
                 name,
                 entries: vec![Entry::Trust(statements, nowhere())],
@@ -637,6 +638,7 @@ pub fn import(
                 .map_err(|d| vec![d])?;
             Item::Policy(PolicyItem {
                 docs: Vec::new(),
+                attributes: Vec::new(),
                 kind: if read.kind == JsonKind::Boundary {
                     PolicyKind::Boundary
                 } else {

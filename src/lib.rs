@@ -19,10 +19,12 @@
 //! ```
 
 pub mod account;
+pub mod allow;
 pub mod ast;
 pub mod awsdb;
 pub mod check;
 pub mod cli;
+pub mod compact;
 pub mod diag;
 pub mod diff;
 pub mod doc;
@@ -98,6 +100,8 @@ pub struct Options {
     pub targets: Vec<emit::Target>,
     /// `--split`: customer managed policies over their quota become several (see [`split`]).
     pub split: bool,
+    /// `--compact`: statements merged and action lists collapsed, exactly (see [`compact`]).
+    pub compact: bool,
 }
 
 /// Reads a file named by a source: `(source name, path as written) → text`.
@@ -282,6 +286,8 @@ pub fn is_json(name: &str) -> bool {
 pub struct Compilation {
     pub sources: SourceMap,
     pub diagnostics: Vec<Diagnostic>,
+    /// Warnings an `@allow(CODE, "reason")` accepted: not among `diagnostics`.
+    pub accepted: Vec<allow::Accepted>,
     pub project: Option<iam::Project>,
     /// The guardrail's closure per boundary and principal, when the project compiled.
     pub guardrail: Option<guardrail::Report>,
@@ -294,6 +300,7 @@ impl Compilation {
         Compilation {
             sources,
             diagnostics,
+            accepted: Vec::new(),
             project: None,
             guardrail: None,
         }
@@ -477,13 +484,27 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
         return Compilation::without_project(map, diagnostics);
     }
     let included = load_included(&mut map, &modules, options, &mut diagnostics);
+    let (allowances, malformed) = allow::collect(&modules);
+    diagnostics.extend(malformed);
     let scope = resolve::resolve(&modules, &options.vars);
     let mut project = lower::lower(&modules, &scope, &included);
     diagnostics.extend(scope.finish());
     // Policies `--split` could not split: their E0305 would only repeat E1102.
+    if options.compact && !diagnostics.iter().any(Diagnostic::is_error) {
+        compact::compact(&mut project);
+    }
     let mut unsplit = Vec::new();
-    if options.split && !diagnostics.iter().any(Diagnostic::is_error) {
-        let found = split::split(&mut project, &options.limits);
+    let marked =
+        project.documents.iter().any(|d| d.split) || project.principals.iter().any(|p| p.split);
+    if (options.split || marked) && !diagnostics.iter().any(Diagnostic::is_error) {
+        let found = split::split_where(&mut project, &options.limits, options.split);
+        // The attachments E1105 points at: W0306 and E0307 about them would only repeat it.
+        unsplit.extend(
+            found
+                .iter()
+                .filter(|d| d.code == Code::SplitOverManagedQuota)
+                .flat_map(|d| d.labels.iter().map(|l| l.span)),
+        );
         unsplit.extend(
             found
                 .iter()
@@ -496,7 +517,10 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
         check::check(&project, &options.limits)
             .into_iter()
             .filter(|d| {
-                d.code != Code::PolicyTooLarge || !d.span.is_some_and(|s| unsplit.contains(&s))
+                !matches!(
+                    d.code,
+                    Code::PolicyTooLarge | Code::ManyManagedPolicies | Code::TooManyManagedPolicies
+                ) || !d.span.is_some_and(|s| unsplit.contains(&s))
             }),
     );
     if !options.skip_tests && !diagnostics.iter().any(Diagnostic::is_error) {
@@ -511,11 +535,18 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
     if !diagnostics.iter().any(Diagnostic::is_error) {
         diagnostics.extend(emit::check(&project, &options.targets));
     }
+    // An `@allow` that accepts nothing is said only when every check ran: after an error, or
+    // without the guardrail or the tests, its warning may just not have been looked for.
+    let complete = !options.skip_guardrail
+        && !options.skip_tests
+        && !diagnostics.iter().any(Diagnostic::is_error);
+    let accepted = allow::apply(&allowances, &mut diagnostics, complete);
     diag::sort(&mut diagnostics);
     let failed = diagnostics.iter().any(Diagnostic::is_error);
     Compilation {
         sources: map,
         diagnostics,
+        accepted,
         project: (!failed).then_some(project),
         guardrail,
     }
@@ -680,6 +711,7 @@ pub fn analyze_principal(
     Compilation {
         sources: map,
         diagnostics,
+        accepted: Vec::new(),
         project: None,
         guardrail: Some(report),
     }

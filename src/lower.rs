@@ -154,6 +154,11 @@ fn policy_item(
         PolicyKind::Boundary => (DocumentKind::Boundary, "boundaries"),
     };
     check_name(scope, &item.name, "a managed policy", 128);
+    let what = match item.kind {
+        PolicyKind::Managed => "a policy",
+        PolicyKind::Boundary => "a boundary",
+    };
+    let attributes = item_attributes(scope, &item.attributes, what);
     let mut seen = IndexMap::new();
     let mut statements = Vec::new();
     for entry in &item.entries {
@@ -207,6 +212,7 @@ fn policy_item(
         file: format!("{dir}/{}.json", item.name.name),
         policy: iam::Policy { statements },
         span: Some(item.name.span),
+        split: attributes.split,
     });
     project.policies.push(iam::ManagedPolicyInfo {
         name: item.name.name.clone(),
@@ -380,7 +386,11 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
     let mut groups = Vec::new();
     let mut tags = IndexMap::new();
     let mut trust = None;
-    let mut inline: IndexMap<String, (Span, Vec<iam::Statement>, Vec<String>)> = IndexMap::new();
+    let attributes = item_attributes(scope, &item.attributes, what);
+    let mut max_session_seconds = None;
+    let mut instance_profile = None;
+    let mut inline: IndexMap<String, (Span, Vec<iam::Statement>, Vec<String>, bool)> =
+        IndexMap::new();
     let mut loose = Vec::new();
     let mut loose_span: Option<Span> = None;
     let mut delegate: Option<Span> = None;
@@ -495,14 +505,42 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
                     scope.push(d);
                     continue;
                 }
+                let split = item_attributes(scope, &p.attributes, "an inline policy").split;
                 inline.insert(
                     p.name.name.clone(),
-                    (p.name.span, statements, p.docs.clone()),
+                    (p.name.span, statements, p.docs.clone(), split),
                 );
             }
             Entry::Statement(s) => {
                 loose_span = Some(loose_span.map_or(s.span, |l| l.to(s.span)));
                 loose.extend(statement(scope, s, true));
+            }
+            Entry::MaxSession(text, at, _) => {
+                if kind != iam::PrincipalKind::Role {
+                    not_allowed(scope, entry, what);
+                } else if once(scope, &mut seen, entry) {
+                    max_session_seconds = max_session(scope, text, *at);
+                }
+            }
+            Entry::InstanceProfile(profile, _) => {
+                if kind != iam::PrincipalKind::Role {
+                    not_allowed(scope, entry, what);
+                } else if once(scope, &mut seen, entry) {
+                    instance_profile = match profile {
+                        Some(n) => {
+                            let expanded = scope.expand(n);
+                            if let Some(text) = &expanded {
+                                let as_ident = Ident {
+                                    name: text.clone(),
+                                    span: n.span,
+                                };
+                                check_name(scope, &as_ident, "an instance profile", 128);
+                            }
+                            expanded
+                        }
+                        None => Some(name.clone()),
+                    };
+                }
             }
             Entry::Delegate(span) => {
                 if kind == iam::PrincipalKind::Group {
@@ -535,7 +573,7 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
                     .help("rename the policy block"),
                 );
             } else {
-                inline.insert(name, (span, statements, Vec::new()));
+                inline.insert(name, (span, statements, Vec::new(), false));
             }
         }
     }
@@ -558,7 +596,7 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
                 .help("move the statements into the policy block, or rename it"),
             );
         } else {
-            inline.insert(loose_name, (span, loose, Vec::new()));
+            inline.insert(loose_name, (span, loose, Vec::new(), false));
         }
     }
     if kind == iam::PrincipalKind::Role && trust.is_none() {
@@ -577,7 +615,7 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
         .then(|| scope.decl_arn(&Decl::Principal(item), item.name.span))
         .flatten();
     let mut documents = Vec::new();
-    for (policy_name, (span, statements, _docs)) in inline {
+    for (policy_name, (span, statements, _docs, split)) in inline {
         project.documents.push(Document {
             kind: inline_kind,
             name: policy_name.clone(),
@@ -585,6 +623,7 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
             file: format!("{dir}/{name}/policies/{policy_name}.json"),
             policy: iam::Policy { statements },
             span: Some(span),
+            split,
         });
         documents.push(project.documents.len() - 1);
     }
@@ -601,6 +640,7 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
             file: format!("{dir}/{name}/trust.json"),
             policy: iam::Policy { statements },
             span: Some(span),
+            split: false,
         });
         documents.push(project.documents.len() - 1);
     }
@@ -619,6 +659,9 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
         span: Some(item.span),
         name_span: Some(item.name.span),
         delegates: delegate.is_some(),
+        max_session: max_session_seconds,
+        instance_profile,
+        split: attributes.split,
     });
 }
 
@@ -758,10 +801,15 @@ fn attributes(scope: &Scope, attributes: &[Attribute]) -> Option<Spanned<String>
     for attribute in attributes {
         match attribute.name.name.as_str() {
             "sid" => {
-                let Some((text, span)) = &attribute.arg else {
+                let [(text, span)] = attribute.args.as_slice() else {
+                    let (message, label) = if attribute.args.is_empty() {
+                        ("`@sid` needs a name", "no name given")
+                    } else {
+                        ("`@sid` takes one name", "more than one given")
+                    };
                     scope.push(
-                        Diagnostic::new(Code::UnknownAttribute, "`@sid` needs a name")
-                            .at(attribute.span, "no name given")
+                        Diagnostic::new(Code::UnknownAttribute, message)
+                            .at(attribute.span, label)
                             .help("write `@sid(AllowReads)`"),
                     );
                     continue;
@@ -778,9 +826,22 @@ fn attributes(scope: &Scope, attributes: &[Attribute]) -> Option<Spanned<String>
                 }
                 sid = Some(Spanned::new(text.clone(), Some(*span)));
             }
+            // Read with the project's other `@allow`s (see `allow`).
+            "allow" => {}
+            "split" => scope.push(
+                Diagnostic::new(
+                    Code::UnknownAttribute,
+                    "`@split` applies to a policy, not a statement",
+                )
+                .at(attribute.name.span, "on a statement")
+                .help("write `@split` before the `policy` it should split"),
+            ),
             other => {
-                let help = diag::did_you_mean(diag::suggest(other, ["sid"]))
-                    .unwrap_or_else(|| "the known attribute is `@sid(Name)`".into());
+                let help = diag::did_you_mean(diag::suggest(other, ["sid", "allow"]))
+                    .unwrap_or_else(|| {
+                        "the known attributes are `@sid(Name)` and `@allow(CODE, \"reason\")`"
+                            .into()
+                    });
                 scope.push(
                     Diagnostic::new(
                         Code::UnknownAttribute,
@@ -794,6 +855,115 @@ fn attributes(scope: &Scope, attributes: &[Attribute]) -> Option<Spanned<String>
     }
     sid
 }
+
+/// What the attributes of an item (a policy, boundary, role, user, group or inline policy)
+/// say. The only one known is `@split`; unknown ones are reported with a "did you mean".
+#[derive(Clone, Copy, Debug, Default)]
+struct ItemAttributes {
+    split: bool,
+}
+
+/// Reads an item's attributes; `what` names the item for messages ("a boundary").
+fn item_attributes(scope: &Scope, attributes: &[Attribute], what: &str) -> ItemAttributes {
+    let mut out = ItemAttributes::default();
+    let mut seen: Option<Span> = None;
+    for attribute in attributes {
+        match attribute.name.name.as_str() {
+            "split" => {
+                if let Some((_, span)) = attribute.args.first() {
+                    scope.push(
+                        Diagnostic::new(Code::UnknownAttribute, "`@split` takes no arguments")
+                            .at(*span, "not expected")
+                            .help("write `@split` alone"),
+                    );
+                }
+                if what == "a boundary" {
+                    scope.push(
+                        Diagnostic::new(
+                            Code::UnknownAttribute,
+                            "`@split` does not apply to a boundary",
+                        )
+                        .at(attribute.name.span, "on a boundary")
+                        .help("a principal has one permissions boundary: it cannot be split into several; shorten it instead"),
+                    );
+                    continue;
+                }
+                if let Some(first) = seen {
+                    scope.push(
+                        Diagnostic::new(Code::DuplicateSetting, "`@split` is given twice")
+                            .at(attribute.span, "given again here")
+                            .with_label(first, "first given here")
+                            .help("keep one `@split`"),
+                    );
+                }
+                seen = Some(attribute.span);
+                out.split = true;
+            }
+            "allow" => {}
+            "sid" => scope.push(
+                Diagnostic::new(
+                    Code::UnknownAttribute,
+                    format!("`@sid` applies to a statement, not to {what}"),
+                )
+                .at(attribute.name.span, "not a statement")
+                .help("write `@sid(Name)` before a statement inside it"),
+            ),
+            other => {
+                let help = diag::did_you_mean(diag::suggest(other, ["split", "allow"]))
+                    .unwrap_or_else(|| format!("the attributes known on {what} are `@split` and `@allow(CODE, \"reason\")`"));
+                scope.push(
+                    Diagnostic::new(
+                        Code::UnknownAttribute,
+                        format!("unknown attribute `@{other}`"),
+                    )
+                    .at(attribute.name.span, "not a known attribute")
+                    .help(help),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// `max session`: the seconds a duration says (`3600`, `3600s`, `90m`, `12h`), checked against
+/// IAM's range for `MaxSessionDuration`, one to twelve hours.
+fn max_session(scope: &Scope, text: &str, span: Span) -> Option<u32> {
+    let (digits, unit) = match text.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&text[..i], c),
+        _ => (text, 's'),
+    };
+    let scale: u64 = match unit {
+        'h' => 3600,
+        'm' => 60,
+        _ => 1,
+    };
+    let seconds = digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale));
+    match seconds {
+        Some(s) if (MIN_SESSION..=MAX_SESSION).contains(&s) => Some(s as u32),
+        _ => {
+            let said = match seconds {
+                Some(s) => format!("{s} seconds"),
+                None => "too long".to_string(),
+            };
+            scope.push(
+                Diagnostic::new(
+                    Code::SessionOutOfRange,
+                    format!("`max session {text}` is outside IAM's range of 1 to 12 hours"),
+                )
+                .at(span, said)
+                .help("write a duration from `3600` (`1h`) to `43200` (`12h`) seconds"),
+            );
+            None
+        }
+    }
+}
+
+/// IAM's range for a role's `MaxSessionDuration`, in seconds.
+const MIN_SESSION: u64 = 3_600;
+const MAX_SESSION: u64 = 43_200;
 
 fn effect(effect: ast::Effect, span: Span) -> Spanned<iam::Effect> {
     let effect = match effect {
@@ -898,6 +1068,12 @@ fn statement(scope: &Scope, s: &ast::Statement, needs_resource: bool) -> Option<
         }
     };
     let conditions = conditions(scope, &s.conditions);
+    let action = match (action, &resource) {
+        (Some(action), Some(resource)) if !s.not_action => {
+            selected_for_resources(scope, &s.actions, action, resource)
+        }
+        (action, _) => action,
+    };
     Some(iam::Statement {
         sid,
         effect: effect(s.effect, s.effect_span),
@@ -912,6 +1088,100 @@ fn statement(scope: &Scope, s: &ast::Statement, needs_resource: bool) -> Option<
         conditions: conditions?,
         span: Some(s.span),
         docs: s.docs.clone(),
+    })
+}
+
+/// An access-level selector written with resources (`allow s3:read on "arn:aws:s3:::b/*"`)
+/// keeps only the actions that apply to at least one resource's type, read from the ARN
+/// formats of the reference, as policy_sentry does: the others could never match. A selector
+/// that keeps none is an error (E0403). Explicit patterns (`s3:Get*`), `let`s, `*` resources
+/// and `not on` are left as written.
+fn selected_for_resources(
+    scope: &Scope,
+    items: &[ActionItem],
+    mut action: Block,
+    resource: &Block,
+) -> Option<Block> {
+    if resource.not || resource.values.iter().any(|r| r.value == "*") {
+        return Some(action);
+    }
+    let mut selectors: Vec<(String, Span)> = Vec::new();
+    for item in items {
+        match item {
+            ActionItem::Pattern(p, span) if is_selector(p) => selectors.push((p.clone(), *span)),
+            ActionItem::Group { service, names, .. } => {
+                for (name, span) in names {
+                    let full = format!("{service}:{name}");
+                    if is_selector(&full) {
+                        selectors.push((full, *span));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if selectors.is_empty() {
+        return Some(action);
+    }
+    let fits = |full: &str| -> bool {
+        let Some((service, a)) = awsdb::action_by_full_name(full) else {
+            return true;
+        };
+        a.resource_types
+            .iter()
+            .filter_map(|t| service.resource_type(t.name))
+            .any(|t| {
+                resource
+                    .values
+                    .iter()
+                    .any(|r| crate::check::aws::arn_fits(&r.value, t.arn))
+            })
+    };
+    let mut ok = true;
+    for (selector, span) in &selectors {
+        let (selector, span) = (selector.as_str(), *span);
+        let from_it = |v: &Spanned<String>| v.span == Some(span);
+        if !action.values.iter().any(from_it) {
+            continue;
+        }
+        let before = action.values.len();
+        action.values.retain(|v| !from_it(v) || fits(&v.value));
+        if action.values.len() == before {
+            continue;
+        }
+        if !action.values.iter().any(from_it) {
+            let shown: Vec<String> = resource
+                .values
+                .iter()
+                .take(2)
+                .map(|r| format!("`{}`", r.value))
+                .collect();
+            let mut d = Diagnostic::new(
+                Code::PatternMatchesNothing,
+                format!("`{selector}` selects no action that applies to these resources"),
+            )
+            .at(span, "none of its actions takes a resource listed here")
+            .help(format!(
+                "no `{selector}` action takes {}; `iamx actions {selector}` lists its actions and the resource types each takes",
+                shown.join(" or ")
+            ));
+            if let Some(list) = resource.span {
+                d = d.with_label(list, "the resources");
+            }
+            scope.push(d);
+            ok = false;
+        }
+    }
+    ok.then_some(action)
+}
+
+/// Whether an action pattern is an access-level selector of a known service (`s3:read`).
+fn is_selector(pattern: &str) -> bool {
+    pattern.split_once(':').is_some_and(|(prefix, name)| {
+        awsdb::AccessLevel::ALL
+            .into_iter()
+            .any(|l| l.selector_name() == name)
+            && awsdb::service(prefix).is_some()
     })
 }
 
@@ -1411,10 +1681,61 @@ fn trust_statement(scope: &Scope, s: &TrustStatement) -> Option<iam::Statement> 
     })
 }
 
+/// `as "arn:…"`, `as federated NAME`, `as service NAME`: the caller, checked. An ARN must name a
+/// principal (a user, a role, a role session or an account's root); a federated caller is an
+/// identity provider (`cognito-identity.amazonaws.com`, an OIDC host, or a SAML or OIDC
+/// provider's ARN); a service is a service principal.
+fn outside_caller(scope: &Scope, kind: ast::OutsideKind, value: &Str) -> Option<iam::Caller> {
+    let text = scope.expand(value)?;
+    let problem = match kind {
+        ast::OutsideKind::Arn => {
+            let parts: Vec<&str> = text.splitn(6, ':').collect();
+            match parts.as_slice() {
+                ["arn", _, "iam", "", account, resource]
+                    if account.len() == 12
+                        && (*resource == "root"
+                            || resource.starts_with("user/")
+                            || resource.starts_with("role/")) =>
+                {
+                    None
+                }
+                ["arn", _, "sts", "", account, resource]
+                    if account.len() == 12
+                        && (resource.starts_with("assumed-role/")
+                            || resource.starts_with("federated-user/")) =>
+                {
+                    None
+                }
+                _ => Some(
+                    "a caller is the ARN of a user, a role, a role session or an account's `root`",
+                ),
+            }
+        }
+        ast::OutsideKind::Federated | ast::OutsideKind::Service
+            if text.is_empty() || text.contains(char::is_whitespace) =>
+        {
+            Some("a name without spaces is expected")
+        }
+        ast::OutsideKind::Service if text.starts_with("arn:") => {
+            Some("a service principal is a name like `lambda.amazonaws.com`, not an ARN")
+        }
+        _ => None,
+    };
+    if let Some(problem) = problem {
+        scope.push(
+            Diagnostic::new(Code::TestPrincipal, format!("`{text}` cannot make a request"))
+                .at(value.span, problem)
+                .help("write `as \"arn:aws:iam::111122223333:role/Auditor\"`, `as federated token.actions.githubusercontent.com` or `as service lambda.amazonaws.com`"),
+        );
+        return None;
+    }
+    Some(iam::Caller::Outside(kind, text))
+}
+
 /// Lowers the entries of a `test` block, keeping the principal and the `given`s in force.
 struct TestLowering<'s, 'a> {
     scope: &'s Scope<'a>,
-    principal: Option<(iam::PrincipalKind, String)>,
+    principal: Option<iam::Caller>,
     /// An `as` named no known principal: it is reported once, not at every expectation after it.
     bad_as: bool,
     attached: Vec<Spanned<String>>,
@@ -1433,12 +1754,16 @@ impl TestLowering<'_, '_> {
                         _ => (EntityKind::User, iam::PrincipalKind::User),
                     };
                     if self.scope.entity(name, &[entity]).is_some() {
-                        self.principal = Some((kind, name.name.clone()));
+                        self.principal = Some(iam::Caller::Principal(kind, name.name.clone()));
                         self.bad_as = false;
                     } else {
                         self.principal = None;
                         self.bad_as = true;
                     }
+                }
+                TestEntry::AsOutside { kind, value, .. } => {
+                    self.principal = outside_caller(self.scope, *kind, value);
+                    self.bad_as = self.principal.is_none();
                 }
                 TestEntry::Expect(e) => self.expect(e),
                 TestEntry::Given {

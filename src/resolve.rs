@@ -116,7 +116,11 @@ impl Val {
 
 /// The names of a project and what they hold.
 pub struct Scope<'a> {
+    /// Values: the settings, params and `let`s. Their names are iamx's own, exact in case.
     decls: IndexMap<String, Decl<'a>>,
+    /// Entities: policies, boundaries and principals. Their names are IAM names, which ignore
+    /// case. A value and an entity may share a name: where each is used says which is meant.
+    entities: IndexMap<String, Decl<'a>>,
     vars: &'a Vars,
     memo: RefCell<HashMap<String, Option<Val>>>,
     stack: RefCell<Vec<(String, Span)>>,
@@ -155,6 +159,7 @@ fn let_parts(l: &Let) -> Vec<&Ident> {
 pub fn resolve<'a>(modules: &'a [Module], vars: &'a Vars) -> Scope<'a> {
     let mut scope = Scope {
         decls: IndexMap::new(),
+        entities: IndexMap::new(),
         vars,
         memo: RefCell::default(),
         stack: RefCell::default(),
@@ -174,23 +179,29 @@ pub fn resolve<'a>(modules: &'a [Module], vars: &'a Vars) -> Scope<'a> {
                 Item::Policy(p) => (p.name.name.clone(), Decl::Policy(p)),
                 Item::Principal(p) => (p.name.name.clone(), Decl::Principal(p)),
             };
-            let lower = name.to_ascii_lowercase();
-            if let Some(first) = by_lower.get(&lower) {
+            let first = if decl.is_value() {
+                scope.decls.get(&name).copied()
+            } else {
+                by_lower.get(&name.to_ascii_lowercase()).copied()
+            };
+            if let Some(first) = first {
                 let (message, help) = match (first, decl) {
                     (Decl::Global(_), Decl::Global(_)) => (
                         format!("`{name}` is set twice"),
                         format!("keep one `{name}`"),
                     ),
-                    _ if first_name(first).eq(&name) => (
+                    _ if first_name(&first).eq(&name) => (
                         format!("`{name}` is declared twice"),
-                        "every name in a project is unique; rename one of them".to_string(),
+                        "every name of its kind is unique in a project; rename one of them"
+                            .to_string(),
                     ),
                     _ => (
                         format!(
                             "`{name}` is declared twice (IAM names ignore case: `{}` is taken)",
-                            first_name(first)
+                            first_name(&first)
                         ),
-                        "every name in a project is unique; rename one of them".to_string(),
+                        "every name of its kind is unique in a project; rename one of them"
+                            .to_string(),
                     ),
                 };
                 scope.push(
@@ -201,8 +212,12 @@ pub fn resolve<'a>(modules: &'a [Module], vars: &'a Vars) -> Scope<'a> {
                 );
                 continue;
             }
-            by_lower.insert(lower, decl);
-            scope.decls.insert(name, decl);
+            if decl.is_value() {
+                scope.decls.insert(name, decl);
+            } else {
+                by_lower.insert(name.to_ascii_lowercase(), decl);
+                scope.entities.insert(name, decl);
+            }
         }
     }
     for (name, _) in &vars.0 {
@@ -308,12 +323,12 @@ impl<'a> Scope<'a> {
         self.diagnostics.into_inner()
     }
 
+    /// Every declaration: the values, then the entities.
     pub fn decls(&self) -> impl Iterator<Item = (&str, &Decl<'a>)> {
-        self.decls.iter().map(|(n, d)| (n.as_str(), d))
-    }
-
-    pub fn decl(&self, name: &str) -> Option<&Decl<'a>> {
-        self.decls.get(name)
+        self.decls
+            .iter()
+            .chain(&self.entities)
+            .map(|(n, d)| (n.as_str(), d))
     }
 
     /// Reports a name that is not declared, with the closest one as "did you mean".
@@ -321,6 +336,7 @@ impl<'a> Scope<'a> {
         let candidates = self
             .decls
             .iter()
+            .chain(&self.entities)
             .filter(|(_, d)| filter(d))
             .map(|(n, _)| n.as_str());
         let suggestion = diag::suggest(&ident.name, candidates);
@@ -344,7 +360,25 @@ impl<'a> Scope<'a> {
 
     /// The value a name holds: a param, a `let` or a global setting.
     pub fn value_of(&self, ident: &Ident) -> Option<Val> {
-        let Some(decl) = self.decls.get(&ident.name) else {
+        let Some(decl) = (self.decls.get(&ident.name)).or_else(|| self.entities.get(&ident.name))
+        else {
+            // The settings have defaults or their own messages, as in `{account}`.
+            match ident.name.as_str() {
+                "partition" => return Some(Val::Str("aws".into())),
+                "account" => {
+                    self.report_no_account(ident.span, "`account` is used, but none is declared");
+                    return None;
+                }
+                "region" => {
+                    self.push(
+                        Diagnostic::new(Code::UnknownName, "the region is not declared")
+                            .at(ident.span, "the region is needed here")
+                            .help("declare it: `region \"us-east-1\"`, or take it from the command line: `param region`"),
+                    );
+                    return None;
+                }
+                _ => {}
+            }
             self.unknown(ident, "param or `let`", |d| d.is_value());
             return None;
         };
@@ -433,16 +467,23 @@ impl<'a> Scope<'a> {
         };
         self.stack.borrow_mut().pop();
         let value = match (decl, value) {
-            (Decl::Global(g), Some(Val::Str(s))) if g.kind == GlobalKind::Account => {
-                self.check_account(&s, g.value.span).then_some(Val::Str(s))
-            }
-            (Decl::Global(g), Some(Val::Str(s))) => self
-                .check_place(g.kind, &s, g.value.span)
+            (Decl::Global(g), Some(Val::Str(s))) if g.kind == GlobalKind::Account => self
+                .check_setting(g.kind, &s, g.value.span, None)
                 .then_some(Val::Str(s)),
-            (Decl::Param(p), Some(v)) if name == "account" => {
-                let span = p.default.as_ref().map_or(p.name.span, Literal::span);
+            (Decl::Global(g), Some(Val::Str(s))) => self
+                .check_setting(g.kind, &s, g.value.span, None)
+                .then_some(Val::Str(s)),
+            (Decl::Param(p), Some(v)) if GlobalKind::named(name).is_some() => {
+                let kind = GlobalKind::named(name).unwrap_or(GlobalKind::Account);
                 let text = v.text().unwrap_or_default();
-                self.check_account(&text, span).then_some(Val::Str(text))
+                // A value from `--var` has no place in the sources: the label goes on the
+                // param's name and says where the value came from, never on the default.
+                let (span, via_var) = match self.vars.0.get(name) {
+                    Some(_) => (p.name.span, Some(name)),
+                    None => (p.default.as_ref().map_or(p.name.span, Literal::span), None),
+                };
+                self.check_setting(kind, &text, span, via_var)
+                    .then_some(Val::Str(text))
             }
             (_, v) => v,
         };
@@ -564,8 +605,16 @@ impl<'a> Scope<'a> {
         );
     }
 
-    /// A partition AWS has, or a region name of the AWS form (`us-east-1`, `us-gov-west-1`).
-    fn check_place(&self, kind: GlobalKind, value: &str, span: Span) -> bool {
+    /// An account id (twelve digits), a partition AWS has, or a region name of the AWS form
+    /// (`us-east-1`, `us-gov-west-1`). `via_var` names the param when the value came from
+    /// `--var`: the diagnostic then says so.
+    fn check_setting(
+        &self,
+        kind: GlobalKind,
+        value: &str,
+        span: Span,
+        via_var: Option<&str>,
+    ) -> bool {
         const PARTITIONS: &[&str] = &[
             "aws",
             "aws-cn",
@@ -576,10 +625,19 @@ impl<'a> Scope<'a> {
             "aws-iso-f",
             "aws-eusc",
         ];
-        let (ok, what, help) = match kind {
+        let (ok, code, what, expected, help) = match kind {
+            GlobalKind::Account => (
+                value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()),
+                Code::InvalidAccount,
+                "account id",
+                "expected 12 digits".to_string(),
+                "an account id is twelve digits, like `123456789012`".to_string(),
+            ),
             GlobalKind::Partition => (
                 PARTITIONS.contains(&value),
+                Code::InvalidPlace,
                 "partition",
+                "not a partition".to_string(),
                 format!(
                     "AWS partitions are {}",
                     PARTITIONS
@@ -603,37 +661,28 @@ impl<'a> Scope<'a> {
                         .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
                 (
                     ok,
+                    Code::InvalidPlace,
                     "region",
+                    "not a region".to_string(),
                     "a region is written like `us-east-1` or `eu-central-2`".to_string(),
                 )
             }
-            GlobalKind::Account => return true,
         };
-        if !ok {
-            self.push(
-                Diagnostic::new(
-                    Code::InvalidPlace,
-                    format!("`{value}` is not an AWS {what}"),
-                )
-                .at(span, format!("not a {what}"))
-                .help(help),
-            );
-        }
-        ok
-    }
-
-    fn check_account(&self, account: &str, span: Span) -> bool {
-        if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
+        if ok {
             return true;
         }
-        self.push(
-            Diagnostic::new(
-                Code::InvalidAccount,
-                format!("`{account}` is not an AWS account id"),
-            )
-            .at(span, "expected 12 digits")
-            .help("an account id is twelve digits, like `123456789012`"),
-        );
+        let diagnostic = match via_var {
+            None => {
+                Diagnostic::new(code, format!("`{value}` is not an AWS {what}")).at(span, expected)
+            }
+            Some(name) => {
+                Diagnostic::new(code, format!("`--var {name}={value}` is not an AWS {what}")).at(
+                    span,
+                    format!("the value comes from `--var {name}={value}` on the command line"),
+                )
+            }
+        };
+        self.push(diagnostic.help(help));
         false
     }
 
@@ -928,11 +977,15 @@ impl<'a> Scope<'a> {
     }
 
     fn no_account(&self, span: Span) {
+        self.report_no_account(span, "an ARN needs the account, but none is declared");
+    }
+
+    fn report_no_account(&self, span: Span, message: &str) {
         if std::mem::replace(&mut *self.reported_no_account.borrow_mut(), true) {
             return;
         }
         self.push(
-            Diagnostic::new(Code::NoAccount, "an ARN needs the account, but none is declared")
+            Diagnostic::new(Code::NoAccount, message)
                 .at(span, "the account is needed here")
                 .help("declare it: `account \"123456789012\"`, or take it from the command line: `param account`"),
         );
@@ -1017,7 +1070,11 @@ impl<'a> Scope<'a> {
     /// Looks up a declared entity of one of the wanted kinds.
     pub fn entity(&self, ident: &Ident, wanted: &[EntityKind]) -> Option<Decl<'a>> {
         let matches = |d: &Decl| wanted.iter().any(|k| kind_matches(*k, d));
-        let Some(decl) = self.decls.get(&ident.name).copied() else {
+        let found = self
+            .entities
+            .get(&ident.name)
+            .or_else(|| self.decls.get(&ident.name));
+        let Some(decl) = found.copied() else {
             let what = wanted
                 .iter()
                 .map(|k| k.keyword())

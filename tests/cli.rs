@@ -217,6 +217,15 @@ fn vars_set_params_and_unknown_vars_are_errors() {
         "--color",
         "never"
     ]));
+    // A bad value from `--var` is reported as coming from it, not at the unused default.
+    insta::assert_snapshot!(transcript(&[
+        "check",
+        "examples/multi-env",
+        "--var",
+        "account=12345",
+        "--color",
+        "never"
+    ]));
 }
 
 #[test]
@@ -347,6 +356,168 @@ not json
 }
 
 #[test]
+fn test_writes_a_junit_report_that_an_xml_parser_reads() {
+    // A failing test: the report on stdout alone, the lines for people on stderr.
+    let (code, stdout, stderr) = run(&[
+        "test",
+        "tests/fixtures/tests/wrong.iamx",
+        "--format",
+        "junit",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("1 passed, 0 failed") || stderr.contains("0 passed, 1 failed"),
+        "{stderr}"
+    );
+    let doc = roxmltree::Document::parse(&stdout).expect("the report is well-formed XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    assert_eq!(root.attribute("failures"), Some("1"));
+    let case = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testcase"))
+        .unwrap();
+    assert_eq!(
+        case.attribute("name"),
+        Some("Steve stays inside his boundary")
+    );
+    assert_eq!(
+        case.attribute("file"),
+        Some("tests/fixtures/tests/wrong.iamx")
+    );
+    let failure = case.children().find(|n| n.has_tag_name("failure")).unwrap();
+    assert_eq!(failure.attribute("type"), Some("E0701"));
+    // The text is the failures rendered with their source, quotes and all, without colour.
+    let text = failure.text().unwrap();
+    assert!(text.contains("expect explicit deny s3:CreateBucket on \"arn:aws:s3:::my-bucket\""));
+    assert!(!text.contains('\u{1b}'));
+    insta::assert_snapshot!(stdout);
+
+    // Passing tests, one testcase each.
+    let (code, stdout, _) = run(&["test", "examples/company-xyz-guarded", "--format", "junit"]);
+    assert_eq!(code, 0);
+    let doc = roxmltree::Document::parse(&stdout).unwrap();
+    assert_eq!(doc.root_element().attribute("failures"), Some("0"));
+    assert!(
+        doc.descendants()
+            .filter(|n| n.has_tag_name("testcase"))
+            .count()
+            >= 1
+    );
+
+    // A project that does not compile: one testcase in error, so CI shows why.
+    let (code, stdout, stderr) = run(&[
+        "test",
+        "tests/fixtures/cli/typo.iamx",
+        "--format",
+        "junit",
+        "--color",
+        "never",
+    ]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("E0201"), "{stderr}");
+    let doc = roxmltree::Document::parse(&stdout).unwrap();
+    let error = doc.descendants().find(|n| n.has_tag_name("error")).unwrap();
+    assert!(error.text().unwrap().contains("E0201"));
+
+    // stdout holds one format.
+    let (code, _, stderr) = run(&[
+        "test",
+        "examples/company-xyz-guarded",
+        "--format",
+        "junit",
+        "--message-format",
+        "json",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cannot share it"), "{stderr}");
+}
+
+#[test]
+fn tests_exercise_trust_policies_with_callers_from_outside_the_project() {
+    insta::assert_snapshot!(transcript(&[
+        "test",
+        "tests/fixtures/tests/outside_callers.iamx",
+        "--color",
+        "never"
+    ]));
+    // The same expectations fail when the trust policy changes under them: a fork may deploy.
+    let dir = scratch("outside-callers");
+    let source = std::fs::read_to_string("tests/fixtures/tests/outside_callers.iamx").unwrap();
+    let opened = source.replace(
+        "token.actions.githubusercontent.com:sub == \"repo:org/app:ref:refs/heads/main\"\n  }",
+        "token.actions.githubusercontent.com:sub like \"repo:*\"\n  }",
+    );
+    assert_ne!(opened, source);
+    let file = dir.join("main.iamx");
+    std::fs::write(&file, opened).unwrap();
+    let (code, stdout, _) = run(&["test", file.to_str().unwrap(), "--color", "never"]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("test \"only main deploys\" (2 expectations) ... FAILED"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("is allowed, not denied as the test expects"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn allow_accepts_a_warning_with_its_reason() {
+    let file = "tests/fixtures/diagnostics/W0227_allow_accepts_nothing.iamx";
+    // The accepted W0611 is counted, not printed; the stale `@allow` is W0227.
+    let (code, _, stderr) = run(&["check", file, "--color", "never"]);
+    assert_eq!(code, 0);
+    assert!(!stderr.contains("W0611"), "{stderr}");
+    assert!(stderr.contains("W0227"), "{stderr}");
+    assert!(
+        stderr.contains("iamx: passed with 1 warning (1 warning accepted)"),
+        "{stderr}"
+    );
+    // `--show-accepted` prints it, labelled with the reason.
+    insta::assert_snapshot!(transcript(&[
+        "check",
+        file,
+        "--color",
+        "never",
+        "--show-accepted"
+    ]));
+    // SARIF carries it as a suppressed result, with the reason as the justification.
+    let (_, stdout, _) = run(&["check", file, "--message-format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let accepted: Vec<&serde_json::Value> =
+        results.iter().filter(|r| r["ruleId"] == "W0611").collect();
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(
+        accepted[0]["suppressions"][0]["justification"],
+        "break-glass role, approved in SEC-42"
+    );
+    // JSON lines only with `--show-accepted`, with the reason.
+    let (_, stdout, _) = run(&["check", file, "--message-format", "json"]);
+    assert!(!stdout.contains("W0611"), "{stdout}");
+    let (_, stdout, _) = run(&["check", file, "--message-format", "json", "--show-accepted"]);
+    let line = stdout.lines().find(|l| l.contains("W0611")).unwrap();
+    let value: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(value["accepted"], "break-glass role, approved in SEC-42");
+    // Accepted warnings do not fail `--deny-warnings`; the stale `@allow` does.
+    let (code, _, _) = run(&["check", file, "--deny-warnings"]);
+    assert_eq!(code, 1);
+    let dir = scratch("allow");
+    let fixed = std::fs::read_to_string(file)
+        .unwrap()
+        .replace("  @allow(W0404, \"the bucket is being renamed\")\n", "");
+    std::fs::write(dir.join("main.iamx"), fixed).unwrap();
+    let (code, _, stderr) = run(&["check", dir.to_str().unwrap(), "--deny-warnings"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("(1 warning accepted)") || stderr.contains("with 1 warning accepted"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn check_writes_sarif() {
     let (code, stdout, stderr) = run(&[
         "check",
@@ -365,7 +536,39 @@ fn check_writes_sarif() {
         results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
         9
     );
+    // Each rule links to its page in the published book, or where `--docs-url` says.
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        rules[0]["helpUri"],
+        "https://iamx.dev/diagnostics/E0201.html"
+    );
     insta::assert_snapshot!(stdout);
+    let (_, stdout, _) = run(&[
+        "check",
+        "tests/fixtures/cli/typo.iamx",
+        "--message-format",
+        "sarif",
+        "--docs-url",
+        "https://docs.example.com/iamx",
+    ]);
+    let log: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        log["runs"][0]["tool"]["driver"]["rules"][0]["helpUri"],
+        "https://docs.example.com/iamx/diagnostics/E0201.html"
+    );
+    let (code, _, stderr) = run(&[
+        "check",
+        "tests/fixtures/cli/typo.iamx",
+        "--docs-url",
+        "docs/",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("is not an http(s):// or file:// address"),
+        "{stderr}"
+    );
 }
 
 #[test]

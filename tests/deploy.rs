@@ -19,8 +19,11 @@ fn examples() -> Vec<String> {
     names
 }
 
+/// A fresh directory: one per call, as tests run in parallel and build the same examples.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("iamx-deploy-{}-{name}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("iamx-deploy-{}-{n}-{name}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     dir
 }
@@ -100,6 +103,16 @@ fn cloudformation_documents_equal_the_json_targets() {
         for resource in template["Resources"].as_object().unwrap().values() {
             let properties = &resource["Properties"];
             match resource["Type"].as_str().unwrap() {
+                "AWS::IAM::InstanceProfile" => {
+                    // Its one role is the template's own.
+                    let roles = properties["Roles"].as_array().unwrap();
+                    assert_eq!(roles.len(), 1, "{example}");
+                    let role = roles[0]["Ref"].as_str().unwrap();
+                    assert_eq!(
+                        template["Resources"][role]["Type"], "AWS::IAM::Role",
+                        "{example}"
+                    );
+                }
                 "AWS::IAM::ManagedPolicy" => {
                     let name = properties["ManagedPolicyName"]
                         .as_str()
@@ -189,7 +202,13 @@ const SCHEMA: &[(&str, &[&str], &[&str])] = &[
             "permissions_boundary",
             "tags",
             "depends_on",
+            "max_session_duration",
         ],
+    ),
+    (
+        "aws_iam_instance_profile",
+        &["role"],
+        &["name", "path", "role"],
     ),
     (
         "aws_iam_user",
@@ -381,7 +400,11 @@ fn check_module(label: &str, module: &Value, expected: &BTreeMap<(String, String
         .filter(|(t, _)| {
             matches!(
                 t.as_str(),
-                "aws_iam_policy" | "aws_iam_role" | "aws_iam_user" | "aws_iam_group"
+                "aws_iam_policy"
+                    | "aws_iam_role"
+                    | "aws_iam_user"
+                    | "aws_iam_group"
+                    | "aws_iam_instance_profile"
             )
         })
         .count();
@@ -539,5 +562,300 @@ fn trust_cycles_are_broken_and_reported() {
             String::from_utf8_lossy(&result.stdout)
         );
         let _ = fs::remove_dir_all(&dir);
+    }
+}
+
+/// A project of `policies` managed policies, a boundary, and roles attaching some of them.
+fn large_project(policies: usize) -> String {
+    let mut source =
+        String::from("account \"123456789012\"\n\nboundary Fence { allow s3:*, sqs:* on * }\n");
+    for i in 0..policies {
+        source.push_str(&format!(
+            "policy Read{i} {{ allow s3:GetObject, s3:ListBucket on \"arn:aws:s3:::bucket-{i}\", \"arn:aws:s3:::bucket-{i}/*\" }}\n"
+        ));
+    }
+    for r in 0..3 {
+        source.push_str(&format!(
+            "role Reader{r} {{\n  trust {{ allow service ec2.amazonaws.com }}\n  boundary Fence\n  attach Read{}, Read{}, aws ReadOnlyAccess\n  instance profile\n}}\n",
+            r * 7,
+            policies - 1 - r
+        ));
+    }
+    source
+}
+
+/// Builds `source` to the CloudFormation target; returns every template by its path.
+fn cloudformation_of(name: &str, source: &str) -> (PathBuf, BTreeMap<String, Value>) {
+    let dir = scratch(name);
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("main.iamx"), source).unwrap();
+    let out = dir.join("out");
+    let result = Command::new(env!("CARGO_BIN_EXE_iamx"))
+        .arg("build")
+        .arg(dir.join("main.iamx"))
+        .arg("-o")
+        .arg(&out)
+        .args(["--target", "json,cloudformation"])
+        .output()
+        .unwrap();
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let templates = fs::read_dir(out.join("cloudformation"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                read_json(&p),
+            )
+        })
+        .collect();
+    (out, templates)
+}
+
+/// Past one template's quotas (here 301 outputs), policies go to nested stacks: each fits,
+/// every policy is in one, every reference to one names an output of its stack, and the
+/// documents are the JSON target's.
+#[test]
+fn large_projects_nest_their_policies() {
+    let (out, templates) = cloudformation_of("nested", &large_project(300));
+    let top = &templates["template.json"];
+    let resources = top["Resources"].as_object().unwrap();
+    let stacks: Vec<(&String, &Value)> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::CloudFormation::Stack")
+        .collect();
+    assert!(stacks.len() >= 2, "{} stacks", stacks.len());
+    assert_eq!(templates.len(), stacks.len() + 1, "a file per stack");
+    // Which stack outputs which policy ARN.
+    let mut outputs_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut policies = BTreeMap::new();
+    for (id, stack) in &stacks {
+        let file = stack["Properties"]["TemplateURL"].as_str().unwrap();
+        let child = &templates[file];
+        let (resources, outputs) = (
+            child["Resources"].as_object().unwrap(),
+            child["Outputs"].as_object().unwrap(),
+        );
+        assert!(resources.len() <= 500 && outputs.len() <= 200, "{file}");
+        assert!(
+            fs::read_to_string(out.join("cloudformation").join(file))
+                .unwrap()
+                .len()
+                <= 1_000_000
+        );
+        for (name, output) in outputs {
+            let target = output["Value"]["Ref"].as_str().unwrap();
+            assert!(resources.contains_key(target), "{file}: {name}");
+        }
+        outputs_of.insert(id.to_string(), outputs.keys().cloned().collect());
+        for resource in resources.values() {
+            assert_eq!(resource["Type"], "AWS::IAM::ManagedPolicy");
+            let name = resource["Properties"]["ManagedPolicyName"]
+                .as_str()
+                .unwrap();
+            let before = policies.insert(
+                (String::new(), name.to_string()),
+                resource["Properties"]["PolicyDocument"].clone(),
+            );
+            assert!(before.is_none(), "{name} is in two stacks");
+        }
+    }
+    let expected: BTreeMap<_, _> = json_documents(&out)
+        .into_iter()
+        .filter(|((owner, _), _)| owner.is_empty())
+        .collect();
+    assert_eq!(policies, expected);
+    // References from the top template name outputs of the stacks.
+    let mut references = 0;
+    let mut strings = Vec::new();
+    fn get_atts(value: &Value, out: &mut Vec<(String, String)>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::Array(args)) = map.get("Fn::GetAtt") {
+                    out.push((
+                        args[0].as_str().unwrap().to_string(),
+                        args[1].as_str().unwrap().to_string(),
+                    ));
+                }
+                map.values().for_each(|v| get_atts(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| get_atts(v, out)),
+            _ => {}
+        }
+    }
+    let mut atts = Vec::new();
+    get_atts(&top["Resources"], &mut atts);
+    for (id, attribute) in atts {
+        if let Some(output) = attribute.strip_prefix("Outputs.") {
+            assert!(outputs_of[&id].contains(output), "{id}.{output}");
+            references += 1;
+        }
+    }
+    assert_eq!(
+        references,
+        3 * 3,
+        "three roles, a boundary and two policies each"
+    );
+    collect(top, &mut strings);
+    assert!(strings
+        .iter()
+        .any(|s| s == "arn:aws:iam::aws:policy/ReadOnlyAccess"));
+    // Roles and their instance profiles, with outputs, stay on top.
+    assert_eq!(top["Outputs"].as_object().unwrap().len(), 6);
+    if Command::new("cfn-lint").arg("--version").output().is_ok() {
+        let mut lint = Command::new("cfn-lint");
+        for file in templates.keys() {
+            lint.arg(out.join("cloudformation").join(file));
+        }
+        let result = lint.output().unwrap();
+        assert!(
+            result.status.success() && result.stdout.is_empty(),
+            "cfn-lint:\n{}{}",
+            String::from_utf8_lossy(&result.stdout),
+            String::from_utf8_lossy(&result.stderr)
+        );
+    }
+}
+
+/// Adding a policy moves no other policy to another stack while the number of stacks stays
+/// the same: CloudFormation would delete it from one and fail to create it, by its name, in
+/// the other.
+#[test]
+fn nested_stacks_are_stable() {
+    let stack_of = |templates: &BTreeMap<String, Value>| -> BTreeMap<String, String> {
+        templates
+            .iter()
+            .filter(|(file, _)| file.as_str() != "template.json")
+            .flat_map(|(file, t)| {
+                t["Resources"]
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .map(move |id| (id.clone(), file.clone()))
+            })
+            .collect()
+    };
+    let (_, before) = cloudformation_of("stable-a", &large_project(300));
+    let added = large_project(300).replacen(
+        "policy Read0 ",
+        "policy Added { allow s3:GetObject on \"arn:aws:s3:::added/*\" }\npolicy Read0 ",
+        1,
+    );
+    let (_, after) = cloudformation_of("stable-b", &added);
+    assert_eq!(before.len(), after.len(), "the number of stacks changed");
+    let (a, b) = (stack_of(&before), stack_of(&after));
+    assert_eq!(b.len(), a.len() + 1);
+    for (id, file) in &a {
+        assert_eq!(b.get(id), Some(file), "{id} moved");
+    }
+}
+
+/// `iamx check --target` runs the back ends' checks, and writes nothing.
+#[test]
+fn check_runs_the_targets_checks() {
+    let fixture = "tests/fixtures/diagnostics/E1101_too_many_outputs.iamx";
+    let check = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_iamx"))
+            .args(["check", fixture])
+            .args(extra)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap()
+    };
+    let plain = check(&[]);
+    assert_eq!(
+        plain.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&plain.stderr)
+    );
+    for targets in ["cloudformation", "json,cloudformation,terraform"] {
+        let out = check(&["--target", targets]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("[E1101]"), "{stderr}");
+    }
+    let terraform = check(&["--target", "terraform"]);
+    assert_eq!(terraform.status.code(), Some(0));
+    let unknown = check(&["--target", "pulumi"]);
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+/// A project whose managed and inline policies are split: both back ends list the parts,
+/// attach them, and pass their checks.
+#[test]
+fn split_parts_deploy() {
+    let mut source = String::from(
+        "account \"123456789012\"\n\n@split\nuser alice {\n  path \"/team/\"\n  policy Reads {\n",
+    );
+    for i in 0..40 {
+        source.push_str(&format!(
+            "    @sid(Read{i:03})\n    allow s3:GetObject on \"arn:aws:s3:::bucket-{i:03}/reports/*\"\n"
+        ));
+    }
+    source.push_str("  }\n  policy Small {\n    allow s3:ListAllMyBuckets on *\n  }\n}\n\n@split\npolicy Big {\n");
+    for i in 0..80 {
+        source.push_str(&format!(
+            "  @sid(Write{i:03})\n  allow s3:PutObject on \"arn:aws:s3:::bucket-{i:03}/incoming/*\"\n"
+        ));
+    }
+    source.push_str("}\n\nrole Writer {\n  trust { allow account }\n  attach Big\n}\n");
+    let dir = scratch("split-parts");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("main.iamx"), &source).unwrap();
+    let out = dir.join("out");
+    let result = Command::new(env!("CARGO_BIN_EXE_iamx"))
+        .arg("build")
+        .arg(dir.join("main.iamx"))
+        .arg("-o")
+        .arg(&out)
+        .args(["--target", "json,cloudformation,terraform"])
+        .output()
+        .unwrap();
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let expected = json_documents(&out);
+    let names: BTreeSet<&str> = expected.keys().map(|(_, n)| n.as_str()).collect();
+    assert!(
+        names.contains("Big-1") && names.contains("alice-Reads-1"),
+        "{names:?}"
+    );
+    assert!(!names.contains("Reads"), "{names:?}");
+    let module = read_json(&out.join("terraform/main.tf.json"));
+    check_module("split", &module, &expected);
+    let attachments = module["resource"]["aws_iam_user_policy_attachment"]
+        .as_object()
+        .unwrap();
+    assert!(
+        attachments
+            .keys()
+            .any(|k| k.contains("alice-Reads-1") || k.contains("aliceZ2DReadsZ2D1")),
+        "{attachments:?}"
+    );
+    let template = read_json(&out.join("cloudformation/template.json"));
+    let alice = &template["Resources"]["Useralice"]["Properties"];
+    assert_eq!(
+        alice["Policies"].as_array().unwrap().len(),
+        1,
+        "Small stays inline"
+    );
+    assert!(!alice["ManagedPolicyArns"].as_array().unwrap().is_empty());
+    if Command::new("cfn-lint").arg("--version").output().is_ok() {
+        let lint = Command::new("cfn-lint")
+            .arg(out.join("cloudformation/template.json"))
+            .output()
+            .unwrap();
+        assert!(
+            lint.status.success() && lint.stdout.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&lint.stdout)
+        );
     }
 }

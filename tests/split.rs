@@ -93,6 +93,7 @@ fn project(statements: Vec<Statement>) -> Project {
             file: "policies/Big.json".into(),
             policy: Policy { statements },
             span: None,
+            split: false,
         }],
         principals: vec![PrincipalInfo {
             kind: PrincipalKind::User,
@@ -109,6 +110,9 @@ fn project(statements: Vec<Statement>) -> Project {
             span: None,
             name_span: None,
             delegates: false,
+            max_session: None,
+            instance_profile: None,
+            split: false,
         }],
         policies: vec![ManagedPolicyInfo {
             name: "Big".into(),
@@ -336,7 +340,7 @@ fn references_to_a_split_policy_name_every_part() {
 }
 
 /// However many parts a policy needs, every statement is in one: a principal that cannot
-/// attach them all gets E0307, not a policy with statements left out.
+/// attach them all gets E1105 (not E0307 too), not a policy with statements left out.
 #[test]
 fn no_statement_is_left_out_of_many_parts() {
     let mut source = String::from("account \"123456789012\"\npolicy Huge {\n");
@@ -359,7 +363,8 @@ fn no_statement_is_left_out_of_many_parts() {
         .iter()
         .map(|d| d.code.as_str())
         .collect();
-    assert!(codes.contains(&"E0307"), "{codes:?}");
+    assert!(codes.contains(&"E1105"), "{codes:?}");
+    assert!(!codes.contains(&"E0307"), "{codes:?}");
     // Unattached, the same policy splits into more than 20 parts holding every statement.
     let source = source.replace(" attach Huge", "");
     let compilation = iamx::compile(vec![iamx::Source::new("main.iamx", source)], &options);
@@ -371,4 +376,337 @@ fn no_statement_is_left_out_of_many_parts() {
         .map(|p| project.documents[p.document].policy.statements.len())
         .sum();
     assert_eq!(statements, 2000);
+}
+
+/// A role whose inline policies are over its quota (10,240 characters), from generated
+/// statements: one small policy and one big one.
+fn inline_project(big: Vec<Statement>, small: Vec<Statement>) -> Project {
+    let document = |name: &str, statements: Vec<Statement>| Document {
+        kind: DocumentKind::RoleInline,
+        name: name.into(),
+        owner: Some("worker".into()),
+        file: format!("roles/worker/policies/{name}.json"),
+        policy: Policy { statements },
+        span: None,
+        split: false,
+    };
+    Project {
+        account: Some("123456789012".into()),
+        partition: "aws".into(),
+        documents: vec![document("Big", big), document("Small", small)],
+        principals: vec![PrincipalInfo {
+            kind: PrincipalKind::Role,
+            name: "worker".into(),
+            path: "/app/".into(),
+            arn: Some("arn:aws:iam::123456789012:role/app/worker".into()),
+            boundary: None,
+            attached: Vec::new(),
+            groups: Vec::new(),
+            tags: Default::default(),
+            description: None,
+            docs: Vec::new(),
+            documents: vec![0, 1],
+            span: None,
+            name_span: None,
+            delegates: false,
+            max_session: None,
+            instance_profile: None,
+            split: false,
+        }],
+        policies: Vec::new(),
+        tests: Vec::new(),
+    }
+}
+
+/// Every request over the generated actions and resources decides alike for the principal.
+fn same_decisions(label: &str, before: &Project, after: &Project) -> usize {
+    let actions = [
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:GetBucketPolicy",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "sqs:SendMessage",
+        "sqs:DeleteQueue",
+    ];
+    let a = policy_set(before, &before.principals[0]).unwrap();
+    let b = policy_set(after, &after.principals[0]).unwrap();
+    let mut requests = 0;
+    for action in actions {
+        for n in 0..9 {
+            for resource in [
+                format!("arn:aws:s3:::bucket-{n}/reports/x"),
+                format!("arn:aws:s3:::bucket-{n}/y"),
+                format!("arn:aws:dynamodb:eu-west-1:123456789012:table/t{n}"),
+            ] {
+                let request = Request::new(
+                    before.principals[0].arn.as_deref().unwrap(),
+                    action,
+                    &resource,
+                );
+                assert_eq!(
+                    a.evaluate(&request).kind,
+                    b.evaluate(&request).kind,
+                    "{label}: {action} on {resource}"
+                );
+                requests += 1;
+            }
+        }
+    }
+    requests
+}
+
+#[test]
+fn inline_policies_over_the_quota_move_into_managed_parts() {
+    for seed in 1..=12u64 {
+        let mut rng = Rng(seed.wrapping_mul(0xd1b5_4a32_d192_ed03));
+        let big: Vec<Statement> = (0..250 + rng.below(100))
+            .map(|n| statement(&mut rng, n))
+            .collect();
+        let small: Vec<Statement> = (0..5).map(|n| statement(&mut rng, 1000 + n)).collect();
+        let whole = inline_project(big.clone(), small.clone());
+        let total = size(&whole.documents[0].policy) + size(&whole.documents[1].policy);
+        assert!(total > 10_240, "seed {seed}: not over the quota");
+        let mut parts = whole.clone();
+        let limits = iamx::check::Limits {
+            managed_policies: 20,
+            ..Default::default()
+        };
+        let found = split(&mut parts, &limits);
+        assert!(found.is_empty(), "seed {seed}: {found:?}");
+        let worker = &parts.principals[0];
+        // The big policy moved, the small one stayed inline.
+        let inline: Vec<&str> = worker
+            .documents
+            .iter()
+            .map(|&d| parts.documents[d].name.as_str())
+            .collect();
+        assert_eq!(inline, ["Small"], "seed {seed}");
+        assert!(parts.policies.len() >= 2, "seed {seed}");
+        let mut seen = Vec::new();
+        for (k, p) in parts.policies.iter().enumerate() {
+            let document = &parts.documents[p.document];
+            assert_eq!(document.kind, DocumentKind::Managed);
+            assert!(size(&document.policy) <= 6144, "seed {seed}: {}", p.name);
+            assert!(p.name.starts_with("worker-Big-"), "{}", p.name);
+            assert_eq!(
+                p.arn.as_deref(),
+                Some(format!("arn:aws:iam::123456789012:policy/app/{}", p.name).as_str())
+            );
+            assert_eq!(worker.attached[k].value, *p.arn.as_ref().unwrap());
+            seen.extend(document.policy.statements.iter().cloned());
+        }
+        assert_eq!(seen.len(), big.len(), "seed {seed}");
+        assert!(big.iter().all(|s| seen.contains(s)));
+        assert!(same_decisions(&format!("seed {seed}"), &whole, &parts) > 100);
+    }
+}
+
+/// The parts a moved inline policy becomes are as stable as a managed policy's: one change to
+/// its statements rewrites at most two.
+#[test]
+fn moved_inline_parts_are_stable() {
+    let parts_of = |big: &[Statement]| -> Vec<(String, Vec<Statement>)> {
+        let mut project = inline_project(big.to_vec(), Vec::new());
+        project.documents.pop();
+        project.principals[0].documents = vec![0];
+        assert!(split(&mut project, &Default::default()).is_empty());
+        project
+            .policies
+            .iter()
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    project.documents[p.document].policy.statements.clone(),
+                )
+            })
+            .collect()
+    };
+    let mut compared = 0;
+    for seed in 1..=8u64 {
+        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let base: Vec<Statement> = (0..300).map(|n| statement(&mut rng, n)).collect();
+        let mut added = base.clone();
+        added.insert(0, statement(&mut rng, 20_000));
+        let mut removed = base.clone();
+        removed.remove(2);
+        let before = parts_of(&base);
+        for after in [parts_of(&added), parts_of(&removed)] {
+            if after.len() != before.len() {
+                continue;
+            }
+            let rewritten = before.iter().zip(&after).filter(|(a, b)| a != b).count();
+            assert!(rewritten <= 2, "seed {seed}: {rewritten} parts rewritten");
+            compared += 1;
+        }
+    }
+    assert!(
+        compared >= 10,
+        "only {compared} changes kept the number of parts"
+    );
+}
+
+fn compile(source: &str, split: bool, quota: usize) -> iamx::Compilation {
+    let mut options = iamx::Options {
+        split,
+        ..Default::default()
+    };
+    options.limits.managed_policies = quota;
+    iamx::compile(vec![iamx::Source::new("main.iamx", source)], &options)
+}
+
+fn codes(compilation: &iamx::Compilation) -> Vec<&str> {
+    compilation
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect()
+}
+
+/// `statements` statements of about 100 characters each, as iamx source.
+fn statements(prefix: &str, count: usize) -> String {
+    (0..count)
+        .map(|i| {
+            format!("    @sid({prefix}{i:03})\n    allow s3:GetObject on \"arn:aws:s3:::{prefix}-bucket-{i:03}/reports/*\"\n")
+        })
+        .collect()
+}
+
+/// `@split` splits its policy without `--split`; policies not marked stay whole (E0305).
+#[test]
+fn split_attribute_marks_one_policy() {
+    let source = format!(
+        "account \"123456789012\"\n@split\npolicy Marked {{\n{}}}\npolicy Unmarked {{\n{}}}\nrole R {{\n  trust {{ allow account }}\n  attach Marked\n}}\n",
+        statements("m", 90),
+        statements("u", 90)
+    );
+    let compilation = compile(&source, false, 10);
+    assert_eq!(codes(&compilation), ["E0305"]);
+    assert!(compilation.diagnostics[0].message.contains("`Unmarked`"));
+    let source = source
+        .replace(
+            "policy Unmarked {\n",
+            "policy Unmarked {\n    allow s3:ListAllMyBuckets on *\n}\npolicy Rest {\n",
+        )
+        .replace(&statements("u", 90), "    allow s3:ListBucket on *\n");
+    let compilation = compile(&source, false, 10);
+    let project = compilation.project.as_ref().expect("compiles");
+    let names: Vec<&str> = project.policies.iter().map(|p| p.name.as_str()).collect();
+    let parts = names.len() - 2;
+    assert!(parts >= 2, "{names:?}");
+    assert!(names[..parts].iter().all(|n| n.starts_with("Marked-")));
+    assert_eq!(names[parts..], ["Unmarked", "Rest"]);
+    // The role has every part attached, in order.
+    let role: Vec<&str> = project.principals[0]
+        .attached
+        .iter()
+        .map(|a| a.value.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(role, names[..parts]);
+}
+
+/// `@split` on a principal, or on one of its inline policies, moves inline policies over the
+/// principal's quota (a user's 2,048 characters) into managed parts.
+#[test]
+fn split_attribute_on_a_principal_or_an_inline_policy() {
+    let user = |principal_attr: &str, policy_attr: &str| {
+        format!(
+            "account \"123456789012\"\n{principal_attr}user alice {{\n  path \"/team/\"\n  {policy_attr}policy Reads {{\n{}  }}\n  policy Small {{\n    allow s3:ListAllMyBuckets on *\n  }}\n}}\n",
+            statements("r", 30)
+        )
+    };
+    let plain = compile(&user("", ""), false, 10);
+    assert_eq!(codes(&plain), ["E0305"]);
+    for source in [user("@split\n", ""), user("", "@split\n  ")] {
+        let compilation = compile(&source, false, 10);
+        let project = compilation.project.as_ref().expect("compiles");
+        let alice = &project.principals[0];
+        assert_eq!(
+            alice
+                .attached
+                .iter()
+                .map(|a| a.value.as_str())
+                .collect::<Vec<_>>(),
+            ["arn:aws:iam::123456789012:policy/team/alice-Reads-1"]
+        );
+        let files = iamx::emit::files(project);
+        assert!(files
+            .iter()
+            .any(|f| f.path == "policies/alice-Reads-1.json"));
+        assert!(files
+            .iter()
+            .any(|f| f.path == "users/alice/policies/Small.json"));
+    }
+}
+
+/// Parts past the managed policy quota are E1105, at 10 by default; a raised quota lets them
+/// through (with no W0306, which says the same).
+#[test]
+fn parts_count_against_the_managed_policy_quota() {
+    let mut source = String::from("account \"123456789012\"\n@split\npolicy Wide {\n");
+    source.push_str(&statements("w", 500));
+    source.push_str("}\nrole R {\n  trust { allow account }\n  attach Wide\n}\n");
+    let compilation = compile(&source, false, 10);
+    assert_eq!(codes(&compilation), ["E1105"]);
+    let d = &compilation.diagnostics[0];
+    assert!(d.message.contains("role `R`"), "{}", d.message);
+    assert!(d
+        .help
+        .as_deref()
+        .unwrap_or("")
+        .contains("--managed-policy-quota"));
+    let compilation = compile(&source, false, 20);
+    assert_eq!(codes(&compilation), Vec::<&str>::new());
+    let project = compilation.project.as_ref().unwrap();
+    assert!(project.principals[0].attached.len() > 10);
+}
+
+/// A delegating user whose inline policies move into managed parts denies itself new
+/// versions of those parts too, as of its other managed policies.
+#[test]
+fn moved_parts_of_a_delegating_principal_are_its_own() {
+    let mut reads = String::from("  @split\n  policy Reads {\n");
+    reads.push_str(&statements("r", 30));
+    reads.push_str("  }\n");
+    let source = include_str!("../examples/company-xyz-guarded/main.iamx").replacen(
+        "  delegate\n",
+        &format!("  delegate\n  attach aws ReadOnlyAccess\n{reads}"),
+        1,
+    );
+    let compilation = compile(&source, false, 10);
+    let project = compilation
+        .project
+        .as_ref()
+        .unwrap_or_else(|| panic!("{:?}", codes(&compilation)));
+    let steve = project
+        .principals
+        .iter()
+        .find(|p| p.delegates)
+        .expect("a delegating principal");
+    let parts: Vec<&str> = steve
+        .attached
+        .iter()
+        .map(|a| a.value.as_str())
+        .filter(|a| a.contains("-Reads-"))
+        .collect();
+    assert!(!parts.is_empty(), "{:?}", steve.attached);
+    let denial = project
+        .documents
+        .iter()
+        .flat_map(|d| &d.policy.statements)
+        .find(|s| {
+            s.sid
+                .as_ref()
+                .is_some_and(|s| s.value == "NoNewVersionsOfOwnPolicies")
+        })
+        .expect("the delegation denies new versions of its own policies");
+    let resources: Vec<&str> = denial
+        .resource
+        .iter()
+        .flat_map(|b| &b.values)
+        .map(|v| v.value.as_str())
+        .collect();
+    for part in parts {
+        assert!(resources.contains(&part), "{part} not in {resources:?}");
+    }
 }

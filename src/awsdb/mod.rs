@@ -754,6 +754,16 @@ pub fn managed_policies() -> impl Iterator<Item = ManagedPolicy> {
     (0..POLICY_INDEX.len()).filter_map(policy_at)
 }
 
+/// Whether AWS owns resources of this kind and shares them with every account, under ARNs with
+/// an empty account (`arn:aws:ssm:*::document/AWS-RunShellScript`): the kinds AWS managed
+/// policies name that way. `service` is the ARN's service, `kind` the resource part up to its
+/// first `/` or `:`.
+pub fn shared_with_empty_account(service: &str, kind: &str) -> bool {
+    SHARED_EMPTY_ACCOUNT
+        .iter()
+        .any(|&(s, k)| s.eq_ignore_ascii_case(service) && k == kind)
+}
+
 /// The npm packages the data comes from, as (package, version).
 pub fn data_sources() -> &'static [(&'static str, &'static str)] {
     DATA_SOURCES

@@ -35,6 +35,11 @@ pub fn statement(kind: DocumentKind, statement: &Statement, out: &mut Vec<Diagno
             complete: false,
         });
     let positive = statement.action.as_ref().is_some_and(|b| !b.not);
+    if kind != DocumentKind::Trust {
+        if let Some(resource) = &statement.resource {
+            required_arn_parts(resource, out);
+        }
+    }
     if positive && actions.complete && kind != DocumentKind::Trust {
         if let Some(resource) = &statement.resource {
             if !resource.not {
@@ -233,6 +238,98 @@ pub fn service_by_name(text: &str) -> Option<&'static str> {
         .filter_map(awsdb::service)
         .find(|s| squash(s.name) == wanted)
         .map(|s| s.prefix)
+}
+
+/// E0413: an ARN whose region or account is empty, where every resource type of its service
+/// that it could name has one (`arn:aws:dynamodb:::table/orders`). AWS matches no resource with
+/// it: an `allow` grants nothing and, worse, a `deny` denies nothing. Only said when the
+/// reference knows the service and some of its types fit the ARN otherwise.
+fn required_arn_parts(block: &iam::Block, out: &mut Vec<Diagnostic>) {
+    for resource in &block.values {
+        let Ok(arn) = crate::iam::arn::parse(&resource.value) else {
+            continue;
+        };
+        let kind = arn.resource.split(['/', ':']).next().unwrap_or("");
+        // AWS's own shared resources (SSM documents, public parameters) have no account.
+        let shared = awsdb::shared_with_empty_account(arn.service, kind);
+        let (no_region, no_account) = (arn.region.is_empty(), arn.account.is_empty() && !shared);
+        if !no_region && !no_account {
+            continue;
+        }
+        let Some(service) = awsdb::service(arn.service) else {
+            continue;
+        };
+        let resource_globs = glob_symbols(&resource.value, true);
+        // The service's types this ARN could name, empty parts allowed.
+        let fitting: Vec<&awsdb::ResourceType> = service
+            .resource_types
+            .iter()
+            .filter(|t| {
+                t.arn
+                    .split(':')
+                    .nth(2)
+                    .is_some_and(|s| s.eq_ignore_ascii_case(arn.service))
+            })
+            .filter(|t| globs_intersect(&resource_globs, &glob_symbols(t.arn, false)))
+            .collect();
+        if fitting.is_empty() {
+            continue;
+        }
+        let needs = |index: usize| {
+            fitting
+                .iter()
+                .all(|t| t.arn.split(':').nth(index).is_some_and(|p| !p.is_empty()))
+        };
+        let missing = match (no_region && needs(3), no_account && needs(4)) {
+            (true, true) => "no region and no account",
+            (true, false) => "no region",
+            (false, true) => "no account",
+            (false, false) => continue,
+        };
+        let mut names: Vec<String> = fitting.iter().map(|t| format!("`{}`", t.name)).collect();
+        let what = match names.len() {
+            1 => format!("a {} {} ARN", arn.service, names[0]),
+            n => {
+                if n > 3 {
+                    names.truncate(2);
+                    names.push(format!("and {} more", n - 2));
+                }
+                format!(
+                    "every {} resource type it could name ({})",
+                    arn.service,
+                    names.join(", ")
+                )
+            }
+        };
+        // The shortest formats show the point best.
+        let mut shortest: Vec<&str> = fitting.iter().map(|t| t.arn).collect();
+        shortest.sort_by_key(|f| f.len());
+        let formats: Vec<String> = shortest.iter().take(2).map(|f| format!("`{f}`")).collect();
+        out.push(at(
+            Diagnostic::new(
+                Code::MissingArnPart,
+                format!(
+                    "`{}` has {missing}, but {what} needs {}",
+                    resource.value,
+                    if missing.contains("and") { "both" } else { "one" }
+                ),
+            )
+            .help({
+                let region = if no_region { "*" } else { arn.region };
+                let account = if no_account { "*" } else { arn.account };
+                let prefix = resource.value.split(':').next().unwrap_or("arn");
+                format!(
+                    "AWS matches no resource with an empty part here: write it, or `*` for any, like `{prefix}:{}:{}:{region}:{account}:{}`; the format is {}",
+                    arn.partition,
+                    arn.service,
+                    arn.resource,
+                    formats.join(" or ")
+                )
+            }),
+            resource.span,
+            format!("{missing} here"),
+        ));
+    }
 }
 
 /// Whether a resource written in a policy can name a resource of a type whose ARN pattern is

@@ -15,11 +15,17 @@ use crate::source::Span;
 pub struct Limits {
     /// The trust policy quota: 2,048 by default, up to 4,096 on request to AWS.
     pub trust_policy: usize,
+    /// Managed policies attached to one role, user or group: 10 by default, up to 20 on
+    /// request to AWS.
+    pub managed_policies: usize,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { trust_policy: 2048 }
+        Limits {
+            trust_policy: 2048,
+            managed_policies: 10,
+        }
     }
 }
 
@@ -97,6 +103,7 @@ fn size_help(kind: DocumentKind) -> &'static str {
     match kind {
         DocumentKind::Trust => "AWS can raise the trust policy quota to 4,096 on request; then pass `--trust-limit 4096`",
         DocumentKind::Resource => "the quota depends on the service (20,480 for an S3 bucket policy); move grants into identity policies, or use wildcards and conditions to shorten lists",
+        DocumentKind::Managed => "split it: build with `--split`, or write `@split` before the policy; or shorten it with `--compact`, wildcards and access levels",
         _ => "split it into several managed policies, or use wildcards and access levels to shorten action lists",
     }
 }
@@ -129,7 +136,7 @@ fn principal_rules(
                     principal.name
                 ),
             )
-            .help("move statements into managed policies and attach them");
+            .help("move statements into managed policies and attach them: `--split`, or `@split` before the principal, does it");
             if let Some(span) = principal.name_span.or(principal.span) {
                 d = d.at(span, format!("{total} characters without white space"));
             }
@@ -143,7 +150,8 @@ fn principal_rules(
         }
     }
     let count = principal.attached.len();
-    if count > 10 {
+    let quota = limits.managed_policies.min(20);
+    if count > quota {
         let (code, message, help) = if count > 20 {
             (
                 Code::TooManyManagedPolicies,
@@ -158,15 +166,16 @@ fn principal_rules(
             (
                 Code::ManyManagedPolicies,
                 format!(
-                    "{} `{}` has {count} managed policies attached; the default quota is 10",
+                    "{} `{}` has {count} managed policies attached; the {} quota is {quota}",
                     principal.kind.as_str(),
-                    principal.name
+                    principal.name,
+                    if quota == 10 { "default" } else { "given" }
                 ),
                 "the quota can be raised to 20 on request to AWS; otherwise combine policies",
             )
         };
         let mut d = Diagnostic::new(code, message).help(help);
-        let eleventh = principal.attached.get(if count > 20 { 20 } else { 10 });
+        let eleventh = principal.attached.get(if count > 20 { 20 } else { quota });
         if let Some(span) = eleventh.and_then(|a| a.span).or(principal.span) {
             d = d.at(span, "one too many from here on");
         }

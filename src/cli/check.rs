@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::{compile_inputs, report, CompileArgs, Exit};
+use super::{compile_inputs_with, report, CompileArgs, Exit};
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -23,6 +23,10 @@ pub struct CheckArgs {
     /// analyse every boundary and principal in it.
     #[arg(long, conflicts_with_all = ["boundary", "managed", "principal"])]
     pub account: bool,
+    /// Also run the checks of these back ends, as a comma list (`cloudformation`: the
+    /// template's quotas; `cloudformation`, `terraform`: an order of creation), writing nothing.
+    #[arg(long, value_name = "TARGETS", value_delimiter = ',', conflicts_with_all = ["boundary", "managed", "principal", "account"])]
+    pub target: Vec<super::build::TargetArg>,
 }
 
 pub fn run(args: CheckArgs) -> Exit {
@@ -37,7 +41,8 @@ pub fn run(args: CheckArgs) -> Exit {
             Err(exit) => return exit,
         }
     } else {
-        match compile_inputs(&args.compile) {
+        let targets: Vec<crate::emit::Target> = args.target.iter().map(|&t| t.into()).collect();
+        match compile_inputs_with(&args.compile, |o| o.targets = targets) {
             Ok(c) => c,
             Err(exit) => return exit,
         }
@@ -137,6 +142,8 @@ fn account(args: &CheckArgs) -> Result<crate::Compilation, Exit> {
         inputs: project.into_iter().cloned().collect(),
         vars: args.compile.vars.clone(),
         allow_include: args.compile.allow_include.clone(),
+        docs_url: args.compile.docs_url.clone(),
+        show_accepted: args.compile.show_accepted,
         ..args.compile
     };
     let compilation = super::compile_inputs_with(&project_args, |o| o.skip_guardrail = true)?;

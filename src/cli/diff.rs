@@ -209,6 +209,10 @@ fn side(path: &Path, args: &DiffArgs) -> Result<Side, Exit> {
         kind: None,
         allow_include: Vec::new(),
         split: false,
+        managed_policy_quota: 10,
+        compact: false,
+        docs_url: None,
+        show_accepted: false,
     };
     // The guardrail's findings (an open guarded boundary is an error to `check`) are part of
     // what is compared, not a reason to refuse: it runs on its own, after.

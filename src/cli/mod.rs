@@ -143,6 +143,13 @@ pub struct CompileArgs {
     /// When to colour diagnostics.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+    /// Where the iamx book is published, for the links to each code's page in SARIF
+    /// (`helpUri`). Defaults to `IAMX_DOCS_URL`, else the published book.
+    #[arg(long, value_name = "URL", value_parser = parse_docs_url)]
+    pub docs_url: Option<String>,
+    /// Also print the warnings `@allow(CODE, "reason")` accepted, each with its reason.
+    #[arg(long)]
+    pub show_accepted: bool,
     /// Fail (exit 1) on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
@@ -159,6 +166,49 @@ pub struct CompileArgs {
     /// attached wherever it was (stable: a statement keeps its part when others change).
     #[arg(long)]
     pub split: bool,
+    /// Before splitting, merge statements that differ only in actions, and collapse action
+    /// lists into the shortest exact wildcards of the AWS service reference.
+    #[arg(long)]
+    pub compact: bool,
+    /// The managed policies one role, user or group may have attached: 10 by default, up to
+    /// 20 once AWS has raised the quota. Parts of split policies count.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=20))]
+    pub managed_policy_quota: u64,
+}
+
+/// `--docs-url`: an `http(s)://` or `file://` address, made to end in `/`.
+fn parse_docs_url(text: &str) -> Result<String, String> {
+    let ok = ["https://", "http://", "file://"]
+        .iter()
+        .any(|scheme| text.starts_with(scheme) && text.len() > scheme.len());
+    if !ok || text.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "`{text}` is not an http(s):// or file:// address, like `https://example.com/iamx/`"
+        ));
+    }
+    Ok(if text.ends_with('/') {
+        text.to_string()
+    } else {
+        format!("{text}/")
+    })
+}
+
+/// The book's address: `--docs-url`, else `IAMX_DOCS_URL` when it is a valid address (an
+/// invalid one is said once on stderr), else the published book.
+pub fn docs_url(given: Option<&str>) -> String {
+    if let Some(url) = given {
+        return url.to_string();
+    }
+    match std::env::var("IAMX_DOCS_URL") {
+        Ok(text) if !text.is_empty() => match parse_docs_url(&text) {
+            Ok(url) => url,
+            Err(problem) => {
+                errln!("warning: IAMX_DOCS_URL ignored: {problem}");
+                render::DEFAULT_DOCS_URL.to_string()
+            }
+        },
+        _ => render::DEFAULT_DOCS_URL.to_string(),
+    }
 }
 
 /// The directories `json` includes may read from: the project's (each input directory, and
@@ -332,6 +382,8 @@ pub fn compile_inputs_with(
     options.json_kind = args.kind.map(Into::into);
     options.loader = Some(crate::Loader::files_under(include_roots(args)));
     options.split = args.split;
+    options.compact = args.compact;
+    options.limits.managed_policies = args.managed_policy_quota as usize;
     adjust(&mut options);
     Ok(crate::compile(sources, &options))
 }
@@ -362,14 +414,38 @@ pub fn report(compilation: &Compilation, args: &CompileArgs) -> bool {
 pub fn report_with(compilation: &Compilation, extra: &[Diagnostic], args: &CompileArgs) -> bool {
     let color = use_color(args.color);
     let all: Vec<&Diagnostic> = compilation.diagnostics.iter().chain(extra).collect();
+    // An accepted warning, shown with where it was accepted and why.
+    let shown = |a: &crate::allow::Accepted| {
+        a.diagnostic
+            .clone()
+            .with_label(a.allowed_at, format!("accepted here: {}", a.reason))
+    };
     match args.message_format {
         MessageFormat::Sarif => {
             let owned: Vec<Diagnostic> = all.iter().map(|d| (*d).clone()).collect();
-            out!("{}", render::sarif(&owned, &compilation.sources));
+            // Accepted warnings are always in the log, as suppressed results with their reason.
+            let suppressed: Vec<(Diagnostic, String)> = compilation
+                .accepted
+                .iter()
+                .map(|a| (a.diagnostic.clone(), a.reason.clone()))
+                .collect();
+            let docs = docs_url(args.docs_url.as_deref());
+            out!(
+                "{}",
+                render::sarif_suppressed(&owned, &suppressed, &compilation.sources, &docs)
+            );
         }
         MessageFormat::Json => {
             for d in &all {
                 outln!("{}", render::json(d, &compilation.sources));
+            }
+            if args.show_accepted {
+                for a in &compilation.accepted {
+                    outln!(
+                        "{}",
+                        render::json_accepted(&a.diagnostic, &compilation.sources, &a.reason)
+                    );
+                }
             }
         }
         MessageFormat::Human => {
@@ -377,17 +453,32 @@ pub fn report_with(compilation: &Compilation, extra: &[Diagnostic], args: &Compi
             for d in &all {
                 err!("{}", renderer.human(d, color));
             }
+            if args.show_accepted {
+                for a in &compilation.accepted {
+                    err!("{}", renderer.human(&shown(a), color));
+                }
+            }
         }
     }
     let errors = count(&compilation.diagnostics, Severity::Error);
     let warnings = count(&compilation.diagnostics, Severity::Warning);
+    let accepted = compilation.accepted.len();
     let failed = errors > 0 || (args.deny_warnings && warnings > 0);
-    if args.message_format == MessageFormat::Human && (errors > 0 || warnings > 0) {
-        let summary = match (errors, warnings) {
+    if args.message_format == MessageFormat::Human && (errors > 0 || warnings > 0 || accepted > 0) {
+        let mut summary = match (errors, warnings) {
+            (0, 0) => String::new(),
             (0, w) => plural(w, "warning"),
             (e, 0) => plural(e, "error"),
             (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
         };
+        if accepted > 0 {
+            let words = format!("{} accepted", plural(accepted, "warning"));
+            summary = if summary.is_empty() {
+                words
+            } else {
+                format!("{summary} ({words})")
+            };
+        }
         let verdict = if failed { "failed" } else { "passed" };
         errln!("iamx: {verdict} with {summary}");
     }

@@ -91,6 +91,10 @@ fn one(args: &SimulateArgs) -> Exit {
         allow_include: Vec::new(),
         // A policy too large for IAM decides requests all the same; split, it deploys.
         split: true,
+        managed_policy_quota: 20,
+        compact: false,
+        docs_url: None,
+        show_accepted: false,
     };
     // The project's tests may fail: simulate is how one finds out why.
     let compilation = match super::compile_inputs_with(&compile, |o| o.skip_tests = true) {

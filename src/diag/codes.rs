@@ -73,6 +73,7 @@ codes! {
     NotAPolicyArn = "E0224", "not the ARN of a managed policy";
     ValueTooLarge = "E0225", "value expands to too many items";
     LetTooDeep = "E0226", "`let` chain too deep";
+    UnusedAllow = "W0227", "`@allow` that accepts no warning";
     // 03: IAM rules
     InvalidSid = "E0301", "invalid Sid";
     DuplicateSid = "E0302", "duplicate Sid";
@@ -107,6 +108,7 @@ codes! {
     SetOperatorOnSingleValuedKey = "W0410", "`any` or `all` on a single-valued key";
     UnknownManagedPolicy = "E0411", "unknown AWS managed policy";
     StringOperatorOnTypedKey = "W0412", "string operator on a key of another type";
+    MissingArnPart = "E0413", "ARN without the region or account its resource type needs";
     // 06: the guardrail
     GuardCreateUnbounded = "W0601", "can create a principal without the boundary";
     GuardChangeBoundary = "W0602", "can change or remove a permissions boundary";
@@ -126,6 +128,7 @@ codes! {
     TestWithoutPrincipal = "E0702", "expectation without a principal";
     TestActionPattern = "E0703", "expectation names an action pattern";
     TestContextForm = "E0704", "test context not set with `==`";
+    TestPrincipal = "E0705", "test caller that cannot make a request";
     // 08: account snapshots
     SnapshotUnreadable = "E0801", "account snapshot cannot be read";
     SnapshotDuplicate = "E0802", "principal or policy given twice";
@@ -140,6 +143,8 @@ codes! {
     TemplateOverQuota = "E1101", "CloudFormation template over its quotas";
     StatementTooLarge = "E1102", "statement too large to split";
     TrustCycle = "W1103", "principals trust each other in a cycle";
+    SessionOutOfRange = "E1104", "`max session` out of range";
+    SplitOverManagedQuota = "E1105", "split needs more managed policies than a principal may have";
 }
 
 impl Code {

@@ -452,6 +452,18 @@ pub fn json(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
     Value::Object(object).to_string()
 }
 
+/// [`json`] of a warning an `@allow` accepted, with its reason as `accepted`.
+pub fn json_accepted(diagnostic: &Diagnostic, sources: &SourceMap, reason: &str) -> String {
+    let text = json(diagnostic, sources);
+    match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(mut object)) => {
+            object.insert("accepted".into(), json!(reason));
+            Value::Object(object).to_string()
+        }
+        _ => text,
+    }
+}
+
 fn label_json(sources: &SourceMap, span: Span, message: &str, primary: bool) -> Value {
     let mut object = Map::new();
     position(&mut object, sources, span);
@@ -470,26 +482,59 @@ fn position(object: &mut Map<String, Value>, sources: &SourceMap, span: Span) {
     object.insert("end_column".into(), json!(end_column));
 }
 
+/// Where the book is published, for links to the page of each code: `DOCS/diagnostics/E0101.html`.
+pub const DEFAULT_DOCS_URL: &str = "https://iamx.dev/";
+
+/// The address of a code's page in the book published at `docs` (which ends in `/`).
+pub fn code_url(docs: &str, code: super::Code) -> String {
+    format!("{docs}diagnostics/{}.html", code.as_str())
+}
+
 /// The diagnostics as one SARIF 2.1.0 log, for code-scanning services: one rule per code that
 /// occurs (with its title and the book page that explains it), one result per diagnostic.
 pub fn sarif(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
-    let mut codes: Vec<super::Code> = diagnostics.iter().map(|d| d.code).collect();
+    sarif_with_docs(diagnostics, sources, DEFAULT_DOCS_URL)
+}
+
+/// [`sarif`], with the rules' `helpUri` in the book published at `docs` (ending in `/`).
+pub fn sarif_with_docs(diagnostics: &[Diagnostic], sources: &SourceMap, docs: &str) -> String {
+    sarif_suppressed(diagnostics, &[], sources, docs)
+}
+
+/// [`sarif_with_docs`], with the warnings an `@allow` accepted as results suppressed in the
+/// source, each with its reason as the justification.
+pub fn sarif_suppressed(
+    diagnostics: &[Diagnostic],
+    suppressed: &[(Diagnostic, String)],
+    sources: &SourceMap,
+    docs: &str,
+) -> String {
+    let mut codes: Vec<super::Code> = diagnostics
+        .iter()
+        .chain(suppressed.iter().map(|(d, _)| d))
+        .map(|d| d.code)
+        .collect();
     codes.sort();
     codes.dedup();
     let rules: Vec<Value> = codes
         .iter()
         .map(|c| {
+            let url = code_url(docs, *c);
             json!({
                 "id": c.as_str(),
                 "shortDescription": {"text": c.title()},
-                "help": {"text": format!("see book/src/diagnostics/{}.md", c.as_str())},
+                "helpUri": url,
+                "help": {"text": format!("see {url}")},
                 "defaultConfiguration": {"level": level(c.severity())},
             })
         })
         .collect();
+    let justified = suppressed.iter().map(|(d, why)| (d, Some(why.as_str())));
     let results: Vec<Value> = diagnostics
         .iter()
-        .map(|d| {
+        .map(|d| (d, None))
+        .chain(justified)
+        .map(|(d, why): (&Diagnostic, Option<&str>)| {
             let mut text = d.message.clone();
             if let Some(help) = &d.help {
                 text.push_str("\nhelp: ");
@@ -502,6 +547,9 @@ pub fn sarif(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
             });
             if let Some(arn) = &d.principal {
                 result["properties"] = json!({"principal": arn});
+            }
+            if let Some(why) = why {
+                result["suppressions"] = json!([{"kind": "inSource", "justification": why}]);
             }
             if let Some(span) = d.span {
                 result["locations"] = json!([sarif_location(sources, span, d.label.as_deref())]);

@@ -67,10 +67,14 @@ pub fn files_for(project: &Project, targets: &[Target]) -> Vec<Artifact> {
         done.push(target);
         match target {
             Target::Json => out.extend(files(project)),
-            Target::CloudFormation => out.push(Artifact {
-                path: cloudformation::PATH.into(),
-                contents: iam::json::pretty(&cloudformation::template(project)),
-            }),
+            Target::CloudFormation => {
+                out.extend(cloudformation::templates(project).into_iter().map(
+                    |(path, template)| Artifact {
+                        path,
+                        contents: iam::json::pretty(&template),
+                    },
+                ))
+            }
             Target::Terraform => out.push(Artifact {
                 path: terraform::PATH.into(),
                 contents: iam::json::pretty(&terraform::module(project)),
@@ -154,6 +158,12 @@ pub fn manifest(project: &Project) -> Value {
             object.insert("inline_policies".into(), Value::Object(inline));
             if p.kind == iam::PrincipalKind::Role {
                 object.insert("trust_policy".into(), json!(trust));
+                if let Some(seconds) = p.max_session {
+                    object.insert("max_session".into(), json!(seconds));
+                }
+                if let Some(profile) = &p.instance_profile {
+                    object.insert("instance_profile".into(), json!(profile));
+                }
             }
             Value::Object(object)
         })

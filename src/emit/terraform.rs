@@ -75,6 +75,7 @@ pub fn module(project: &Project) -> Value {
         "aws_iam_role",
         "aws_iam_role_policy",
         "aws_iam_role_policy_attachment",
+        "aws_iam_instance_profile",
         "aws_iam_user",
         "aws_iam_user_policy",
         "aws_iam_user_policy_attachment",
@@ -144,6 +145,9 @@ pub fn module(project: &Project) -> Value {
                     body.insert("depends_on".into(), json!(depends_on));
                 }
             }
+            if let Some(seconds) = principal.max_session {
+                body.insert("max_session_duration".into(), json!(seconds));
+            }
         }
         if let Some(boundary) = &principal.boundary {
             body.insert(
@@ -204,6 +208,17 @@ pub fn module(project: &Project) -> Value {
             format!("{word}_{}_arn", escape(&principal.name)),
             json!({ "value": format!("${{{ty}.{n}.arn}}") }),
         );
+        if let Some(profile) = &principal.instance_profile {
+            let mut body = Map::new();
+            body.insert("name".into(), json!(literal(profile)));
+            body.insert("path".into(), json!(literal(&principal.path)));
+            body.insert("role".into(), json!(reference));
+            add("aws_iam_instance_profile", n.clone(), body);
+            outputs.insert(
+                format!("instance_profile_{}_arn", escape(&principal.name)),
+                json!({ "value": format!("${{aws_iam_instance_profile.{n}.arn}}") }),
+            );
+        }
     }
     resources.retain(|_, v| v.as_object().is_some_and(|o| !o.is_empty()));
     let mut module = Map::new();

@@ -363,7 +363,14 @@ impl<'a> Caller<'a> {
                     _ => None,
                 }
             }
-            PrincipalEntry::Named(name) => (**name == *self.arn).then_some(Grantee::Caller),
+            // An OIDC provider is named in trust policies by its ARN, and its users are known
+            // by its host (`token.actions.githubusercontent.com`): either names it.
+            PrincipalEntry::Named(name) => (**name == *self.arn
+                || (!self.arn.starts_with("arn:")
+                    && name
+                        .rsplit_once(":oidc-provider/")
+                        .is_some_and(|(_, host)| host == self.arn)))
+            .then_some(Grantee::Caller),
         }
     }
 }

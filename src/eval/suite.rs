@@ -57,7 +57,12 @@ fn decision_words(kind: DecisionKind) -> &'static str {
 /// Evaluates one expectation.
 pub fn check<'a>(project: &Project, expectation: &'a Expectation) -> Checked<'a> {
     let outcome = (|| {
-        let (kind, name) = &expectation.principal;
+        let (kind, name) = match &expectation.principal {
+            iam::Caller::Principal(kind, name) => (kind, name),
+            iam::Caller::Outside(kind, id) => {
+                return Ok(check_outside(project, expectation, *kind, id))
+            }
+        };
         let principal = project
             .principals
             .iter()
@@ -99,6 +104,90 @@ pub fn check<'a>(project: &Project, expectation: &'a Expectation) -> Checked<'a>
         expectation,
         outcome,
     }
+}
+
+/// An expectation of a caller outside the project. Its own policies are not the project's:
+/// an ARN caller's identity side is taken to allow everything (so the project's trust,
+/// resource policies and denies decide), and a federated or service caller has none (the trust
+/// or resource policy alone decides).
+fn check_outside(
+    project: &Project,
+    expectation: &Expectation,
+    kind: crate::ast::OutsideKind,
+    id: &str,
+) -> (PolicySet, Request, Decision) {
+    let mut set = PolicySet::default();
+    let mut request = Request::new(id, &expectation.action, &expectation.resource);
+    if kind == crate::ast::OutsideKind::Arn {
+        let everything = iam::Policy {
+            statements: vec![iam::Statement {
+                sid: None,
+                effect: iam::Spanned::new(iam::Effect::Allow, None),
+                principal: None,
+                not_principal: false,
+                action: Some(iam::Block {
+                    not: false,
+                    values: vec![iam::Spanned::new("*".to_string(), None)],
+                    span: None,
+                }),
+                resource: Some(iam::Block {
+                    not: false,
+                    values: vec![iam::Spanned::new("*".to_string(), None)],
+                    span: None,
+                }),
+                conditions: Vec::new(),
+                span: None,
+                docs: Vec::new(),
+            }],
+        };
+        set.identity.push(CompiledPolicy::new(
+            "the caller's own policies (outside the project, taken to allow)",
+            &everything,
+        ));
+        for (key, value) in outside_context(id) {
+            request.context.insert(key, vec![value]);
+        }
+    }
+    for attached in &expectation.attached {
+        if let Some(policy) = project::managed(project, &attached.value) {
+            set.identity.push(policy);
+        }
+    }
+    if !expectation.statements.is_empty() {
+        let policy = iam::Policy {
+            statements: expectation.statements.clone(),
+        };
+        set.identity
+            .push(CompiledPolicy::new("given statements", &policy));
+    }
+    if super::is_trust_action(&expectation.action) {
+        set.resource = project::trust_policy(project, &expectation.resource);
+    }
+    for (key, values) in &expectation.context {
+        request.context.insert(key, values.clone());
+    }
+    let decision = set.evaluate(&request);
+    (set, request, decision)
+}
+
+/// The global keys AWS sets for a caller known by its ARN: its account, and its ARN (a role's
+/// for a role session).
+fn outside_context(arn: &str) -> Vec<(&'static str, String)> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [_, partition, service, _, account, resource] = parts.as_slice() else {
+        return Vec::new();
+    };
+    let principal_arn = match (*service, resource.strip_prefix("assumed-role/")) {
+        ("sts", Some(rest)) => {
+            let role = rest.split('/').next().unwrap_or(rest);
+            format!("arn:{partition}:iam::{account}:role/{role}")
+        }
+        _ => arn.to_string(),
+    };
+    vec![
+        ("aws:PrincipalAccount", account.to_string()),
+        ("aws:PrincipalArn", principal_arn),
+    ]
 }
 
 /// Runs every test of a project.

@@ -259,6 +259,20 @@ fn strings(values: &[&str]) -> Vec<String> {
     values.iter().map(|s| s.to_string()).collect()
 }
 
+/// The identity side of `delegate`'s denial of new versions of the principal's own managed
+/// policies (`NoNewVersionsOfOwnPolicies`).
+pub fn no_new_versions(own_policies: &[String], span: Option<Span>) -> Statement {
+    statement(
+        "NoNewVersionsOfOwnPolicies",
+        Effect::Deny,
+        strings(POLICY_EDITS),
+        false,
+        own_policies.to_vec(),
+        Vec::new(),
+        span,
+    )
+}
+
 fn statement(
     sid: &str,
     effect: Effect,
@@ -649,15 +663,7 @@ impl GuardSpec {
             ));
         }
         if !own_policies.is_empty() {
-            out.push(statement(
-                "NoNewVersionsOfOwnPolicies",
-                Effect::Deny,
-                strings(POLICY_EDITS),
-                false,
-                own_policies.to_vec(),
-                Vec::new(),
-                span,
-            ));
+            out.push(no_new_versions(own_policies, span));
         }
         out
     }

@@ -103,6 +103,7 @@ impl JsonPolicy {
                 end: self.span.start + 1,
                 ..self.span
             }),
+            split: false,
         }
     }
 }

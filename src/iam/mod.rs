@@ -171,6 +171,8 @@ pub struct Document {
     pub policy: Policy,
     /// Where it is named: the policy's name, or a trust block's `trust` keyword.
     pub span: Option<Span>,
+    /// `@split`: split it when it is over its quota, even without `--split`.
+    pub split: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -212,6 +214,12 @@ pub struct PrincipalInfo {
     pub name_span: Option<Span>,
     /// It writes the identity side of its boundary's guard (`delegate`).
     pub delegates: bool,
+    /// A role's `max session`, in seconds (`MaxSessionDuration`).
+    pub max_session: Option<u32>,
+    /// A role's `instance profile`: the profile's name.
+    pub instance_profile: Option<String>,
+    /// `@split` on the principal: its inline policies may move into managed parts.
+    pub split: bool,
 }
 
 /// A customer managed policy or boundary the project declares.
@@ -271,10 +279,27 @@ impl Outcome {
     }
 }
 
+/// Who makes a test's requests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// A role or user of the project, by name.
+    Principal(PrincipalKind, String),
+    /// A caller outside the project: an ARN (a user, role or account of any account), an
+    /// identity provider's user (`Federated`), or a service (`Service`). Its own policies are
+    /// not the project's: the project's trust and resource policies decide.
+    Outside(crate::ast::OutsideKind, String),
+}
+
+impl PartialEq<(PrincipalKind, String)> for Caller {
+    fn eq(&self, other: &(PrincipalKind, String)) -> bool {
+        matches!(self, Caller::Principal(kind, name) if *kind == other.0 && *name == other.1)
+    }
+}
+
 /// One `expect`, with the principal and `given` additions in force where it stands.
 #[derive(Clone, Debug)]
 pub struct Expectation {
-    pub principal: (PrincipalKind, String),
+    pub principal: Caller,
     pub outcome: Outcome,
     pub action: String,
     pub resource: String,

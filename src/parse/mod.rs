@@ -70,6 +70,24 @@ fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> Di
     };
     let mut seen = std::collections::HashSet::new();
     expected.retain(|p| seen.insert(*p));
+    let mut pos = pos;
+    let mut help_block = None;
+    let mut expected: Vec<String> = expected.into_iter().map(str::to_string).collect();
+    let found = token_at(text, pos);
+    // "unexpected `trust`, expected … `trust` …": the keyword was right and what follows it
+    // was not (`trust service …` for `trust { … }`). pest only reports rules, so the symbol
+    // missed after the keyword is found by parsing again with every attempt tracked.
+    if !found.is_empty() && expected.iter().any(|e| *e == format!("`{found}`")) {
+        if let Some((further, tokens)) = furthest_tokens(text) {
+            if further > pos && !tokens.is_empty() {
+                if tokens == ["`{`"] {
+                    help_block = Some(found.to_string());
+                }
+                pos = further;
+                expected = tokens;
+            }
+        }
+    }
     let found = token_at(text, pos);
     let span = Span::new(file, pos, pos + found.len());
     let message = if found.is_empty() {
@@ -79,6 +97,7 @@ fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> Di
     } else {
         format!("unexpected `{found}`")
     };
+    let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
     let label = match expected.len() {
         0 => "not expected here".to_string(),
         1 => format!("expected {}", expected[0]),
@@ -95,10 +114,41 @@ fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> Di
         .rsplit(char::is_whitespace)
         .next()
         .unwrap_or_default();
-    if let Some(help) = syntax_help(found, before, after, &expected) {
+    if let Some(keyword) = help_block {
+        diagnostic = diagnostic.help(format!("`{keyword}` opens a block: `{keyword} {{ … }}`"));
+    } else if let Some(help) = syntax_help(found, before, after, &expected) {
         diagnostic = diagnostic.help(help);
     }
     diagnostic
+}
+
+/// Parses `text` again with every attempt tracked: the furthest position reached, and the
+/// literal symbols that could have come there (`` `{` ``).
+fn furthest_tokens(text: &str) -> Option<(usize, Vec<String>)> {
+    // The switch is global to pest: one re-parse at a time, so that another thread's turning
+    // it off cannot cut into this one.
+    static DETAIL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let guard = DETAIL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    pest::set_error_detail(true);
+    let result = IamxParser::parse(Rule::file, text);
+    pest::set_error_detail(false);
+    drop(guard);
+    let attempts = result.err()?.parse_attempts()?;
+    let mut tokens: Vec<String> = attempts
+        .expected_tokens()
+        .into_iter()
+        .map(|t| t.to_string())
+        // Literal symbols only: not character ranges (`a..z`) nor built-in rules.
+        .filter(|t| !t.trim().is_empty() && !t.contains("..") && t != "BUILTIN_RULE")
+        // Comments may come anywhere; they are never what is missing.
+        .filter(|t| !t.starts_with("//") && t != "/*")
+        .map(|t| format!("`{t}`"))
+        .collect();
+    tokens.sort();
+    tokens.dedup();
+    Some((attempts.max_position, tokens))
 }
 
 /// The word or character at a byte offset, for "unexpected `…`".
@@ -350,6 +400,26 @@ impl Parsing {
         }
     }
 
+    /// A quoted string, or a bare DNS name (`lambda.amazonaws.com`): a string without quotes,
+    /// whose span is widened by one on each side so that `content_start` points at its first
+    /// character, as for a quoted one.
+    fn name_str(&self, p: Pair<Rule>) -> Str {
+        match p.as_rule() {
+            Rule::string => self.string(p),
+            _ => {
+                let span = self.span(&p);
+                Str {
+                    raw: p.as_str().to_string(),
+                    span: Span {
+                        start: span.start.saturating_sub(1),
+                        end: span.end + 1,
+                        ..span
+                    },
+                }
+            }
+        }
+    }
+
     fn string(&self, pair: Pair<Rule>) -> Str {
         let span = self.span(&pair);
         let raw = pair.as_str();
@@ -432,7 +502,7 @@ impl Parsing {
     fn value(&self, pair: Pair<Rule>) -> Result<Value> {
         match pair.as_rule() {
             Rule::entity_ref => Ok(Value::Entity(self.entity_ref(pair)?)),
-            Rule::ident => Ok(Value::Name(self.ident(pair))),
+            Rule::ident | Rule::setting_ref => Ok(Value::Name(self.ident(pair))),
             _ => Ok(Value::Literal(self.literal(pair)?)),
         }
     }
@@ -465,6 +535,7 @@ impl Parsing {
         let span = self.span(&pair);
         let mut c = self.children(pair);
         let docs = self.docs(c.take(Rule::docs)?);
+        let attributes = self.attributes(&mut c)?;
         c.any()?; // keyword
         let name = self.ident(c.take(Rule::ident)?);
         let mut json = None;
@@ -476,6 +547,7 @@ impl Parsing {
         let entries = c.pairs.map(|p| self.entry(p)).collect::<Result<Vec<_>>>()?;
         Ok(Item::Policy(PolicyItem {
             docs,
+            attributes,
             kind,
             name,
             entries,
@@ -547,11 +619,13 @@ impl Parsing {
         let span = self.span(&pair);
         let mut c = self.children(pair);
         let docs = self.docs(c.take(Rule::docs)?);
+        let attributes = self.attributes(&mut c)?;
         c.any()?; // keyword
         let name = self.ident(c.name()?);
         let entries = c.pairs.map(|p| self.entry(p)).collect::<Result<Vec<_>>>()?;
         Ok(Item::Principal(PrincipalItem {
             docs,
+            attributes,
             kind,
             name,
             entries,
@@ -573,6 +647,21 @@ impl Parsing {
         }
         if rule == Rule::delegate_setting {
             return Ok(Entry::Delegate(span));
+        }
+        if rule == Rule::max_session_setting {
+            let mut c = self.children(pair);
+            c.take(Rule::kw_max)?;
+            c.take(Rule::kw_session)?;
+            let duration = c.take(Rule::duration)?;
+            let at = self.span(&duration);
+            return Ok(Entry::MaxSession(duration.as_str().to_string(), at, span));
+        }
+        if rule == Rule::instance_profile_setting {
+            let mut c = self.children(pair);
+            c.take(Rule::kw_instance)?;
+            c.take(Rule::kw_profile)?;
+            let name = c.optional(Rule::string).map(|s| self.string(s));
+            return Ok(Entry::InstanceProfile(name, span));
         }
         let mut c = self.children(pair);
         c.any()?; // keyword
@@ -627,11 +716,13 @@ impl Parsing {
         let span = self.span(&pair);
         let mut c = self.children(pair);
         let docs = self.docs(c.take(Rule::docs)?);
+        let attributes = self.attributes(&mut c)?;
         c.take(Rule::kw_policy)?;
         let name = self.ident(c.take(Rule::ident)?);
         let statements = c.pairs.map(|p| self.statement(p)).collect::<Result<_>>()?;
         Ok(InlinePolicy {
             docs,
+            attributes,
             name,
             statements,
             span,
@@ -668,20 +759,18 @@ impl Parsing {
         while let Some(pair) = c.optional(Rule::attribute) {
             let span = self.span(&pair);
             let mut a = self.children(pair);
-            let name = self.ident(a.take(Rule::ident)?);
-            let arg = match a.optional(Rule::attribute_arg) {
-                Some(arg) => {
-                    let inner = self.children(arg).any()?;
-                    let span = self.span(&inner);
-                    let text = match inner.as_rule() {
-                        Rule::string => self.string(inner).raw,
-                        _ => inner.as_str().to_string(),
-                    };
-                    Some((text, span))
-                }
-                None => None,
-            };
-            attributes.push(Attribute { name, arg, span });
+            let name = self.ident(a.take(Rule::attribute_name)?);
+            let mut args = Vec::new();
+            while let Some(arg) = a.optional(Rule::attribute_arg) {
+                let inner = self.children(arg).any()?;
+                let span = self.span(&inner);
+                let text = match inner.as_rule() {
+                    Rule::string => self.string(inner).raw,
+                    _ => inner.as_str().to_string(),
+                };
+                args.push((text, span));
+            }
+            attributes.push(Attribute { name, args, span });
         }
         Ok(attributes)
     }
@@ -780,7 +869,7 @@ impl Parsing {
             Rule::any_resource => Ok(ResourceItem::Any(span)),
             Rule::string => Ok(ResourceItem::Str(self.string(pair))),
             Rule::entity_ref => Ok(ResourceItem::Entity(self.entity_ref(pair)?)),
-            Rule::ident => Ok(ResourceItem::Name(self.ident(pair))),
+            Rule::ident | Rule::setting_ref => Ok(ResourceItem::Name(self.ident(pair))),
             _ => Err(internal(span, Rule::resource_item)),
         }
     }
@@ -915,7 +1004,19 @@ impl Parsing {
         match rule {
             Rule::test_as => {
                 c.take(Rule::kw_as)?;
-                let kind = match c.any()?.as_rule() {
+                let first = c.any()?;
+                let outside = match first.as_rule() {
+                    Rule::kw_role => None,
+                    Rule::kw_user => None,
+                    Rule::kw_federated => Some((OutsideKind::Federated, c.any()?)),
+                    Rule::kw_service => Some((OutsideKind::Service, c.any()?)),
+                    _ => Some((OutsideKind::Arn, first.clone())),
+                };
+                if let Some((kind, value)) = outside {
+                    let value = self.name_str(value);
+                    return Ok(TestEntry::AsOutside { kind, value, span });
+                }
+                let kind = match first.as_rule() {
                     Rule::kw_role => PrincipalKind::Role,
                     _ => PrincipalKind::User,
                 };
@@ -1025,22 +1126,7 @@ impl Parsing {
         let inner = self.children(pair).any()?;
         let rule = inner.as_rule();
         let mut c = self.children(inner);
-        // A bare DNS name is a string without quotes: widen its span by one on each side so
-        // `content_start` points at its first character, as for a quoted one.
-        let name_of = |p: Pair<Rule>| match p.as_rule() {
-            Rule::string => self.string(p),
-            _ => {
-                let span = self.span(&p);
-                Str {
-                    raw: p.as_str().to_string(),
-                    span: Span {
-                        start: span.start.saturating_sub(1),
-                        end: span.end + 1,
-                        ..span
-                    },
-                }
-            }
-        };
+        let name_of = |p: Pair<Rule>| self.name_str(p);
         Ok(match rule {
             Rule::service_principal => {
                 c.take(Rule::kw_service)?;

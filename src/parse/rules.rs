@@ -45,6 +45,11 @@ pub fn phrase(rule: Rule) -> &'static str {
         Rule::kw_policies => "`policies`",
         Rule::service_name => "a service principal like `lambda.amazonaws.com`",
         Rule::kw_delegate | Rule::delegate_setting => "`delegate`",
+        Rule::kw_max | Rule::max_session_setting => "`max session`",
+        Rule::kw_session => "`session`",
+        Rule::duration => "a duration like `3600`, `90m` or `12h`",
+        Rule::kw_instance | Rule::instance_profile_setting => "`instance profile`",
+        Rule::kw_profile => "`profile`",
         Rule::kw_aws | Rule::aws_policy_ref => "`aws`",
         Rule::kw_boundary | Rule::boundary_item | Rule::boundary_setting => "`boundary`",
         Rule::kw_deny => "`deny`",
@@ -73,7 +78,11 @@ pub fn phrase(rule: Rule) -> &'static str {
         Rule::kw_trust | Rule::trust_block => "`trust`",
         Rule::kw_user | Rule::user_item => "`user`",
         Rule::kw_when => "`when`",
-        Rule::ident_char | Rule::ident | Rule::param_name | Rule::principal_name => "a name",
+        Rule::ident_char
+        | Rule::ident
+        | Rule::param_name
+        | Rule::principal_name
+        | Rule::setting_ref => "a name",
         Rule::quoted_name => "a quoted name",
         Rule::string | Rule::string_inner => "a string",
         Rule::number => "a number",
@@ -91,6 +100,7 @@ pub fn phrase(rule: Rule) -> &'static str {
         Rule::statement => "a statement",
         Rule::attribute => "an attribute like `@sid(Name)`",
         Rule::attribute_arg => "an attribute argument",
+        Rule::attribute_name => "an attribute name",
         Rule::effect => "`allow` or `deny`",
         Rule::action_items | Rule::action_item | Rule::action_pattern => {
             "an action like `s3:GetObject`"
