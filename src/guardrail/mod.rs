@@ -43,6 +43,8 @@ pub struct Closure {
     pub closed: bool,
     /// Principals only: whether it carries a boundary at all.
     pub bounded: bool,
+    /// The diagnostics reported about it: the requests that open it (`iamx doc` shows them).
+    pub findings: Vec<Diagnostic>,
 }
 
 /// What the analysis found, besides its diagnostics.
@@ -1014,13 +1016,14 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
             continue;
         };
         let (closed, found, raw) = boundary_findings(&world, &info);
-        out.extend(found);
         reported.push((info.arn.clone(), raw));
         report.boundaries.push(Closure {
             name: p.name.clone(),
             closed,
             bounded: true,
+            findings: found.clone(),
         });
+        out.extend(found);
     }
     for principal in project
         .principals
@@ -1105,12 +1108,13 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
             .and_then(|b| reported.iter().find(|(arn, _)| *arn == b.arn))
             .map_or(&[][..], |(_, raw)| raw.as_slice());
         let (closed, found) = principal_findings(&world, &subject, skip);
-        out.extend(found);
         report.principals.push(Closure {
             name: principal.name.clone(),
             closed,
             bounded: subject.boundary.is_some(),
+            findings: found.clone(),
         });
+        out.extend(found);
     }
     (report, out)
 }
