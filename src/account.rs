@@ -128,14 +128,18 @@ pub fn analyze_with_project(compilation: Compilation, snapshots: Vec<Source>) ->
 /// The guardrail analysis of an account's project, with administrators listed once and
 /// findings naming their principal.
 fn finish(map: SourceMap, project: Project, mut diagnostics: Vec<Diagnostic>) -> Compilation {
-    let (mut report, found) = crate::guardrail::analyze(&project);
     // Administrators are listed once, as such: whatever else they can do is no escalation.
     let admins = administrators(&project);
+    let admin_arns: Vec<String> = admins.iter().filter_map(|(p, _)| p.arn.clone()).collect();
+    let known = crate::guardrail::roles::Known::of(&project, &admin_arns);
+    let (mut report, found) = crate::guardrail::analyze_account(&project, known);
     diagnostics.extend(found.into_iter().filter(|d| {
-        d.code != Code::GuardUnboundedPrincipal
-            || !admins
-                .iter()
-                .any(|(p, _)| d.message.starts_with(&display(p)))
+        !matches!(
+            d.code,
+            Code::GuardUnboundedPrincipal | Code::SnapshotDepends
+        ) || !admins
+            .iter()
+            .any(|(p, _)| d.message.starts_with(&display(p)))
     }));
     report
         .principals

@@ -370,12 +370,45 @@ fn unbounded_pairs() {
         assert!(found.contains(&("W0611", vulnerable)), "{found:?}");
     }
     assert!(found.contains(&("W0804", "lambda-admin")), "{found:?}");
-    // Not yet: the safe variants (the role passed or assumed has less than the principal could
-    // reach anyway) are reported too, as the analysis judges a role by whether it is within
-    // reach, not by what it holds.
+    assert!(found.contains(&("W0804", "ops-admin")), "{found:?}");
+    // The safe variants are clean: the role passed or assumed holds nothing the principal
+    // does not have already.
     for safe in ["pass-safe", "assume-safe"] {
-        assert!(found.contains(&("W0611", safe)), "{found:?}");
+        assert!(!found.iter().any(|(_, who)| *who == safe), "{found:?}");
     }
+    insta::assert_snapshot!(rendered(&c));
+}
+
+/// Passing and assuming roles, judged by what the roles hold and whom they trust: sure
+/// escalations (W0611), clean principals, and findings that depend on what the snapshot does
+/// not show (W0805), each saying on what.
+#[test]
+fn roles_judged_by_what_they_hold() {
+    let c = analyze(&["role_verdicts.json"]);
+    let found: Vec<(&str, &str)> = c
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.message.split('`').nth(1).unwrap_or("")))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("W0611", "trusted-vuln"),
+            ("W0805", "cond-depends"),
+            ("W0805", "future-depends"),
+            ("W0805", "variable-depends"),
+            ("W0611", "wild-vuln"),
+            ("W0805", "wild-weak"),
+            ("W0804", "locked-admin"),
+            ("W0804", "named-admin"),
+        ]
+    );
+    // The W0805 findings say what they depend on.
+    for d in c.diagnostics.iter().filter(|d| d.code.as_str() == "W0805") {
+        assert!(d.message.contains("depends on"), "{}", d.message);
+        assert!(d.principal.is_some(), "{}", d.message);
+    }
+    insta::assert_snapshot!(rendered(&c));
 }
 
 /// A project's declarations join the account's, and replace those of the same name: the

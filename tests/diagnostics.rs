@@ -31,6 +31,7 @@ const WITHOUT_FIXTURE: &[(&str, &str)] = &[
     ("E0802", "account snapshots: tests/account.rs"),
     ("W0803", "account snapshots: tests/account.rs"),
     ("W0804", "account snapshots: tests/account.rs"),
+    ("W0805", "account snapshots: tests/account.rs"),
     // `iamx import` and `iamx fmt` report these, not a compilation: their pages' examples are
     // run through them here (see `page_example`), and `tests/import.rs` and `tests/fmt.rs`
     // trigger each.

@@ -131,6 +131,7 @@ codes! {
     SnapshotDuplicate = "E0802", "principal or policy given twice";
     SnapshotDangling = "W0803", "reference to something the snapshot does not hold";
     SnapshotAdministrator = "W0804", "administrator without a boundary";
+    SnapshotDepends = "W0805", "escalation depends on what the snapshot does not show";
     // 10: import and fmt
     ImportInexact = "E1001", "JSON policy cannot be written in iamx exactly";
     FmtUnfaithful = "E1002", "file `iamx fmt` cannot lay out without a loss";

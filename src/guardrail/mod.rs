@@ -32,6 +32,7 @@ use spec::GuardSpec;
 
 pub mod classes;
 pub mod lang;
+pub mod roles;
 pub mod solve;
 pub mod spec;
 pub mod vectors;
@@ -219,6 +220,8 @@ pub struct World {
     /// Per boundary (ARN), where the customer managed policies are attached.
     pub(crate) attached:
         std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Attached>>>,
+    /// In an account: its roles, to judge passing and assuming them by what they hold.
+    pub known: Option<roles::Known>,
 }
 
 /// The holders a boundary is analysed for: a user, a role session, and a federated session.
@@ -616,25 +619,45 @@ fn principal_findings(
         .iter()
         .map(|(l, p)| (l.clone(), p))
         .collect();
-    let (findings, edit) = findings_and_self_edit(world, subject, &holders, &own, false, true);
+    let (mut findings, edit) = findings_and_self_edit(world, subject, &holders, &own, false, true);
     let mut out = Vec::new();
     let who = subject.display.clone();
     if subject.boundary.is_none() {
+        if let Some(known) = &world.known {
+            findings = roles::refine(world, known, subject, &holders[0].1, &own, findings);
+        }
         if findings.is_empty() {
             return (true, out);
         }
+        // Sure findings first: the verdict is theirs when there is one.
+        findings.sort_by_key(|f| f.finding.depends.is_some());
         let what: Vec<String> = findings
             .iter()
-            .map(|f| format!("{}{}", f.finding.message, as_holder(f)))
+            .enumerate()
+            .map(|(i, f)| match &f.finding.depends {
+                Some(on) if i > 0 => {
+                    format!("{}{} (depending on {on})", f.finding.message, as_holder(f))
+                }
+                _ => format!("{}{}", f.finding.message, as_holder(f)),
+            })
             .collect();
         let lacks = match &subject.unknown_boundary {
             Some(arn) => format!("carries the boundary `{arn}`, which iamx has no document for"),
             None => "has no permissions boundary".to_string(),
         };
-        let mut d = Diagnostic::new(
-            Code::GuardUnboundedPrincipal,
-            format!("{who} {lacks}, and {}", what[0]),
-        )
+        let mut d = match &findings[0].finding.depends {
+            None => Diagnostic::new(
+                Code::GuardUnboundedPrincipal,
+                format!("{who} {lacks}, and {}", what[0]),
+            ),
+            Some(on) => Diagnostic::new(
+                Code::SnapshotDepends,
+                format!(
+                    "{who} {lacks}, and {}: whether that escalates depends on {on}",
+                    what[0]
+                ),
+            ),
+        }
         .help(if what.len() > 1 {
             format!(
                 "give it a boundary with a guard, and `delegate`; besides, it can {}",
@@ -903,6 +926,15 @@ fn fix_for(code: Code, boundary: &str, guard: Option<&GuardSpec>) -> String {
 
 /// The analysis of a compiled project: every boundary, every user and role.
 pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
+    analyze_in(project, None)
+}
+
+/// [`analyze`] for an account, whose roles are `known`: see [`roles`].
+pub fn analyze_account(project: &Project, known: roles::Known) -> (Report, Vec<Diagnostic>) {
+    analyze_in(project, Some(known))
+}
+
+fn analyze_in(project: &Project, known: Option<roles::Known>) -> (Report, Vec<Diagnostic>) {
     let mut report = Report::default();
     let mut out = Vec::new();
     let Some(account) = project.account.clone() else {
@@ -972,6 +1004,7 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
                 Some((g.arn.clone()?, members, has_policies))
             })
             .collect(),
+        known,
         ..World::default()
     };
     let by_arn: std::collections::HashMap<&str, usize> = project

@@ -25,6 +25,9 @@ pub struct Finding {
     pub witness: Witness,
     /// Public catalogue entries the finding belongs to.
     pub catalogue: Vec<&'static str>,
+    /// In an account: what the snapshot does not show that decides whether this escalates
+    /// (`None`: it does for sure). See [`super::roles`].
+    pub depends: Option<String>,
 }
 
 impl Finding {
@@ -35,6 +38,7 @@ impl Finding {
             code,
             message,
             witness,
+            depends: None,
         }
     }
 }
@@ -241,7 +245,7 @@ impl<'a> Analysis<'a> {
         self.services[0].names(service)
     }
 
-    fn solve(
+    pub(crate) fn solve(
         &self,
         action: &str,
         resource: Lang,

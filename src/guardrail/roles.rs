@@ -1,0 +1,507 @@
+//! In an account, the roles are known: passing or assuming a role is an escalation only if the
+//! role can do something the principal cannot already do.
+//!
+//! A principal with no boundary that may pass or assume a role is judged role by role, over
+//! the roles of the snapshot it can reach (the [`Solver`](super::solve::Solver) names them one
+//! at a time). A role can be reached when the principal's policies allow the request *and* the
+//! role's trust policy lets it be used that way: assumed by the principal (its ARN, its
+//! account, or anyone), or passed to a service (any `Service` principal). Each role reached is
+//! compared with the principal as [`crate::diff`] compares two versions of one principal: the
+//! role's effective permissions (identity ∩ boundary, minus denies) against the principal's.
+//!
+//! The verdict is sound, and says when it is not sure:
+//! - an administrator, or a role with a permission the principal lacks on every reading of the
+//!   conditions, is a sure escalation;
+//! - a role whose gain shows only under conditions, or whose policies (or the principal's)
+//!   iamx cannot read, and roles the snapshot does not hold (which may be created later, or
+//!   belong to other accounts), make the finding *depend* on them, and it says on what;
+//! - a role that holds nothing more is no escalation.
+//!
+//! Policy variables mean different things for the principal and the role: the comparison
+//! reads them so that the principal is taken at its narrowest and the role at its broadest.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use crate::diff;
+use crate::eval::pattern::wildcard;
+use crate::iam::{self, Effect, PrincipalKind, Project};
+
+use super::lang::{self, Group, Lang, Names};
+use super::solve::{Holder, Witness};
+use super::vectors::Analysis;
+use super::{Found, Subject, World};
+use crate::diag::Code;
+
+/// The most roles of the snapshot looked at one by one, for one principal and request.
+const MAX_ROLES: usize = 64;
+
+/// The roles of an account, and what every principal of it is allowed, for comparisons.
+pub struct Known {
+    roles: Vec<KnownRole>,
+    by_arn: HashMap<String, usize>,
+    names: Names,
+    side: diff::Side,
+    /// Verdicts by principal (label) and role.
+    verdicts: RefCell<HashMap<(String, usize), Verdict>>,
+}
+
+struct KnownRole {
+    arn: String,
+    name: String,
+    /// `None` when the snapshot gives none: then anyone may be trusted.
+    trust: Option<iam::Policy>,
+    admin: bool,
+}
+
+/// A role against a principal.
+#[derive(Clone, Debug)]
+enum Verdict {
+    /// It can do nothing the principal cannot.
+    Weaker,
+    /// It can do more: why.
+    Stronger(String),
+    /// It may: on what that depends.
+    Depends(String),
+}
+
+/// What passing or assuming roles gives a principal.
+pub(crate) enum Judgement {
+    /// Nothing it does not have.
+    Clean,
+    /// More, for sure: the request, the role, why.
+    Sure {
+        witness: Witness,
+        role: String,
+        why: String,
+    },
+    /// Perhaps: the request, the role (`None`: a role the snapshot does not hold), on what.
+    Depends {
+        witness: Witness,
+        role: Option<String>,
+        what: String,
+    },
+}
+
+impl Known {
+    /// The roles of a project read from a snapshot; `admins` are the ARNs of its
+    /// administrators.
+    pub fn of(project: &Project, admins: &[String]) -> Known {
+        let mut roles = Vec::new();
+        for p in &project.principals {
+            if p.kind != PrincipalKind::Role {
+                continue;
+            }
+            let Some(arn) = p.arn.clone() else { continue };
+            let trust = p
+                .documents
+                .iter()
+                .map(|&i| &project.documents[i])
+                .find(|d| d.kind == iam::DocumentKind::Trust)
+                .map(|d| d.policy.clone());
+            roles.push(KnownRole {
+                admin: admins.contains(&arn),
+                arn,
+                name: p.name.clone(),
+                trust,
+            });
+        }
+        let by_arn = roles
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.arn.clone(), i))
+            .collect();
+        Known {
+            names: Names::new(roles.iter().map(|r| r.arn.clone())),
+            by_arn,
+            roles,
+            side: diff::Side::of_project(project, None),
+            verdicts: RefCell::default(),
+        }
+    }
+
+    /// A role against a principal (its label in [`diff::Side`]: "user alice").
+    fn verdict(&self, caller: &str, user_name: Option<&str>, role: usize) -> Verdict {
+        let key = (caller.to_string(), role);
+        if let Some(v) = self.verdicts.borrow().get(&key) {
+            return v.clone();
+        }
+        let v = self.compare(caller, user_name, role);
+        self.verdicts.borrow_mut().insert(key, v.clone());
+        v
+    }
+
+    fn compare(&self, caller: &str, user_name: Option<&str>, role: usize) -> Verdict {
+        let r = &self.roles[role];
+        if r.admin {
+            return Verdict::Stronger("an administrator".into());
+        }
+        let label = format!("role {}", r.name);
+        let (Some(c), Some(s)) = (
+            self.side.subjects.get(caller),
+            self.side.subjects.get(&label),
+        ) else {
+            return Verdict::Depends("what the snapshot holds of them".into());
+        };
+        if let Some(m) = c.missing.first() {
+            return Verdict::Depends(format!(
+                "what `{m}` allows the principal, which iamx cannot read"
+            ));
+        }
+        if let Some(m) = s.missing.first() {
+            return Verdict::Depends(format!(
+                "what `{m}` allows role `{}`, which iamx cannot read",
+                r.name
+            ));
+        }
+        let old = diff::Subject {
+            identity: narrowest(&c.identity, user_name),
+            boundary: c.boundary.as_ref().map(|b| narrowest(b, user_name)),
+            missing: Vec::new(),
+        };
+        let new = diff::Subject {
+            identity: broadest(&s.identity),
+            boundary: s.boundary.as_ref().map(|b| broadest(b)),
+            missing: Vec::new(),
+        };
+        let found = diff::compare(&label, &old, &new);
+        let conditional = |action: &str| {
+            old.identity
+                .iter()
+                .chain(old.boundary.iter().flatten())
+                .chain(new.identity.iter())
+                .chain(new.boundary.iter().flatten())
+                .any(|s| !s.conditions.is_empty() && names_action(s, action))
+        };
+        let sure = found
+            .added
+            .iter()
+            .find(|ch| ch.resource.is_some() && !conditional(&ch.action));
+        if let Some(ch) = sure {
+            return Verdict::Stronger(format!(
+                "which can do more: `{}` on `{}`",
+                ch.action,
+                ch.resource.as_deref().unwrap_or("*")
+            ));
+        }
+        match found.added.first() {
+            None => Verdict::Weaker,
+            Some(ch) => {
+                let on = ch.resource.as_deref().unwrap_or("…");
+                let when = if ch.when.is_empty() {
+                    "the conditions of the principal's policies".to_string()
+                } else {
+                    ch.when.join(" and ")
+                };
+                Verdict::Depends(format!(
+                    "conditions: role `{}` is allowed `{}` on `{on}` when {when}, and the principal may not be",
+                    r.name, ch.action
+                ))
+            }
+        }
+    }
+}
+
+/// Whether a statement's `Action` (or `NotAction`) names an action.
+fn names_action(s: &iam::Statement, action: &str) -> bool {
+    match &s.action {
+        None => true,
+        Some(b) => b.values.iter().any(|v| wildcard(&v.value, action, true)) != b.not,
+    }
+}
+
+/// Condition keys whose values depend on who makes the request: the same condition written
+/// in the principal's policies and in the role's is not the same question.
+fn about_the_caller(c: &iam::Condition) -> bool {
+    let key = c.key.to_ascii_lowercase();
+    key.starts_with("aws:principal")
+        || matches!(
+            key.as_str(),
+            "aws:userid" | "aws:username" | "aws:sourceidentity" | "aws:federatedprovider"
+        )
+        || c.values.iter().any(|v| v.contains("${"))
+}
+
+/// Replaces each policy variable of a statement's actions and resources: `None` from `with`
+/// means it has no value.
+fn substitute(s: &iam::Statement, with: &dyn Fn(&str) -> Option<String>) -> Option<iam::Statement> {
+    let mut s = s.clone();
+    for block in [&mut s.action, &mut s.resource].into_iter().flatten() {
+        for v in &mut block.values {
+            let mut text = String::new();
+            let mut rest = v.value.as_str();
+            while let Some(start) = rest.find("${") {
+                let end = rest[start..].find('}')? + start;
+                text.push_str(&rest[..start]);
+                text.push_str(&with(&rest[start + 2..end])?);
+                rest = &rest[end + 1..];
+            }
+            text.push_str(rest);
+            v.value = text;
+        }
+    }
+    Some(s)
+}
+
+/// The principal's statements at their narrowest: its own user name where a variable names
+/// it; an allow with another variable is left out, a deny's variable matches anything.
+fn narrowest(statements: &[iam::Statement], user_name: Option<&str>) -> Vec<iam::Statement> {
+    statements
+        .iter()
+        .filter_map(|s| {
+            let known = |var: &str| {
+                let v = var.to_ascii_lowercase();
+                match (v.as_str(), user_name) {
+                    ("aws:username", Some(name)) => Some(name.to_string()),
+                    ("*" | "?" | "$", _) => Some(var.to_string()),
+                    _ => None,
+                }
+            };
+            match s.effect.value {
+                Effect::Allow => substitute(s, &known),
+                Effect::Deny => substitute(s, &|v| known(v).or_else(|| Some("*".into()))),
+            }
+        })
+        .collect()
+}
+
+/// The role's statements at their broadest: an allow's variable matches anything, a deny with
+/// one is left out; conditions about the caller are the role's own questions.
+fn broadest(statements: &[iam::Statement]) -> Vec<iam::Statement> {
+    statements
+        .iter()
+        .filter_map(|s| {
+            let seen = RefCell::new(Vec::new());
+            let mut s = match s.effect.value {
+                Effect::Allow => substitute(s, &|v| {
+                    seen.borrow_mut().push(v.to_string());
+                    Some("*".into())
+                })?,
+                Effect::Deny => substitute(s, &|_| None)?,
+            };
+            for c in &mut s.conditions {
+                if about_the_caller(c) {
+                    c.key = format!("{} (the role's)", c.key);
+                }
+            }
+            // A variable taken to match anything is a condition: what it stands for in a
+            // session of the role decides.
+            for v in seen.into_inner() {
+                s.conditions.push(iam::Condition {
+                    operator: "matches".into(),
+                    key: format!("${{{v}}}"),
+                    values: vec!["anything".into()],
+                    span: None,
+                    key_span: None,
+                });
+            }
+            Some(s)
+        })
+        .collect()
+}
+
+/// Whether a role's trust policy lets the principal assume it (`pass`: lets a service use
+/// it). Conditions are taken to hold: the question is whether it may.
+fn trusted(role: &KnownRole, caller: &str, account: &str, partition: &str, pass: bool) -> bool {
+    let Some(trust) = &role.trust else {
+        return true;
+    };
+    trust.statements.iter().any(|s| {
+        if s.effect.value != Effect::Allow || !names_action(s, "sts:AssumeRole") {
+            return false;
+        }
+        if s.not_principal {
+            return true;
+        }
+        match &s.principal {
+            None => false,
+            Some(iam::Principal::Any(_)) => true,
+            Some(iam::Principal::Kinds(kinds)) => kinds.iter().any(|(kind, values)| {
+                if pass {
+                    return kind == "Service";
+                }
+                kind == "AWS"
+                    && values.iter().any(|v| {
+                        let v = v.value.as_str();
+                        v == "*"
+                            || v == account
+                            || v == format!("arn:{partition}:iam::{account}:root")
+                            || wildcard(v, caller, false)
+                    })
+            }),
+        }
+    })
+}
+
+/// What passing (`pass`) or assuming roles gives the principal of an analysis.
+fn judge(
+    known: &Known,
+    world: &World,
+    analysis: &Analysis,
+    subject: &Subject,
+    pass: bool,
+) -> Judgement {
+    let action = if pass {
+        "iam:PassRole"
+    } else {
+        "sts:AssumeRole"
+    };
+    let caller = format!("{} {}", subject.kind.as_str(), subject.name);
+    let user_name = (subject.kind == PrincipalKind::User).then_some(subject.name.as_str());
+    let mut depends: Option<(Witness, Option<String>, String)> = None;
+    let mut space = Lang::one_of_group(Group {
+        patterns: Vec::new(),
+        names: Some(known.names.clone()),
+    })
+    .except(lang::exact(&subject.arn));
+    let mut exhausted = true;
+    for _ in 0..MAX_ROLES {
+        let Some(w) = analysis.solve(action, space.clone(), Vec::new()) else {
+            exhausted = false;
+            break;
+        };
+        let Some(arn) = w.resource.clone() else {
+            depends.get_or_insert((w, None, "a set of roles too large to search".into()));
+            exhausted = false;
+            break;
+        };
+        space = space.except(lang::exact(&arn));
+        let Some(&i) = known.by_arn.get(&arn) else {
+            continue;
+        };
+        let role = &known.roles[i];
+        if !trusted(role, &subject.arn, &world.account, &world.partition, pass) {
+            continue;
+        }
+        match known.verdict(&caller, user_name, i) {
+            Verdict::Weaker => {}
+            Verdict::Stronger(why) => {
+                return Judgement::Sure {
+                    witness: w,
+                    role: role.name.clone(),
+                    why,
+                }
+            }
+            Verdict::Depends(what) => {
+                depends.get_or_insert((w, Some(role.name.clone()), what));
+            }
+        }
+    }
+    if exhausted && depends.is_none() {
+        if let Some(w) = analysis.solve(action, space, Vec::new()) {
+            let what = format!(
+                "the roles past the first {MAX_ROLES} it can {}, which iamx does not compare one by one",
+                if pass { "pass" } else { "assume" }
+            );
+            depends = Some((w, None, what));
+        }
+    }
+    if depends.is_none() {
+        // Roles the snapshot does not hold: someone may create them.
+        let all = format!("arn:{}:iam::{}:role/*", world.partition, world.account);
+        let future = Lang::one_of(vec![lang::glob(&all, true)])
+            .except_names(&known.names)
+            .except(lang::glob("*#*", true));
+        if let Some(w) = analysis.solve(action, future, Vec::new()) {
+            let what = format!(
+                "which roles are created later: `{}` is not in the snapshot",
+                w.resource.as_deref().unwrap_or("…")
+            );
+            depends = Some((w, None, what));
+        }
+    }
+    if depends.is_none() && !pass {
+        let others = Lang::one_of(vec![lang::glob(
+            &format!("arn:{}:iam::*:role/*", world.partition),
+            true,
+        )])
+        .except(lang::glob(
+            &format!("arn:{}:iam::{}:*", world.partition, world.account),
+            true,
+        ));
+        if let Some(w) = analysis.solve(action, others, Vec::new()) {
+            let what = format!(
+                "roles of other accounts, which the snapshot does not show: `{}`",
+                w.resource.as_deref().unwrap_or("…")
+            );
+            depends = Some((w, None, what));
+        }
+    }
+    match depends {
+        Some((witness, role, what)) => Judgement::Depends {
+            witness,
+            role,
+            what,
+        },
+        None => Judgement::Clean,
+    }
+}
+
+/// The findings of a principal with no boundary, with passing and assuming roles judged by
+/// what the account's roles hold.
+pub(crate) fn refine(
+    world: &World,
+    known: &Known,
+    subject: &Subject,
+    holder: &Holder,
+    identity: &[&iam::Policy],
+    mut findings: Vec<Found>,
+) -> Vec<Found> {
+    let touches = |c: Code| matches!(c, Code::GuardPassUnbounded | Code::GuardAssumeOutside);
+    if !findings.iter().any(|f| touches(f.finding.code)) {
+        return findings;
+    }
+    let analysis = Analysis::new(world, subject, holder, identity.to_vec());
+    // What passing gives: `None` when nothing.
+    let mut passed: Option<Option<String>> = None;
+    findings.retain_mut(|f| {
+        let pass = match f.finding.code {
+            Code::GuardPassUnbounded => true,
+            Code::GuardAssumeOutside => false,
+            _ => return true,
+        };
+        let verb = if pass { "pass" } else { "assume" };
+        match judge(known, world, &analysis, subject, pass) {
+            Judgement::Clean => {
+                if pass {
+                    passed = Some(None);
+                }
+                false
+            }
+            Judgement::Sure { witness, role, why } => {
+                f.finding.message = format!("can {verb} role `{role}`, {why}");
+                f.finding.witness = witness;
+                true
+            }
+            Judgement::Depends {
+                witness,
+                role,
+                what,
+            } => {
+                f.finding.message = match role {
+                    Some(r) => format!("can {verb} role `{r}`"),
+                    None => format!("can {verb} roles the snapshot does not hold"),
+                };
+                f.finding.witness = witness;
+                if pass {
+                    passed = Some(Some(what.clone()));
+                }
+                f.finding.depends = Some(what);
+                true
+            }
+        }
+    });
+    match passed {
+        // Running code as a role it cannot pass, or one that gives it nothing, is no way out.
+        Some(None) => findings.retain(|f| f.finding.code != Code::GuardPassAndRun),
+        Some(Some(what)) => {
+            for f in &mut findings {
+                if f.finding.code == Code::GuardPassAndRun {
+                    f.finding.depends = Some(what.clone());
+                }
+            }
+        }
+        None => {}
+    }
+    findings
+}
