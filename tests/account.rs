@@ -411,6 +411,43 @@ fn roles_judged_by_what_they_hold() {
     insta::assert_snapshot!(rendered(&c));
 }
 
+/// Escalations through roles that are no administrators are followed to their end: the path,
+/// step by step, each with its request and the statement that allows it. A role whose trust
+/// policy names a principal can be assumed by it with no identity policy.
+#[test]
+fn escalation_paths() {
+    let c = analyze(&["paths.json"]);
+    let found: Vec<(&str, &str)> = c
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.message.split('`').nth(1).unwrap_or("")))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("W0611", "dev"),
+            ("W0611", "intern"),
+            ("W0611", "deployer"),
+            ("W0611", "ops"),
+            ("W0804", "helper"),
+        ]
+    );
+    // dev → deployer → ops → a user's access keys.
+    let dev = &c.diagnostics[0];
+    assert!(
+        dev.help
+            .as_deref()
+            .unwrap()
+            .contains("the path, in 3 steps"),
+        "{:?}",
+        dev.help
+    );
+    assert_eq!(dev.labels.len(), 2);
+    // The auditor's named role holds nothing more.
+    assert!(!found.iter().any(|(_, who)| *who == "auditor"));
+    insta::assert_snapshot!(rendered(&c));
+}
+
 /// A project's declarations join the account's, and replace those of the same name: the
 /// guarded example closes the open delegated admin of the snapshot.
 #[test]

@@ -222,6 +222,21 @@ pub struct World {
         std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Attached>>>,
     /// In an account: its roles, to judge passing and assuming them by what they hold.
     pub known: Option<roles::Known>,
+    /// In an account: each principal's (ARN) sure escalation, to follow paths through roles.
+    pub(crate) leads: std::cell::RefCell<std::collections::HashMap<String, Lead>>,
+}
+
+/// A principal's first sure escalation: the step, and the role it goes on through.
+#[derive(Clone, Debug)]
+pub(crate) struct Lead {
+    /// "role `deployer`".
+    pub who: String,
+    /// "can assume role `Admin`, an administrator".
+    pub message: String,
+    /// The request, and the statement that allows it.
+    pub request: String,
+    pub span: Option<Span>,
+    pub via: Option<String>,
 }
 
 /// The holders a boundary is analysed for: a user, a role session, and a federated session.
@@ -671,6 +686,18 @@ fn principal_findings(
             "give it a boundary with a guard, and `delegate`".to_string()
         });
         let (primary, _) = place(&labelled, None, &findings[0].finding.witness, false);
+        if world.known.is_some() && findings[0].finding.depends.is_none() {
+            world.leads.borrow_mut().insert(
+                subject.arn.clone(),
+                Lead {
+                    who: who.clone(),
+                    message: what[0].clone(),
+                    request: describe_request(&findings[0].finding.witness),
+                    span: primary.or(subject.span),
+                    via: findings[0].finding.via.clone(),
+                },
+            );
+        }
         if let Some(span) = primary.or(subject.span) {
             d = d.at(
                 span,
@@ -1042,6 +1069,8 @@ fn analyze_in(project: &Project, known: Option<roles::Known>) -> (Report, Vec<Di
         })
     };
     let mut reported: Vec<(String, Vec<(Code, String)>)> = Vec::new();
+    // Principals (ARNs) with findings, and where their first diagnostic is.
+    let mut paths: Vec<(String, usize)> = Vec::new();
     for p in project.policies.iter().filter(|p| p.boundary) {
         let Some(info) = p.arn.as_deref().and_then(boundary_info) else {
             continue;
@@ -1138,12 +1167,24 @@ fn analyze_in(project: &Project, known: Option<roles::Known>) -> (Report, Vec<Di
             .and_then(|b| reported.iter().find(|(arn, _)| *arn == b.arn))
             .map_or(&[][..], |(_, raw)| raw.as_slice());
         let (closed, found) = principal_findings(&world, &subject, skip);
+        if world.known.is_some() && !closed {
+            paths.push((subject.arn.clone(), out.len()));
+        }
         out.extend(found);
         report.principals.push(Closure {
             name: principal.name.clone(),
             closed,
             bounded: subject.boundary.is_some(),
         });
+    }
+    // Escalations through roles go on with the role's own: the path, step by step.
+    let leads = world.leads.borrow();
+    for (arn, at) in paths {
+        if let Some(d) = out.get_mut(at) {
+            if d.code == Code::GuardUnboundedPrincipal {
+                roles::show_path(&leads, &arn, d);
+            }
+        }
     }
     (report, out)
 }

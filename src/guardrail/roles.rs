@@ -30,8 +30,8 @@ use crate::iam::{self, Effect, PrincipalKind, Project};
 use super::lang::{self, Group, Lang, Names};
 use super::solve::{Holder, Witness};
 use super::vectors::Analysis;
-use super::{Found, Subject, World};
-use crate::diag::Code;
+use super::{Found, Lead, Subject, World};
+use crate::diag::{Code, Diagnostic};
 
 /// The most roles of the snapshot looked at one by one, for one principal and request.
 const MAX_ROLES: usize = 64;
@@ -41,6 +41,9 @@ pub struct Known {
     roles: Vec<KnownRole>,
     by_arn: HashMap<String, usize>,
     names: Names,
+    /// By principal ARN, the roles whose trust policy names it: in its own account, that
+    /// alone lets it assume them, whatever its identity policies say.
+    named: HashMap<String, Vec<usize>>,
     side: diff::Side,
     /// Verdicts by principal (label) and role.
     verdicts: RefCell<HashMap<(String, usize), Verdict>>,
@@ -74,6 +77,8 @@ pub(crate) enum Judgement {
         witness: Witness,
         role: String,
         why: String,
+        /// The role's ARN, when it is no administrator: the path goes on through it.
+        via: Option<String>,
     },
     /// Perhaps: the request, the role (`None`: a role the snapshot does not hold), on what.
     Depends {
@@ -111,7 +116,30 @@ impl Known {
             .enumerate()
             .map(|(i, r)| (r.arn.clone(), i))
             .collect();
+        let mut named: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, r) in roles.iter().enumerate() {
+            for s in r.trust.iter().flat_map(|t| &t.statements) {
+                if s.effect.value != Effect::Allow
+                    || s.not_principal
+                    || !names_action(s, "sts:AssumeRole")
+                {
+                    continue;
+                }
+                if let Some(iam::Principal::Kinds(kinds)) = &s.principal {
+                    for v in kinds.get("AWS").into_iter().flatten() {
+                        let v = &v.value;
+                        if v.contains(":user/") || v.contains(":role/") {
+                            let list = named.entry(v.clone()).or_default();
+                            if !list.contains(&i) {
+                                list.push(i);
+                            }
+                        }
+                    }
+                }
+            }
+        }
         Known {
+            named,
             names: Names::new(roles.iter().map(|r| r.arn.clone())),
             by_arn,
             roles,
@@ -380,6 +408,7 @@ fn judge(
                     witness: w,
                     role: role.name.clone(),
                     why,
+                    via: (!role.admin).then(|| role.arn.clone()),
                 }
             }
             Verdict::Depends(what) => {
@@ -448,7 +477,8 @@ pub(crate) fn refine(
     mut findings: Vec<Found>,
 ) -> Vec<Found> {
     let touches = |c: Code| matches!(c, Code::GuardPassUnbounded | Code::GuardAssumeOutside);
-    if !findings.iter().any(|f| touches(f.finding.code)) {
+    let named = known.named.get(&subject.arn);
+    if !findings.iter().any(|f| touches(f.finding.code)) && named.is_none() {
         return findings;
     }
     let analysis = Analysis::new(world, subject, holder, identity.to_vec());
@@ -468,9 +498,15 @@ pub(crate) fn refine(
                 }
                 false
             }
-            Judgement::Sure { witness, role, why } => {
+            Judgement::Sure {
+                witness,
+                role,
+                why,
+                via,
+            } => {
                 f.finding.message = format!("can {verb} role `{role}`, {why}");
                 f.finding.witness = witness;
+                f.finding.via = via;
                 true
             }
             Judgement::Depends {
@@ -491,6 +527,57 @@ pub(crate) fn refine(
             }
         }
     });
+    // Roles whose trust policy names it: it may assume them with no identity policy.
+    let sure_assume = |findings: &[Found]| {
+        findings
+            .iter()
+            .any(|f| f.finding.code == Code::GuardAssumeOutside && f.finding.depends.is_none())
+    };
+    let caller = format!("{} {}", subject.kind.as_str(), subject.name);
+    let user_name = (subject.kind == PrincipalKind::User).then_some(subject.name.as_str());
+    for &i in named.into_iter().flatten() {
+        if sure_assume(&findings) {
+            break;
+        }
+        let role = &known.roles[i];
+        if role.arn == subject.arn {
+            continue;
+        }
+        let witness = Witness {
+            action: "sts:AssumeRole".into(),
+            resource: Some(role.arn.clone()),
+            context: Vec::new(),
+            identity: None,
+            boundary: None,
+        };
+        let message = format!(
+            "can assume role `{}` (its trust policy names it)",
+            role.name
+        );
+        let mut finding = super::vectors::Finding::new(Code::GuardAssumeOutside, message, witness);
+        match known.verdict(&caller, user_name, i) {
+            Verdict::Weaker => continue,
+            Verdict::Stronger(why) => {
+                finding.message = format!("{}, {why}", finding.message);
+                finding.via = (!role.admin).then(|| role.arn.clone());
+                findings.retain(|f| f.finding.code != Code::GuardAssumeOutside);
+            }
+            Verdict::Depends(what) => {
+                if findings
+                    .iter()
+                    .any(|f| f.finding.code == Code::GuardAssumeOutside)
+                {
+                    continue;
+                }
+                finding.depends = Some(what);
+            }
+        }
+        findings.push(Found {
+            finding,
+            holder: None,
+            worst: false,
+        });
+    }
     match passed {
         // Running code as a role it cannot pass, or one that gives it nothing, is no way out.
         Some(None) => findings.retain(|f| f.finding.code != Code::GuardPassAndRun),
@@ -504,4 +591,41 @@ pub(crate) fn refine(
         None => {}
     }
     findings
+}
+
+/// Adds to a principal's finding the path it escalates by, when it goes through roles that
+/// are no administrators: each role's own first escalation, up to its end.
+pub(crate) fn show_path(leads: &HashMap<String, Lead>, arn: &str, d: &mut Diagnostic) {
+    let Some(first) = leads.get(arn) else { return };
+    let mut steps = vec![format!("1. {} {}", first.who, first.message)];
+    let mut seen = vec![arn.to_string()];
+    let mut next = first.via.clone();
+    while let Some(role) = next.take() {
+        if seen.contains(&role) || steps.len() >= 16 {
+            break;
+        }
+        let Some(lead) = leads.get(&role) else { break };
+        steps.push(format!(
+            "{}. then {} {}",
+            steps.len() + 1,
+            lead.who,
+            lead.message
+        ));
+        if let Some(span) = lead.span {
+            d.labels.push(crate::diag::Label {
+                span,
+                message: format!("step {}: {} allows {}", steps.len(), lead.who, lead.request),
+            });
+        }
+        seen.push(role);
+        next = lead.via.clone();
+    }
+    if steps.len() < 2 {
+        return;
+    }
+    let path = format!("the path, in {} steps: {}", steps.len(), steps.join("; "));
+    d.help = Some(match d.help.take() {
+        Some(h) => format!("{h}; {path}"),
+        None => path,
+    });
 }

@@ -28,6 +28,9 @@ pub struct Finding {
     /// In an account: what the snapshot does not show that decides whether this escalates
     /// (`None`: it does for sure). See [`super::roles`].
     pub depends: Option<String>,
+    /// In an account: the role (ARN) it escalates through, when that role is no administrator
+    /// itself; the path goes on with that role's own findings.
+    pub via: Option<String>,
 }
 
 impl Finding {
@@ -39,6 +42,7 @@ impl Finding {
             message,
             witness,
             depends: None,
+            via: None,
         }
     }
 }
