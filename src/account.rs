@@ -94,6 +94,15 @@ pub fn analyze_with_project(compilation: Compilation, snapshots: Vec<Source>) ->
     account
         .policies
         .retain(|p| !declared.policies.iter().any(|q| same(&q.name, &p.name)));
+    // The versions of the policies replaced go with them.
+    let kept: std::collections::HashSet<String> = account
+        .policies
+        .iter()
+        .filter_map(|p| p.arn.clone())
+        .collect();
+    account
+        .other_versions
+        .retain(|(arn, _, _)| kept.contains(arn));
     let offset = account.documents.len();
     account.documents.extend(declared.documents);
     account
@@ -314,6 +323,8 @@ struct Policy {
     path: String,
     arn: String,
     document: Option<(iam::Policy, Option<Span>)>,
+    /// The other versions: id and document.
+    others: Vec<(String, iam::Policy)>,
 }
 
 struct Reader {
@@ -719,6 +730,7 @@ impl Reader {
             return;
         };
         let mut document = None;
+        let mut others = Vec::new();
         let mut found_default = false;
         for (i, v) in versions.iter().enumerate() {
             let w = format!("{}[{i}]", at(what, "PolicyVersionList"));
@@ -747,6 +759,13 @@ impl Reader {
             if is_default && !found_default {
                 found_default = true;
                 document = read;
+            } else if let Some((policy, _)) = read {
+                let id = v
+                    .get("VersionId")
+                    .and_then(|m| m.value.as_str())
+                    .unwrap_or("?")
+                    .to_string();
+                others.push((id, policy));
             }
         }
         // AWS managed policies are taken from the embedded data, like everywhere in iamx.
@@ -767,6 +786,7 @@ impl Reader {
             path,
             arn: arn.value,
             document,
+            others,
         });
     }
 
@@ -891,6 +911,11 @@ impl Reader {
                 policy,
                 span,
             });
+            for (id, policy) in &p.others {
+                project
+                    .other_versions
+                    .push((p.arn.clone(), id.clone(), policy.clone()));
+            }
             project.policies.push(ManagedPolicyInfo {
                 name: p.name.value.clone(),
                 path: p.path.clone(),

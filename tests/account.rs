@@ -448,6 +448,31 @@ fn escalation_paths() {
     insta::assert_snapshot!(rendered(&c));
 }
 
+/// Policy versions that are not the default: making one the default gives power only when it
+/// allows more than the default. With no boundary, changing its own permissions is an
+/// escalation.
+#[test]
+fn policy_versions() {
+    let c = analyze(&["policy_versions.json"]);
+    let mut found: Vec<(&str, &str)> = c
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.message.split('`').nth(1).unwrap_or("")))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("W0611", "other-vuln"),
+            ("W0611", "own-vuln"),
+            ("W0611", "self-put")
+        ]
+    );
+    let project = c.project.as_ref().unwrap();
+    assert_eq!(project.other_versions.len(), 4);
+    insta::assert_snapshot!(rendered(&c));
+}
+
 /// A project's declarations join the account's, and replace those of the same name: the
 /// guarded example closes the open delegated admin of the snapshot.
 #[test]

@@ -640,6 +640,23 @@ fn principal_findings(
     if subject.boundary.is_none() {
         if let Some(known) = &world.known {
             findings = roles::refine(world, known, subject, &holders[0].1, &own, findings);
+            // With no boundary, changing its own permissions is every permission.
+            if let Some(request) = &edit {
+                let mut finding = vectors::Finding::new(
+                    Code::GuardSelfEdit,
+                    roles::self_edit_words(known, request),
+                    request.clone(),
+                );
+                finding.catalogue = classes::catalogue_ids("W0604", &request.action);
+                findings.insert(
+                    0,
+                    Found {
+                        finding,
+                        holder: None,
+                        worst: false,
+                    },
+                );
+            }
         }
         if findings.is_empty() {
             return (true, out);

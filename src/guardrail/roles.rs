@@ -45,6 +45,12 @@ pub struct Known {
     /// alone lets it assume them, whatever its identity policies say.
     named: HashMap<String, Vec<usize>>,
     side: diff::Side,
+    /// The customer managed policies (ARNs) with a version that is not their default and
+    /// allows something the default does not: `iam:SetDefaultPolicyVersion` on them gives
+    /// power. By ARN, that version's id.
+    pub(crate) stronger_versions: HashMap<String, String>,
+    /// [`Known::stronger_versions`] as a set of names.
+    pub(crate) stronger_names: Names,
     /// Verdicts by principal (label) and role.
     verdicts: RefCell<HashMap<(String, usize), Verdict>>,
 }
@@ -138,7 +144,29 @@ impl Known {
                 }
             }
         }
+        let mut stronger_versions: HashMap<String, String> = HashMap::new();
+        for (arn, id, version) in &project.other_versions {
+            if stronger_versions.contains_key(arn) {
+                continue;
+            }
+            let Some(default) = crate::eval::project::managed_document(project, arn) else {
+                continue;
+            };
+            let old = diff::Subject {
+                identity: default.statements,
+                ..diff::Subject::default()
+            };
+            let new = diff::Subject {
+                identity: version.statements.clone(),
+                ..diff::Subject::default()
+            };
+            if !diff::compare(arn, &old, &new).added.is_empty() {
+                stronger_versions.insert(arn.clone(), id.clone());
+            }
+        }
         Known {
+            stronger_names: Names::new(stronger_versions.keys().cloned()),
+            stronger_versions,
             named,
             names: Names::new(roles.iter().map(|r| r.arn.clone())),
             by_arn,
@@ -628,4 +656,21 @@ pub(crate) fn show_path(leads: &HashMap<String, Lead>, arn: &str, d: &mut Diagno
         Some(h) => format!("{h}; {path}"),
         None => path,
     });
+}
+
+/// What a principal with no boundary does when it changes its own permissions.
+pub(crate) fn self_edit_words(known: &Known, request: &Witness) -> String {
+    let on = request.resource.as_deref().unwrap_or("…");
+    match (
+        request.action.as_str(),
+        known.stronger_versions.get(on),
+    ) {
+        ("iam:SetDefaultPolicyVersion", Some(id)) => format!(
+            "can change its own permissions: make version `{id}` of its policy `{on}` the default, which allows more"
+        ),
+        _ => format!(
+            "can change its own permissions (`{}` on `{on}`), and so do anything",
+            request.action
+        ),
+    }
 }

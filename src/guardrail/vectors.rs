@@ -877,13 +877,22 @@ impl<'a> Analysis<'a> {
             elsewhere = elsewhere.except(lang::exact(own));
         }
         let spaces = [space.except_names(&attached.within), elsewhere];
+        // In an account, making another version the default gives power only where a version
+        // allows more than the default.
+        let versions = |a: &str, space: &Lang| match (&self.world.known, a) {
+            (Some(known), "iam:SetDefaultPolicyVersion") => space.clone().and_group(Group {
+                patterns: Vec::new(),
+                names: Some(known.stronger_names.clone()),
+            }),
+            _ => space.clone(),
+        };
         found(
             Code::GuardEditPoliciesElsewhere,
             "can edit managed policies attached to principals outside its reach".into(),
             spaces.iter().flat_map(|space| {
                 edits
                     .into_iter()
-                    .map(|a| self.solve(a, space.clone(), Vec::new()))
+                    .map(|a| self.solve(a, versions(a, space), Vec::new()))
             }),
         )
     }
@@ -1027,6 +1036,16 @@ impl<'a> Analysis<'a> {
         }
         for policy in &self.subject.own_policies {
             for a in ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"] {
+                // In an account, only a version that allows more than the default gives power.
+                if a == "iam:SetDefaultPolicyVersion"
+                    && self
+                        .world
+                        .known
+                        .as_ref()
+                        .is_some_and(|k| !k.stronger_versions.contains_key(policy))
+                {
+                    continue;
+                }
                 tries.push((
                     a.to_string(),
                     Lang::one_of(vec![lang::exact(policy)]),
