@@ -122,6 +122,7 @@ fn project(statements: Vec<Statement>) -> Project {
             span: None,
         }],
         tests: Vec::new(),
+        ..Project::default()
     }
 }
 
