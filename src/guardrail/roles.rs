@@ -33,7 +33,8 @@ use super::vectors::Analysis;
 use super::{Found, Lead, Subject, World};
 use crate::diag::{Code, Diagnostic};
 
-/// The most roles of the snapshot looked at one by one, for one principal and request.
+/// The most kinds of roles (roles alike: the same policies, boundary and trust) of the
+/// snapshot compared one by one, for one principal and request.
 const MAX_ROLES: usize = 64;
 
 /// The roles of an account, and what every principal of it is allowed, for comparisons.
@@ -41,6 +42,10 @@ pub struct Known {
     roles: Vec<KnownRole>,
     by_arn: HashMap<String, usize>,
     names: Names,
+    /// The roles a service may be trusted to use (passing them can give something), and the
+    /// roles that trust more than named principals (the account, anyone, a pattern).
+    passable: Names,
+    assumable: Names,
     /// By principal ARN, the roles whose trust policy names it: in its own account, that
     /// alone lets it assume them, whatever its identity policies say.
     named: HashMap<String, Vec<usize>>,
@@ -51,8 +56,47 @@ pub struct Known {
     pub(crate) stronger_versions: HashMap<String, String>,
     /// [`Known::stronger_versions`] as a set of names.
     pub(crate) stronger_names: Names,
-    /// Verdicts by principal (label) and role.
-    verdicts: RefCell<HashMap<(String, usize), Verdict>>,
+    /// Roles alike (the same policies, boundary and trust), as indices into `roles`, with
+    /// their ARNs: a verdict holds for all of them.
+    classes: Vec<(Vec<usize>, Names)>,
+    /// Each role's class.
+    class_of: Vec<usize>,
+    /// Principals' policies by what they say, numbered: principals alike share verdicts.
+    callers: RefCell<HashMap<String, usize>>,
+    /// The administrators (ARNs): nothing gives them more, so they are not judged.
+    admins: std::collections::HashSet<String>,
+    /// Verdicts by principal (its policies' number) and class.
+    verdicts: RefCell<HashMap<(usize, usize), Verdict>>,
+    /// Judgements of users whose policies test nothing about who they are, by their
+    /// policies' number and the request (passing or assuming): users alike are judged once.
+    judged: RefCell<HashMap<(usize, bool), Judgement>>,
+}
+
+/// What statements say, spans aside: principals and roles alike share verdicts.
+fn fingerprint(statements: &[iam::Statement]) -> String {
+    format!(
+        "{:?}",
+        iam::Policy {
+            statements: statements.to_vec()
+        }
+        .without_spans()
+        .statements
+    )
+}
+
+/// What a subject of the comparison holds, spans aside.
+fn subject_print(s: Option<&diff::Subject>) -> String {
+    match s {
+        None => "none".into(),
+        Some(s) => format!(
+            "{}|{}|{:?}",
+            fingerprint(&s.identity),
+            s.boundary
+                .as_ref()
+                .map_or_else(|| "-".to_string(), |b| fingerprint(b)),
+            s.missing
+        ),
+    }
 }
 
 struct KnownRole {
@@ -75,6 +119,7 @@ enum Verdict {
 }
 
 /// What passing or assuming roles gives a principal.
+#[derive(Clone)]
 pub(crate) enum Judgement {
     /// Nothing it does not have.
     Clean,
@@ -164,21 +209,99 @@ impl Known {
                 stronger_versions.insert(arn.clone(), id.clone());
             }
         }
+        let side = diff::Side::of_project(project, None);
+        let mut keys: HashMap<String, usize> = HashMap::new();
+        let mut classes: Vec<(Vec<usize>, Names)> = Vec::new();
+        let mut class_of = Vec::new();
+        for (i, r) in roles.iter().enumerate() {
+            let key = format!(
+                "{}|{}|{}",
+                r.admin,
+                subject_print(side.subjects.get(&format!("role {}", r.name))),
+                r.trust
+                    .as_ref()
+                    .map_or_else(|| "-".to_string(), |t| fingerprint(&t.statements))
+            );
+            let next = keys.len();
+            let c = *keys.entry(key).or_insert(next);
+            if c == classes.len() {
+                classes.push((Vec::new(), Names::new(Vec::new())));
+            }
+            classes[c].0.push(i);
+            class_of.push(c);
+        }
+        for (members, names) in &mut classes {
+            *names = Names::new(members.iter().map(|&i| roles[i].arn.clone()));
+        }
+        let (partition, account) = (
+            project.partition.clone(),
+            project.account.clone().unwrap_or_default(),
+        );
+        // A caller no trust policy names: only trust that is not for named principals lets it.
+        let nobody = format!("arn:{partition}:iam::{account}:user/#");
+        let passable = Names::new(
+            roles
+                .iter()
+                .filter(|r| trusted(r, &nobody, &account, &partition, true))
+                .map(|r| r.arn.clone()),
+        );
+        let assumable = Names::new(
+            roles
+                .iter()
+                .filter(|r| {
+                    trusted(r, &nobody, &account, &partition, false)
+                        || r.trust.iter().flat_map(|t| &t.statements).any(|s| {
+                            matches!(&s.principal, Some(iam::Principal::Kinds(k))
+                                if k.get("AWS").into_iter().flatten().any(|v| v.value.contains(['*', '?'])))
+                        })
+                })
+                .map(|r| r.arn.clone()),
+        );
         Known {
+            passable,
+            assumable,
+            classes,
+            class_of,
+            callers: RefCell::default(),
+            judged: RefCell::default(),
+            admins: admins.iter().cloned().collect(),
             stronger_names: Names::new(stronger_versions.keys().cloned()),
             stronger_versions,
             named,
             names: Names::new(roles.iter().map(|r| r.arn.clone())),
             by_arn,
             roles,
-            side: diff::Side::of_project(project, None),
+            side,
             verdicts: RefCell::default(),
         }
     }
 
     /// A role against a principal (its label in [`diff::Side`]: "user alice").
+    /// The number of what a principal's policies say (a user's policies may name it by
+    /// `${aws:username}`: its name is then part of what they say), and whether they test
+    /// nothing about who makes the request.
+    fn caller_id(&self, caller: &str, user_name: Option<&str>) -> (usize, bool) {
+        let subject = self.side.subjects.get(caller);
+        let print = subject_print(subject);
+        let plain = !print.contains("${")
+            && subject.is_some_and(|s| {
+                s.identity
+                    .iter()
+                    .chain(s.boundary.iter().flatten())
+                    .all(|st| st.conditions.is_empty())
+            });
+        let print = match user_name {
+            Some(name) if print.contains("${") => format!("{name}|{print}"),
+            _ => print,
+        };
+        let mut callers = self.callers.borrow_mut();
+        let next = callers.len();
+        (*callers.entry(print).or_insert(next), plain)
+    }
+
     fn verdict(&self, caller: &str, user_name: Option<&str>, role: usize) -> Verdict {
-        let key = (caller.to_string(), role);
+        let (id, _) = self.caller_id(caller, user_name);
+        let key = (id, self.class_of[role]);
         if let Some(v) = self.verdicts.borrow().get(&key) {
             return v.clone();
         }
@@ -206,8 +329,7 @@ impl Known {
         }
         if let Some(m) = s.missing.first() {
             return Verdict::Depends(format!(
-                "what `{m}` allows role `{}`, which iamx cannot read",
-                r.name
+                "what `{m}` allows the role, which iamx cannot read"
             ));
         }
         let old = diff::Subject {
@@ -250,8 +372,8 @@ impl Known {
                     ch.when.join(" and ")
                 };
                 Verdict::Depends(format!(
-                    "conditions: role `{}` is allowed `{}` on `{on}` when {when}, and the principal may not be",
-                    r.name, ch.action
+                    "conditions: the role is allowed `{}` on `{on}` when {when}, and the principal may not be",
+                    ch.action
                 ))
             }
         }
@@ -405,9 +527,21 @@ fn judge(
     let caller = format!("{} {}", subject.kind.as_str(), subject.name);
     let user_name = (subject.kind == PrincipalKind::User).then_some(subject.name.as_str());
     let mut depends: Option<(Witness, Option<String>, String)> = None;
+    // Only roles whose trust may let it: the others need no look.
+    let named: Vec<Vec<lang::Sym>> = match known.named.get(&subject.arn) {
+        Some(roles) if !pass => roles
+            .iter()
+            .map(|&i| lang::exact(&known.roles[i].arn))
+            .collect(),
+        _ => Vec::new(),
+    };
     let mut space = Lang::one_of_group(Group {
-        patterns: Vec::new(),
-        names: Some(known.names.clone()),
+        patterns: named,
+        names: Some(if pass {
+            known.passable.clone()
+        } else {
+            known.assumable.clone()
+        }),
     })
     .except(lang::exact(&subject.arn));
     let mut exhausted = true;
@@ -421,10 +555,12 @@ fn judge(
             exhausted = false;
             break;
         };
-        space = space.except(lang::exact(&arn));
         let Some(&i) = known.by_arn.get(&arn) else {
+            space = space.except(lang::exact(&arn));
             continue;
         };
+        // The roles alike get the same verdict.
+        space = space.except_names(&known.classes[known.class_of[i]].1);
         let role = &known.roles[i];
         if !trusted(role, &subject.arn, &world.account, &world.partition, pass) {
             continue;
@@ -447,7 +583,7 @@ fn judge(
     if exhausted && depends.is_none() {
         if let Some(w) = analysis.solve(action, space, Vec::new()) {
             let what = format!(
-                "the roles past the first {MAX_ROLES} it can {}, which iamx does not compare one by one",
+                "roles of more than {MAX_ROLES} kinds it can {}, past what iamx compares one by one",
                 if pass { "pass" } else { "assume" }
             );
             depends = Some((w, None, what));
@@ -506,10 +642,14 @@ pub(crate) fn refine(
 ) -> Vec<Found> {
     let touches = |c: Code| matches!(c, Code::GuardPassUnbounded | Code::GuardAssumeOutside);
     let named = known.named.get(&subject.arn);
-    if !findings.iter().any(|f| touches(f.finding.code)) && named.is_none() {
+    if known.admins.contains(&subject.arn)
+        || (!findings.iter().any(|f| touches(f.finding.code)) && named.is_none())
+    {
         return findings;
     }
     let analysis = Analysis::new(world, subject, holder, identity.to_vec());
+    let caller = format!("{} {}", subject.kind.as_str(), subject.name);
+    let user_name = (subject.kind == PrincipalKind::User).then_some(subject.name.as_str());
     // What passing gives: `None` when nothing.
     let mut passed: Option<Option<String>> = None;
     findings.retain_mut(|f| {
@@ -519,7 +659,22 @@ pub(crate) fn refine(
             _ => return true,
         };
         let verb = if pass { "pass" } else { "assume" };
-        match judge(known, world, &analysis, subject, pass) {
+        let (id, plain) = known.caller_id(&caller, user_name);
+        let reuse = plain && subject.kind == PrincipalKind::User;
+        let cached = known
+            .judged
+            .borrow()
+            .get(&(id, pass))
+            .cloned()
+            .filter(|_| reuse);
+        let judgement = cached.unwrap_or_else(|| {
+            let j = judge(known, world, &analysis, subject, pass);
+            if reuse {
+                known.judged.borrow_mut().insert((id, pass), j.clone());
+            }
+            j
+        });
+        match judgement {
             Judgement::Clean => {
                 if pass {
                     passed = Some(None);
@@ -561,8 +716,6 @@ pub(crate) fn refine(
             .iter()
             .any(|f| f.finding.code == Code::GuardAssumeOutside && f.finding.depends.is_none())
     };
-    let caller = format!("{} {}", subject.kind.as_str(), subject.name);
-    let user_name = (subject.kind == PrincipalKind::User).then_some(subject.name.as_str());
     for &i in named.into_iter().flatten() {
         if sure_assume(&findings) {
             break;
