@@ -473,6 +473,83 @@ fn policy_versions() {
     insta::assert_snapshot!(rendered(&c));
 }
 
+/// Resources that run as a role (`--resources`): updating a function's code runs as its role,
+/// judged as any role; without the file, that depends on the roles, and says so.
+#[test]
+fn resources_run_as_their_role() {
+    let found = |c: &Compilation| -> Vec<(String, String)> {
+        c.diagnostics
+            .iter()
+            .map(|d| {
+                let who = d.message.split('`').nth(1).unwrap_or("").to_string();
+                (d.code.as_str().to_string(), who)
+            })
+            .collect()
+    };
+    let without = analyze(&["run_as.json"]);
+    assert_eq!(
+        found(&without),
+        [
+            ("W0805".into(), "coder-vuln".into()),
+            ("W0805".into(), "coder-safe".into()),
+            ("W0805".into(), "coder-any".into()),
+            ("W0804".into(), "lambda-admin".into()),
+        ]
+    );
+    let with = iamx::account::analyze_with_resources(
+        vec![source("run_as.json")],
+        Some(source("run_as_resources.json")),
+    );
+    // coder-safe updates a function whose role holds what it has already.
+    assert_eq!(
+        found(&with),
+        [
+            ("W0611".into(), "coder-vuln".into()),
+            ("W0611".into(), "coder-any".into()),
+            ("W0804".into(), "lambda-admin".into()),
+            (
+                "W0807".into(),
+                "arn:aws:lambda:us-east-1:123456789012:function:fn-gone".into()
+            ),
+        ]
+    );
+    insta::assert_snapshot!(rendered(&with));
+    // A file that does not fit: E0806 with a span, and no analysis.
+    let bad = iamx::account::analyze_with_resources(
+        vec![source("run_as.json")],
+        Some(source("bad/resources.json")),
+    );
+    assert!(
+        codes(&bad).iter().all(|c| *c == "E0806"),
+        "{}",
+        rendered(&bad)
+    );
+    assert_eq!(codes(&bad).len(), 5);
+    assert!(bad.guardrail.is_none());
+    insta::assert_snapshot!("bad_resources", rendered(&bad));
+    // The CLI: `--resources` needs `--account`.
+    let dir = "tests/fixtures/account/";
+    let (code, stderr) = iamx(&[
+        "check",
+        "--account",
+        &format!("{dir}run_as.json"),
+        "--resources",
+        &format!("{dir}run_as_resources.json"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("[W0611]") && stderr.contains("[W0807]"),
+        "{stderr}"
+    );
+    let (code, _) = iamx(&[
+        "check",
+        "--resources",
+        &format!("{dir}run_as_resources.json"),
+        &format!("{dir}run_as.json"),
+    ]);
+    assert_eq!(code, 2);
+}
+
 /// A project's declarations join the account's, and replace those of the same name: the
 /// guarded example closes the open delegated admin of the snapshot.
 #[test]

@@ -32,6 +32,8 @@ const WITHOUT_FIXTURE: &[(&str, &str)] = &[
     ("W0803", "account snapshots: tests/account.rs"),
     ("W0804", "account snapshots: tests/account.rs"),
     ("W0805", "account snapshots: tests/account.rs"),
+    ("E0806", "account snapshots: tests/account.rs"),
+    ("W0807", "account snapshots: tests/account.rs"),
     // `iamx import` and `iamx fmt` report these, not a compilation: their pages' examples are
     // run through them here (see `page_example`), and `tests/import.rs` and `tests/fmt.rs`
     // trigger each.
@@ -705,8 +707,13 @@ fn page_example(code: Code, blocks: &[Fence]) -> Result<Example, String> {
         _ if name.get(1..3) == Some("08") => {
             let at = first("json,account").ok_or("no ```json,account block")?;
             let source = Source::new("snapshot.json", blocks[at].text.as_bytes().to_vec());
-            let result = catch_unwind(AssertUnwindSafe(|| iamx::account::analyze(vec![source])))
-                .map_err(|_| "the analysis panicked".to_string())?;
+            // A ```` ```json,resources ```` block is given as `--resources resources.json`.
+            let resources = first("json,resources")
+                .map(|r| Source::new("resources.json", blocks[r].text.as_bytes().to_vec()));
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                iamx::account::analyze_with_resources(vec![source], resources)
+            }))
+            .map_err(|_| "the analysis panicked".to_string())?;
             if !codes(&result).contains(&name) {
                 return Err(format!("the ```json,account block does not give {name}"));
             }

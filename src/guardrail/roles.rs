@@ -63,6 +63,10 @@ pub struct Known {
     class_of: Vec<usize>,
     /// Principals' policies by what they say, numbered: principals alike share verdicts.
     callers: RefCell<HashMap<String, usize>>,
+    /// The resources that run as a role (`--resources`), when given.
+    resources: Option<Vec<crate::account::RunsAs>>,
+    /// Their ARNs.
+    resource_names: Names,
     /// The administrators (ARNs): nothing gives them more, so they are not judged.
     admins: std::collections::HashSet<String>,
     /// Verdicts by principal (its policies' number) and class.
@@ -142,7 +146,11 @@ pub(crate) enum Judgement {
 impl Known {
     /// The roles of a project read from a snapshot; `admins` are the ARNs of its
     /// administrators.
-    pub fn of(project: &Project, admins: &[String]) -> Known {
+    pub fn of(
+        project: &Project,
+        admins: &[String],
+        resources: Option<Vec<crate::account::RunsAs>>,
+    ) -> Known {
         let mut roles = Vec::new();
         for p in &project.principals {
             if p.kind != PrincipalKind::Role {
@@ -265,6 +273,8 @@ impl Known {
             callers: RefCell::default(),
             judged: RefCell::default(),
             admins: admins.iter().cloned().collect(),
+            resource_names: Names::new(resources.iter().flatten().map(|r| r.arn.clone())),
+            resources,
             stronger_names: Names::new(stronger_versions.keys().cloned()),
             stronger_versions,
             named,
@@ -640,6 +650,51 @@ pub(crate) fn refine(
     identity: &[&iam::Policy],
     mut findings: Vec<Found>,
 ) -> Vec<Found> {
+    // Running code as a resource's role: that role decides.
+    if findings
+        .iter()
+        .any(|f| f.finding.code == Code::GuardRunAsOthers)
+        && !known.admins.contains(&subject.arn)
+    {
+        let analysis = Analysis::new(world, subject, holder, identity.to_vec());
+        let caller = format!("{} {}", subject.kind.as_str(), subject.name);
+        let user_name = (subject.kind == PrincipalKind::User).then_some(subject.name.as_str());
+        findings.retain_mut(|f| {
+            if f.finding.code != Code::GuardRunAsOthers {
+                return true;
+            }
+            match run_as(
+                known,
+                world,
+                &analysis,
+                &caller,
+                user_name,
+                &f.finding.witness,
+            ) {
+                Judgement::Clean => false,
+                Judgement::Sure {
+                    witness,
+                    role,
+                    why,
+                    via,
+                } => {
+                    f.finding.message = format!(
+                        "can run code as role `{role}` (`{}` on `{}`), {why}",
+                        witness.action,
+                        witness.resource.as_deref().unwrap_or("…")
+                    );
+                    f.finding.witness = witness;
+                    f.finding.via = via;
+                    true
+                }
+                Judgement::Depends { witness, what, .. } => {
+                    f.finding.witness = witness;
+                    f.finding.depends = Some(what);
+                    true
+                }
+            }
+        });
+    }
     let touches = |c: Code| matches!(c, Code::GuardPassUnbounded | Code::GuardAssumeOutside);
     let named = known.named.get(&subject.arn);
     if known.admins.contains(&subject.arn)
@@ -825,5 +880,91 @@ pub(crate) fn self_edit_words(known: &Known, request: &Witness) -> String {
             "can change its own permissions (`{}` on `{on}`), and so do anything",
             request.action
         ),
+    }
+}
+
+/// What running code as resources' roles gives a principal, from the first request that does
+/// (`first`): each listed resource it may make that request on runs as a known role, judged
+/// as a role it assumes; resources not listed run as roles unknown.
+fn run_as(
+    known: &Known,
+    world: &World,
+    analysis: &Analysis,
+    caller: &str,
+    user_name: Option<&str>,
+    first: &Witness,
+) -> Judgement {
+    let action = first.action.as_str();
+    let Some(list) = &known.resources else {
+        return Judgement::Depends {
+            witness: first.clone(),
+            role: None,
+            what: "which role each resource runs as, which the snapshot does not show (give them with `--resources`)".into(),
+        };
+    };
+    let service = action.split(':').next().unwrap_or("");
+    let mut depends: Option<(Witness, String)> = None;
+    for r in list {
+        if r.arn.split(':').nth(2) != Some(service) {
+            continue;
+        }
+        let keys = r
+            .tags
+            .iter()
+            .map(|(k, v)| {
+                (
+                    format!("aws:resourcetag/{}", k.to_ascii_lowercase()),
+                    super::solve::KeySpace::In(Lang::one_of(vec![lang::exact(v)])),
+                )
+            })
+            .collect();
+        let Some(w) = analysis.solve(action, Lang::one_of(vec![lang::exact(&r.arn)]), keys) else {
+            continue;
+        };
+        let Some(&i) = known.by_arn.get(&r.role) else {
+            depends.get_or_insert((
+                w,
+                format!(
+                    "what role `{}`, which `{}` runs as and the snapshot does not hold, can do",
+                    r.role, r.arn
+                ),
+            ));
+            continue;
+        };
+        match known.verdict(caller, user_name, i) {
+            Verdict::Weaker => {}
+            Verdict::Stronger(why) => {
+                let role = &known.roles[i];
+                return Judgement::Sure {
+                    witness: w,
+                    role: role.name.clone(),
+                    why,
+                    via: (!role.admin).then(|| role.arn.clone()),
+                };
+            }
+            Verdict::Depends(what) => {
+                depends.get_or_insert((w, what));
+            }
+        }
+    }
+    if depends.is_none() {
+        // Resources the file does not list: their role is unknown.
+        let all = format!("arn:{}:{service}:*", world.partition);
+        let others = Lang::one_of(vec![lang::glob(&all, true)]).except_names(&known.resource_names);
+        if let Some(w) = analysis.solve(action, others, Vec::new()) {
+            let what = format!(
+                "which role the resources `--resources` does not list run as, such as `{}`",
+                w.resource.as_deref().unwrap_or("…")
+            );
+            depends = Some((w, what));
+        }
+    }
+    match depends {
+        Some((witness, what)) => Judgement::Depends {
+            witness,
+            role: None,
+            what,
+        },
+        None => Judgement::Clean,
     }
 }
