@@ -343,13 +343,15 @@ fn administrators_are_listed_once() {
     let source = Source::new("snapshot.json", snapshot.to_string().into_bytes());
     let c = iamx::account::analyze(vec![source]);
     // An administrator through its group: W0804, not W0611. One with a Deny is not one, and
-    // escalates as any other.
+    // is judged as any other.
     let found: Vec<(&str, &str)> = c
         .diagnostics
         .iter()
         .map(|d| (d.code.as_str(), d.message.split('`').nth(1).unwrap_or("")))
         .collect();
-    assert_eq!(found, [("W0804", "root-ish"), ("W0611", "careful")]);
+    // Here, with no `iam:*`, what it can get depends on the roles that resources run as, and
+    // on roles not created yet: W0805.
+    assert_eq!(found, [("W0804", "root-ish"), ("W0805", "careful")]);
     let report = c.guardrail.unwrap();
     assert_eq!(report.principals.len(), 1);
     assert_eq!(report.principals[0].name, "careful");
