@@ -19,6 +19,7 @@
 //! ```
 
 pub mod account;
+pub mod account_import;
 pub mod ast;
 pub mod awsdb;
 pub mod check;

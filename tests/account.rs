@@ -590,3 +590,215 @@ fn project_declarations_join_the_account() {
     assert_eq!(codes(&c), ["E0801"], "{}", rendered(&c));
     assert!(c.diagnostics[0].message.contains("`210987654321`"));
 }
+
+/// `iamx import --account`, then the project built again: every document of the snapshot as
+/// JSON values, and every principal's path, ARN, boundary, attachments, groups and tags.
+fn round_trip(names: &[&str]) -> Vec<String> {
+    let sources: Vec<Source> = names.iter().map(|n| source(n)).collect();
+    let imported = iamx::account_import::import_account(sources.clone());
+    let files = imported.files.unwrap_or_else(|| {
+        let mut text = String::new();
+        for d in &imported.diagnostics {
+            text.push_str(&render::human(d, &imported.sources, false));
+        }
+        panic!("{names:?} did not import:\n{text}")
+    });
+    let options = iamx::Options {
+        skip_guardrail: true,
+        skip_tests: true,
+        ..iamx::Options::default()
+    };
+    let compiled = iamx::compile(
+        files
+            .iter()
+            .map(|(n, t)| Source::new(n.as_str(), t.clone().into_bytes()))
+            .collect(),
+        &options,
+    );
+    assert!(!compiled.has_errors(), "{names:?}: {}", rendered(&compiled));
+    let built = compiled.project.unwrap();
+    let (_, original, _) = iamx::account::read(sources);
+    let original = original.unwrap();
+    assert_eq!(built.account, original.account);
+    let json = |p: &iamx::iam::Policy| iamx::iam::json::policy(p);
+    let same = |a: &iamx::iam::Policy, b: &iamx::iam::Policy, what: &str| {
+        assert!(
+            iamx::import::same(&json(a), &json(b)),
+            "{names:?}: {what} differs:\n{}\n{}",
+            json(a),
+            json(b)
+        );
+    };
+    for p in &original.policies {
+        let q = built
+            .policies
+            .iter()
+            .find(|q| q.name == p.name)
+            .unwrap_or_else(|| panic!("{names:?}: policy {} not built", p.name));
+        assert_eq!((&q.path, &q.arn, q.boundary), (&p.path, &p.arn, p.boundary));
+        same(
+            &original.documents[p.document].policy,
+            &built.documents[q.document].policy,
+            &p.name,
+        );
+    }
+    assert_eq!(built.policies.len(), original.policies.len());
+    let mut seen = Vec::new();
+    for p in &original.principals {
+        let q = built
+            .principals
+            .iter()
+            .find(|q| q.kind == p.kind && q.name == p.name)
+            .unwrap_or_else(|| panic!("{names:?}: {} {} not built", p.kind.as_str(), p.name));
+        let values = |v: &[iamx::iam::Spanned<String>]| {
+            let mut v: Vec<String> = v.iter().map(|x| x.value.clone()).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            (&q.path, &q.arn, &q.groups, &q.tags),
+            (&p.path, &p.arn, &p.groups, &p.tags),
+            "{}",
+            p.name
+        );
+        assert_eq!(
+            q.boundary.as_ref().map(|b| &b.value),
+            p.boundary.as_ref().map(|b| &b.value)
+        );
+        assert_eq!(values(&q.attached), values(&p.attached), "{}", p.name);
+        assert_eq!(q.documents.len(), p.documents.len(), "{}", p.name);
+        for &i in &p.documents {
+            let d = &original.documents[i];
+            let e = q
+                .documents
+                .iter()
+                .map(|&j| &built.documents[j])
+                .find(|e| {
+                    e.kind == d.kind
+                        && (d.kind == iamx::iam::DocumentKind::Trust || e.name == d.name)
+                })
+                .unwrap_or_else(|| panic!("{names:?}: {} of {} not built", d.name, p.name));
+            same(&d.policy, &e.policy, &d.file);
+        }
+        seen.push(p.name.clone());
+    }
+    assert_eq!(built.principals.len(), original.principals.len());
+    seen
+}
+
+#[test]
+fn import_account_round_trips() {
+    for names in [
+        &["safe_delegated_admin.json"][..],
+        &["safe_delegated_admin_encoded.json"],
+        &["page_1.json", "page_2.json"],
+        &["vulnerable_delegated_admin.json"],
+        &["unbounded_escalations.json"],
+        &["unbounded_pairs.json"],
+        &["role_verdicts.json"],
+        &["paths.json"],
+        &["policy_versions.json"],
+        &["run_as.json"],
+        // Made by `bench/gen_account.py 60`: boundaries, groups, trust between roles, classic
+        // escalations, URL-encoded documents.
+        &["generated_60.json"],
+    ] {
+        round_trip(names);
+    }
+}
+
+/// What the imported project looks like, and what iamx says it does not write.
+#[test]
+fn import_account_output() {
+    let imported = iamx::account_import::import_account(vec![source("safe_delegated_admin.json")]);
+    let files = imported.files.unwrap();
+    let mut text = String::new();
+    for d in &imported.diagnostics {
+        text.push_str(&render::human(d, &imported.sources, false));
+    }
+    for (name, body) in &files {
+        text.push_str(&format!("=== {name}\n{body}"));
+    }
+    assert_eq!(
+        imported
+            .diagnostics
+            .iter()
+            .map(|d| d.code.as_str())
+            .collect::<Vec<_>>(),
+        ["W0808"]
+    );
+    insta::assert_snapshot!(text);
+}
+
+/// A name iamx cannot write is an error, and nothing is written.
+#[test]
+fn import_account_refuses_what_it_cannot_write() {
+    let snapshot = serde_json::json!({
+        "UserDetailList": [{"UserName": "alice@example.com", "Path": "/",
+            "Arn": "arn:aws:iam::123456789012:user/alice@example.com"}],
+    });
+    let imported = iamx::account_import::import_account(vec![Source::new(
+        "snapshot.json",
+        snapshot.to_string().into_bytes(),
+    )]);
+    assert!(imported.files.is_none());
+    assert_eq!(
+        imported
+            .diagnostics
+            .iter()
+            .map(|d| d.code.as_str())
+            .collect::<Vec<_>>(),
+        ["E0809"]
+    );
+}
+
+#[test]
+fn import_account_cli() {
+    let dir = std::env::temp_dir().join(format!("iamx-import-account-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = dir.to_string_lossy().into_owned();
+    let snapshot = "tests/fixtures/account/safe_delegated_admin.json";
+    let (code, stderr) = iamx(&["import", "--account", snapshot, "-o", &out]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("[W0808]") && stderr.contains("wrote"),
+        "{stderr}"
+    );
+    let mut written: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(
+        written,
+        [
+            "account.iamx",
+            "groups.iamx",
+            "policies.iamx",
+            "roles.iamx",
+            "users.iamx"
+        ]
+    );
+    // The project builds, and is formatted.
+    let (code, stderr) = iamx(&["check", &out]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stderr) = iamx(&["fmt", "--check", &out]);
+    assert_eq!(code, 0, "{stderr}");
+    // Files are new: a second import refuses, and writes nothing.
+    let (code, stderr) = iamx(&["import", "--account", snapshot, "-o", &out]);
+    assert_eq!(code, 2, "{stderr}");
+    // A snapshot with errors writes nothing.
+    let other = dir.join("bad");
+    let (code, _) = iamx(&[
+        "import",
+        "--account",
+        "tests/fixtures/account/bad/wrong_type.json",
+        "-o",
+        &other.to_string_lossy(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(!other.exists());
+    // `-o` is needed.
+    assert_eq!(iamx(&["import", "--account", snapshot]).0, 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
