@@ -594,7 +594,10 @@ fn project_declarations_join_the_account() {
 /// `iamx import --account`, then the project built again: every document of the snapshot as
 /// JSON values, and every principal's path, ARN, boundary, attachments, groups and tags.
 fn round_trip(names: &[&str]) -> Vec<String> {
-    let sources: Vec<Source> = names.iter().map(|n| source(n)).collect();
+    round_trip_sources(names, names.iter().map(|n| source(n)).collect())
+}
+
+fn round_trip_sources(names: &[&str], sources: Vec<Source>) -> Vec<String> {
     let imported = iamx::account_import::import_account(sources.clone());
     let files = imported.files.unwrap_or_else(|| {
         let mut text = String::new();
@@ -801,4 +804,74 @@ fn import_account_cli() {
     // `-o` is needed.
     assert_eq!(iamx(&["import", "--account", snapshot]).0, 2);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The escalation catalogue of `bench/gen_account.py`: every `vuln-` principal is reported as
+/// an escalation (W0611), no `safe-` one is reported at all.
+fn catalogue_holds(label: &str, c: &Compilation) {
+    let project = c.project.as_ref().expect("analysed");
+    let named = |d: &iamx::diag::Diagnostic| d.message.split('`').nth(1).unwrap_or("").to_string();
+    let mut vulnerable = 0;
+    for p in &project.principals {
+        if p.name.starts_with("vuln-") {
+            vulnerable += 1;
+            assert!(
+                c.diagnostics
+                    .iter()
+                    .any(|d| d.code.as_str() == "W0611" && named(d) == p.name),
+                "{label}: {} is not reported",
+                p.name
+            );
+        }
+    }
+    assert!(
+        vulnerable >= 7,
+        "{label}: {vulnerable} vulnerable principals"
+    );
+    for d in &c.diagnostics {
+        assert!(
+            !named(d).starts_with("safe-"),
+            "{label}: a safe principal is reported: {}",
+            d.message
+        );
+    }
+}
+
+#[test]
+fn generated_catalogue() {
+    catalogue_holds("generated_60.json", &analyze(&["generated_60.json"]));
+}
+
+/// Snapshots of several sizes from the generator (when `python3` is there to run it): the
+/// catalogue holds, and import → build gives the account back.
+#[test]
+fn generated_snapshots() {
+    let generator = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/gen_account.py");
+    for n in [120, 400] {
+        let output = match Command::new("python3")
+            .arg(&generator)
+            .arg(n.to_string())
+            .output()
+        {
+            Ok(output) => output,
+            Err(e) => {
+                eprintln!(
+                    "generated_snapshots: python3 cannot run ({e}); generated_60.json stands in"
+                );
+                return;
+            }
+        };
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let label = format!("gen_account.py {n}");
+        let snapshot = Source::new(format!("generated-{n}.json"), output.stdout);
+        let c = iamx::account::analyze(vec![snapshot.clone()]);
+        assert!(!c.has_errors(), "{label}: {}", rendered(&c));
+        catalogue_holds(&label, &c);
+        let seen = round_trip_sources(&[&label], vec![snapshot]);
+        assert!(seen.len() > n, "{label}: {} principals", seen.len());
+    }
 }
