@@ -63,6 +63,8 @@ pub struct Known {
     class_of: Vec<usize>,
     /// Principals' policies by what they say, numbered: principals alike share verdicts.
     callers: RefCell<HashMap<String, usize>>,
+    /// [`Known::caller_id`] by principal label.
+    caller_ids: RefCell<HashMap<String, (usize, bool)>>,
     /// The resources that run as a role (`--resources`), when given.
     resources: Option<Vec<crate::account::RunsAs>>,
     /// Their ARNs.
@@ -221,11 +223,32 @@ impl Known {
         let mut keys: HashMap<String, usize> = HashMap::new();
         let mut classes: Vec<(Vec<usize>, Names)> = Vec::new();
         let mut class_of = Vec::new();
+        // Roles alike: managed policies by ARN, inline ones and the trust by what they say.
+        let infos: HashMap<&str, &iam::PrincipalInfo> = project
+            .principals
+            .iter()
+            .filter(|p| p.kind == PrincipalKind::Role)
+            .filter_map(|p| Some((p.arn.as_deref()?, p)))
+            .collect();
         for (i, r) in roles.iter().enumerate() {
+            let held = infos.get(r.arn.as_str()).map(|p| {
+                let mut attached: Vec<&str> = p.attached.iter().map(|a| a.value.as_str()).collect();
+                attached.sort_unstable();
+                let inline: Vec<String> = p
+                    .documents
+                    .iter()
+                    .map(|&d| &project.documents[d])
+                    .filter(|d| d.kind != iam::DocumentKind::Trust)
+                    .map(|d| fingerprint(&d.policy.statements))
+                    .collect();
+                format!(
+                    "{attached:?}|{:?}|{inline:?}",
+                    p.boundary.as_ref().map(|b| &b.value)
+                )
+            });
             let key = format!(
-                "{}|{}|{}",
+                "{}|{held:?}|{}",
                 r.admin,
-                subject_print(side.subjects.get(&format!("role {}", r.name))),
                 r.trust
                     .as_ref()
                     .map_or_else(|| "-".to_string(), |t| fingerprint(&t.statements))
@@ -271,6 +294,7 @@ impl Known {
             classes,
             class_of,
             callers: RefCell::default(),
+            caller_ids: RefCell::default(),
             judged: RefCell::default(),
             admins: admins.iter().cloned().collect(),
             resource_names: Names::new(resources.iter().flatten().map(|r| r.arn.clone())),
@@ -291,6 +315,17 @@ impl Known {
     /// `${aws:username}`: its name is then part of what they say), and whether they test
     /// nothing about who makes the request.
     fn caller_id(&self, caller: &str, user_name: Option<&str>) -> (usize, bool) {
+        if let Some(&found) = self.caller_ids.borrow().get(caller) {
+            return found;
+        }
+        let found = self.caller_id_of(caller, user_name);
+        self.caller_ids
+            .borrow_mut()
+            .insert(caller.to_string(), found);
+        found
+    }
+
+    fn caller_id_of(&self, caller: &str, user_name: Option<&str>) -> (usize, bool) {
         let subject = self.side.subjects.get(caller);
         let print = subject_print(subject);
         let plain = !print.contains("${")
@@ -342,16 +377,41 @@ impl Known {
                 "what `{m}` allows the role, which iamx cannot read"
             ));
         }
-        let old = diff::Subject {
+        let mut old = diff::Subject {
             identity: narrowest(&c.identity, user_name),
             boundary: c.boundary.as_ref().map(|b| narrowest(b, user_name)),
             missing: Vec::new(),
         };
-        let new = diff::Subject {
+        let mut new = diff::Subject {
             identity: broadest(&s.identity),
             boundary: s.boundary.as_ref().map(|b| broadest(b)),
             missing: Vec::new(),
         };
+        // A statement of the role's that the principal has too, word for word, gives it
+        // nothing, when nothing of the principal's takes away (no deny, no boundary).
+        if old.boundary.is_none() && old.identity.iter().all(|s| s.effect.value == Effect::Allow) {
+            let bare = |s: &iam::Statement| {
+                let mut s = s.clone();
+                s.sid = None;
+                fingerprint(std::slice::from_ref(&s))
+            };
+            let have: std::collections::HashSet<String> = old.identity.iter().map(bare).collect();
+            new.identity
+                .retain(|s| s.effect.value == Effect::Deny || !have.contains(&bare(s)));
+            if !new.identity.iter().any(|s| s.effect.value == Effect::Allow) {
+                return Verdict::Weaker;
+            }
+        }
+        // Only the principal's statements about the services the role's allows name can tell
+        // whether the role gains something.
+        if let Some(services) = services_of(&new.identity) {
+            // Denies stay: they narrow the principal, whatever they name.
+            old.identity.retain(|s| {
+                s.effect.value == Effect::Deny
+                    || services_of(std::slice::from_ref(s))
+                        .is_none_or(|own| !own.is_disjoint(&services))
+            });
+        }
         let found = diff::compare(&label, &old, &new);
         let conditional = |action: &str| {
             old.identity
@@ -967,4 +1027,27 @@ fn run_as(
         },
         None => Judgement::Clean,
     }
+}
+
+/// The services (lower case) the allows among statements name; `None`: any service (`*`,
+/// `NotAction`, a wildcard in the service part).
+fn services_of(statements: &[iam::Statement]) -> Option<std::collections::HashSet<String>> {
+    let mut out = std::collections::HashSet::new();
+    for s in statements {
+        if s.effect.value != Effect::Allow {
+            continue;
+        }
+        let block = s.action.as_ref()?;
+        if block.not {
+            return None;
+        }
+        for v in &block.values {
+            let service = v.value.split(':').next().unwrap_or("").to_ascii_lowercase();
+            if service.contains(['*', '?']) || !v.value.contains(':') {
+                return None;
+            }
+            out.insert(service);
+        }
+    }
+    Some(out)
 }
