@@ -542,7 +542,7 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
 }
 
 /// What `new` allows that `old` does not, and the reverse, for one subject.
-fn compare(label: &str, old: &Subject, new: &Subject) -> SubjectDiff {
+pub fn compare(label: &str, old: &Subject, new: &Subject) -> SubjectDiff {
     let mut table = Vec::new();
     let reduce_side = |s: &Subject, table: &mut Vec<String>| Reduced {
         identity: reduce(&s.identity, table),

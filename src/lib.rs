@@ -19,6 +19,7 @@
 //! ```
 
 pub mod account;
+pub mod account_import;
 pub mod allow;
 pub mod ast;
 pub mod awsdb;

@@ -126,6 +126,7 @@ fn project(statements: Vec<Statement>) -> Project {
             span: None,
         }],
         tests: Vec::new(),
+        ..Project::default()
     }
 }
 
