@@ -416,6 +416,7 @@ fn inline_project(big: Vec<Statement>, small: Vec<Statement>) -> Project {
         }],
         policies: Vec::new(),
         tests: Vec::new(),
+        ..Project::default()
     }
 }
 
