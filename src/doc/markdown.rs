@@ -674,10 +674,12 @@ fn principal_page(index: &graph::Index<'_>, p: &PrincipalDoc) -> String {
     let picture = graph::build(index, Some(p));
     if picture.edges_len() > 0 {
         out.push_str("\n## Diagram\n\n");
-        out.push_str(match p.kind {
-            "group" => "Its members",
-            "user" => "Its groups and its boundary",
-            _ => "Its boundary, and who may assume or pass it",
+        out.push_str(match (p.kind, p.boundary.is_some()) {
+            ("group", _) => "Its members",
+            ("user", true) => "Its groups and its boundary",
+            ("user", false) => "Its groups",
+            (_, true) => "Its boundary, and who may assume or pass it",
+            (_, false) => "Who may assume or pass it",
         });
         if picture.collapsed {
             out.push_str("; the other principals are collapsed by kind and path, each edge counting the links it stands for");
