@@ -608,6 +608,12 @@ fn principal_page(index: &graph::Index<'_>, p: &PrincipalDoc) -> String {
     if let Some(d) = &p.description {
         let _ = writeln!(out, "| Description | {} |", cell(d));
     }
+    if let Some(seconds) = p.max_session {
+        let _ = writeln!(out, "| Sessions last at most | {} |", duration(seconds));
+    }
+    if let Some(profile) = &p.instance_profile {
+        let _ = writeln!(out, "| Instance profile | {} |", code(profile));
+    }
     if !p.tags.is_empty() {
         let tags: Vec<String> = p
             .tags
@@ -997,4 +1003,16 @@ fn policy_page(index: &graph::Index<'_>, m: &PolicyDoc) -> String {
         }
     }
     out
+}
+
+/// Seconds in words: `12 hours`, `90 minutes`, `3,700 seconds`.
+fn duration(seconds: u32) -> String {
+    let (n, unit) = if seconds % 3600 == 0 {
+        (seconds / 3600, "hour")
+    } else if seconds % 60 == 0 {
+        (seconds / 60, "minute")
+    } else {
+        (seconds, "second")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }

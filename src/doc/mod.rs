@@ -106,6 +106,10 @@ pub struct PrincipalDoc {
     pub boundary: Option<PolicyRef>,
     pub attached: Vec<PolicyRef>,
     pub inline: Vec<PolicyRef>,
+    /// A role's `max session`, in seconds.
+    pub max_session: Option<u32>,
+    /// A role's `instance profile`: the profile's name.
+    pub instance_profile: Option<String>,
     /// `closed`, `open`, `unbounded, cannot escalate` or `unbounded, can escalate`.
     pub guardrail: Option<String>,
     /// When the guardrail is open: the requests that open it (its own findings, then its
@@ -1069,6 +1073,8 @@ fn principal_doc(
         tags: p.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         groups: p.groups.clone(),
         members,
+        max_session: p.max_session,
+        instance_profile: p.instance_profile.clone(),
         boundary: boundary_ref,
         attached: p
             .attached
