@@ -28,4 +28,6 @@ for e in examples/*/; do
 done
 printf '%-45s %s\n' "iamx check, 1,000 principals" "$(median $bin check "$tmp/p1000.iamx")"
 printf '%-45s %s\n' "iamx doc, 1,000 principals" "$(median $bin doc "$tmp/p1000.iamx" -o "$tmp/docs-1000")"
+printf '%-45s %s\n' "iamx doc --graph dot, 1,000 principals" "$(median $bin doc "$tmp/p1000.iamx" -o "$tmp/docs-1000-dot" --graph dot)"
+printf '%-45s %s\n' "iamx doc --format json, 1,000 principals" "$(median $bin doc "$tmp/p1000.iamx" -o "$tmp/docs-1000-json" --format json)"
 printf '%-45s %s\n' "iamx doc --check, 1,000 principals" "$(median $bin doc "$tmp/p1000.iamx" -o "$tmp/docs-1000" --check)"

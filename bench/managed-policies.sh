@@ -18,7 +18,7 @@ PY
 count=$(ls "$tmp/policies" | wc -l)
 start=$(date +%s%N)
 set +e
-target/release/iamx check --message-format json "$@" "$tmp"/policies/*.json > /dev/null 2> "$tmp/diagnostics.jsonl"
+target/release/iamx check --message-format json "$@" "$tmp"/policies/*.json > "$tmp/diagnostics.jsonl" 2> /dev/null
 code=$?
 set -e
 end=$(date +%s%N)

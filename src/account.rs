@@ -38,11 +38,180 @@ pub const MAX_SNAPSHOT_BYTES: usize = 512 * 1024 * 1024;
 
 /// Reads the snapshots and analyses every boundary and principal of the account.
 pub fn analyze(sources: Vec<Source>) -> Compilation {
-    let (map, project, diagnostics) = read(sources);
+    analyze_with_resources(sources, None)
+}
+
+/// [`analyze`], with the resources that run as a role (`--resources FILE`): see
+/// [`read_resources`].
+pub fn analyze_with_resources(sources: Vec<Source>, resources: Option<Source>) -> Compilation {
+    let (mut map, project, mut diagnostics) = read(sources);
+    let resources = resources.map(|r| read_resources(&mut map, r, &mut diagnostics));
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        diag::sort(&mut diagnostics);
+        return Compilation::without_project(map, diagnostics);
+    }
     match project {
-        Some(project) => finish(map, project, diagnostics),
+        Some(project) => finish(map, project, diagnostics, resources),
         None => Compilation::without_project(map, diagnostics),
     }
+}
+
+/// A resource that runs as a role: a Lambda function, an EC2 instance, a stack…
+#[derive(Clone, Debug)]
+pub struct RunsAs {
+    pub arn: String,
+    /// The role's ARN.
+    pub role: String,
+    /// Its tags: they decide `aws:ResourceTag` conditions.
+    pub tags: Vec<(String, String)>,
+    /// Where the entry is.
+    pub span: Option<Span>,
+    /// Where its role is.
+    pub role_span: Option<Span>,
+}
+
+/// Reads a `--resources` file: a JSON list of `{"arn": "…", "role": "<role ARN>", "tags":
+/// {"key": "value"}}` (`tags` optional). What does not fit is E0805; the entries that read are
+/// kept.
+pub fn read_resources(
+    map: &mut SourceMap,
+    source: Source,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<RunsAs> {
+    let Some(id) = crate::load_limited(
+        map,
+        source,
+        MAX_SNAPSHOT_BYTES,
+        "give fewer resources: only those that run as a role matter",
+        out,
+    ) else {
+        return Vec::new();
+    };
+    let text = map.get(id).text.clone();
+    let root = match json_text::parse(id, &text) {
+        Ok(root) => root,
+        Err(d) => {
+            out.push(d);
+            return Vec::new();
+        }
+    };
+    let bad = |out: &mut Vec<Diagnostic>, span: Span, message: String, label: &str| {
+        out.push(
+            Diagnostic::new(Code::ResourcesUnreadable, message)
+                .at(span, label)
+                .help("write a list of `{\"arn\": \"…\", \"role\": \"<role ARN>\", \"tags\": {\"key\": \"value\"}}`, one for each resource that runs as a role (`tags` may be left out)"),
+        );
+    };
+    let Value::Array(items) = &root.value else {
+        bad(
+            out,
+            root.span,
+            format!("the resources are {}, not a list", root.type_name()),
+            "expected a list here",
+        );
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        if item.members().is_none() {
+            bad(
+                out,
+                item.span,
+                format!("resource {i} is {}, not an object", item.type_name()),
+                "expected an object here",
+            );
+            continue;
+        }
+        let field = |key: &str, out: &mut Vec<Diagnostic>| match item.get(key) {
+            None => {
+                bad(
+                    out,
+                    item.span,
+                    format!("resource {i} has no `{key}`"),
+                    &format!("no `{key}` in this object"),
+                );
+                None
+            }
+            Some(m) => match m.value.as_str() {
+                Some(v) if v.starts_with("arn:") => Some((v.to_string(), m.value.span)),
+                Some(v) => {
+                    bad(
+                        out,
+                        m.value.span,
+                        format!("the `{key}` of resource {i}, `{v}`, is not an ARN"),
+                        "expected an ARN",
+                    );
+                    None
+                }
+                None => {
+                    bad(
+                        out,
+                        m.value.span,
+                        format!(
+                            "the `{key}` of resource {i} is {}, not a string",
+                            m.value.type_name()
+                        ),
+                        "expected a string",
+                    );
+                    None
+                }
+            },
+        };
+        let arn = field("arn", out);
+        let role = field("role", out);
+        if let Some((r, span)) = &role {
+            if !r.contains(":role/") {
+                bad(
+                    out,
+                    *span,
+                    format!("the `role` of resource {i}, `{r}`, is not a role's ARN"),
+                    "expected `arn:aws:iam::ACCOUNT:role/NAME`",
+                );
+                continue;
+            }
+        }
+        let mut tags = Vec::new();
+        if let Some(m) = item.get("tags") {
+            match m.value.members() {
+                Some(members) => {
+                    for t in members {
+                        match t.value.as_str() {
+                            Some(v) => tags.push((t.key.clone(), v.to_string())),
+                            None => bad(
+                                out,
+                                t.value.span,
+                                format!(
+                                    "the tag `{}` of resource {i} is {}, not a string",
+                                    t.key,
+                                    t.value.type_name()
+                                ),
+                                "expected a string",
+                            ),
+                        }
+                    }
+                }
+                None => bad(
+                    out,
+                    m.value.span,
+                    format!(
+                        "the `tags` of resource {i} are {}, not an object",
+                        m.value.type_name()
+                    ),
+                    "expected an object of tag keys and values",
+                ),
+            }
+        }
+        if let (Some((arn, _)), Some((role, role_span))) = (arn, role) {
+            found.push(RunsAs {
+                arn,
+                role,
+                tags,
+                span: Some(item.span),
+                role_span: Some(role_span),
+            });
+        }
+    }
+    found
 }
 
 /// Analyses a compiled project together with the snapshots of its account: the project's
@@ -50,14 +219,27 @@ pub fn analyze(sources: Vec<Source>) -> Compilation {
 /// and name. Compile the project with [`crate::Options::skip_guardrail`]: the analysis runs
 /// here, on the whole.
 pub fn analyze_with_project(compilation: Compilation, snapshots: Vec<Source>) -> Compilation {
+    analyze_with_project_and_resources(compilation, snapshots, None)
+}
+
+/// [`analyze_with_project`], with the resources that run as a role.
+pub fn analyze_with_project_and_resources(
+    compilation: Compilation,
+    snapshots: Vec<Source>,
+    resources: Option<Source>,
+) -> Compilation {
     let Compilation {
         sources: map,
         mut diagnostics,
         project,
         ..
     } = compilation;
-    let (map, snapshot, found) = read_into(map, snapshots);
+    let (mut map, snapshot, found) = read_into(map, snapshots);
     diagnostics.extend(found);
+    let before = diagnostics.len();
+    let resources = resources.map(|r| read_resources(&mut map, r, &mut diagnostics));
+    let unreadable = diagnostics[before..].iter().any(Diagnostic::is_error);
+    let snapshot = snapshot.filter(|_| !unreadable);
     let (Some(declared), Some(mut account)) = (project, snapshot) else {
         return Compilation::without_project(map, diagnostics);
     };
@@ -94,6 +276,15 @@ pub fn analyze_with_project(compilation: Compilation, snapshots: Vec<Source>) ->
     account
         .policies
         .retain(|p| !declared.policies.iter().any(|q| same(&q.name, &p.name)));
+    // The versions of the policies replaced go with them.
+    let kept: std::collections::HashSet<String> = account
+        .policies
+        .iter()
+        .filter_map(|p| p.arn.clone())
+        .collect();
+    account
+        .other_versions
+        .retain(|(arn, _, _)| kept.contains(arn));
     let offset = account.documents.len();
     account.documents.extend(declared.documents);
     account
@@ -122,20 +313,54 @@ pub fn analyze_with_project(compilation: Compilation, snapshots: Vec<Source>) ->
             p.guard = crate::guardrail::spec::recognize(&account.documents[p.document].policy);
         }
     }
-    finish(map, account, diagnostics)
+    finish(map, account, diagnostics, resources)
 }
 
 /// The guardrail analysis of an account's project, with administrators listed once and
 /// findings naming their principal.
-fn finish(map: SourceMap, project: Project, mut diagnostics: Vec<Diagnostic>) -> Compilation {
-    let (mut report, found) = crate::guardrail::analyze(&project);
+fn finish(
+    map: SourceMap,
+    project: Project,
+    mut diagnostics: Vec<Diagnostic>,
+    resources: Option<Vec<RunsAs>>,
+) -> Compilation {
+    if let Some(list) = &resources {
+        // A resource whose role the snapshot does not hold runs as something unknown.
+        let roles: std::collections::HashSet<&str> = project
+            .principals
+            .iter()
+            .filter(|p| p.kind == PrincipalKind::Role)
+            .filter_map(|p| p.arn.as_deref())
+            .collect();
+        for r in list {
+            if !roles.contains(r.role.as_str()) {
+                let mut d = Diagnostic::new(
+                    Code::ResourceRoleUnknown,
+                    format!(
+                        "resource `{}` runs as role `{}`, which the snapshot does not hold",
+                        r.arn, r.role
+                    ),
+                )
+                .help("iamx treats what it can do as unknown: give the snapshot of the account the role is in, or correct the ARN");
+                if let Some(span) = r.role_span {
+                    d = d.at(span, "not in the snapshot");
+                }
+                diagnostics.push(d);
+            }
+        }
+    }
     // Administrators are listed once, as such: whatever else they can do is no escalation.
     let admins = administrators(&project);
+    let admin_arns: Vec<String> = admins.iter().filter_map(|(p, _)| p.arn.clone()).collect();
+    let known = crate::guardrail::roles::Known::of(&project, &admin_arns, resources);
+    let (mut report, found) = crate::guardrail::analyze_account(&project, known);
     diagnostics.extend(found.into_iter().filter(|d| {
-        d.code != Code::GuardUnboundedPrincipal
-            || !admins
-                .iter()
-                .any(|(p, _)| d.message.starts_with(&display(p)))
+        !matches!(
+            d.code,
+            Code::GuardUnboundedPrincipal | Code::SnapshotDepends
+        ) || !admins
+            .iter()
+            .any(|(p, _)| d.message.starts_with(&display(p)))
     }));
     report
         .principals
@@ -311,6 +536,8 @@ struct Policy {
     path: String,
     arn: String,
     document: Option<(iam::Policy, Option<Span>)>,
+    /// The other versions: id and document.
+    others: Vec<(String, iam::Policy)>,
 }
 
 struct Reader {
@@ -716,6 +943,7 @@ impl Reader {
             return;
         };
         let mut document = None;
+        let mut others = Vec::new();
         let mut found_default = false;
         for (i, v) in versions.iter().enumerate() {
             let w = format!("{}[{i}]", at(what, "PolicyVersionList"));
@@ -744,6 +972,13 @@ impl Reader {
             if is_default && !found_default {
                 found_default = true;
                 document = read;
+            } else if let Some((policy, _)) = read {
+                let id = v
+                    .get("VersionId")
+                    .and_then(|m| m.value.as_str())
+                    .unwrap_or("?")
+                    .to_string();
+                others.push((id, policy));
             }
         }
         // AWS managed policies are taken from the embedded data, like everywhere in iamx.
@@ -764,6 +999,7 @@ impl Reader {
             path,
             arn: arn.value,
             document,
+            others,
         });
     }
 
@@ -890,6 +1126,11 @@ impl Reader {
                 span,
                 split: false,
             });
+            for (id, policy) in &p.others {
+                project
+                    .other_versions
+                    .push((p.arn.clone(), id.clone(), policy.clone()));
+            }
             project.policies.push(ManagedPolicyInfo {
                 name: p.name.value.clone(),
                 path: p.path.clone(),

@@ -1005,7 +1005,7 @@ fn renames(old: &Side, new: &Side) -> BTreeMap<String, String> {
 }
 
 /// What `new` allows that `old` does not, and the reverse, for one subject.
-fn compare(label: &str, old: &Subject, new: &Subject) -> SubjectDiff {
+pub fn compare(label: &str, old: &Subject, new: &Subject) -> SubjectDiff {
     let mut table = Vec::new();
     let reduce_side = |s: &Subject, table: &mut Vec<String>| Reduced {
         identity: reduce(&s.identity, table),

@@ -74,7 +74,7 @@ fn ident(name: &str) -> Ident {
 
 /// A string as written between quotes: `"`, `\`, line feeds and tabs escaped, braces escaped
 /// outside `${…}` policy variables, and the account written `{account}` in ARNs.
-fn escape(text: &str, account: Option<&str>) -> String {
+pub(crate) fn escape(text: &str, account: Option<&str>) -> String {
     match account {
         Some(account) if text.starts_with("arn:") && text.contains(account) => text
             .split(account)

@@ -19,6 +19,7 @@
 //! ```
 
 pub mod account;
+pub mod account_import;
 pub mod allow;
 pub mod ast;
 pub mod awsdb;
@@ -691,20 +692,22 @@ pub fn analyze_principal(
     let mut report = guardrail::Report::default();
     if let Some(b) = &boundary {
         let (closed, found) = guardrail::analyze_boundary(&world, b);
-        diagnostics.extend(found);
         report.boundaries.push(guardrail::Closure {
             name: b.name.clone(),
             closed,
             bounded: true,
+            findings: found.clone(),
         });
+        diagnostics.extend(found);
     }
     let (closed, found) = guardrail::analyze_principal(&world, &subject);
-    diagnostics.extend(found);
     report.principals.push(guardrail::Closure {
         name: subject.name.clone(),
         closed,
         bounded: boundary.is_some(),
+        findings: found.clone(),
     });
+    diagnostics.extend(found);
     diag::sort(&mut diagnostics);
     Compilation {
         sources: map,

@@ -31,6 +31,11 @@ const WITHOUT_FIXTURE: &[(&str, &str)] = &[
     ("E0802", "account snapshots: tests/account.rs"),
     ("W0803", "account snapshots: tests/account.rs"),
     ("W0804", "account snapshots: tests/account.rs"),
+    ("W0805", "account snapshots: tests/account.rs"),
+    ("E0806", "account snapshots: tests/account.rs"),
+    ("W0807", "account snapshots: tests/account.rs"),
+    ("W0808", "iamx import --account: tests/account.rs"),
+    ("E0809", "iamx import --account: tests/account.rs"),
     // `iamx import` and `iamx fmt` report these, not a compilation: their pages' examples are
     // run through them here (see `page_example`), and `tests/import.rs` and `tests/fmt.rs`
     // trigger each.
@@ -707,8 +712,32 @@ fn page_example(code: Code, blocks: &[Fence]) -> Result<Example, String> {
         _ if name.get(1..3) == Some("08") => {
             let at = first("json,account").ok_or("no ```json,account block")?;
             let source = Source::new("snapshot.json", blocks[at].text.as_bytes().to_vec());
-            let result = catch_unwind(AssertUnwindSafe(|| iamx::account::analyze(vec![source])))
-                .map_err(|_| "the analysis panicked".to_string())?;
+            // A ```` ```json,resources ```` block is given as `--resources resources.json`.
+            let resources = first("json,resources")
+                .map(|r| Source::new("resources.json", blocks[r].text.as_bytes().to_vec()));
+            // `iamx import --account` gives the import codes.
+            if matches!(name, "W0808" | "E0809") {
+                let imported = catch_unwind(AssertUnwindSafe(|| {
+                    iamx::account_import::import_account(vec![source])
+                }))
+                .map_err(|_| "the import panicked".to_string())?;
+                if !imported.diagnostics.iter().any(|d| d.code.as_str() == name) {
+                    return Err(format!("the ```json,account block does not give {name}"));
+                }
+                return Ok(Example {
+                    rendered: imported
+                        .diagnostics
+                        .iter()
+                        .map(|d| render::human(d, &imported.sources, false))
+                        .collect(),
+                    block: Some(at),
+                    output: text_after(Some(at))?,
+                });
+            }
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                iamx::account::analyze_with_resources(vec![source], resources)
+            }))
+            .map_err(|_| "the analysis panicked".to_string())?;
             if !codes(&result).contains(&name) {
                 return Err(format!("the ```json,account block does not give {name}"));
             }

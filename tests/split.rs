@@ -129,6 +129,7 @@ fn project(statements: Vec<Statement>) -> Project {
             span: None,
         }],
         tests: Vec::new(),
+        ..Project::default()
     }
 }
 
@@ -425,6 +426,7 @@ fn inline_project(big: Vec<Statement>, small: Vec<Statement>) -> Project {
         }],
         policies: Vec::new(),
         tests: Vec::new(),
+        ..Project::default()
     }
 }
 

@@ -27,6 +27,10 @@ pub struct CheckArgs {
     /// template's quotas; `cloudformation`, `terraform`: an order of creation), writing nothing.
     #[arg(long, value_name = "TARGETS", value_delimiter = ',', conflicts_with_all = ["boundary", "managed", "principal", "account"])]
     pub target: Vec<super::build::TargetArg>,
+    /// With `--account`: the resources that run as a role (Lambda functions, instances,
+    /// stacks…), a JSON list of `{"arn": …, "role": …, "tags": {…}}`.
+    #[arg(long, value_name = "FILE", requires = "account")]
+    pub resources: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: CheckArgs) -> Exit {
@@ -135,8 +139,12 @@ fn account(args: &CheckArgs) -> Result<crate::Compilation, Exit> {
             None => sources.push(read(input)?),
         }
     }
+    let resources = match &args.resources {
+        Some(path) => Some(read(path)?),
+        None => None,
+    };
     if project.is_empty() {
-        return Ok(crate::account::analyze(sources));
+        return Ok(crate::account::analyze_with_resources(sources, resources));
     }
     let project_args = super::CompileArgs {
         inputs: project.into_iter().cloned().collect(),
@@ -147,5 +155,9 @@ fn account(args: &CheckArgs) -> Result<crate::Compilation, Exit> {
         ..args.compile
     };
     let compilation = super::compile_inputs_with(&project_args, |o| o.skip_guardrail = true)?;
-    Ok(crate::account::analyze_with_project(compilation, sources))
+    Ok(crate::account::analyze_with_project_and_resources(
+        compilation,
+        sources,
+        resources,
+    ))
 }

@@ -16,6 +16,13 @@ pub enum DocFormat {
     Json,
 }
 
+/// What `--graph` writes besides the pages' Mermaid diagrams.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz: `diagram.dot`, and one `.dot` file beside each principal's page.
+    Dot,
+}
+
 #[derive(Args, Debug)]
 pub struct DocArgs {
     #[command(flatten)]
@@ -26,6 +33,9 @@ pub struct DocArgs {
     /// What to write.
     #[arg(long, value_enum, default_value_t = DocFormat::Markdown)]
     pub format: DocFormat,
+    /// Also write the diagrams in this format.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub graph: Option<GraphFormat>,
     /// Write nothing; exit 1 when the files in the output directory differ from what
     /// `iamx doc` would write.
     #[arg(long)]
@@ -64,6 +74,9 @@ pub fn run(args: DocArgs) -> Exit {
         DocFormat::Markdown => doc::markdown(&docs),
         DocFormat::Json => doc::json(&docs),
     };
+    if args.graph == Some(GraphFormat::Dot) {
+        artifacts.extend(doc::dot(&docs));
+    }
     artifacts.push(outdir::marker());
     super::build::check_or_write(
         &args.output,

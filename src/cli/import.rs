@@ -25,7 +25,7 @@ pub enum ImportKind {
 #[derive(Args, Debug)]
 pub struct ImportArgs {
     /// IAM JSON policy documents.
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required_unless_present = "account", value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// The name of the policy (or role); the file's stem by default. Only with one file.
     #[arg(long, value_name = "NAME")]
@@ -34,7 +34,9 @@ pub struct ImportArgs {
     #[arg(long = "as", value_enum, value_name = "KIND")]
     pub kind: Option<ImportKind>,
     /// The project's account: ARNs holding it are written with `{account}`, and the output
-    /// declares it.
+    /// declares it. Or an account snapshot (`aws iam get-account-authorization-details`,
+    /// a `.json` file; the FILEs are more pages of it): the whole account is written into
+    /// `-o DIR` as a project.
     #[arg(long, value_name = "ID")]
     pub account: Option<String>,
     /// Write one `NAME.iamx` per input into DIR (and `account.iamx` with `--account`) instead
@@ -47,6 +49,9 @@ pub struct ImportArgs {
 }
 
 pub fn run(args: ImportArgs) -> Exit {
+    if let Some(snapshot) = args.account.as_deref().filter(|a| a.ends_with(".json")) {
+        return run_account(Path::new(snapshot), &args);
+    }
     if args.name.is_some() && args.files.len() > 1 {
         return fail("`--name` names one policy: give one file with it");
     }
@@ -183,4 +188,50 @@ fn write_new(dir: &Path, files: &[(PathBuf, String)]) -> Result<(), String> {
         super::fmt::write_atomic(path, text)?;
     }
     Ok(())
+}
+
+/// `iamx import --account SNAPSHOT.json [PAGES…] -o DIR`: the whole account as a project.
+fn run_account(snapshot: &Path, args: &ImportArgs) -> Exit {
+    let Some(dir) = &args.out else {
+        return fail("with `--account SNAPSHOT.json`, give the directory to write the project into: `-o DIR`");
+    };
+    if args.name.is_some() || args.kind.is_some() {
+        return fail("`--name` and `--as` name one document: with `--account SNAPSHOT.json`, every name comes from the snapshot");
+    }
+    let mut sources = Vec::new();
+    for file in std::iter::once(snapshot).chain(args.files.iter().map(PathBuf::as_path)) {
+        match std::fs::read(file) {
+            Ok(bytes) => sources.push(crate::Source::new(display_path(file), bytes)),
+            Err(e) => {
+                return fail(format!(
+                    "cannot read `{}`: {}",
+                    file.display(),
+                    io_reason(&e)
+                ))
+            }
+        }
+    }
+    let imported = crate::account_import::import_account(sources);
+    let mut renderer = render::Renderer::new(&imported.sources);
+    let color = use_color(args.color);
+    for d in &imported.diagnostics {
+        err!("{}", renderer.human(d, color));
+    }
+    let Some(files) = imported.files else {
+        errln!("iamx: import failed; nothing was written");
+        return Exit::Diagnostics;
+    };
+    let files: Vec<(PathBuf, String)> = files
+        .into_iter()
+        .map(|(name, text)| (dir.join(name), text))
+        .collect();
+    match write_new(dir, &files) {
+        Ok(()) => {
+            for (path, _) in &files {
+                errln!("wrote {}", display_path(path));
+            }
+            Exit::Success
+        }
+        Err(e) => fail(e),
+    }
 }

@@ -134,6 +134,11 @@ codes! {
     SnapshotDuplicate = "E0802", "principal or policy given twice";
     SnapshotDangling = "W0803", "reference to something the snapshot does not hold";
     SnapshotAdministrator = "W0804", "administrator without a boundary";
+    SnapshotDepends = "W0805", "escalation depends on what the snapshot does not show";
+    ResourcesUnreadable = "E0806", "`--resources` file cannot be read";
+    ResourceRoleUnknown = "W0807", "resource runs as a role the snapshot does not hold";
+    AccountImportLoss = "W0808", "imported account loses what iamx does not write";
+    AccountImportInexact = "E0809", "account snapshot cannot be written in iamx";
     // 10: import and fmt
     ImportInexact = "E1001", "JSON policy cannot be written in iamx exactly";
     FmtUnfaithful = "E1002", "file `iamx fmt` cannot lay out without a loss";

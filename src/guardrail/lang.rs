@@ -281,6 +281,12 @@ impl Lang {
         self
     }
 
+    /// The strings of this set that are also in a group.
+    pub fn and_group(mut self, group: Group) -> Lang {
+        self.all.push(group);
+        self
+    }
+
     pub fn except(mut self, pattern: Vec<Sym>) -> Lang {
         self.none.push(pattern);
         self

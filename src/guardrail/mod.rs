@@ -32,6 +32,7 @@ use spec::GuardSpec;
 
 pub mod classes;
 pub mod lang;
+pub mod roles;
 pub mod solve;
 pub mod spec;
 pub mod vectors;
@@ -43,6 +44,8 @@ pub struct Closure {
     pub closed: bool,
     /// Principals only: whether it carries a boundary at all.
     pub bounded: bool,
+    /// The diagnostics reported about it: the requests that open it (`iamx doc` shows them).
+    pub findings: Vec<Diagnostic>,
 }
 
 /// What the analysis found, besides its diagnostics.
@@ -219,6 +222,23 @@ pub struct World {
     /// Per boundary (ARN), where the customer managed policies are attached.
     pub(crate) attached:
         std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Attached>>>,
+    /// In an account: its roles, to judge passing and assuming them by what they hold.
+    pub known: Option<roles::Known>,
+    /// In an account: each principal's (ARN) sure escalation, to follow paths through roles.
+    pub(crate) leads: std::cell::RefCell<std::collections::HashMap<String, Lead>>,
+}
+
+/// A principal's first sure escalation: the step, and the role it goes on through.
+#[derive(Clone, Debug)]
+pub(crate) struct Lead {
+    /// "role `deployer`".
+    pub who: String,
+    /// "can assume role `Admin`, an administrator".
+    pub message: String,
+    /// The request, and the statement that allows it.
+    pub request: String,
+    pub span: Option<Span>,
+    pub via: Option<String>,
 }
 
 /// The holders a boundary is analysed for: a user, a role session, and a federated session.
@@ -617,25 +637,62 @@ fn principal_findings(
         .iter()
         .map(|(l, p)| (l.clone(), p))
         .collect();
-    let (findings, edit) = findings_and_self_edit(world, subject, &holders, &own, false, true);
+    let (mut findings, edit) = findings_and_self_edit(world, subject, &holders, &own, false, true);
     let mut out = Vec::new();
     let who = subject.display.clone();
     if subject.boundary.is_none() {
+        if let Some(known) = &world.known {
+            findings = roles::refine(world, known, subject, &holders[0].1, &own, findings);
+            // With no boundary, changing its own permissions is every permission.
+            if let Some(request) = &edit {
+                let mut finding = vectors::Finding::new(
+                    Code::GuardSelfEdit,
+                    roles::self_edit_words(known, request),
+                    request.clone(),
+                );
+                finding.catalogue = classes::catalogue_ids("W0604", &request.action);
+                findings.insert(
+                    0,
+                    Found {
+                        finding,
+                        holder: None,
+                        worst: false,
+                    },
+                );
+            }
+        }
         if findings.is_empty() {
             return (true, out);
         }
+        // Sure findings first: the verdict is theirs when there is one.
+        findings.sort_by_key(|f| f.finding.depends.is_some());
         let what: Vec<String> = findings
             .iter()
-            .map(|f| format!("{}{}", f.finding.message, as_holder(f)))
+            .enumerate()
+            .map(|(i, f)| match &f.finding.depends {
+                Some(on) if i > 0 => {
+                    format!("{}{} (depending on {on})", f.finding.message, as_holder(f))
+                }
+                _ => format!("{}{}", f.finding.message, as_holder(f)),
+            })
             .collect();
         let lacks = match &subject.unknown_boundary {
             Some(arn) => format!("carries the boundary `{arn}`, which iamx has no document for"),
             None => "has no permissions boundary".to_string(),
         };
-        let mut d = Diagnostic::new(
-            Code::GuardUnboundedPrincipal,
-            format!("{who} {lacks}, and {}", what[0]),
-        )
+        let mut d = match &findings[0].finding.depends {
+            None => Diagnostic::new(
+                Code::GuardUnboundedPrincipal,
+                format!("{who} {lacks}, and {}", what[0]),
+            ),
+            Some(on) => Diagnostic::new(
+                Code::SnapshotDepends,
+                format!(
+                    "{who} {lacks}, and {}: whether that escalates depends on {on}",
+                    what[0]
+                ),
+            ),
+        }
         .help(if what.len() > 1 {
             format!(
                 "give it a boundary with a guard, and `delegate`; besides, it can {}",
@@ -649,6 +706,18 @@ fn principal_findings(
             "give it a boundary with a guard, and `delegate`".to_string()
         });
         let (primary, _) = place(&labelled, None, &findings[0].finding.witness, false);
+        if world.known.is_some() && findings[0].finding.depends.is_none() {
+            world.leads.borrow_mut().insert(
+                subject.arn.clone(),
+                Lead {
+                    who: who.clone(),
+                    message: what[0].clone(),
+                    request: describe_request(&findings[0].finding.witness),
+                    span: primary.or(subject.span),
+                    via: findings[0].finding.via.clone(),
+                },
+            );
+        }
         if let Some(span) = primary.or(subject.span) {
             d = d.at(
                 span,
@@ -904,6 +973,15 @@ fn fix_for(code: Code, boundary: &str, guard: Option<&GuardSpec>) -> String {
 
 /// The analysis of a compiled project: every boundary, every user and role.
 pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
+    analyze_in(project, None)
+}
+
+/// [`analyze`] for an account, whose roles are `known`: see [`roles`].
+pub fn analyze_account(project: &Project, known: roles::Known) -> (Report, Vec<Diagnostic>) {
+    analyze_in(project, Some(known))
+}
+
+fn analyze_in(project: &Project, known: Option<roles::Known>) -> (Report, Vec<Diagnostic>) {
     let mut report = Report::default();
     let mut out = Vec::new();
     let Some(account) = project.account.clone() else {
@@ -973,6 +1051,7 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
                 Some((g.arn.clone()?, members, has_policies))
             })
             .collect(),
+        known,
         ..World::default()
     };
     let by_arn: std::collections::HashMap<&str, usize> = project
@@ -1010,18 +1089,21 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
         })
     };
     let mut reported: Vec<(String, Vec<(Code, String)>)> = Vec::new();
+    // Principals (ARNs) with findings, and where their first diagnostic is.
+    let mut paths: Vec<(String, usize)> = Vec::new();
     for p in project.policies.iter().filter(|p| p.boundary) {
         let Some(info) = p.arn.as_deref().and_then(boundary_info) else {
             continue;
         };
         let (closed, found, raw) = boundary_findings(&world, &info);
-        out.extend(found);
         reported.push((info.arn.clone(), raw));
         report.boundaries.push(Closure {
             name: p.name.clone(),
             closed,
             bounded: true,
+            findings: found.clone(),
         });
+        out.extend(found);
     }
     for principal in project
         .principals
@@ -1106,12 +1188,25 @@ pub fn analyze(project: &Project) -> (Report, Vec<Diagnostic>) {
             .and_then(|b| reported.iter().find(|(arn, _)| *arn == b.arn))
             .map_or(&[][..], |(_, raw)| raw.as_slice());
         let (closed, found) = principal_findings(&world, &subject, skip);
-        out.extend(found);
+        if world.known.is_some() && !closed {
+            paths.push((subject.arn.clone(), out.len()));
+        }
         report.principals.push(Closure {
             name: principal.name.clone(),
             closed,
             bounded: subject.boundary.is_some(),
+            findings: found.clone(),
         });
+        out.extend(found);
+    }
+    // Escalations through roles go on with the role's own: the path, step by step.
+    let leads = world.leads.borrow();
+    for (arn, at) in paths {
+        if let Some(d) = out.get_mut(at) {
+            if d.code == Code::GuardUnboundedPrincipal {
+                roles::show_path(&leads, &arn, d);
+            }
+        }
     }
     (report, out)
 }

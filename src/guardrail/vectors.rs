@@ -25,6 +25,12 @@ pub struct Finding {
     pub witness: Witness,
     /// Public catalogue entries the finding belongs to.
     pub catalogue: Vec<&'static str>,
+    /// In an account: what the snapshot does not show that decides whether this escalates
+    /// (`None`: it does for sure). See [`super::roles`].
+    pub depends: Option<String>,
+    /// In an account: the role (ARN) it escalates through, when that role is no administrator
+    /// itself; the path goes on with that role's own findings.
+    pub via: Option<String>,
 }
 
 impl Finding {
@@ -35,6 +41,8 @@ impl Finding {
             code,
             message,
             witness,
+            depends: None,
+            via: None,
         }
     }
 }
@@ -241,7 +249,7 @@ impl<'a> Analysis<'a> {
         self.services[0].names(service)
     }
 
-    fn solve(
+    pub(crate) fn solve(
         &self,
         action: &str,
         resource: Lang,
@@ -869,13 +877,22 @@ impl<'a> Analysis<'a> {
             elsewhere = elsewhere.except(lang::exact(own));
         }
         let spaces = [space.except_names(&attached.within), elsewhere];
+        // In an account, making another version the default gives power only where a version
+        // allows more than the default.
+        let versions = |a: &str, space: &Lang| match (&self.world.known, a) {
+            (Some(known), "iam:SetDefaultPolicyVersion") => space.clone().and_group(Group {
+                patterns: Vec::new(),
+                names: Some(known.stronger_names.clone()),
+            }),
+            _ => space.clone(),
+        };
         found(
             Code::GuardEditPoliciesElsewhere,
             "can edit managed policies attached to principals outside its reach".into(),
             spaces.iter().flat_map(|space| {
                 edits
                     .into_iter()
-                    .map(|a| self.solve(a, space.clone(), Vec::new()))
+                    .map(|a| self.solve(a, versions(a, space), Vec::new()))
             }),
         )
     }
@@ -1019,6 +1036,16 @@ impl<'a> Analysis<'a> {
         }
         for policy in &self.subject.own_policies {
             for a in ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"] {
+                // In an account, only a version that allows more than the default gives power.
+                if a == "iam:SetDefaultPolicyVersion"
+                    && self
+                        .world
+                        .known
+                        .as_ref()
+                        .is_some_and(|k| !k.stronger_versions.contains_key(policy))
+                {
+                    continue;
+                }
                 tries.push((
                     a.to_string(),
                     Lang::one_of(vec![lang::exact(policy)]),

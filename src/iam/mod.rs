@@ -251,6 +251,10 @@ pub struct Project {
     pub policies: Vec<ManagedPolicyInfo>,
     /// `test` blocks, resolved.
     pub tests: Vec<TestCase>,
+    /// Account snapshots only: the versions of customer managed policies that are not their
+    /// default, as (policy ARN, version id, document). `iam:SetDefaultPolicyVersion` makes
+    /// one of them the policy.
+    pub other_versions: Vec<(String, String, Policy)>,
 }
 
 /// A `test` block: expectations about requests of the project's principals.

@@ -1,0 +1,1053 @@
+//! In an account, the roles are known: passing or assuming a role is an escalation only if the
+//! role can do something the principal cannot already do.
+//!
+//! A principal with no boundary that may pass or assume a role is judged role by role, over
+//! the roles of the snapshot it can reach (the [`Solver`](super::solve::Solver) names them one
+//! at a time). A role can be reached when the principal's policies allow the request *and* the
+//! role's trust policy lets it be used that way: assumed by the principal (its ARN, its
+//! account, or anyone), or passed to a service (any `Service` principal). Each role reached is
+//! compared with the principal as [`crate::diff`] compares two versions of one principal: the
+//! role's effective permissions (identity ∩ boundary, minus denies) against the principal's.
+//!
+//! The verdict is sound, and says when it is not sure:
+//! - an administrator, or a role with a permission the principal lacks on every reading of the
+//!   conditions, is a sure escalation;
+//! - a role whose gain shows only under conditions, or whose policies (or the principal's)
+//!   iamx cannot read, and roles the snapshot does not hold (which may be created later, or
+//!   belong to other accounts), make the finding *depend* on them, and it says on what;
+//! - a role that holds nothing more is no escalation.
+//!
+//! Policy variables mean different things for the principal and the role: the comparison
+//! reads them so that the principal is taken at its narrowest and the role at its broadest.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use crate::diff;
+use crate::eval::pattern::wildcard;
+use crate::iam::{self, Effect, PrincipalKind, Project};
+
+use super::lang::{self, Group, Lang, Names};
+use super::solve::{Holder, Witness};
+use super::vectors::Analysis;
+use super::{Found, Lead, Subject, World};
+use crate::diag::{Code, Diagnostic};
+
+/// The most kinds of roles (roles alike: the same policies, boundary and trust) of the
+/// snapshot compared one by one, for one principal and request.
+const MAX_ROLES: usize = 64;
+
+/// The roles of an account, and what every principal of it is allowed, for comparisons.
+pub struct Known {
+    roles: Vec<KnownRole>,
+    by_arn: HashMap<String, usize>,
+    names: Names,
+    /// The roles a service may be trusted to use (passing them can give something), and the
+    /// roles that trust more than named principals (the account, anyone, a pattern).
+    passable: Names,
+    assumable: Names,
+    /// By principal ARN, the roles whose trust policy names it: in its own account, that
+    /// alone lets it assume them, whatever its identity policies say.
+    named: HashMap<String, Vec<usize>>,
+    side: diff::Side,
+    /// The customer managed policies (ARNs) with a version that is not their default and
+    /// allows something the default does not: `iam:SetDefaultPolicyVersion` on them gives
+    /// power. By ARN, that version's id.
+    pub(crate) stronger_versions: HashMap<String, String>,
+    /// [`Known::stronger_versions`] as a set of names.
+    pub(crate) stronger_names: Names,
+    /// Roles alike (the same policies, boundary and trust), as indices into `roles`, with
+    /// their ARNs: a verdict holds for all of them.
+    classes: Vec<(Vec<usize>, Names)>,
+    /// Each role's class.
+    class_of: Vec<usize>,
+    /// Principals' policies by what they say, numbered: principals alike share verdicts.
+    callers: RefCell<HashMap<String, usize>>,
+    /// [`Known::caller_id`] by principal label.
+    caller_ids: RefCell<HashMap<String, (usize, bool)>>,
+    /// The resources that run as a role (`--resources`), when given.
+    resources: Option<Vec<crate::account::RunsAs>>,
+    /// Their ARNs.
+    resource_names: Names,
+    /// The administrators (ARNs): nothing gives them more, so they are not judged.
+    admins: std::collections::HashSet<String>,
+    /// Verdicts by principal (its policies' number) and class.
+    verdicts: RefCell<HashMap<(usize, usize), Verdict>>,
+    /// Judgements of users whose policies test nothing about who they are, by their
+    /// policies' number and the request (passing or assuming): users alike are judged once.
+    judged: RefCell<HashMap<(usize, bool), Judgement>>,
+}
+
+/// What statements say, spans aside: principals and roles alike share verdicts.
+fn fingerprint(statements: &[iam::Statement]) -> String {
+    format!(
+        "{:?}",
+        iam::Policy {
+            statements: statements.to_vec()
+        }
+        .without_spans()
+        .statements
+    )
+}
+
+/// What a subject of the comparison holds, spans aside.
+fn subject_print(s: Option<&diff::Subject>) -> String {
+    match s {
+        None => "none".into(),
+        Some(s) => format!(
+            "{}|{}|{:?}",
+            fingerprint(&s.identity),
+            s.boundary
+                .as_ref()
+                .map_or_else(|| "-".to_string(), |b| fingerprint(b)),
+            s.missing
+        ),
+    }
+}
+
+struct KnownRole {
+    arn: String,
+    name: String,
+    /// `None` when the snapshot gives none: then anyone may be trusted.
+    trust: Option<iam::Policy>,
+    admin: bool,
+}
+
+/// A role against a principal.
+#[derive(Clone, Debug)]
+enum Verdict {
+    /// It can do nothing the principal cannot.
+    Weaker,
+    /// It can do more: why.
+    Stronger(String),
+    /// It may: on what that depends.
+    Depends(String),
+}
+
+/// What passing or assuming roles gives a principal.
+#[derive(Clone)]
+pub(crate) enum Judgement {
+    /// Nothing it does not have.
+    Clean,
+    /// More, for sure: the request, the role, why.
+    Sure {
+        witness: Witness,
+        role: String,
+        why: String,
+        /// The role's ARN, when it is no administrator: the path goes on through it.
+        via: Option<String>,
+    },
+    /// Perhaps: the request, the role (`None`: a role the snapshot does not hold), on what.
+    Depends {
+        witness: Witness,
+        role: Option<String>,
+        what: String,
+    },
+}
+
+impl Known {
+    /// The roles of a project read from a snapshot; `admins` are the ARNs of its
+    /// administrators.
+    pub fn of(
+        project: &Project,
+        admins: &[String],
+        resources: Option<Vec<crate::account::RunsAs>>,
+    ) -> Known {
+        let mut roles = Vec::new();
+        for p in &project.principals {
+            if p.kind != PrincipalKind::Role {
+                continue;
+            }
+            let Some(arn) = p.arn.clone() else { continue };
+            let trust = p
+                .documents
+                .iter()
+                .map(|&i| &project.documents[i])
+                .find(|d| d.kind == iam::DocumentKind::Trust)
+                .map(|d| d.policy.clone());
+            roles.push(KnownRole {
+                admin: admins.contains(&arn),
+                arn,
+                name: p.name.clone(),
+                trust,
+            });
+        }
+        let by_arn = roles
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.arn.clone(), i))
+            .collect();
+        let mut named: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, r) in roles.iter().enumerate() {
+            for s in r.trust.iter().flat_map(|t| &t.statements) {
+                if s.effect.value != Effect::Allow
+                    || s.not_principal
+                    || !names_action(s, "sts:AssumeRole")
+                {
+                    continue;
+                }
+                if let Some(iam::Principal::Kinds(kinds)) = &s.principal {
+                    for v in kinds.get("AWS").into_iter().flatten() {
+                        let v = &v.value;
+                        if v.contains(":user/") || v.contains(":role/") {
+                            let list = named.entry(v.clone()).or_default();
+                            if !list.contains(&i) {
+                                list.push(i);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let mut stronger_versions: HashMap<String, String> = HashMap::new();
+        for (arn, id, version) in &project.other_versions {
+            if stronger_versions.contains_key(arn) {
+                continue;
+            }
+            let Some(default) = crate::eval::project::managed_document(project, arn) else {
+                continue;
+            };
+            let old = diff::Subject {
+                identity: default.statements,
+                ..diff::Subject::default()
+            };
+            let new = diff::Subject {
+                identity: version.statements.clone(),
+                ..diff::Subject::default()
+            };
+            if !diff::compare(arn, &old, &new).added.is_empty() {
+                stronger_versions.insert(arn.clone(), id.clone());
+            }
+        }
+        let side = diff::Side::of_project(project, None);
+        let mut keys: HashMap<String, usize> = HashMap::new();
+        let mut classes: Vec<(Vec<usize>, Names)> = Vec::new();
+        let mut class_of = Vec::new();
+        // Roles alike: managed policies by ARN, inline ones and the trust by what they say.
+        let infos: HashMap<&str, &iam::PrincipalInfo> = project
+            .principals
+            .iter()
+            .filter(|p| p.kind == PrincipalKind::Role)
+            .filter_map(|p| Some((p.arn.as_deref()?, p)))
+            .collect();
+        for (i, r) in roles.iter().enumerate() {
+            let held = infos.get(r.arn.as_str()).map(|p| {
+                let mut attached: Vec<&str> = p.attached.iter().map(|a| a.value.as_str()).collect();
+                attached.sort_unstable();
+                let inline: Vec<String> = p
+                    .documents
+                    .iter()
+                    .map(|&d| &project.documents[d])
+                    .filter(|d| d.kind != iam::DocumentKind::Trust)
+                    .map(|d| fingerprint(&d.policy.statements))
+                    .collect();
+                format!(
+                    "{attached:?}|{:?}|{inline:?}",
+                    p.boundary.as_ref().map(|b| &b.value)
+                )
+            });
+            let key = format!(
+                "{}|{held:?}|{}",
+                r.admin,
+                r.trust
+                    .as_ref()
+                    .map_or_else(|| "-".to_string(), |t| fingerprint(&t.statements))
+            );
+            let next = keys.len();
+            let c = *keys.entry(key).or_insert(next);
+            if c == classes.len() {
+                classes.push((Vec::new(), Names::new(Vec::new())));
+            }
+            classes[c].0.push(i);
+            class_of.push(c);
+        }
+        for (members, names) in &mut classes {
+            *names = Names::new(members.iter().map(|&i| roles[i].arn.clone()));
+        }
+        let (partition, account) = (
+            project.partition.clone(),
+            project.account.clone().unwrap_or_default(),
+        );
+        // A caller no trust policy names: only trust that is not for named principals lets it.
+        let nobody = format!("arn:{partition}:iam::{account}:user/#");
+        let passable = Names::new(
+            roles
+                .iter()
+                .filter(|r| trusted(r, &nobody, &account, &partition, true))
+                .map(|r| r.arn.clone()),
+        );
+        let assumable = Names::new(
+            roles
+                .iter()
+                .filter(|r| {
+                    trusted(r, &nobody, &account, &partition, false)
+                        || r.trust.iter().flat_map(|t| &t.statements).any(|s| {
+                            matches!(&s.principal, Some(iam::Principal::Kinds(k))
+                                if k.get("AWS").into_iter().flatten().any(|v| v.value.contains(['*', '?'])))
+                        })
+                })
+                .map(|r| r.arn.clone()),
+        );
+        Known {
+            passable,
+            assumable,
+            classes,
+            class_of,
+            callers: RefCell::default(),
+            caller_ids: RefCell::default(),
+            judged: RefCell::default(),
+            admins: admins.iter().cloned().collect(),
+            resource_names: Names::new(resources.iter().flatten().map(|r| r.arn.clone())),
+            resources,
+            stronger_names: Names::new(stronger_versions.keys().cloned()),
+            stronger_versions,
+            named,
+            names: Names::new(roles.iter().map(|r| r.arn.clone())),
+            by_arn,
+            roles,
+            side,
+            verdicts: RefCell::default(),
+        }
+    }
+
+    /// A role against a principal (its label in [`diff::Side`]: "user alice").
+    /// The number of what a principal's policies say (a user's policies may name it by
+    /// `${aws:username}`: its name is then part of what they say), and whether they test
+    /// nothing about who makes the request.
+    fn caller_id(&self, caller: &str, user_name: Option<&str>) -> (usize, bool) {
+        if let Some(&found) = self.caller_ids.borrow().get(caller) {
+            return found;
+        }
+        let found = self.caller_id_of(caller, user_name);
+        self.caller_ids
+            .borrow_mut()
+            .insert(caller.to_string(), found);
+        found
+    }
+
+    fn caller_id_of(&self, caller: &str, user_name: Option<&str>) -> (usize, bool) {
+        let subject = self.side.subjects.get(caller);
+        let print = subject_print(subject);
+        let plain = !print.contains("${")
+            && subject.is_some_and(|s| {
+                s.identity
+                    .iter()
+                    .chain(s.boundary.iter().flatten())
+                    .all(|st| st.conditions.is_empty())
+            });
+        let print = match user_name {
+            Some(name) if print.contains("${") => format!("{name}|{print}"),
+            _ => print,
+        };
+        let mut callers = self.callers.borrow_mut();
+        let next = callers.len();
+        (*callers.entry(print).or_insert(next), plain)
+    }
+
+    fn verdict(&self, caller: &str, user_name: Option<&str>, role: usize) -> Verdict {
+        let (id, _) = self.caller_id(caller, user_name);
+        let key = (id, self.class_of[role]);
+        if let Some(v) = self.verdicts.borrow().get(&key) {
+            return v.clone();
+        }
+        let v = self.compare(caller, user_name, role);
+        self.verdicts.borrow_mut().insert(key, v.clone());
+        v
+    }
+
+    fn compare(&self, caller: &str, user_name: Option<&str>, role: usize) -> Verdict {
+        let r = &self.roles[role];
+        if r.admin {
+            return Verdict::Stronger("an administrator".into());
+        }
+        let label = format!("role {}", r.name);
+        let (Some(c), Some(s)) = (
+            self.side.subjects.get(caller),
+            self.side.subjects.get(&label),
+        ) else {
+            return Verdict::Depends("what the snapshot holds of them".into());
+        };
+        if let Some(m) = c.missing.first() {
+            return Verdict::Depends(format!(
+                "what `{m}` allows the principal, which iamx cannot read"
+            ));
+        }
+        if let Some(m) = s.missing.first() {
+            return Verdict::Depends(format!(
+                "what `{m}` allows the role, which iamx cannot read"
+            ));
+        }
+        let mut old = diff::Subject {
+            identity: narrowest(&c.identity, user_name),
+            boundary: c.boundary.as_ref().map(|b| narrowest(b, user_name)),
+            missing: Vec::new(),
+        };
+        let mut new = diff::Subject {
+            identity: broadest(&s.identity),
+            boundary: s.boundary.as_ref().map(|b| broadest(b)),
+            missing: Vec::new(),
+        };
+        // A statement of the role's that the principal has too, word for word, gives it
+        // nothing, when nothing of the principal's takes away (no deny, no boundary).
+        if old.boundary.is_none() && old.identity.iter().all(|s| s.effect.value == Effect::Allow) {
+            let bare = |s: &iam::Statement| {
+                let mut s = s.clone();
+                s.sid = None;
+                fingerprint(std::slice::from_ref(&s))
+            };
+            let have: std::collections::HashSet<String> = old.identity.iter().map(bare).collect();
+            new.identity
+                .retain(|s| s.effect.value == Effect::Deny || !have.contains(&bare(s)));
+            if !new.identity.iter().any(|s| s.effect.value == Effect::Allow) {
+                return Verdict::Weaker;
+            }
+        }
+        // Only the principal's statements about the services the role's allows name can tell
+        // whether the role gains something.
+        if let Some(services) = services_of(&new.identity) {
+            // Denies stay: they narrow the principal, whatever they name.
+            old.identity.retain(|s| {
+                s.effect.value == Effect::Deny
+                    || services_of(std::slice::from_ref(s))
+                        .is_none_or(|own| !own.is_disjoint(&services))
+            });
+        }
+        let found = diff::compare(&label, &old, &new);
+        let conditional = |action: &str| {
+            old.identity
+                .iter()
+                .chain(old.boundary.iter().flatten())
+                .chain(new.identity.iter())
+                .chain(new.boundary.iter().flatten())
+                .any(|s| !s.conditions.is_empty() && names_action(s, action))
+        };
+        let sure = found
+            .added
+            .iter()
+            .find(|ch| ch.resource.is_some() && !conditional(&ch.action));
+        if let Some(ch) = sure {
+            return Verdict::Stronger(format!(
+                "which can do more: `{}` on `{}`",
+                ch.action,
+                ch.resource.as_deref().unwrap_or("*")
+            ));
+        }
+        match found.added.first() {
+            None => Verdict::Weaker,
+            Some(ch) => {
+                let on = ch.resource.as_deref().unwrap_or("…");
+                let when = if ch.when.is_empty() {
+                    "the conditions of the principal's policies".to_string()
+                } else {
+                    ch.when.join(" and ")
+                };
+                Verdict::Depends(format!(
+                    "conditions: the role is allowed `{}` on `{on}` when {when}, and the principal may not be",
+                    ch.action
+                ))
+            }
+        }
+    }
+}
+
+/// Whether a statement's `Action` (or `NotAction`) names an action.
+fn names_action(s: &iam::Statement, action: &str) -> bool {
+    match &s.action {
+        None => true,
+        Some(b) => b.values.iter().any(|v| wildcard(&v.value, action, true)) != b.not,
+    }
+}
+
+/// Condition keys whose values depend on who makes the request: the same condition written
+/// in the principal's policies and in the role's is not the same question.
+fn about_the_caller(c: &iam::Condition) -> bool {
+    let key = c.key.to_ascii_lowercase();
+    key.starts_with("aws:principal")
+        || matches!(
+            key.as_str(),
+            "aws:userid" | "aws:username" | "aws:sourceidentity" | "aws:federatedprovider"
+        )
+        || c.values.iter().any(|v| v.contains("${"))
+}
+
+/// Replaces each policy variable of a statement's actions and resources: `None` from `with`
+/// means it has no value.
+fn substitute(s: &iam::Statement, with: &dyn Fn(&str) -> Option<String>) -> Option<iam::Statement> {
+    let mut s = s.clone();
+    for block in [&mut s.action, &mut s.resource].into_iter().flatten() {
+        for v in &mut block.values {
+            let mut text = String::new();
+            let mut rest = v.value.as_str();
+            while let Some(start) = rest.find("${") {
+                let end = rest[start..].find('}')? + start;
+                text.push_str(&rest[..start]);
+                text.push_str(&with(&rest[start + 2..end])?);
+                rest = &rest[end + 1..];
+            }
+            text.push_str(rest);
+            v.value = text;
+        }
+    }
+    Some(s)
+}
+
+/// The principal's statements at their narrowest: its own user name where a variable names
+/// it; an allow with another variable is left out, a deny's variable matches anything.
+fn narrowest(statements: &[iam::Statement], user_name: Option<&str>) -> Vec<iam::Statement> {
+    statements
+        .iter()
+        .filter_map(|s| {
+            let known = |var: &str| {
+                let v = var.to_ascii_lowercase();
+                match (v.as_str(), user_name) {
+                    ("aws:username", Some(name)) => Some(name.to_string()),
+                    ("*" | "?" | "$", _) => Some(var.to_string()),
+                    _ => None,
+                }
+            };
+            match s.effect.value {
+                Effect::Allow => substitute(s, &known),
+                Effect::Deny => substitute(s, &|v| known(v).or_else(|| Some("*".into()))),
+            }
+        })
+        .collect()
+}
+
+/// The role's statements at their broadest: an allow's variable matches anything, a deny with
+/// one is left out; conditions about the caller are the role's own questions.
+fn broadest(statements: &[iam::Statement]) -> Vec<iam::Statement> {
+    statements
+        .iter()
+        .filter_map(|s| {
+            let seen = RefCell::new(Vec::new());
+            let mut s = match s.effect.value {
+                Effect::Allow => substitute(s, &|v| {
+                    seen.borrow_mut().push(v.to_string());
+                    Some("*".into())
+                })?,
+                Effect::Deny => substitute(s, &|_| None)?,
+            };
+            for c in &mut s.conditions {
+                if about_the_caller(c) {
+                    c.key = format!("{} (the role's)", c.key);
+                }
+            }
+            // A variable taken to match anything is a condition: what it stands for in a
+            // session of the role decides.
+            for v in seen.into_inner() {
+                s.conditions.push(iam::Condition {
+                    operator: "matches".into(),
+                    key: format!("${{{v}}}"),
+                    values: vec!["anything".into()],
+                    span: None,
+                    key_span: None,
+                });
+            }
+            Some(s)
+        })
+        .collect()
+}
+
+/// Whether a role's trust policy lets the principal assume it (`pass`: lets a service use
+/// it). Conditions are taken to hold: the question is whether it may.
+fn trusted(role: &KnownRole, caller: &str, account: &str, partition: &str, pass: bool) -> bool {
+    let Some(trust) = &role.trust else {
+        return true;
+    };
+    trust.statements.iter().any(|s| {
+        if s.effect.value != Effect::Allow || !names_action(s, "sts:AssumeRole") {
+            return false;
+        }
+        if s.not_principal {
+            return true;
+        }
+        match &s.principal {
+            None => false,
+            Some(iam::Principal::Any(_)) => true,
+            Some(iam::Principal::Kinds(kinds)) => kinds.iter().any(|(kind, values)| {
+                if pass {
+                    return kind == "Service";
+                }
+                kind == "AWS"
+                    && values.iter().any(|v| {
+                        let v = v.value.as_str();
+                        v == "*"
+                            || v == account
+                            || v == format!("arn:{partition}:iam::{account}:root")
+                            || wildcard(v, caller, false)
+                    })
+            }),
+        }
+    })
+}
+
+/// What passing (`pass`) or assuming roles gives the principal of an analysis.
+fn judge(
+    known: &Known,
+    world: &World,
+    analysis: &Analysis,
+    subject: &Subject,
+    pass: bool,
+) -> Judgement {
+    let action = if pass {
+        "iam:PassRole"
+    } else {
+        "sts:AssumeRole"
+    };
+    let caller = format!("{} {}", subject.kind.as_str(), subject.name);
+    let user_name = (subject.kind == PrincipalKind::User).then_some(subject.name.as_str());
+    let mut depends: Option<(Witness, Option<String>, String)> = None;
+    // Only roles whose trust may let it: the others need no look.
+    let named: Vec<Vec<lang::Sym>> = match known.named.get(&subject.arn) {
+        Some(roles) if !pass => roles
+            .iter()
+            .map(|&i| lang::exact(&known.roles[i].arn))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut space = Lang::one_of_group(Group {
+        patterns: named,
+        names: Some(if pass {
+            known.passable.clone()
+        } else {
+            known.assumable.clone()
+        }),
+    })
+    .except(lang::exact(&subject.arn));
+    let mut exhausted = true;
+    for _ in 0..MAX_ROLES {
+        let Some(w) = analysis.solve(action, space.clone(), Vec::new()) else {
+            exhausted = false;
+            break;
+        };
+        let Some(arn) = w.resource.clone() else {
+            depends.get_or_insert((w, None, "a set of roles too large to search".into()));
+            exhausted = false;
+            break;
+        };
+        let Some(&i) = known.by_arn.get(&arn) else {
+            space = space.except(lang::exact(&arn));
+            continue;
+        };
+        // The roles alike get the same verdict.
+        space = space.except_names(&known.classes[known.class_of[i]].1);
+        let role = &known.roles[i];
+        if !trusted(role, &subject.arn, &world.account, &world.partition, pass) {
+            continue;
+        }
+        match known.verdict(&caller, user_name, i) {
+            Verdict::Weaker => {}
+            Verdict::Stronger(why) => {
+                return Judgement::Sure {
+                    witness: w,
+                    role: role.name.clone(),
+                    why,
+                    via: (!role.admin).then(|| role.arn.clone()),
+                }
+            }
+            Verdict::Depends(what) => {
+                depends.get_or_insert((w, Some(role.name.clone()), what));
+            }
+        }
+    }
+    if exhausted && depends.is_none() {
+        if let Some(w) = analysis.solve(action, space, Vec::new()) {
+            let what = format!(
+                "roles of more than {MAX_ROLES} kinds it can {}, past what iamx compares one by one",
+                if pass { "pass" } else { "assume" }
+            );
+            depends = Some((w, None, what));
+        }
+    }
+    if depends.is_none() {
+        // Roles the snapshot does not hold: someone may create them.
+        let all = format!("arn:{}:iam::{}:role/*", world.partition, world.account);
+        let future = Lang::one_of(vec![lang::glob(&all, true)])
+            .except_names(&known.names)
+            .except(lang::glob("*#*", true));
+        if let Some(w) = analysis.solve(action, future, Vec::new()) {
+            let what = format!(
+                "which roles are created later: `{}` is not in the snapshot",
+                w.resource.as_deref().unwrap_or("…")
+            );
+            depends = Some((w, None, what));
+        }
+    }
+    if depends.is_none() && !pass {
+        let others = Lang::one_of(vec![lang::glob(
+            &format!("arn:{}:iam::*:role/*", world.partition),
+            true,
+        )])
+        .except(lang::glob(
+            &format!("arn:{}:iam::{}:*", world.partition, world.account),
+            true,
+        ));
+        if let Some(w) = analysis.solve(action, others, Vec::new()) {
+            let what = format!(
+                "roles of other accounts, which the snapshot does not show: `{}`",
+                w.resource.as_deref().unwrap_or("…")
+            );
+            depends = Some((w, None, what));
+        }
+    }
+    match depends {
+        Some((witness, role, what)) => Judgement::Depends {
+            witness,
+            role,
+            what,
+        },
+        None => Judgement::Clean,
+    }
+}
+
+/// The findings of a principal with no boundary, with passing and assuming roles judged by
+/// what the account's roles hold.
+pub(crate) fn refine(
+    world: &World,
+    known: &Known,
+    subject: &Subject,
+    holder: &Holder,
+    identity: &[&iam::Policy],
+    mut findings: Vec<Found>,
+) -> Vec<Found> {
+    // Running code as a resource's role: that role decides.
+    if findings
+        .iter()
+        .any(|f| f.finding.code == Code::GuardRunAsOthers)
+        && !known.admins.contains(&subject.arn)
+    {
+        let analysis = Analysis::new(world, subject, holder, identity.to_vec());
+        let caller = format!("{} {}", subject.kind.as_str(), subject.name);
+        let user_name = (subject.kind == PrincipalKind::User).then_some(subject.name.as_str());
+        findings.retain_mut(|f| {
+            if f.finding.code != Code::GuardRunAsOthers {
+                return true;
+            }
+            match run_as(
+                known,
+                world,
+                &analysis,
+                &caller,
+                user_name,
+                &f.finding.witness,
+            ) {
+                Judgement::Clean => false,
+                Judgement::Sure {
+                    witness,
+                    role,
+                    why,
+                    via,
+                } => {
+                    f.finding.message = format!(
+                        "can run code as role `{role}` (`{}` on `{}`), {why}",
+                        witness.action,
+                        witness.resource.as_deref().unwrap_or("…")
+                    );
+                    f.finding.witness = witness;
+                    f.finding.via = via;
+                    true
+                }
+                Judgement::Depends { witness, what, .. } => {
+                    f.finding.witness = witness;
+                    f.finding.depends = Some(what);
+                    true
+                }
+            }
+        });
+    }
+    let touches = |c: Code| matches!(c, Code::GuardPassUnbounded | Code::GuardAssumeOutside);
+    let named = known.named.get(&subject.arn);
+    if known.admins.contains(&subject.arn)
+        || (!findings.iter().any(|f| touches(f.finding.code)) && named.is_none())
+    {
+        return findings;
+    }
+    let analysis = Analysis::new(world, subject, holder, identity.to_vec());
+    let caller = format!("{} {}", subject.kind.as_str(), subject.name);
+    let user_name = (subject.kind == PrincipalKind::User).then_some(subject.name.as_str());
+    // What passing gives: `None` when nothing.
+    let mut passed: Option<Option<String>> = None;
+    findings.retain_mut(|f| {
+        let pass = match f.finding.code {
+            Code::GuardPassUnbounded => true,
+            Code::GuardAssumeOutside => false,
+            _ => return true,
+        };
+        let verb = if pass { "pass" } else { "assume" };
+        let (id, plain) = known.caller_id(&caller, user_name);
+        let reuse = plain && subject.kind == PrincipalKind::User;
+        let cached = known
+            .judged
+            .borrow()
+            .get(&(id, pass))
+            .cloned()
+            .filter(|_| reuse);
+        let judgement = cached.unwrap_or_else(|| {
+            let j = judge(known, world, &analysis, subject, pass);
+            if reuse {
+                known.judged.borrow_mut().insert((id, pass), j.clone());
+            }
+            j
+        });
+        match judgement {
+            Judgement::Clean => {
+                if pass {
+                    passed = Some(None);
+                }
+                false
+            }
+            Judgement::Sure {
+                witness,
+                role,
+                why,
+                via,
+            } => {
+                f.finding.message = format!("can {verb} role `{role}`, {why}");
+                f.finding.witness = witness;
+                f.finding.via = via;
+                true
+            }
+            Judgement::Depends {
+                witness,
+                role,
+                what,
+            } => {
+                f.finding.message = match role {
+                    Some(r) => format!("can {verb} role `{r}`"),
+                    None => format!("can {verb} roles the snapshot does not hold"),
+                };
+                f.finding.witness = witness;
+                if pass {
+                    passed = Some(Some(what.clone()));
+                }
+                f.finding.depends = Some(what);
+                true
+            }
+        }
+    });
+    // Roles whose trust policy names it: it may assume them with no identity policy.
+    let sure_assume = |findings: &[Found]| {
+        findings
+            .iter()
+            .any(|f| f.finding.code == Code::GuardAssumeOutside && f.finding.depends.is_none())
+    };
+    for &i in named.into_iter().flatten() {
+        if sure_assume(&findings) {
+            break;
+        }
+        let role = &known.roles[i];
+        if role.arn == subject.arn {
+            continue;
+        }
+        let witness = Witness {
+            action: "sts:AssumeRole".into(),
+            resource: Some(role.arn.clone()),
+            context: Vec::new(),
+            identity: None,
+            boundary: None,
+        };
+        let message = format!(
+            "can assume role `{}` (its trust policy names it)",
+            role.name
+        );
+        let mut finding = super::vectors::Finding::new(Code::GuardAssumeOutside, message, witness);
+        match known.verdict(&caller, user_name, i) {
+            Verdict::Weaker => continue,
+            Verdict::Stronger(why) => {
+                finding.message = format!("{}, {why}", finding.message);
+                finding.via = (!role.admin).then(|| role.arn.clone());
+                findings.retain(|f| f.finding.code != Code::GuardAssumeOutside);
+            }
+            Verdict::Depends(what) => {
+                if findings
+                    .iter()
+                    .any(|f| f.finding.code == Code::GuardAssumeOutside)
+                {
+                    continue;
+                }
+                finding.depends = Some(what);
+            }
+        }
+        findings.push(Found {
+            finding,
+            holder: None,
+            worst: false,
+        });
+    }
+    match passed {
+        // Running code as a role it cannot pass, or one that gives it nothing, is no way out.
+        Some(None) => findings.retain(|f| f.finding.code != Code::GuardPassAndRun),
+        Some(Some(what)) => {
+            for f in &mut findings {
+                if f.finding.code == Code::GuardPassAndRun {
+                    f.finding.depends = Some(what.clone());
+                }
+            }
+        }
+        None => {}
+    }
+    findings
+}
+
+/// Adds to a principal's finding the path it escalates by, when it goes through roles that
+/// are no administrators: each role's own first escalation, up to its end.
+pub(crate) fn show_path(leads: &HashMap<String, Lead>, arn: &str, d: &mut Diagnostic) {
+    let Some(first) = leads.get(arn) else { return };
+    let mut steps = vec![format!("1. {} {}", first.who, first.message)];
+    let mut seen = vec![arn.to_string()];
+    let mut next = first.via.clone();
+    while let Some(role) = next.take() {
+        if seen.contains(&role) || steps.len() >= 16 {
+            break;
+        }
+        let Some(lead) = leads.get(&role) else { break };
+        steps.push(format!(
+            "{}. then {} {}",
+            steps.len() + 1,
+            lead.who,
+            lead.message
+        ));
+        if let Some(span) = lead.span {
+            d.labels.push(crate::diag::Label {
+                span,
+                message: format!("step {}: {} allows {}", steps.len(), lead.who, lead.request),
+            });
+        }
+        seen.push(role);
+        next = lead.via.clone();
+    }
+    if steps.len() < 2 {
+        return;
+    }
+    let path = format!("the path, in {} steps: {}", steps.len(), steps.join("; "));
+    d.help = Some(match d.help.take() {
+        Some(h) => format!("{h}; {path}"),
+        None => path,
+    });
+}
+
+/// What a principal with no boundary does when it changes its own permissions.
+pub(crate) fn self_edit_words(known: &Known, request: &Witness) -> String {
+    let on = request.resource.as_deref().unwrap_or("…");
+    match (
+        request.action.as_str(),
+        known.stronger_versions.get(on),
+    ) {
+        ("iam:SetDefaultPolicyVersion", Some(id)) => format!(
+            "can change its own permissions: make version `{id}` of its policy `{on}` the default, which allows more"
+        ),
+        _ => format!(
+            "can change its own permissions (`{}` on `{on}`), and so do anything",
+            request.action
+        ),
+    }
+}
+
+/// What running code as resources' roles gives a principal, from the first request that does
+/// (`first`): each listed resource it may make that request on runs as a known role, judged
+/// as a role it assumes; resources not listed run as roles unknown.
+fn run_as(
+    known: &Known,
+    world: &World,
+    analysis: &Analysis,
+    caller: &str,
+    user_name: Option<&str>,
+    first: &Witness,
+) -> Judgement {
+    let action = first.action.as_str();
+    let Some(list) = &known.resources else {
+        return Judgement::Depends {
+            witness: first.clone(),
+            role: None,
+            what: "which role each resource runs as, which the snapshot does not show (give them with `--resources`)".into(),
+        };
+    };
+    let service = action.split(':').next().unwrap_or("");
+    let mut depends: Option<(Witness, String)> = None;
+    for r in list {
+        if r.arn.split(':').nth(2) != Some(service) {
+            continue;
+        }
+        let keys = r
+            .tags
+            .iter()
+            .map(|(k, v)| {
+                (
+                    format!("aws:resourcetag/{}", k.to_ascii_lowercase()),
+                    super::solve::KeySpace::In(Lang::one_of(vec![lang::exact(v)])),
+                )
+            })
+            .collect();
+        let Some(w) = analysis.solve(action, Lang::one_of(vec![lang::exact(&r.arn)]), keys) else {
+            continue;
+        };
+        let Some(&i) = known.by_arn.get(&r.role) else {
+            depends.get_or_insert((
+                w,
+                format!(
+                    "what role `{}`, which `{}` runs as and the snapshot does not hold, can do",
+                    r.role, r.arn
+                ),
+            ));
+            continue;
+        };
+        match known.verdict(caller, user_name, i) {
+            Verdict::Weaker => {}
+            Verdict::Stronger(why) => {
+                let role = &known.roles[i];
+                return Judgement::Sure {
+                    witness: w,
+                    role: role.name.clone(),
+                    why,
+                    via: (!role.admin).then(|| role.arn.clone()),
+                };
+            }
+            Verdict::Depends(what) => {
+                depends.get_or_insert((w, what));
+            }
+        }
+    }
+    if depends.is_none() {
+        // Resources the file does not list: their role is unknown.
+        let all = format!("arn:{}:{service}:*", world.partition);
+        let others = Lang::one_of(vec![lang::glob(&all, true)]).except_names(&known.resource_names);
+        if let Some(w) = analysis.solve(action, others, Vec::new()) {
+            let what = format!(
+                "which role the resources `--resources` does not list run as, such as `{}`",
+                w.resource.as_deref().unwrap_or("…")
+            );
+            depends = Some((w, what));
+        }
+    }
+    match depends {
+        Some((witness, what)) => Judgement::Depends {
+            witness,
+            role: None,
+            what,
+        },
+        None => Judgement::Clean,
+    }
+}
+
+/// The services (lower case) the allows among statements name; `None`: any service (`*`,
+/// `NotAction`, a wildcard in the service part).
+fn services_of(statements: &[iam::Statement]) -> Option<std::collections::HashSet<String>> {
+    let mut out = std::collections::HashSet::new();
+    for s in statements {
+        if s.effect.value != Effect::Allow {
+            continue;
+        }
+        let block = s.action.as_ref()?;
+        if block.not {
+            return None;
+        }
+        for v in &block.values {
+            let service = v.value.split(':').next().unwrap_or("").to_ascii_lowercase();
+            if service.contains(['*', '?']) || !v.value.contains(':') {
+                return None;
+            }
+            out.insert(service);
+        }
+    }
+    Some(out)
+}
