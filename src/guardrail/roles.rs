@@ -83,7 +83,8 @@ fn fingerprint(statements: &[iam::Statement]) -> String {
     format!(
         "{:?}",
         iam::Policy {
-            statements: statements.to_vec()
+            statements: statements.to_vec(),
+            id: None,
         }
         .without_spans()
         .statements
