@@ -260,26 +260,40 @@ fn required_arn_parts(block: &iam::Block, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let resource_globs = glob_symbols(&resource.value, true);
+        let part_empty = |t: &awsdb::ResourceType, index: usize| {
+            t.arn.split(':').nth(index).is_some_and(str::is_empty)
+        };
+        let of_service = |t: &&awsdb::ResourceType| {
+            t.arn
+                .split(':')
+                .nth(2)
+                .is_some_and(|s| s.eq_ignore_ascii_case(arn.service))
+        };
+        let fits = |t: &awsdb::ResourceType| {
+            globs_intersect(&resource_globs, &glob_symbols(t.arn, false))
+        };
+        // The common case first, and cheaply: a type whose format leaves the same parts empty
+        // fits (an S3 bucket or object): nothing to say.
+        if service
+            .resource_types
+            .iter()
+            .filter(of_service)
+            .filter(|t| (!no_region || part_empty(t, 3)) && (!no_account || part_empty(t, 4)))
+            .any(fits)
+        {
+            continue;
+        }
         // The service's types this ARN could name, empty parts allowed.
         let fitting: Vec<&awsdb::ResourceType> = service
             .resource_types
             .iter()
-            .filter(|t| {
-                t.arn
-                    .split(':')
-                    .nth(2)
-                    .is_some_and(|s| s.eq_ignore_ascii_case(arn.service))
-            })
-            .filter(|t| globs_intersect(&resource_globs, &glob_symbols(t.arn, false)))
+            .filter(of_service)
+            .filter(|t| fits(t))
             .collect();
         if fitting.is_empty() {
             continue;
         }
-        let needs = |index: usize| {
-            fitting
-                .iter()
-                .all(|t| t.arn.split(':').nth(index).is_some_and(|p| !p.is_empty()))
-        };
+        let needs = |index: usize| fitting.iter().all(|t| !part_empty(t, index));
         let missing = match (no_region && needs(3), no_account && needs(4)) {
             (true, true) => "no region and no account",
             (true, false) => "no region",
