@@ -269,9 +269,8 @@ fn required_arn_parts(block: &iam::Block, out: &mut Vec<Diagnostic>) {
                 .nth(2)
                 .is_some_and(|s| s.eq_ignore_ascii_case(arn.service))
         };
-        let fits = |t: &awsdb::ResourceType| {
-            globs_intersect(&resource_globs, &glob_symbols(t.arn, false))
-        };
+        let fits =
+            |t: &awsdb::ResourceType| globs_intersect(&resource_globs, &glob_symbols(t.arn, false));
         // The common case first, and cheaply: a type whose format leaves the same parts empty
         // fits (an S3 bucket or object): nothing to say.
         if service
