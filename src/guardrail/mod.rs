@@ -233,11 +233,19 @@ pub struct World {
 pub(crate) struct Lead {
     /// "role `deployer`".
     pub who: String,
+    /// Each sure way it escalates: the first is the one its finding names.
+    pub steps: Vec<LeadStep>,
+}
+
+/// One sure way a principal escalates.
+#[derive(Clone, Debug)]
+pub(crate) struct LeadStep {
     /// "can assume role `Admin`, an administrator".
     pub message: String,
     /// The request, and the statement that allows it.
     pub request: String,
     pub span: Option<Span>,
+    /// The role it goes through, when the escalation goes on with that role's own.
     pub via: Option<String>,
 }
 
@@ -707,14 +715,30 @@ fn principal_findings(
         });
         let (primary, _) = place(&labelled, None, &findings[0].finding.witness, false);
         if world.known.is_some() && findings[0].finding.depends.is_none() {
+            // Every sure way out, so that a path through roles can be the shortest.
+            let steps = findings
+                .iter()
+                .zip(&what)
+                .enumerate()
+                .filter(|(_, (f, _))| f.finding.depends.is_none())
+                .map(|(i, (f, message))| LeadStep {
+                    message: message.clone(),
+                    request: describe_request(&f.finding.witness),
+                    span: if i == 0 {
+                        primary.or(subject.span)
+                    } else {
+                        place(&labelled, None, &f.finding.witness, false)
+                            .0
+                            .or(subject.span)
+                    },
+                    via: f.finding.via.clone(),
+                })
+                .collect();
             world.leads.borrow_mut().insert(
                 subject.arn.clone(),
                 Lead {
                     who: who.clone(),
-                    message: what[0].clone(),
-                    request: describe_request(&findings[0].finding.witness),
-                    span: primary.or(subject.span),
-                    via: findings[0].finding.via.clone(),
+                    steps,
                 },
             );
         }

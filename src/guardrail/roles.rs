@@ -891,34 +891,60 @@ pub(crate) fn refine(
 }
 
 /// Adds to a principal's finding the path it escalates by, when it goes through roles that
-/// are no administrators: each role's own first escalation, up to its end.
+/// are no administrators: the shortest, in steps, found breadth first over every sure way out
+/// of each principal on the way. A step that does not go through a role (an administrator
+/// assumed, its own permissions changed, another user's keys) ends the path.
 pub(crate) fn show_path(leads: &HashMap<String, Lead>, arn: &str, d: &mut Diagnostic) {
-    let Some(first) = leads.get(arn) else { return };
-    let mut steps = vec![format!("1. {} {}", first.who, first.message)];
-    let mut seen = vec![arn.to_string()];
-    let mut next = first.via.clone();
-    while let Some(role) = next.take() {
-        if seen.contains(&role) || steps.len() >= 16 {
+    if !leads.contains_key(arn) {
+        return;
+    }
+    // Breadth first: `parent[x]` is the principal and step that reach `x`.
+    let mut parent: HashMap<&str, (&str, usize)> = HashMap::new();
+    let mut queue = std::collections::VecDeque::from([arn]);
+    let mut end: Option<(&str, usize)> = None;
+    while let Some(at) = queue.pop_front() {
+        let Some(lead) = leads.get(at) else { continue };
+        // A way out that ends here, before going further.
+        if let Some(i) = lead.steps.iter().position(|s| s.via.is_none()) {
+            end = Some((at, i));
             break;
         }
-        let Some(lead) = leads.get(&role) else { break };
-        steps.push(format!(
-            "{}. then {} {}",
-            steps.len() + 1,
-            lead.who,
-            lead.message
-        ));
-        if let Some(span) = lead.span {
+        for (i, step) in lead.steps.iter().enumerate() {
+            let Some(next) = step.via.as_deref() else {
+                continue;
+            };
+            if next != arn && !parent.contains_key(next) && leads.contains_key(next) {
+                parent.insert(next, (at, i));
+                queue.push_back(next);
+            }
+        }
+    }
+    let Some((mut at, last)) = end else { return };
+    // The steps, from the principal to the end.
+    let mut chain: Vec<(&str, usize)> = vec![(at, last)];
+    while let Some(&(from, i)) = parent.get(at) {
+        chain.push((from, i));
+        at = from;
+    }
+    chain.reverse();
+    if chain.len() < 2 || chain.len() > 16 {
+        return;
+    }
+    let mut steps = Vec::new();
+    for (n, &(who, i)) in chain.iter().enumerate() {
+        let lead = &leads[who];
+        let step = &lead.steps[i];
+        if n == 0 {
+            steps.push(format!("1. {} {}", lead.who, step.message));
+            continue;
+        }
+        steps.push(format!("{}. then {} {}", n + 1, lead.who, step.message));
+        if let Some(span) = step.span {
             d.labels.push(crate::diag::Label {
                 span,
-                message: format!("step {}: {} allows {}", steps.len(), lead.who, lead.request),
+                message: format!("step {}: {} allows {}", n + 1, lead.who, step.request),
             });
         }
-        seen.push(role);
-        next = lead.via.clone();
-    }
-    if steps.len() < 2 {
-        return;
     }
     let path = format!("the path, in {} steps: {}", steps.len(), steps.join("; "));
     d.help = Some(match d.help.take() {
@@ -1051,4 +1077,75 @@ fn services_of(statements: &[iam::Statement]) -> Option<std::collections::HashSe
         }
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::show_path;
+    use crate::diag::{Code, Diagnostic};
+    use crate::guardrail::{Lead, LeadStep};
+    use std::collections::HashMap;
+
+    fn step(message: &str, via: Option<&str>) -> LeadStep {
+        LeadStep {
+            message: message.into(),
+            request: format!("request of {message}"),
+            span: None,
+            via: via.map(str::to_string),
+        }
+    }
+
+    fn lead(who: &str, steps: Vec<LeadStep>) -> Lead {
+        Lead {
+            who: who.into(),
+            steps,
+        }
+    }
+
+    #[test]
+    fn the_path_shown_is_the_shortest_not_the_first_found() {
+        // dev's first way out goes through a (three more steps); its second through b (one).
+        let mut leads = HashMap::new();
+        leads.insert(
+            "dev".to_string(),
+            lead(
+                "user dev",
+                vec![step("assumes a", Some("a")), step("assumes b", Some("b"))],
+            ),
+        );
+        leads.insert(
+            "a".to_string(),
+            lead("role a", vec![step("assumes c", Some("c"))]),
+        );
+        leads.insert(
+            "c".to_string(),
+            lead("role c", vec![step("assumes b", Some("b"))]),
+        );
+        leads.insert(
+            "b".to_string(),
+            lead("role b", vec![step("takes a user's keys", None)]),
+        );
+        let mut d = Diagnostic::new(Code::GuardUnboundedPrincipal, "dev escalates");
+        show_path(&leads, "dev", &mut d);
+        let help = d.help.unwrap();
+        assert!(
+            help.contains(
+                "the path, in 2 steps: 1. user dev assumes b; 2. then role b takes a user's keys"
+            ),
+            "{help}"
+        );
+        // A cycle with no way out shows no path, and does not loop.
+        let mut cycle = HashMap::new();
+        cycle.insert(
+            "x".to_string(),
+            lead("role x", vec![step("assumes y", Some("y"))]),
+        );
+        cycle.insert(
+            "y".to_string(),
+            lead("role y", vec![step("assumes x", Some("x"))]),
+        );
+        let mut d = Diagnostic::new(Code::GuardUnboundedPrincipal, "x escalates");
+        show_path(&cycle, "x", &mut d);
+        assert!(d.help.is_none());
+    }
 }
