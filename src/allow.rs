@@ -45,6 +45,15 @@ pub fn collect(modules: &[Module]) -> (Vec<Allowance>, Vec<Diagnostic>) {
             let (attributes, entries, span) = match item {
                 Item::Policy(p) => (&p.attributes, &p.entries, p.span),
                 Item::Principal(p) => (&p.attributes, &p.entries, p.span),
+                Item::ResourcePolicy(r) => {
+                    read(&r.attributes, r.span);
+                    for entry in &r.entries {
+                        if let crate::ast::ResourceEntry::Statement(s) = entry {
+                            trust_statement(s, &mut read);
+                        }
+                    }
+                    continue;
+                }
                 _ => continue,
             };
             read(attributes, span);

@@ -18,6 +18,7 @@ pub enum Item {
     Policy(PolicyItem),
     Principal(PrincipalItem),
     Test(TestItem),
+    ResourcePolicy(ResourcePolicyItem),
 }
 
 impl Item {
@@ -29,6 +30,7 @@ impl Item {
             Item::Policy(p) => p.span,
             Item::Principal(p) => p.span,
             Item::Test(t) => t.span,
+            Item::ResourcePolicy(r) => r.span,
         }
     }
 }
@@ -640,10 +642,43 @@ pub struct TrustStatement {
     pub attributes: Vec<Attribute>,
     pub effect: Effect,
     pub effect_span: Span,
+    /// `allow not account "…" to …`: `NotPrincipal` (resource-based policies only).
+    pub not_principal: bool,
     pub principals: Vec<TrustPrincipal>,
+    /// `to not ACTIONS`: `NotAction` (resource-based policies only).
+    pub not_action: bool,
     pub actions: Option<Vec<ActionItem>>,
+    /// `on RESOURCES` (resource-based policies only).
+    pub resource: Option<ResourceClause>,
     pub conditions: Vec<Condition>,
     pub span: Span,
+}
+
+/// `resource policy NAME { … }`: a resource-based policy, with its statements.
+#[derive(Clone, Debug)]
+pub struct ResourcePolicyItem {
+    pub docs: Vec<String>,
+    pub attributes: Vec<Attribute>,
+    pub name: Ident,
+    pub entries: Vec<ResourceEntry>,
+    pub span: Span,
+}
+
+/// What a resource policy body holds.
+#[derive(Clone, Debug)]
+pub enum ResourceEntry {
+    /// `id "…"`: the document's `Id`.
+    Id(Str, Span),
+    Statement(TrustStatement),
+}
+
+impl ResourceEntry {
+    pub fn span(&self) -> Span {
+        match self {
+            ResourceEntry::Id(_, span) => *span,
+            ResourceEntry::Statement(s) => s.span,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

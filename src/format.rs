@@ -160,7 +160,7 @@ fn print_with_comments(module: &Module, source: Option<&str>) -> (String, Option
         // Blocks get a blank line on each side; one-line items only where the source has one.
         let multi = match item {
             Item::Policy(policy) => policy.json.is_none(),
-            Item::Principal(_) | Item::Test(_) => true,
+            Item::Principal(_) | Item::Test(_) | Item::ResourcePolicy(_) => true,
             _ => false,
         };
         let _ = mark;
@@ -329,8 +329,10 @@ impl Printer<'_> {
 
     fn item(&mut self, item: &Item) {
         self.item_inner(item);
-        if !matches!(item, Item::Principal(_) | Item::Test(_))
-            && !matches!(item, Item::Policy(p) if p.json.is_none())
+        if !matches!(
+            item,
+            Item::Principal(_) | Item::Test(_) | Item::ResourcePolicy(_)
+        ) && !matches!(item, Item::Policy(p) if p.json.is_none())
         {
             self.inside(item.span().end);
         }
@@ -405,6 +407,15 @@ impl Printer<'_> {
                 self.docs(0, &test.docs);
                 let head = format!("test {}", quoted(&test.name.raw));
                 self.test_entries(0, &head, test.span, &test.entries);
+            }
+            Item::ResourcePolicy(policy) => {
+                self.docs(0, &policy.docs);
+                self.attributes(0, &policy.attributes);
+                let head = format!("resource policy {}", policy.name.name);
+                self.block(0, &head, policy.span, &policy.entries, |p, e| match e {
+                    ResourceEntry::Id(text, _) => p.line(1, &format!("id {}", quoted(&text.raw))),
+                    ResourceEntry::Statement(s) => p.resource_statement(1, s),
+                });
             }
         }
     }
@@ -742,6 +753,49 @@ impl Printer<'_> {
         self.clauses(indent, &head, &tokens, None, &s.conditions, commented);
     }
 
+    /// `allow [not] PRINCIPALS to [not] ACTIONS [on [not] RESOURCES] [when CONDITIONS]`.
+    fn resource_statement(&mut self, indent: usize, s: &TrustStatement) {
+        self.docs(indent, &s.docs);
+        self.attributes(indent, &s.attributes);
+        self.comments_before(indent, s.effect_span.start as usize);
+        let mut head = effect(s.effect).to_string();
+        if s.not_principal {
+            head.push_str(" not");
+        }
+        let principals = commas(s.principals.iter().map(trust_principal).collect());
+        let at = s
+            .principals
+            .iter()
+            .map(|p| Some(p.span().start as usize))
+            .collect();
+        let mut tokens = with_positions(principals, at);
+        tokens.push(("to".to_string(), None));
+        if s.not_action {
+            tokens.push(("not".to_string(), None));
+        }
+        if let Some(actions) = &s.actions {
+            tokens.extend(with_positions(
+                action_tokens(actions),
+                action_positions(actions),
+            ));
+        }
+        let on = s.resource.as_ref().map(|r| {
+            let mut prefix = "on".to_string();
+            if r.not {
+                prefix.push_str(" not");
+            }
+            let items = commas(r.items.iter().map(resource).collect());
+            let at = r
+                .items
+                .iter()
+                .map(|i| Some(i.span().start as usize))
+                .collect();
+            (prefix, with_positions(items, at))
+        });
+        let commented = self.commented(s.span);
+        self.clauses(indent, &head, &tokens, on, &s.conditions, commented);
+    }
+
     fn test_entries(&mut self, indent: usize, head: &str, span: Span, entries: &[TestEntry]) {
         self.block(indent, head, span, entries, |p, e| {
             p.test_entry(indent + 1, e)
@@ -830,6 +884,12 @@ impl HasSpan for Entry {
 impl HasSpan for Statement {
     fn span(&self) -> Span {
         self.span
+    }
+}
+
+impl HasSpan for ResourceEntry {
+    fn span(&self) -> Span {
+        ResourceEntry::span(self)
     }
 }
 

@@ -402,18 +402,33 @@ impl Importer<'_> {
     }
 
     fn trust_statement(&self, s: &iam::Statement) -> Result<TrustStatement, Diagnostic> {
+        self.principal_statement(s, false)
+    }
+
+    /// A statement that names principals: a trust policy's, or (`resource`) a resource-based
+    /// policy's, which may also say `NotPrincipal`, `NotAction` and its resources.
+    fn principal_statement(
+        &self,
+        s: &iam::Statement,
+        resource_based: bool,
+    ) -> Result<TrustStatement, Diagnostic> {
+        let kind = if resource_based {
+            "resource-based"
+        } else {
+            "trust"
+        };
         let refuse = |what: &str, label: &str| {
             Err(inexact(
-                format!("a trust statement with {what} cannot be written in iamx"),
+                format!("a {kind} statement with {what} cannot be written in iamx"),
                 s.span,
                 label,
-                "iamx trust statements say who may act, what they may do and when",
+                "iamx statements of trust and resource-based policies say who may act, what they may do, on what and when",
             ))
         };
-        if s.not_principal {
+        if s.not_principal && !resource_based {
             return refuse("`NotPrincipal`", "`NotPrincipal` here");
         }
-        if s.resource.is_some() {
+        if s.resource.is_some() && !resource_based {
             return refuse("a resource", "`Resource` here");
         }
         let Some(principal) = &s.principal else {
@@ -461,6 +476,21 @@ impl Importer<'_> {
         let Some(action) = &s.action else {
             return refuse("no action", "no `Action`");
         };
+        if resource_based {
+            return Ok(TrustStatement {
+                docs: Vec::new(),
+                attributes: self.attributes(s),
+                effect: effect(s.effect.value),
+                effect_span: nowhere(),
+                not_principal: s.not_principal,
+                principals,
+                not_action: action.not,
+                actions: Some(self.actions(action)?),
+                resource: s.resource.as_ref().map(|r| self.resources(r)),
+                conditions: self.conditions(&s.conditions),
+                span: nowhere(),
+            });
+        }
         if action.not {
             return refuse("`NotAction`", "`NotAction` here");
         }
@@ -480,8 +510,11 @@ impl Importer<'_> {
             attributes: self.attributes(s),
             effect: effect(s.effect.value),
             effect_span: nowhere(),
+            not_principal: false,
             principals,
+            not_action: false,
             actions,
+            resource: None,
             conditions: self.conditions(&s.conditions),
             span: nowhere(),
         })
@@ -605,12 +638,21 @@ pub fn import(
     let name = ident(&options.name);
     let item = match read.kind {
         JsonKind::Resource => {
-            return Err(vec![inexact(
-                "iamx does not write resource-based policies yet".into(),
-                whole,
-                "a resource-based policy",
-                "iamx imports identity policies, boundaries (`--as boundary`) and role trust policies (`--as trust`)",
-            )])
+            let mut entries = Vec::new();
+            if let Some(id) = &read.id {
+                entries.push(ResourceEntry::Id(str_(escape(&id.value, None)), nowhere()));
+            }
+            for s in &read.policy.statements {
+                let statement = importer.principal_statement(s, true).map_err(|d| vec![d])?;
+                entries.push(ResourceEntry::Statement(statement));
+            }
+            Item::ResourcePolicy(ResourcePolicyItem {
+                docs: Vec::new(),
+                attributes: Vec::new(),
+                name,
+                entries,
+                span: nowhere(),
+            })
         }
         JsonKind::Trust => {
             let statements = read

@@ -44,11 +44,95 @@ pub fn lower(
                         expectations: lowering.expectations,
                     });
                 }
+                Item::ResourcePolicy(r) => resource_policy_item(scope, r, &mut project),
                 Item::Setting(_) | Item::Param(_) | Item::Let(_) => {}
             }
         }
     }
     project
+}
+
+/// `resource policy NAME { … }`: a resource-based policy, written to
+/// `resource-policies/NAME.json`. Its statements name principals, like a trust policy's, and
+/// the resources of the service that holds it.
+fn resource_policy_item(scope: &Scope, item: &ResourcePolicyItem, project: &mut iam::Project) {
+    item_attributes(scope, &item.attributes, "a resource policy");
+    let name = &item.name.name;
+    let file = format!("resource-policies/{name}.json");
+    if let Some(first) = project
+        .documents
+        .iter()
+        .find(|d| d.kind == DocumentKind::Resource && d.file.eq_ignore_ascii_case(&file))
+    {
+        let case = if first.name == *name {
+            String::new()
+        } else {
+            format!(
+                " (their files differ only in case: `{}` is taken)",
+                first.name
+            )
+        };
+        let mut d = Diagnostic::new(
+            Code::DuplicateName,
+            format!("resource policy `{name}` is declared twice{case}"),
+        )
+        .at(item.name.span, "declared again here")
+        .help("every resource policy is written to its own file: rename one of them");
+        if let Some(span) = first.span {
+            d = d.with_label(span, "first declared here");
+        }
+        scope.push(d);
+        return;
+    }
+    let mut statements = Vec::new();
+    let mut ok = true;
+    let mut id: Option<(String, Span)> = None;
+    for entry in &item.entries {
+        let s = match entry {
+            ResourceEntry::Id(text, span) => {
+                if let Some((_, first)) = &id {
+                    scope.push(
+                        Diagnostic::new(Code::DuplicateSetting, "`id` is given twice")
+                            .at(*span, "given again here")
+                            .with_label(*first, "first given here")
+                            .help("a policy document has one `Id`: keep one `id`"),
+                    );
+                } else if let Some(text) = scope.expand(text) {
+                    id = Some((text, *span));
+                }
+                continue;
+            }
+            ResourceEntry::Statement(s) => s,
+        };
+        let Some(mut statement) = trust_statement(scope, s) else {
+            ok = false;
+            continue;
+        };
+        statement.not_principal = s.not_principal;
+        if let Some(action) = statement.action.as_mut() {
+            action.not = s.not_action;
+        }
+        if let Some(clause) = &s.resource {
+            match resources(scope, clause) {
+                Some(block) => statement.resource = Some(block),
+                None => ok = false,
+            }
+        }
+        statements.push(statement);
+    }
+    let id = id.map(|(text, _)| text);
+    if !ok {
+        return;
+    }
+    project.documents.push(iam::Document {
+        kind: DocumentKind::Resource,
+        name: name.clone(),
+        owner: None,
+        file,
+        policy: iam::Policy { statements, id },
+        span: Some(item.name.span),
+        split: false,
+    });
 }
 
 /// Reports the second of two settings that may be given once.

@@ -172,7 +172,8 @@ pub fn resolve<'a>(modules: &'a [Module], vars: &'a Vars) -> Scope<'a> {
     for module in modules {
         for item in &module.items {
             let (name, decl) = match item {
-                Item::Test(_) => continue,
+                // Named apart: a resource policy is no IAM entity (see `lower`).
+                Item::Test(_) | Item::ResourcePolicy(_) => continue,
                 Item::Setting(g) => (g.kind.keyword().to_string(), Decl::Global(g)),
                 Item::Param(p) => (p.name.name.clone(), Decl::Param(p)),
                 Item::Let(l) => (l.name.name.clone(), Decl::Let(l)),

@@ -1080,7 +1080,7 @@ fn import_writes_one_file_per_input_and_nothing_on_failure() {
     let (code, stdout, stderr) = run(&[
         "import",
         "tests/fixtures/import/ReadReports.json",
-        "tests/fixtures/import/bucket-policy.json",
+        "tests/fixtures/import/canonical-user-bucket-policy.json",
         "-o",
         o,
         "--color",

@@ -233,10 +233,10 @@ fn what_iamx_cannot_say_is_refused() {
         ),
         ["E1001"]
     );
-    // Resource policies, NotPrincipal.
+    // A principal kind iamx has no word for; `NotPrincipal` outside a resource-based policy.
     assert_eq!(
         refused(
-            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}"#,
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"CanonicalUser": "79a5"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}"#,
             None
         ),
         ["E1001"]
@@ -357,7 +357,7 @@ fn bad_input_points_at_the_line() {
         None,
     );
     assert!(codes.iter().any(|(_, line)| *line == 6), "{codes:?}");
-    // What iamx cannot say, on its line: a trust policy's `Id`, a resource-based policy.
+    // What iamx cannot say, on its line: a trust policy's `Id`, a `CanonicalUser` principal.
     assert_eq!(
         refused_at(
             "{\n  \"Version\": \"2012-10-17\",\n  \"Id\": \"x\",\n  \"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"Service\": \"ec2.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}]\n}\n",
@@ -366,10 +366,44 @@ fn bad_input_points_at_the_line() {
         [("E1001".to_string(), 3)]
     );
     let codes = refused_at(
-        "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\"Effect\": \"Deny\", \"NotPrincipal\": {\"AWS\": \"111122223333\"}, \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::b/*\"}]\n}\n",
+        "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\"Effect\": \"Allow\", \"Principal\": {\"CanonicalUser\": \"79a5\"}, \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::b/*\"}]\n}\n",
         Some(JsonKind::Resource),
     );
-    assert_eq!(codes, [("E1001".to_string(), 1)]);
+    assert_eq!(codes, [("E1001".to_string(), 4)]);
+}
+
+#[test]
+fn resource_based_policies_round_trip() {
+    // A bucket policy with every element a resource-based policy may have: an `Id`, Sids,
+    // `NotPrincipal`, `NotAction`, `NotResource`, anyone, and a condition.
+    let text = imports(
+        r#"{"Version": "2012-10-17", "Id": "reports-bucket-policy", "Statement": [
+            {"Sid": "ReporterReads", "Effect": "Allow",
+             "Principal": {"AWS": ["arn:aws:iam::123456789012:role/Reporter", "arn:aws:iam::111122223333:root"]},
+             "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": ["arn:aws:s3:::reports", "arn:aws:s3:::reports/*"]},
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::reports/*",
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+            {"Effect": "Deny", "NotPrincipal": {"AWS": "111122223333"}, "NotAction": "s3:GetObject",
+             "NotResource": "arn:aws:s3:::reports/public/*"}]}"#,
+        Some(JsonKind::Resource),
+        Some("123456789012"),
+    );
+    assert!(text.contains("resource policy Imported {"), "{text}");
+    assert!(
+        text.contains("deny not \"111122223333\" to not s3:GetObject on not"),
+        "{text}"
+    );
+    // A key policy, told apart from an identity policy by its `Principal` without `--as`.
+    let text = imports(
+        r#"{"Version": "2012-10-17", "Id": "key-default-1", "Statement": [
+            {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"},
+            {"Sid": "AllowCloudTrail", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:GenerateDataKey*", "Resource": "*",
+             "Condition": {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:123456789012:trail/*"}}}]}"#,
+        None,
+        Some("123456789012"),
+    );
+    assert!(text.contains("allow account to kms:* on *"), "{text}");
+    insta::assert_snapshot!(text);
 }
 
 #[test]

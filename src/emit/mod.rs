@@ -192,6 +192,16 @@ pub fn manifest(project: &Project) -> Value {
     object.insert("partition".into(), json!(project.partition));
     object.insert("principals".into(), Value::Array(principals));
     object.insert("policies".into(), Value::Array(policies));
+    // Resource-based policies belong to their resources: listed only when the project has any.
+    let resource: Vec<Value> = project
+        .documents
+        .iter()
+        .filter(|d| d.kind == iam::DocumentKind::Resource)
+        .map(|d| json!({"name": d.name, "file": d.file}))
+        .collect();
+    if !resource.is_empty() {
+        object.insert("resource_policies".into(), Value::Array(resource));
+    }
     Value::Object(object)
 }
 

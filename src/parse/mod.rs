@@ -366,6 +366,7 @@ impl Parsing {
             Rule::user_item => self.principal_item(pair, PrincipalKind::User),
             Rule::group_item => self.principal_item(pair, PrincipalKind::Group),
             Rule::test_item => self.test_item(pair),
+            Rule::resource_policy_item => self.resource_policy_item(pair),
             _ => Err(internal(span, Rule::item)),
         }
     }
@@ -1115,8 +1116,100 @@ impl Parsing {
             attributes,
             effect,
             effect_span,
+            not_principal: false,
             principals,
+            not_action: false,
             actions,
+            resource: None,
+            conditions,
+            span,
+        })
+    }
+
+    /// `resource policy NAME { description … id … STATEMENTS }`.
+    fn resource_policy_item(&self, pair: Pair<Rule>) -> Result<Item> {
+        let span = self.span(&pair);
+        let mut c = self.children(pair);
+        let docs = self.docs(c.take(Rule::docs)?);
+        let attributes = self.attributes(&mut c)?;
+        c.take(Rule::kw_resource)?;
+        c.take(Rule::kw_policy)?;
+        let name = self.ident(c.take(Rule::ident)?);
+        let mut entries = Vec::new();
+        for entry in c.pairs.by_ref() {
+            match entry.as_rule() {
+                Rule::id_setting => {
+                    let at = self.span(&entry);
+                    let mut e = self.children(entry);
+                    e.take(Rule::kw_id)?;
+                    entries.push(ResourceEntry::Id(self.string(e.take(Rule::string)?), at));
+                }
+                Rule::resource_statement => {
+                    entries.push(ResourceEntry::Statement(self.resource_statement(entry)?))
+                }
+                _ => return Err(internal(span, Rule::resource_policy_item)),
+            }
+        }
+        Ok(Item::ResourcePolicy(ResourcePolicyItem {
+            docs,
+            attributes,
+            name,
+            entries,
+            span,
+        }))
+    }
+
+    /// `allow [not] PRINCIPALS to [not] ACTIONS [on [not] RESOURCES] [when CONDITIONS]`.
+    fn resource_statement(&self, pair: Pair<Rule>) -> Result<TrustStatement> {
+        let span = self.span(&pair);
+        let mut c = self.children(pair);
+        let docs = self.docs(c.take(Rule::docs)?);
+        let attributes = self.attributes(&mut c)?;
+        let (effect, effect_span) = self.effect(c.take(Rule::effect)?)?;
+        let not_principal = c.optional(Rule::not_marker).is_some();
+        let mut principals = Vec::new();
+        while let Some(p) = c.optional(Rule::trust_principal) {
+            principals.push(self.trust_principal(p)?);
+        }
+        c.take(Rule::kw_to)?;
+        let not_action = c.optional(Rule::action_not).is_some();
+        let actions = Some(self.action_items(c.take(Rule::action_items)?)?);
+        let mut resource = None;
+        let mut conditions = Vec::new();
+        while let Some(rule) = c.peek() {
+            match rule {
+                Rule::kw_on => {
+                    let on = c.take(Rule::kw_on)?;
+                    let not = c.optional(Rule::not_marker).is_some();
+                    let items_pair = c.take(Rule::resource_items)?;
+                    let list_span = self.span(&on).to(self.span(&items_pair));
+                    let items = items_pair
+                        .into_inner()
+                        .map(|p| self.resource_item(p))
+                        .collect::<Result<_>>()?;
+                    resource = Some(ResourceClause {
+                        not,
+                        items,
+                        span: list_span,
+                    });
+                }
+                Rule::kw_when => {
+                    c.take(Rule::kw_when)?;
+                    conditions = self.conditions(c.take(Rule::conditions)?)?;
+                }
+                _ => return Err(internal(span, Rule::resource_statement)),
+            }
+        }
+        Ok(TrustStatement {
+            docs,
+            attributes,
+            effect,
+            effect_span,
+            not_principal,
+            principals,
+            not_action,
+            actions,
+            resource,
             conditions,
             span,
         })
