@@ -66,7 +66,7 @@ pub fn collect(modules: &[Module]) -> (Vec<Allowance>, Vec<Diagnostic>) {
                             statement(s, &mut read);
                         }
                     }
-                    Entry::Trust(statements, _) => {
+                    Entry::Trust(statements, _, _) => {
                         for s in statements {
                             trust_statement(s, &mut read);
                         }

@@ -340,7 +340,8 @@ pub enum Entry {
     Attach(Vec<PolicyRef>, Span),
     Groups(Vec<Ident>, Span),
     Tags(Vec<Tag>, Span),
-    Trust(Vec<TrustStatement>, Span),
+    /// `trust { [id "…"] STATEMENTS }`: the statements, the block, and the document's `Id`.
+    Trust(Vec<TrustStatement>, Span, Option<Str>),
     Guard(Guard),
     /// `delegate`: the identity-side statements of the boundary's guard.
     Delegate(Span),
@@ -362,7 +363,7 @@ impl Entry {
             | Entry::Attach(_, s)
             | Entry::Groups(_, s)
             | Entry::Tags(_, s)
-            | Entry::Trust(_, s)
+            | Entry::Trust(_, s, _)
             | Entry::Delegate(s)
             | Entry::MaxSession(_, _, s)
             | Entry::InstanceProfile(_, s) => *s,

@@ -497,9 +497,18 @@ impl Printer<'_> {
                     self.line(indent, "}");
                 }
             }
-            Entry::Trust(statements, span) => {
-                self.block(indent, "trust", *span, statements, |p, s| {
-                    p.trust_statement(indent + 1, s)
+            Entry::Trust(statements, span, id) => {
+                // The `id` first, then the statements, as one block.
+                let mut entries: Vec<ResourceEntry> = Vec::new();
+                if let Some(id) = id {
+                    entries.push(ResourceEntry::Id(id.clone(), id.span));
+                }
+                entries.extend(statements.iter().cloned().map(ResourceEntry::Statement));
+                self.block(indent, "trust", *span, &entries, |p, e| match e {
+                    ResourceEntry::Id(text, _) => {
+                        p.line(indent + 1, &format!("id {}", quoted(&text.raw)))
+                    }
+                    ResourceEntry::Statement(s) => p.trust_statement(indent + 1, s),
                 });
             }
             Entry::Guard(guard) => {

@@ -622,15 +622,6 @@ pub fn import(
         }
         warnings.push(d);
     }
-    // A managed policy or boundary says its `Id` (`id "…"`); a trust block cannot.
-    if let (Some(id), JsonKind::Trust) = (&read.id, read.kind) {
-        return Err(vec![inexact(
-            "iamx does not write an `Id` in a trust policy".into(),
-            id.span,
-            "this `Id`",
-            "remove the `Id` from the document to import it; managed policies and boundaries keep theirs (`id \"…\"`)",
-        )]);
-    }
     let importer = Importer {
         account: options.account.as_deref(),
         warnings: Default::default(),
@@ -667,7 +658,11 @@ pub fn import(
                 attributes: Vec::new(),
                 kind: ast::PrincipalKind::Role,
                 name,
-                entries: vec![Entry::Trust(statements, nowhere())],
+                entries: vec![Entry::Trust(
+                    statements,
+                    nowhere(),
+                    read.id.as_ref().map(|id| str_(escape(&id.value, None))),
+                )],
                 span: nowhere(),
             })
         }

@@ -558,7 +558,7 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
                     tags = lower_tags(scope, list);
                 }
             }
-            Entry::Trust(statements, span) => {
+            Entry::Trust(statements, span, id) => {
                 if kind != iam::PrincipalKind::Role {
                     not_allowed(scope, entry, what);
                 } else if once(scope, &mut seen, entry) {
@@ -573,7 +573,8 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
                         .iter()
                         .filter_map(|s| trust_statement(scope, s))
                         .collect();
-                    trust = Some((lowered, *span));
+                    let id = id.as_ref().and_then(|s| scope.expand(s));
+                    trust = Some((lowered, *span, id));
                 }
             }
             Entry::Policy(p) => {
@@ -730,7 +731,7 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
         });
         documents.push(project.documents.len() - 1);
     }
-    if let Some((statements, span)) = trust {
+    if let Some((statements, span, id)) = trust {
         // Point at the `trust` keyword, not the whole block.
         let span = Span {
             end: span.start + "trust".len() as u32,
@@ -741,10 +742,7 @@ fn principal_item(scope: &Scope, item: &PrincipalItem, project: &mut iam::Projec
             name: name.clone(),
             owner: Some(name.clone()),
             file: format!("{dir}/{name}/trust.json"),
-            policy: iam::Policy {
-                id: None,
-                statements,
-            },
+            policy: iam::Policy { id, statements },
             span: Some(span),
             split: false,
         });

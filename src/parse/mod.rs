@@ -681,12 +681,23 @@ impl Parsing {
             Rule::tags_setting => {
                 Entry::Tags(c.pairs.map(|p| self.tag(p)).collect::<Result<_>>()?, span)
             }
-            Rule::trust_block => Entry::Trust(
-                c.pairs
-                    .map(|p| self.trust_statement(p))
-                    .collect::<Result<_>>()?,
-                span,
-            ),
+            Rule::trust_block => {
+                let id = match c.optional(Rule::id_setting) {
+                    Some(setting) => {
+                        let mut e = self.children(setting);
+                        e.take(Rule::kw_id)?;
+                        Some(self.string(e.take(Rule::string)?))
+                    }
+                    None => None,
+                };
+                Entry::Trust(
+                    c.pairs
+                        .map(|p| self.trust_statement(p))
+                        .collect::<Result<_>>()?,
+                    span,
+                    id,
+                )
+            }
             _ => return Err(internal(span, Rule::principal_entry)),
         })
     }
