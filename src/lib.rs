@@ -420,18 +420,22 @@ fn check_json(
     options: &Options,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
+    let mut loaded = Vec::new();
     for source in sources {
         let name = source.name.clone();
-        let Some(id) = load(map, source, diagnostics) else {
-            continue;
-        };
-        let (policy, found) = iam::from_json::read_policy(id, &map.get(id).text, options.json_kind);
-        diagnostics.extend(found);
+        if let Some(id) = load(map, source, diagnostics) {
+            loaded.push((id, name));
+        }
+    }
+    let map: &SourceMap = map;
+    let check_one = |(id, name): &(source::FileId, String)| -> Vec<Diagnostic> {
+        let (policy, mut out) =
+            iam::from_json::read_policy(*id, &map.get(*id).text, options.json_kind);
         if let Some(policy) = policy {
             let stem = name
                 .rsplit('/')
                 .next()
-                .unwrap_or(&name)
+                .unwrap_or(name)
                 .trim_end_matches(".json")
                 .to_string();
             let document = policy.into_document(stem);
@@ -441,9 +445,37 @@ fn check_json(
                 // managed, with a quota of its own) is unknown: sizes are checked with `--kind`.
                 found.retain(|d| d.code != Code::PolicyTooLarge);
             }
-            diagnostics.extend(found);
+            out.extend(found);
         }
+        out
+    };
+    // Documents are checked apart from each other: many of them (a directory of exported
+    // policies) are shared between the machine's cores, and the findings put back in order.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads < 2 || loaded.len() < 64 {
+        for file in &loaded {
+            diagnostics.extend(check_one(file));
+        }
+        return;
     }
+    let chunk = loaded.len().div_ceil(threads);
+    let results: Vec<Vec<Diagnostic>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = loaded
+            .chunks(chunk)
+            .map(|files| scope.spawn(move || files.iter().flat_map(check_one).collect()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(found) => found,
+                // A panic is a bug: it goes on as one, never as findings quietly lost.
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    diagnostics.extend(results.into_iter().flatten());
 }
 
 /// Parses, resolves and lowers `.iamx` sources, without the checks: the documents iamx would

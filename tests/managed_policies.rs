@@ -249,3 +249,43 @@ fn managed_policies_check_as_expected() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Many JSON documents are checked on several threads: the findings are those of each document
+/// checked alone, whatever the number of cores.
+#[test]
+fn many_documents_checked_together_give_each_ones_findings() {
+    let policies: Vec<(String, String)> = iamx::awsdb::managed_policies()
+        .take(200)
+        .map(|p| (format!("{}.json", p.name), p.document.to_string()))
+        .collect();
+    assert!(
+        policies.len() >= 64,
+        "enough documents to share between threads"
+    );
+    let render = |c: &iamx::Compilation| -> Vec<String> {
+        c.diagnostics
+            .iter()
+            .map(|d| iamx::diag::render::json(d, &c.sources))
+            .collect()
+    };
+    let together = iamx::compile(
+        policies
+            .iter()
+            .map(|(name, text)| iamx::Source::new(name.clone(), text.clone().into_bytes()))
+            .collect(),
+        &iamx::Options::default(),
+    );
+    let mut alone: Vec<String> = Vec::new();
+    for (name, text) in &policies {
+        let c = iamx::compile(
+            vec![iamx::Source::new(name.clone(), text.clone().into_bytes())],
+            &iamx::Options::default(),
+        );
+        alone.extend(render(&c));
+    }
+    let mut together = render(&together);
+    together.sort();
+    alone.sort();
+    assert!(!alone.is_empty(), "the sample has findings to compare");
+    assert_eq!(together, alone);
+}
