@@ -10,17 +10,8 @@ bin=target/release/iamx
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 python3 bench/gen_large.py 10000 > "$tmp/large.iamx"
-median() { # command... → median wall time in ms over $runs runs
-  python3 - "$runs" "$@" <<'PY'
-import subprocess, sys, time, statistics
-runs, cmd = int(sys.argv[1]), sys.argv[2:]
-times = []
-for _ in range(runs):
-    t = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    times.append((time.perf_counter() - t) * 1000)
-print(f"median {statistics.median(times):8.1f} ms   min {min(times):8.1f} ms   ({runs} runs)")
-PY
+median() { # command... → median wall time in ms over $runs runs (bench/median.py)
+  python3 bench/median.py "$runs" "$@"
 }
 fresh() { # TARGETS → a build into a fresh directory
   echo "rm -rf $tmp/out; $bin build $tmp/large.iamx -o $tmp/out --target $1"

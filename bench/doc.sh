@@ -11,17 +11,8 @@ bin=target/release/iamx
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 python3 bench/gen_principals.py 1000 | sed '/^ *delegate *$/d; /^  guard {/,/^  }/d' > "$tmp/p1000.iamx"
-median() { # command... → median wall time in ms over $runs runs
-  python3 - "$runs" "$@" <<'PY'
-import subprocess, sys, time, statistics
-runs, cmd = int(sys.argv[1]), sys.argv[2:]
-times = []
-for _ in range(runs):
-    t = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    times.append((time.perf_counter() - t) * 1000)
-print(f"median {statistics.median(times):8.2f} ms   min {min(times):8.2f} ms   ({runs} runs)")
-PY
+median() { # command... → median wall time in ms over $runs runs (bench/median.py)
+  python3 bench/median.py "$runs" "$@"
 }
 for e in examples/*/; do
   printf '%-45s %s\n' "iamx doc $e" "$(median $bin doc "$e" -o "$tmp/docs")"

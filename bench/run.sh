@@ -9,17 +9,8 @@ bin=target/release/iamx
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 python3 bench/gen_large.py 10000 > "$tmp/large.iamx"
-median() { # command... → median wall time in ms over $runs runs
-  python3 - "$runs" "$@" <<'PY'
-import subprocess, sys, time, statistics
-runs, cmd = int(sys.argv[1]), sys.argv[2:]
-times = []
-for _ in range(runs):
-    t = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    times.append((time.perf_counter() - t) * 1000)
-print(f"median {statistics.median(times):7.2f} ms   min {min(times):7.2f} ms   ({runs} runs)")
-PY
+median() { # command... → median wall time in ms over $runs runs (bench/median.py)
+  python3 bench/median.py "$runs" "$@"
 }
 echo "iamx build examples/company-xyz -o DIR:       $(median $bin build examples/company-xyz -o "$tmp/out")   (outputs already up to date)"
 echo "iamx build examples/company-xyz -o - :        $(median $bin build examples/company-xyz -o -)"

@@ -3,7 +3,7 @@
 //! it is counted, listed on demand, and carried in SARIF as a suppression. An `@allow` that
 //! accepts nothing is itself a warning, so that accepted warnings never go stale.
 
-use crate::ast::{Attribute, Entry, Item, Module, Statement, TrustStatement};
+use crate::ast::{Attribute, Entry, Item, Module};
 use crate::diag::{self, Code, Diagnostic, Severity};
 use crate::source::Span;
 
@@ -49,7 +49,7 @@ pub fn collect(modules: &[Module]) -> (Vec<Allowance>, Vec<Diagnostic>) {
                     read(&r.attributes, r.span);
                     for entry in &r.entries {
                         if let crate::ast::ResourceEntry::Statement(s) = entry {
-                            trust_statement(s, &mut read);
+                            read(&s.attributes, s.span);
                         }
                     }
                     continue;
@@ -59,16 +59,16 @@ pub fn collect(modules: &[Module]) -> (Vec<Allowance>, Vec<Diagnostic>) {
             read(attributes, span);
             for entry in entries {
                 match entry {
-                    Entry::Statement(s) => statement(s, &mut read),
+                    Entry::Statement(s) => read(&s.attributes, s.span),
                     Entry::Policy(inline) => {
                         read(&inline.attributes, inline.span);
                         for s in &inline.statements {
-                            statement(s, &mut read);
+                            read(&s.attributes, s.span);
                         }
                     }
                     Entry::Trust(statements, _, _) => {
                         for s in statements {
-                            trust_statement(s, &mut read);
+                            read(&s.attributes, s.span);
                         }
                     }
                     _ => {}
@@ -77,14 +77,6 @@ pub fn collect(modules: &[Module]) -> (Vec<Allowance>, Vec<Diagnostic>) {
         }
     }
     (out, problems)
-}
-
-fn statement(s: &Statement, read: &mut impl FnMut(&[Attribute], Span)) {
-    read(&s.attributes, s.span);
-}
-
-fn trust_statement(s: &TrustStatement, read: &mut impl FnMut(&[Attribute], Span)) {
-    read(&s.attributes, s.span);
 }
 
 /// Reads one `@allow(CODE, "reason")`.

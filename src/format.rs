@@ -420,6 +420,29 @@ impl Printer<'_> {
         }
     }
 
+    /// The principals of a trust or resource statement, each with where it is written.
+    fn principal_tokens(s: &TrustStatement) -> Vec<Tok> {
+        let principals = commas(s.principals.iter().map(trust_principal).collect());
+        let at = s
+            .principals
+            .iter()
+            .map(|p| Some(p.span().start as usize))
+            .collect();
+        with_positions(principals, at)
+    }
+
+    /// `on [not] RESOURCES`, each resource with where it is written.
+    fn on_clause(r: &ResourceClause) -> (String, Vec<Tok>) {
+        let prefix = if r.not { "on not" } else { "on" };
+        let items = commas(r.items.iter().map(resource).collect());
+        let at = r
+            .items
+            .iter()
+            .map(|i| Some(i.span().start as usize))
+            .collect();
+        (prefix.to_string(), with_positions(items, at))
+    }
+
     /// `head { … }` with each entry printed by `each`, blank lines and comments kept where the
     /// source had them. `span` is the whole block, its closing brace included.
     fn block<T: HasSpan>(
@@ -600,19 +623,7 @@ impl Printer<'_> {
             head.push_str(" not");
         }
         let actions = with_positions(action_tokens(&s.actions), action_positions(&s.actions));
-        let on = s.resource.as_ref().map(|r| {
-            let mut prefix = "on".to_string();
-            if r.not {
-                prefix.push_str(" not");
-            }
-            let items = commas(r.items.iter().map(resource).collect());
-            let at = r
-                .items
-                .iter()
-                .map(|i| Some(i.span().start as usize))
-                .collect();
-            (prefix, with_positions(items, at))
-        });
+        let on = s.resource.as_ref().map(Self::on_clause);
         let commented = self.commented(s.span);
         self.clauses(indent, &head, &actions, on, &s.conditions, commented);
     }
@@ -743,14 +754,8 @@ impl Printer<'_> {
         self.docs(indent, &s.docs);
         self.attributes(indent, &s.attributes);
         self.comments_before(indent, s.effect_span.start as usize);
-        let principals = commas(s.principals.iter().map(trust_principal).collect());
         let head = effect(s.effect).to_string();
-        let at = s
-            .principals
-            .iter()
-            .map(|p| Some(p.span().start as usize))
-            .collect();
-        let mut tokens = with_positions(principals, at);
+        let mut tokens = Self::principal_tokens(s);
         if let Some(actions) = &s.actions {
             tokens.push(("to".to_string(), None));
             tokens.extend(with_positions(
@@ -771,13 +776,7 @@ impl Printer<'_> {
         if s.not_principal {
             head.push_str(" not");
         }
-        let principals = commas(s.principals.iter().map(trust_principal).collect());
-        let at = s
-            .principals
-            .iter()
-            .map(|p| Some(p.span().start as usize))
-            .collect();
-        let mut tokens = with_positions(principals, at);
+        let mut tokens = Self::principal_tokens(s);
         tokens.push(("to".to_string(), None));
         if s.not_action {
             tokens.push(("not".to_string(), None));
@@ -788,19 +787,7 @@ impl Printer<'_> {
                 action_positions(actions),
             ));
         }
-        let on = s.resource.as_ref().map(|r| {
-            let mut prefix = "on".to_string();
-            if r.not {
-                prefix.push_str(" not");
-            }
-            let items = commas(r.items.iter().map(resource).collect());
-            let at = r
-                .items
-                .iter()
-                .map(|i| Some(i.span().start as usize))
-                .collect();
-            (prefix, with_positions(items, at))
-        });
+        let on = s.resource.as_ref().map(Self::on_clause);
         let commented = self.commented(s.span);
         self.clauses(indent, &head, &tokens, on, &s.conditions, commented);
     }

@@ -476,22 +476,7 @@ impl Importer<'_> {
         let Some(action) = &s.action else {
             return refuse("no action", "no `Action`");
         };
-        if resource_based {
-            return Ok(TrustStatement {
-                docs: Vec::new(),
-                attributes: self.attributes(s),
-                effect: effect(s.effect.value),
-                effect_span: nowhere(),
-                not_principal: s.not_principal,
-                principals,
-                not_action: action.not,
-                actions: Some(self.actions(action)?),
-                resource: s.resource.as_ref().map(|r| self.resources(r)),
-                conditions: self.conditions(&s.conditions),
-                span: nowhere(),
-            });
-        }
-        if action.not {
+        if action.not && !resource_based {
             return refuse("`NotAction`", "`NotAction` here");
         }
         let default = if saml {
@@ -501,8 +486,9 @@ impl Importer<'_> {
         } else {
             "sts:AssumeRole"
         };
+        // A trust statement leaves its one default action unsaid; a resource-based one has none.
         let actions = match action.values.as_slice() {
-            [one] if one.value == default => None,
+            [one] if one.value == default && !resource_based => None,
             _ => Some(self.actions(action)?),
         };
         Ok(TrustStatement {
@@ -510,11 +496,11 @@ impl Importer<'_> {
             attributes: self.attributes(s),
             effect: effect(s.effect.value),
             effect_span: nowhere(),
-            not_principal: false,
+            not_principal: s.not_principal,
             principals,
-            not_action: false,
+            not_action: action.not,
             actions,
-            resource: None,
+            resource: s.resource.as_ref().map(|r| self.resources(r)),
             conditions: self.conditions(&s.conditions),
             span: nowhere(),
         })

@@ -104,21 +104,10 @@ fn resource_policy_item(scope: &Scope, item: &ResourcePolicyItem, project: &mut 
             }
             ResourceEntry::Statement(s) => s,
         };
-        let Some(mut statement) = trust_statement(scope, s) else {
-            ok = false;
-            continue;
-        };
-        statement.not_principal = s.not_principal;
-        if let Some(action) = statement.action.as_mut() {
-            action.not = s.not_action;
+        match trust_statement(scope, s) {
+            Some(statement) => statements.push(statement),
+            None => ok = false,
         }
-        if let Some(clause) = &s.resource {
-            match resources(scope, clause) {
-                Some(block) => statement.resource = Some(block),
-                None => ok = false,
-            }
-        }
-        statements.push(statement);
     }
     let id = id.map(|(text, _)| text);
     if !ok {
@@ -1752,7 +1741,7 @@ fn trust_statement(scope: &Scope, s: &TrustStatement) -> Option<iam::Statement> 
         None => iam::Principal::Kinds(kinds.clone()),
     };
     let action = match &s.actions {
-        Some(items) => action_block(scope, false, items),
+        Some(items) => action_block(scope, s.not_action, items),
         None => {
             let default = if federated_saml {
                 "sts:AssumeRoleWithSAML"
@@ -1768,6 +1757,15 @@ fn trust_statement(scope: &Scope, s: &TrustStatement) -> Option<iam::Statement> 
             })
         }
     };
+    // `on RESOURCES`: a resource-based policy's statements only.
+    let resource = match &s.resource {
+        Some(clause) => {
+            let block = resources(scope, clause);
+            ok &= block.is_some();
+            block
+        }
+        None => None,
+    };
     let conditions = conditions(scope, &s.conditions);
     if !ok {
         return None;
@@ -1776,9 +1774,9 @@ fn trust_statement(scope: &Scope, s: &TrustStatement) -> Option<iam::Statement> 
         sid,
         effect: effect(s.effect, s.effect_span),
         principal: Some(principal),
-        not_principal: false,
+        not_principal: s.not_principal,
         action: Some(action?),
-        resource: None,
+        resource,
         conditions: conditions?,
         span: Some(s.span),
         docs: s.docs.clone(),

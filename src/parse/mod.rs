@@ -798,6 +798,19 @@ impl Parsing {
         Ok((effect, span))
     }
 
+    /// `on [not] RESOURCES`, from the `on` on.
+    fn on_clause(&self, c: &mut Children) -> Result<ResourceClause> {
+        let on = c.take(Rule::kw_on)?;
+        let not = c.optional(Rule::not_marker).is_some();
+        let items_pair = c.take(Rule::resource_items)?;
+        let span = self.span(&on).to(self.span(&items_pair));
+        let items = items_pair
+            .into_inner()
+            .map(|p| self.resource_item(p))
+            .collect::<Result<_>>()?;
+        Ok(ResourceClause { not, items, span })
+    }
+
     fn statement(&self, pair: Pair<Rule>) -> Result<Statement> {
         let span = self.span(&pair);
         let mut c = self.children(pair);
@@ -810,21 +823,7 @@ impl Parsing {
         let mut conditions = Vec::new();
         while let Some(rule) = c.peek() {
             match rule {
-                Rule::kw_on => {
-                    let on = c.take(Rule::kw_on)?;
-                    let not = c.optional(Rule::not_marker).is_some();
-                    let items_pair = c.take(Rule::resource_items)?;
-                    let clause_span = self.span(&on).to(self.span(&items_pair));
-                    let items = items_pair
-                        .into_inner()
-                        .map(|p| self.resource_item(p))
-                        .collect::<Result<_>>()?;
-                    resource = Some(ResourceClause {
-                        not,
-                        items,
-                        span: clause_span,
-                    });
-                }
+                Rule::kw_on => resource = Some(self.on_clause(&mut c)?),
                 Rule::kw_when => {
                     c.take(Rule::kw_when)?;
                     conditions = self.conditions(c.take(Rule::conditions)?)?;
@@ -1097,24 +1096,30 @@ impl Parsing {
         }
     }
 
+    /// A statement naming principals: a trust policy's, or a resource-based policy's
+    /// (`allow [not] PRINCIPALS to [not] ACTIONS [on [not] RESOURCES] [when CONDITIONS]`).
     fn trust_statement(&self, pair: Pair<Rule>) -> Result<TrustStatement> {
         let span = self.span(&pair);
         let mut c = self.children(pair);
         let docs = self.docs(c.take(Rule::docs)?);
         let attributes = self.attributes(&mut c)?;
         let (effect, effect_span) = self.effect(c.take(Rule::effect)?)?;
+        // `not`, `to not` and `on` come only in a resource-based policy (the grammar says where).
+        let not_principal = c.optional(Rule::not_marker).is_some();
         let mut principals = Vec::new();
         while let Some(p) = c.optional(Rule::trust_principal) {
             principals.push(self.trust_principal(p)?);
         }
-        let mut actions = None;
+        let (mut not_action, mut actions, mut resource) = (false, None, None);
         let mut conditions = Vec::new();
         while let Some(rule) = c.peek() {
             match rule {
                 Rule::kw_to => {
                     c.take(Rule::kw_to)?;
+                    not_action = c.optional(Rule::action_not).is_some();
                     actions = Some(self.action_items(c.take(Rule::action_items)?)?);
                 }
+                Rule::kw_on => resource = Some(self.on_clause(&mut c)?),
                 Rule::kw_when => {
                     c.take(Rule::kw_when)?;
                     conditions = self.conditions(c.take(Rule::conditions)?)?;
@@ -1127,11 +1132,11 @@ impl Parsing {
             attributes,
             effect,
             effect_span,
-            not_principal: false,
+            not_principal,
             principals,
-            not_action: false,
+            not_action,
             actions,
-            resource: None,
+            resource,
             conditions,
             span,
         })
@@ -1156,7 +1161,7 @@ impl Parsing {
                     entries.push(ResourceEntry::Id(self.string(e.take(Rule::string)?), at));
                 }
                 Rule::resource_statement => {
-                    entries.push(ResourceEntry::Statement(self.resource_statement(entry)?))
+                    entries.push(ResourceEntry::Statement(self.trust_statement(entry)?))
                 }
                 _ => return Err(internal(span, Rule::resource_policy_item)),
             }
@@ -1168,62 +1173,6 @@ impl Parsing {
             entries,
             span,
         }))
-    }
-
-    /// `allow [not] PRINCIPALS to [not] ACTIONS [on [not] RESOURCES] [when CONDITIONS]`.
-    fn resource_statement(&self, pair: Pair<Rule>) -> Result<TrustStatement> {
-        let span = self.span(&pair);
-        let mut c = self.children(pair);
-        let docs = self.docs(c.take(Rule::docs)?);
-        let attributes = self.attributes(&mut c)?;
-        let (effect, effect_span) = self.effect(c.take(Rule::effect)?)?;
-        let not_principal = c.optional(Rule::not_marker).is_some();
-        let mut principals = Vec::new();
-        while let Some(p) = c.optional(Rule::trust_principal) {
-            principals.push(self.trust_principal(p)?);
-        }
-        c.take(Rule::kw_to)?;
-        let not_action = c.optional(Rule::action_not).is_some();
-        let actions = Some(self.action_items(c.take(Rule::action_items)?)?);
-        let mut resource = None;
-        let mut conditions = Vec::new();
-        while let Some(rule) = c.peek() {
-            match rule {
-                Rule::kw_on => {
-                    let on = c.take(Rule::kw_on)?;
-                    let not = c.optional(Rule::not_marker).is_some();
-                    let items_pair = c.take(Rule::resource_items)?;
-                    let list_span = self.span(&on).to(self.span(&items_pair));
-                    let items = items_pair
-                        .into_inner()
-                        .map(|p| self.resource_item(p))
-                        .collect::<Result<_>>()?;
-                    resource = Some(ResourceClause {
-                        not,
-                        items,
-                        span: list_span,
-                    });
-                }
-                Rule::kw_when => {
-                    c.take(Rule::kw_when)?;
-                    conditions = self.conditions(c.take(Rule::conditions)?)?;
-                }
-                _ => return Err(internal(span, Rule::resource_statement)),
-            }
-        }
-        Ok(TrustStatement {
-            docs,
-            attributes,
-            effect,
-            effect_span,
-            not_principal,
-            principals,
-            not_action,
-            actions,
-            resource,
-            conditions,
-            span,
-        })
     }
 
     fn trust_principal(&self, pair: Pair<Rule>) -> Result<TrustPrincipal> {
