@@ -1757,6 +1757,18 @@ fn trust_statement(scope: &Scope, s: &TrustStatement) -> Option<iam::Statement> 
             })
         }
     };
+    // AWS accepts `NotPrincipal` only in a `Deny`, as the JSON reader says too.
+    if s.not_principal && s.effect == ast::Effect::Allow {
+        scope.push(
+            Diagnostic::new(
+                Code::SettingNotAllowed,
+                "`allow not` (`NotPrincipal`) is supported only with `deny`",
+            )
+            .at(s.effect_span, "`allow` here")
+            .help("name the principals to allow instead: `allow account \"111122223333\" to …`"),
+        );
+        ok = false;
+    }
     // `on RESOURCES`: a resource-based policy's statements only.
     let resource = match &s.resource {
         Some(clause) => {
