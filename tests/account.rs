@@ -875,3 +875,221 @@ fn generated_snapshots() {
         assert!(seen.len() > n, "{label}: {} principals", seen.len());
     }
 }
+
+/// Every pair of `tests/fixtures/guardrail/`, deployed: each project built as the account
+/// it makes (`iamx build --target account`), with a holder for each boundary no one holds,
+/// then analysed as an account. The account analysis finds every vector the project
+/// analysis finds, and a safe project's account is clean.
+#[test]
+fn guardrail_pairs_as_accounts() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/guardrail");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "iamx"))
+        .collect();
+    files.sort();
+    let guardrail = |codes: &[&str]| -> std::collections::BTreeSet<String> {
+        codes
+            .iter()
+            .filter(|c| c.starts_with("W06") || c.starts_with("W08"))
+            .map(|c| c.to_string())
+            .collect()
+    };
+    let mut table = String::new();
+    let mut compared = 0;
+    for file in files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let project = iamx::compile(
+            vec![Source::new(&name, std::fs::read(&file).unwrap())],
+            &iamx::Options::default(),
+        );
+        // The vulnerable twins that do not compile (E0621) have no account to deploy.
+        let Some(p) = project.project.as_ref().filter(|_| !project.has_errors()) else {
+            continue;
+        };
+        let mut snapshot = iamx::emit::account::snapshot(p).expect("an account");
+        hold_every_boundary(&mut snapshot);
+        let text = serde_json::to_string_pretty(&snapshot).unwrap();
+        let c = catch_unwind(AssertUnwindSafe(|| {
+            iamx::account::analyze(vec![Source::new("snapshot.json", text)])
+        }))
+        .unwrap_or_else(|_| panic!("{name}: the analysis panicked"));
+        let in_project = guardrail(&codes(&project));
+        let in_account = guardrail(&codes(&c));
+        if name.ends_with("_safe.iamx") {
+            assert!(
+                c.diagnostics.is_empty(),
+                "{name}: the safe account is not clean:\n{}",
+                rendered(&c)
+            );
+        } else {
+            assert!(
+                !in_account.is_empty(),
+                "{name}: the account analysis finds nothing"
+            );
+            assert!(
+                in_project.is_subset(&in_account),
+                "{name}: the project finds {in_project:?}, the account {in_account:?}"
+            );
+        }
+        compared += 1;
+        let list = |s: &std::collections::BTreeSet<String>| {
+            s.iter().cloned().collect::<Vec<_>>().join(" ")
+        };
+        table.push_str(&format!(
+            "{name}: project [{}] account [{}]\n",
+            list(&in_project),
+            list(&in_account)
+        ));
+    }
+    assert!(compared >= 100, "only {compared} fixtures compared");
+    insta::assert_snapshot!(table);
+}
+
+/// A boundary no one holds lets no one out: the fixtures declare boundaries for holders to
+/// come, so each boundary of the snapshot no principal holds gets one, a user allowed
+/// everything inside it.
+fn hold_every_boundary(snapshot: &mut serde_json::Value) {
+    let unheld: Vec<String> = snapshot["Policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["PermissionsBoundaryUsageCount"] == 0 && p["AttachmentCount"] == 0)
+        .map(|p| p["Arn"].as_str().unwrap().to_string())
+        .collect();
+    let account = unheld
+        .first()
+        .map(|arn| arn.split(':').nth(4).unwrap().to_string());
+    let users = snapshot["UserDetailList"].as_array_mut().unwrap();
+    for (i, arn) in unheld.iter().enumerate() {
+        let account = account.as_deref().unwrap();
+        users.push(serde_json::json!({
+            "Path": "/",
+            "UserName": format!("holder-{i}"),
+            "Arn": format!("arn:aws:iam::{account}:user/holder-{i}"),
+            "UserPolicyList": [],
+            "GroupList": [],
+            "AttachedManagedPolicies": [{"PolicyName": "AdministratorAccess", "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}],
+            "PermissionsBoundary": {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": arn},
+            "Tags": []
+        }));
+    }
+}
+
+/// `iamx build --target account` on every example: the snapshot reads back as the project it
+/// came from (principals, attachments, boundaries, memberships, tags, every document), imports
+/// back into a project that builds to it, and passes `iamx check --account`'s reader cleanly.
+#[test]
+fn examples_deploy_as_accounts() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut examples: Vec<String> = std::fs::read_dir(root.join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    examples.sort();
+    for example in examples {
+        let out = std::env::temp_dir().join(format!(
+            "iamx-account-target-{}-{example}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&out);
+        let run = Command::new(env!("CARGO_BIN_EXE_iamx"))
+            .args([
+                "build",
+                &format!("examples/{example}"),
+                "--target",
+                "json,account",
+                "-o",
+            ])
+            .arg(&out)
+            .current_dir(root)
+            .output()
+            .unwrap();
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{example}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let text = std::fs::read(out.join("account/authorization-details.json")).unwrap();
+        let _ = std::fs::remove_dir_all(&out);
+        let compiled = iamx::compile(
+            example_sources(&root.join("examples").join(&example)),
+            &iamx::Options::default(),
+        );
+        let project = compiled.project.expect("the example compiles");
+        let (_, read, diagnostics) =
+            iamx::account::read(vec![Source::new("snapshot.json", text.clone())]);
+        assert!(
+            diagnostics.is_empty(),
+            "{example}: the snapshot reads with diagnostics"
+        );
+        let read = read.unwrap();
+        assert_eq!(read.account, project.account, "{example}");
+        let json = |p: &iamx::iam::Policy| iamx::iam::json::policy(p);
+        {
+            let (a, b) = (&project, &read);
+            assert_eq!(a.principals.len(), b.principals.len(), "{example}");
+            assert_eq!(a.policies.len(), b.policies.len(), "{example}");
+            for p in &a.principals {
+                let q = b
+                    .principals
+                    .iter()
+                    .find(|q| q.kind == p.kind && q.name == p.name)
+                    .unwrap_or_else(|| panic!("{example}: {} not in the snapshot", p.name));
+                let values = |v: &[iamx::iam::Spanned<String>]| {
+                    v.iter().map(|x| x.value.clone()).collect::<Vec<_>>()
+                };
+                assert_eq!(
+                    (&q.path, &q.arn, &q.groups, &q.tags, values(&q.attached)),
+                    (&p.path, &p.arn, &p.groups, &p.tags, values(&p.attached)),
+                    "{example}: {}",
+                    p.name
+                );
+                assert_eq!(
+                    q.boundary.as_ref().map(|b| &b.value),
+                    p.boundary.as_ref().map(|b| &b.value)
+                );
+                let docs = |project: &iamx::iam::Project, p: &iamx::iam::PrincipalInfo| {
+                    p.documents
+                        .iter()
+                        .map(|&i| {
+                            (
+                                project.documents[i].kind,
+                                json(&project.documents[i].policy),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(docs(b, q), docs(a, p), "{example}: {}", p.name);
+            }
+            for p in &a.policies {
+                let q = b.policies.iter().find(|q| q.name == p.name).unwrap();
+                assert_eq!((&q.arn, &q.path, q.boundary), (&p.arn, &p.path, p.boundary));
+                assert_eq!(
+                    json(&b.documents[q.document].policy),
+                    json(&a.documents[p.document].policy)
+                );
+            }
+        }
+        round_trip_sources(&[&example], vec![Source::new("snapshot.json", text)]);
+    }
+}
+
+fn example_sources(dir: &Path) -> Vec<Source> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(example_sources(&path));
+        } else if path.extension().is_some_and(|e| e == "iamx") {
+            out.push(Source::new(
+                path.to_string_lossy().into_owned(),
+                std::fs::read(&path).unwrap(),
+            ));
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}

@@ -111,6 +111,7 @@ fn options_for(path: &Path, bytes: &[u8]) -> Options {
                 "json" => iamx::emit::Target::Json,
                 "cloudformation" => iamx::emit::Target::CloudFormation,
                 "terraform" => iamx::emit::Target::Terraform,
+                "account" => iamx::emit::Target::Account,
                 _ => panic!("{}: unknown target `{target}`", path.display()),
             });
         }

@@ -18,6 +18,9 @@ pub enum TargetArg {
     CloudFormation,
     /// `DIR/terraform/main.tf.json`.
     Terraform,
+    /// `DIR/account/authorization-details.json`: the account once deployed, as
+    /// `aws iam get-account-authorization-details` prints it.
+    Account,
 }
 
 impl From<TargetArg> for Target {
@@ -26,6 +29,7 @@ impl From<TargetArg> for Target {
             TargetArg::Json => Target::Json,
             TargetArg::CloudFormation => Target::CloudFormation,
             TargetArg::Terraform => Target::Terraform,
+            TargetArg::Account => Target::Account,
         }
     }
 }
@@ -43,7 +47,7 @@ pub struct BuildArgs {
     pub check: bool,
     /// What to write, as a comma list: `json` (the documents and `manifest.json`),
     /// `cloudformation` (`DIR/cloudformation/template.json`), `terraform`
-    /// (`DIR/terraform/main.tf.json`).
+    /// (`DIR/terraform/main.tf.json`), `account` (`DIR/account/authorization-details.json`).
     #[arg(
         long,
         value_name = "TARGETS",

@@ -1,5 +1,6 @@
 //! Output formats. Only this module decides file names and layouts.
 
+pub mod account;
 pub mod cloudformation;
 pub mod names;
 pub mod terraform;
@@ -17,12 +18,36 @@ pub enum Target {
     CloudFormation,
     /// `terraform/main.tf.json`.
     Terraform,
+    /// `account/authorization-details.json`: the project as `get-account-authorization-details`
+    /// prints an account.
+    Account,
 }
 
 /// What the targets need beyond the compilation's own checks: CloudFormation's quotas
 /// (E1101), and with either deployment back end, a creation order for trust (W1103).
 pub fn check(project: &Project, targets: &[Target]) -> Vec<crate::diag::Diagnostic> {
     let mut out = Vec::new();
+    if targets.contains(&Target::Account) && project.account.is_none() {
+        let mut d = crate::diag::Diagnostic::new(
+            crate::diag::Code::NoAccount,
+            "`--target account` needs the account: the snapshot names every principal and policy by ARN",
+        )
+        .help("declare it: `account \"123456789012\"`, or take it from the command line: `param account`");
+        let first = project
+            .principals
+            .iter()
+            .find_map(|p| p.name_span.or(p.span).map(|s| (s, &p.name)))
+            .or_else(|| {
+                project
+                    .policies
+                    .iter()
+                    .find_map(|p| p.span.map(|s| (s, &p.name)))
+            });
+        if let Some((span, name)) = first {
+            d = d.at(span, format!("`{name}` has no ARN without it"));
+        }
+        out.push(d);
+    }
     if targets.contains(&Target::CloudFormation) {
         out.extend(cloudformation::check(project));
     }
@@ -79,6 +104,11 @@ pub fn files_for(project: &Project, targets: &[Target]) -> Vec<Artifact> {
                 path: terraform::PATH.into(),
                 contents: iam::json::pretty(&terraform::module(project)),
             }),
+            // Without an account, `check` has already stopped the build.
+            Target::Account => out.extend(account::snapshot(project).map(|s| Artifact {
+                path: account::PATH.into(),
+                contents: iam::json::pretty(&s),
+            })),
         }
     }
     out
