@@ -76,6 +76,27 @@ pub struct Known {
     /// Judgements of users whose policies test nothing about who they are, by their
     /// policies' number and the request (passing or assuming): users alike are judged once.
     judged: RefCell<HashMap<(usize, bool), Judgement>>,
+    /// The users and groups, for what taking a user's credentials or joining a group gives.
+    others: Vec<KnownOther>,
+    other_by_arn: HashMap<String, usize>,
+    /// Users and groups alike (the same policies, groups and boundary): a verdict holds for
+    /// all of them.
+    other_classes: Vec<(Vec<usize>, Names)>,
+    other_class_of: Vec<usize>,
+    user_names: Names,
+    group_names: Names,
+    /// Verdicts by principal (its policies' number) and class of users and groups.
+    other_verdicts: RefCell<HashMap<(usize, usize), Verdict>>,
+}
+
+/// A user or group of the account.
+struct KnownOther {
+    arn: String,
+    name: String,
+    kind: PrincipalKind,
+    admin: bool,
+    /// A group's members (ARNs).
+    members: Vec<String>,
 }
 
 /// What statements say, spans aside: principals and roles alike share verdicts.
@@ -248,8 +269,9 @@ impl Known {
                 )
             });
             let key = format!(
-                "{}|{held:?}|{}",
+                "{}|{:?}|{held:?}|{}",
                 r.admin,
+                named.get(&r.arn),
                 r.trust
                     .as_ref()
                     .map_or_else(|| "-".to_string(), |t| fingerprint(&t.statements))
@@ -289,7 +311,102 @@ impl Known {
                 })
                 .map(|r| r.arn.clone()),
         );
+        // Users and groups alike: managed policies by ARN, groups, inline policies by what
+        // they say, boundary.
+        let mut others = Vec::new();
+        let mut other_keys: HashMap<String, usize> = HashMap::new();
+        let mut other_classes: Vec<(Vec<usize>, Names)> = Vec::new();
+        let mut other_class_of = Vec::new();
+        for p in &project.principals {
+            if p.kind == PrincipalKind::Role {
+                continue;
+            }
+            let Some(arn) = p.arn.clone() else { continue };
+            let mut attached: Vec<&str> = p.attached.iter().map(|a| a.value.as_str()).collect();
+            attached.sort_unstable();
+            let mut groups: Vec<&str> = p.groups.iter().map(String::as_str).collect();
+            groups.sort_unstable();
+            let inline: Vec<String> = p
+                .documents
+                .iter()
+                .map(|&d| fingerprint(&project.documents[d].policy.statements))
+                .collect();
+            // A group allowed everything, with no condition and no deny, is an
+            // administrators' group: joining it is becoming one.
+            let admin = admins.contains(&arn)
+                || (p.kind == PrincipalKind::Group
+                    && side
+                        .subjects
+                        .get(&format!("group {}", p.name))
+                        .is_some_and(|g| {
+                            let star = |b: &Option<iam::Block>| {
+                                b.as_ref().is_some_and(|b| {
+                                    !b.not && b.values.iter().any(|v| v.value == "*")
+                                })
+                            };
+                            g.missing.is_empty()
+                                && g.identity.iter().all(|s| s.effect.value == Effect::Allow)
+                                && g.identity.iter().any(|s| {
+                                    s.conditions.is_empty() && star(&s.action) && star(&s.resource)
+                                })
+                        }));
+            let key = format!(
+                "{}|{admin}|{attached:?}|{groups:?}|{inline:?}|{:?}|{:?}",
+                p.kind.as_str(),
+                p.boundary.as_ref().map(|b| &b.value),
+                named.get(&arn),
+            );
+            let members = if p.kind == PrincipalKind::Group {
+                project
+                    .principals
+                    .iter()
+                    .filter(|u| u.kind == PrincipalKind::User && u.groups.contains(&p.name))
+                    .filter_map(|u| u.arn.clone())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let i = others.len();
+            others.push(KnownOther {
+                arn,
+                name: p.name.clone(),
+                kind: p.kind,
+                admin,
+                members,
+            });
+            let next = other_keys.len();
+            let c = *other_keys.entry(key).or_insert(next);
+            if c == other_classes.len() {
+                other_classes.push((Vec::new(), Names::new(Vec::new())));
+            }
+            other_classes[c].0.push(i);
+            other_class_of.push(c);
+        }
+        for (members, names) in &mut other_classes {
+            *names = Names::new(members.iter().map(|&i| others[i].arn.clone()));
+        }
+        let of_kind = |kind: PrincipalKind| {
+            Names::new(
+                others
+                    .iter()
+                    .filter(|o| o.kind == kind)
+                    .map(|o| o.arn.clone()),
+            )
+        };
+        let (user_names, group_names) =
+            (of_kind(PrincipalKind::User), of_kind(PrincipalKind::Group));
         Known {
+            other_by_arn: others
+                .iter()
+                .enumerate()
+                .map(|(i, o)| (o.arn.clone(), i))
+                .collect(),
+            others,
+            other_classes,
+            other_class_of,
+            user_names,
+            group_names,
+            other_verdicts: RefCell::default(),
             passable,
             assumable,
             classes,
@@ -351,20 +468,95 @@ impl Known {
         if let Some(v) = self.verdicts.borrow().get(&key) {
             return v.clone();
         }
-        let v = self.compare(caller, user_name, role);
+        let mut v = self.compare(caller, user_name, role);
+        if matches!(v, Verdict::Weaker) {
+            v = self
+                .through_named(caller, user_name, &self.roles[role].arn)
+                .unwrap_or(v);
+        }
         self.verdicts.borrow_mut().insert(key, v.clone());
+        v
+    }
+
+    /// What the roles whose trust policy names a principal (`arn`) give it: it may assume
+    /// them with no policy of its own allowing it. One step: those roles' own named roles
+    /// are theirs to report.
+    fn through_named(&self, caller: &str, user_name: Option<&str>, arn: &str) -> Option<Verdict> {
+        let mut depends = None;
+        for &r in self.named.get(arn)? {
+            let role = &self.roles[r];
+            if role.arn == arn {
+                continue;
+            }
+            match self.compare(caller, user_name, r) {
+                Verdict::Weaker => {}
+                Verdict::Stronger(why) => {
+                    return Some(Verdict::Stronger(format!(
+                        "which can assume role `{}` (its trust policy names it), {why}",
+                        role.name
+                    )))
+                }
+                Verdict::Depends(what) => {
+                    depends.get_or_insert(Verdict::Depends(what));
+                }
+            }
+        }
+        depends
+    }
+
+    /// A user or group against a principal, as [`Known::verdict`] for roles.
+    fn other_verdict(&self, caller: &str, user_name: Option<&str>, other: usize) -> Verdict {
+        let (id, _) = self.caller_id(caller, user_name);
+        let key = (id, self.other_class_of[other]);
+        if let Some(v) = self.other_verdicts.borrow().get(&key) {
+            return v.clone();
+        }
+        let o = &self.others[other];
+        let mut v = self.compare_label(
+            caller,
+            user_name,
+            &format!("{} {}", o.kind.as_str(), o.name),
+            o.admin,
+            o.kind.as_str(),
+        );
+        if matches!(v, Verdict::Weaker) {
+            v = self.through_named(caller, user_name, &o.arn).unwrap_or(v);
+        }
+        self.other_verdicts.borrow_mut().insert(key, v.clone());
         v
     }
 
     fn compare(&self, caller: &str, user_name: Option<&str>, role: usize) -> Verdict {
         let r = &self.roles[role];
-        if r.admin {
-            return Verdict::Stronger("an administrator".into());
+        self.compare_label(
+            caller,
+            user_name,
+            &format!("role {}", r.name),
+            r.admin,
+            "role",
+        )
+    }
+
+    /// A principal of the account (its label in [`diff::Side`]) against the caller: what it
+    /// may do that the caller may not. `what` names its kind in the words.
+    fn compare_label(
+        &self,
+        caller: &str,
+        user_name: Option<&str>,
+        label: &str,
+        admin: bool,
+        what: &str,
+    ) -> Verdict {
+        if admin {
+            return Verdict::Stronger(if what == "group" {
+                "whose members are administrators".into()
+            } else {
+                "an administrator".into()
+            });
         }
-        let label = format!("role {}", r.name);
         let (Some(c), Some(s)) = (
             self.side.subjects.get(caller),
-            self.side.subjects.get(&label),
+            self.side.subjects.get(label),
         ) else {
             return Verdict::Depends("what the snapshot holds of them".into());
         };
@@ -375,7 +567,7 @@ impl Known {
         }
         if let Some(m) = s.missing.first() {
             return Verdict::Depends(format!(
-                "what `{m}` allows the role, which iamx cannot read"
+                "what `{m}` allows the {what}, which iamx cannot read"
             ));
         }
         let mut old = diff::Subject {
@@ -413,7 +605,7 @@ impl Known {
                         .is_none_or(|own| !own.is_disjoint(&services))
             });
         }
-        let found = diff::compare(&label, &old, &new);
+        let found = diff::compare(label, &old, &new);
         let conditional = |action: &str| {
             old.identity
                 .iter()
@@ -443,7 +635,7 @@ impl Known {
                     ch.when.join(" and ")
                 };
                 Verdict::Depends(format!(
-                    "conditions: the role is allowed `{}` on `{on}` when {when}, and the principal may not be",
+                    "conditions: the {what} is allowed `{}` on `{on}` when {when}, and the principal may not be",
                     ch.action
                 ))
             }
@@ -712,6 +904,9 @@ pub(crate) fn refine(
     mut findings: Vec<Found>,
 ) -> Vec<Found> {
     // Running code as a resource's role: that role decides.
+    let ran = findings
+        .iter()
+        .any(|f| f.finding.code == Code::GuardRunAsOthers);
     if findings
         .iter()
         .any(|f| f.finding.code == Code::GuardRunAsOthers)
@@ -754,6 +949,50 @@ pub(crate) fn refine(
                     true
                 }
             }
+        });
+    }
+    // Changing other principals: only those it can become, or stronger ones it can become.
+    if findings
+        .iter()
+        .any(|f| f.finding.code == Code::GuardOutsideReach)
+        && !known.admins.contains(&subject.arn)
+    {
+        let analysis = Analysis::new(world, subject, holder, identity.to_vec());
+        let change = change_others(known, world, &analysis, subject, ran);
+        findings.retain_mut(|f| {
+            if f.finding.code != Code::GuardOutsideReach {
+                return true;
+            }
+            let Some(change) = change.clone() else {
+                return false;
+            };
+            f.finding.message = change.message;
+            f.finding.witness = change.witness;
+            f.finding.via = change.via;
+            f.finding.depends = change.depends;
+            true
+        });
+    }
+    // Editing managed policies: only those attached where it can become.
+    if findings
+        .iter()
+        .any(|f| f.finding.code == Code::GuardEditPoliciesElsewhere)
+        && !known.admins.contains(&subject.arn)
+    {
+        let analysis = Analysis::new(world, subject, holder, identity.to_vec());
+        let edit = edit_policies(known, world, &analysis, subject, ran);
+        findings.retain_mut(|f| {
+            if f.finding.code != Code::GuardEditPoliciesElsewhere {
+                return true;
+            }
+            let Some(edit) = edit.clone() else {
+                return false;
+            };
+            f.finding.message = edit.message;
+            f.finding.witness = edit.witness;
+            f.finding.via = edit.via;
+            f.finding.depends = edit.depends;
+            true
         });
     }
     let touches = |c: Code| matches!(c, Code::GuardPassUnbounded | Code::GuardAssumeOutside);
@@ -970,6 +1209,514 @@ pub(crate) fn self_edit_words(known: &Known, request: &Witness) -> String {
     }
 }
 
+/// What changing other principals gives a principal with no boundary.
+#[derive(Clone)]
+struct Change {
+    witness: Witness,
+    message: String,
+    /// The principal (ARN) the path goes on through, when it is no administrator.
+    via: Option<String>,
+    /// On what the escalation depends, when it is not sure.
+    depends: Option<String>,
+}
+
+/// How many principals of one kind a change is checked on one by one, past the classes of
+/// principals alike.
+const MAX_TARGETS: usize = 64;
+
+/// What changing other principals gives a principal with no boundary (`ran`: it may run code
+/// in resources, so the roles they run as are its too):
+/// - taking a user's credentials, or making a role trust it, is becoming that principal: an
+///   escalation when it can do more (the users and roles the snapshot does not hold, which
+///   someone may create, make it depend);
+/// - adding itself to a group is one when the group can do more;
+/// - changing the permissions of a principal is one only when it can become that principal
+///   (or is in that group): a principal it cannot become gains, but it does not.
+///
+/// Changes to identity providers stay sure: roles that trust them are anyone's who can.
+fn change_others(
+    known: &Known,
+    world: &World,
+    analysis: &Analysis,
+    subject: &Subject,
+    ran: bool,
+) -> Option<Change> {
+    let caller = format!("{} {}", subject.kind.as_str(), subject.name);
+    let user_name = (subject.kind == PrincipalKind::User).then_some(subject.name.as_str());
+    let solve_any = |actions: &[&str], space: &Lang| {
+        actions
+            .iter()
+            .find_map(|a| analysis.solve(a, space.clone(), Vec::new()))
+    };
+    let of = |names: &Names| {
+        Lang::one_of_group(Group {
+            patterns: Vec::new(),
+            names: Some(names.clone()),
+        })
+    };
+    let me = lang::exact(&subject.arn);
+    let mut depends: Option<Change> = None;
+    let sure = |w: Witness, message: String, via: Option<String>| Change {
+        witness: w,
+        message,
+        via,
+        depends: None,
+    };
+    let credentials: Vec<&str> = super::spec::USER_CREDENTIALS.to_vec();
+    // A stronger principal that is no administrator: the answer unless one is found.
+    let mut stronger: Option<Change> = None;
+    let trust = ["iam:UpdateAssumeRolePolicy"];
+    // Becoming users and roles that can do more, class by class.
+    for (actions, names, kind) in [
+        (&credentials[..], &known.user_names, "user"),
+        (&trust[..], &known.names, "role"),
+    ] {
+        let mut space = of(names).except(me.clone());
+        let mut exhausted = true;
+        for _ in 0..MAX_ROLES {
+            let Some(w) = solve_any(actions, &space) else {
+                exhausted = false;
+                break;
+            };
+            let Some(arn) = w.resource.clone() else {
+                exhausted = false;
+                depends.get_or_insert(Change {
+                    witness: w,
+                    message: format!("can take over {kind}s"),
+                    via: None,
+                    depends: Some(format!("a set of {kind}s too large to search")),
+                });
+                break;
+            };
+            let (verdict, name, admin, class) = if kind == "user" {
+                let Some(&i) = known.other_by_arn.get(&arn) else {
+                    space = space.except(lang::exact(&arn));
+                    continue;
+                };
+                let o = &known.others[i];
+                (
+                    known.other_verdict(&caller, user_name, i),
+                    o.name.clone(),
+                    o.admin,
+                    known.other_classes[known.other_class_of[i]].1.clone(),
+                )
+            } else {
+                let Some(&i) = known.by_arn.get(&arn) else {
+                    space = space.except(lang::exact(&arn));
+                    continue;
+                };
+                let r = &known.roles[i];
+                (
+                    known.verdict(&caller, user_name, i),
+                    r.name.clone(),
+                    r.admin,
+                    known.classes[known.class_of[i]].1.clone(),
+                )
+            };
+            space = space.except_names(&class);
+            let taking = if kind == "user" {
+                format!("can take the credentials of user `{name}` (`{}`)", w.action)
+            } else {
+                format!(
+                    "can make role `{name}` trust it (`{}`) and assume it",
+                    w.action
+                )
+            };
+            match verdict {
+                Verdict::Weaker => {}
+                // An administrator, or a principal one step from one, ends the search: the
+                // first found is the answer.
+                Verdict::Stronger(why) if admin || why.ends_with("an administrator") => {
+                    return Some(sure(w, format!("{taking}, {why}"), (!admin).then_some(arn)));
+                }
+                Verdict::Stronger(why) => {
+                    stronger.get_or_insert_with(|| sure(w, format!("{taking}, {why}"), Some(arn)));
+                }
+                Verdict::Depends(what) => {
+                    depends.get_or_insert(Change {
+                        witness: w,
+                        message: taking,
+                        via: None,
+                        depends: Some(what),
+                    });
+                }
+            }
+        }
+        if exhausted && depends.is_none() {
+            if let Some(w) = solve_any(actions, &space) {
+                depends = Some(Change {
+                    message: format!("can take over {kind}s"),
+                    depends: Some(format!(
+                        "{kind}s of more than {MAX_ROLES} kinds it can take over, past what iamx compares one by one: `{}`",
+                        w.resource.as_deref().unwrap_or("…")
+                    )),
+                    witness: w,
+                    via: None,
+                });
+            }
+        }
+        if depends.is_none() {
+            // The ones the snapshot does not hold: someone may create them.
+            let all = format!("arn:{}:iam::{}:{kind}/*", world.partition, world.account);
+            let future = Lang::one_of(vec![lang::glob(&all, true)])
+                .except_names(names)
+                .except(lang::glob("*#*", true))
+                .except(me.clone());
+            if let Some(w) = solve_any(actions, &future) {
+                depends = Some(Change {
+                    message: format!("can take over {kind}s"),
+                    depends: Some(format!(
+                        "which {kind}s are created later: `{}` is not in the snapshot",
+                        w.resource.as_deref().unwrap_or("…")
+                    )),
+                    witness: w,
+                    via: None,
+                });
+            }
+        }
+    }
+    if stronger.is_some() {
+        return stronger;
+    }
+    // Joining a group that can do more.
+    {
+        let mut space = of(&known.group_names);
+        for _ in 0..MAX_ROLES {
+            let Some(w) = analysis.solve("iam:AddUserToGroup", space.clone(), Vec::new()) else {
+                break;
+            };
+            let Some(&i) = w.resource.as_ref().and_then(|a| known.other_by_arn.get(a)) else {
+                break;
+            };
+            space = space.except_names(&known.other_classes[known.other_class_of[i]].1);
+            let name = known.others[i].name.clone();
+            match known.other_verdict(&caller, user_name, i) {
+                Verdict::Weaker => {}
+                Verdict::Stronger(why) => {
+                    return Some(sure(
+                        w,
+                        format!("can add itself to group `{name}`, {why}"),
+                        None,
+                    ));
+                }
+                Verdict::Depends(what) => {
+                    depends.get_or_insert(Change {
+                        witness: w,
+                        message: format!("can add itself to group `{name}`"),
+                        via: None,
+                        depends: Some(what),
+                    });
+                }
+            }
+        }
+        // The groups the snapshot does not hold: someone may create them, with power.
+        let all = format!("arn:{}:iam::{}:group/*", world.partition, world.account);
+        let future = Lang::one_of(vec![lang::glob(&all, true)])
+            .except_names(&known.group_names)
+            .except(lang::glob("*#*", true));
+        if let Some(w) = analysis.solve("iam:AddUserToGroup", future, Vec::new()) {
+            depends.get_or_insert(Change {
+                message: "can add users to groups".into(),
+                depends: Some(format!(
+                    "which groups are created later: `{}` is not in the snapshot",
+                    w.resource.as_deref().unwrap_or("…")
+                )),
+                witness: w,
+                via: None,
+            });
+        }
+    }
+    // Changing what a principal it can become may do; a group, when it or one it can become
+    // is a member, or it can join. The principals each change reaches are looked at one by
+    // one; those it can become are then asked about as the guardrail asks (a detached
+    // policy must hold a `Deny`, say).
+    let mut reached: HashMap<&'static str, Vec<String>> = HashMap::new();
+    let mut how_of: HashMap<String, String> = HashMap::new();
+    let mut first_unchecked: Option<Witness> = None;
+    let mut within = |kind: &'static str, action: &str| -> Vec<Lang> {
+        if credentials.contains(&action)
+            || action == "iam:UpdateAssumeRolePolicy"
+            || action == "iam:AddUserToGroup"
+        {
+            return Vec::new();
+        }
+        let names = match kind {
+            "user" => &known.user_names,
+            "role" => &known.names,
+            _ => &known.group_names,
+        };
+        let mut space = of(names);
+        if kind != "group" {
+            // Its own permissions are W0604.
+            space = space.except(me.clone());
+        }
+        for arn in how_of.keys() {
+            space = space.except(lang::exact(arn));
+        }
+        let mut exhausted = true;
+        for _ in 0..MAX_TARGETS {
+            let Some(w) = analysis.solve(action, space.clone(), Vec::new()) else {
+                exhausted = false;
+                break;
+            };
+            let Some(arn) = w.resource.clone() else {
+                first_unchecked.get_or_insert(w);
+                exhausted = false;
+                break;
+            };
+            space = space.except(lang::exact(&arn));
+            let how = if kind == "group" {
+                let Some(&i) = known.other_by_arn.get(&arn) else {
+                    continue;
+                };
+                let group = &known.others[i];
+                let joins = subject.kind == PrincipalKind::User
+                    && analysis
+                        .solve(
+                            "iam:AddUserToGroup",
+                            Lang::one_of(vec![lang::exact(&arn)]),
+                            Vec::new(),
+                        )
+                        .is_some();
+                if joins {
+                    Some(format!("group `{}`, which it can join", group.name))
+                } else {
+                    group
+                        .members
+                        .iter()
+                        .find_map(|m| {
+                            becomes(known, world, analysis, subject, ran, m).map(|how| (m, how))
+                        })
+                        .map(|(m, how)| {
+                            let member = m.rsplit('/').next().unwrap_or(m);
+                            if how == "itself" {
+                                format!("group `{}`, which it is in", group.name)
+                            } else {
+                                format!("group `{}`, which has user `{member}`, {how}", group.name)
+                            }
+                        })
+                }
+            } else {
+                becomes(known, world, analysis, subject, ran, &arn).map(|how| {
+                    format!("{kind} `{}`, {how}", arn.rsplit('/').next().unwrap_or(&arn))
+                })
+            };
+            if let Some(how) = how {
+                how_of.insert(arn.clone(), how);
+                reached.entry(kind).or_default().push(arn);
+            }
+        }
+        if exhausted {
+            if let Some(w) = analysis.solve(action, space, Vec::new()) {
+                first_unchecked.get_or_insert(w);
+            }
+        }
+        match reached.get(kind) {
+            Some(arns) => vec![of(&Names::new(arns.iter().cloned()))],
+            None => Vec::new(),
+        }
+    };
+    let changed = analysis.changes("", &mut within);
+    if let Some(f) = changed {
+        let target = f.witness.resource.clone().unwrap_or_default();
+        let Some(how) = how_of.get(&target) else {
+            return Some(sure(
+                f.witness,
+                "can change identity providers, and so become any role that trusts them".into(),
+                None,
+            ));
+        };
+        let via = (!target.contains(":group/") && target != subject.arn).then_some(target.clone());
+        return Some(sure(
+            f.witness.clone(),
+            format!(
+                "can change the permissions of {how} (`{}`)",
+                f.witness.action
+            ),
+            via,
+        ));
+    }
+    if let Some(w) = first_unchecked {
+        depends.get_or_insert(Change {
+            message: "can change the permissions of principals".into(),
+            depends: Some(format!(
+                "whether it can become one of the more than {MAX_TARGETS} principals it can change, past what iamx checks one by one: `{}`",
+                w.resource.as_deref().unwrap_or("…")
+            )),
+            witness: w,
+            via: None,
+        });
+    }
+    depends
+}
+
+/// Whether a principal with no boundary can become a user or role of the snapshot (`arn`),
+/// and how: take a user's credentials; make a role trust it, assume it, pass it to a service,
+/// or run code in a resource that runs as it (`ran`: it may run code in resources).
+fn becomes(
+    known: &Known,
+    world: &World,
+    analysis: &Analysis,
+    subject: &Subject,
+    ran: bool,
+    arn: &str,
+) -> Option<&'static str> {
+    let one = Lang::one_of(vec![lang::exact(arn)]);
+    if arn == subject.arn {
+        return Some("itself");
+    }
+    if arn.contains(":user/") {
+        return super::spec::USER_CREDENTIALS
+            .iter()
+            .any(|a| analysis.solve(a, one.clone(), Vec::new()).is_some())
+            .then_some("whose credentials it can take");
+    }
+    if analysis
+        .solve("iam:UpdateAssumeRolePolicy", one.clone(), Vec::new())
+        .is_some()
+    {
+        return Some("which it can make trust it");
+    }
+    let i = *known.by_arn.get(arn)?;
+    let role = &known.roles[i];
+    let named = known
+        .named
+        .get(&subject.arn)
+        .is_some_and(|n| n.contains(&i));
+    if named
+        || (trusted(role, &subject.arn, &world.account, &world.partition, false)
+            && analysis
+                .solve("sts:AssumeRole", one.clone(), Vec::new())
+                .is_some())
+    {
+        return Some("which it can assume");
+    }
+    if trusted(role, &subject.arn, &world.account, &world.partition, true)
+        && analysis.solve("iam:PassRole", one, Vec::new()).is_some()
+    {
+        return Some("which it can pass to a service");
+    }
+    if ran && known.resources.iter().flatten().any(|r| r.role == arn) {
+        return Some("which a resource it may run code in runs as");
+    }
+    None
+}
+
+/// What editing customer managed policies gives a principal with no boundary: a new version
+/// (or another version made the default, where one allows more) of a policy attached to a
+/// principal it can become, or to a group it or such a principal is in, is an escalation; a
+/// policy attached elsewhere, or nowhere, gives it nothing. Policies the snapshot does not
+/// hold make it depend on where they will be attached.
+fn edit_policies(
+    known: &Known,
+    world: &World,
+    analysis: &Analysis,
+    subject: &Subject,
+    ran: bool,
+) -> Option<Change> {
+    let edits = ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"];
+    let solve = |space: &Lang| {
+        edits.iter().find_map(|&a| {
+            let space = if a == "iam:SetDefaultPolicyVersion" {
+                space.clone().and_group(Group {
+                    patterns: Vec::new(),
+                    names: Some(known.stronger_names.clone()),
+                })
+            } else {
+                space.clone()
+            };
+            analysis.solve(a, space, Vec::new())
+        })
+    };
+    let holders: HashMap<&str, &Vec<String>> = world
+        .attachments
+        .iter()
+        .filter_map(|(p, h)| Some((p.as_str(), h.as_ref()?)))
+        .collect();
+    let known_policies = Names::new(world.attachments.iter().map(|(p, _)| p.clone()));
+    let mut space = Lang::one_of_group(Group {
+        patterns: Vec::new(),
+        names: Some(known_policies.clone()),
+    });
+    for own in &subject.own_policies {
+        space = space.except(lang::exact(own));
+    }
+    let mut exhausted = true;
+    for _ in 0..MAX_TARGETS {
+        let Some(w) = solve(&space) else {
+            exhausted = false;
+            break;
+        };
+        let Some(arn) = w.resource.clone() else {
+            exhausted = false;
+            break;
+        };
+        space = space.except(lang::exact(&arn));
+        let name = arn.rsplit('/').next().unwrap_or(&arn).to_string();
+        for h in holders.get(arn.as_str()).into_iter().flat_map(|h| h.iter()) {
+            let how = if h.contains(":group/") {
+                known.other_by_arn.get(h).and_then(|&i| {
+                    let group = &known.others[i];
+                    group.members.iter().find_map(|m| {
+                        let how = becomes(known, world, analysis, subject, ran, m)?;
+                        Some(if how == "itself" {
+                            format!("group `{}`, which it is in", group.name)
+                        } else {
+                            let member = m.rsplit('/').next().unwrap_or(m);
+                            format!("group `{}`, which has user `{member}`, {how}", group.name)
+                        })
+                    })
+                })
+            } else {
+                becomes(known, world, analysis, subject, ran, h).map(|how| {
+                    let kind = if h.contains(":user/") { "user" } else { "role" };
+                    format!("{kind} `{}`, {how}", h.rsplit('/').next().unwrap_or(h))
+                })
+            };
+            if let Some(how) = how {
+                let via = (!h.contains(":group/") && *h != subject.arn).then(|| h.clone());
+                return Some(Change {
+                    message: format!(
+                        "can edit policy `{name}` (`{}`), attached to {how}",
+                        w.action
+                    ),
+                    witness: w,
+                    via,
+                    depends: None,
+                });
+            }
+        }
+    }
+    let more = if exhausted { solve(&space) } else { None };
+    if let Some(w) = more {
+        return Some(Change {
+            message: "can edit managed policies".into(),
+            depends: Some(format!(
+                "where the more than {MAX_TARGETS} policies it can edit are attached, past what iamx checks one by one: `{}`",
+                w.resource.as_deref().unwrap_or("…")
+            )),
+            witness: w,
+            via: None,
+        });
+    }
+    // Policies the snapshot does not hold: someone may create them, and attach them.
+    let all = format!("arn:{}:iam::{}:policy/*", world.partition, world.account);
+    let mut future = Lang::one_of(vec![lang::glob(&all, true)]).except_names(&known_policies);
+    for own in &subject.own_policies {
+        future = future.except(lang::exact(own));
+    }
+    let w = solve(&future)?;
+    Some(Change {
+        message: "can edit managed policies".into(),
+        depends: Some(format!(
+            "which policies are created later, and where they are attached: `{}` is not in the snapshot",
+            w.resource.as_deref().unwrap_or("…")
+        )),
+        witness: w,
+        via: None,
+    })
+}
+
 /// What running code as resources' roles gives a principal, from the first request that does
 /// (`first`): each listed resource it may make that request on runs as a known role, judged
 /// as a role it assumes; resources not listed run as roles unknown.
@@ -989,11 +1736,21 @@ fn run_as(
             what: "which role each resource runs as, which the snapshot does not show (give them with `--resources`)".into(),
         };
     };
-    let service = action.split(':').next().unwrap_or("");
+    // The services whose ARNs the action takes (`ssm:SendCommand` takes EC2 instances):
+    // from the reference; any service when it does not know the action.
+    let services: Option<Vec<&str>> = crate::awsdb::action_by_full_name(action).map(|(s, a)| {
+        a.resource_types
+            .iter()
+            .filter_map(|t| s.resource_type(t.name))
+            .filter_map(|t| t.arn.split(':').nth(2))
+            .collect()
+    });
     let mut depends: Option<(Witness, String)> = None;
     for r in list {
-        if r.arn.split(':').nth(2) != Some(service) {
-            continue;
+        if let (Some(services), Some(service)) = (&services, r.arn.split(':').nth(2)) {
+            if !services.contains(&service) {
+                continue;
+            }
         }
         let keys = r
             .tags
@@ -1036,7 +1793,7 @@ fn run_as(
     }
     if depends.is_none() {
         // Resources the file does not list: their role is unknown.
-        let all = format!("arn:{}:{service}:*", world.partition);
+        let all = format!("arn:{}:*", world.partition);
         let others = Lang::one_of(vec![lang::glob(&all, true)]).except_names(&known.resource_names);
         if let Some(w) = analysis.solve(action, others, Vec::new()) {
             let what = format!(

@@ -696,10 +696,33 @@ impl<'a> Analysis<'a> {
     }
 
     fn outside_reach(&self) -> Option<Finding> {
-        let message =
-            "can change the permissions or credentials of principals outside its reach".to_string();
+        let mut outside: std::collections::HashMap<&str, Vec<Lang>> = Default::default();
+        self.changes(
+            "can change the permissions or credentials of principals outside its reach",
+            &mut |kind, action| {
+                if action == "iam:AddUserToGroup" {
+                    // Adding a user to a group is authorized on the group alone: the user may
+                    // be anyone outside reach, so every group that may carry power counts.
+                    return self.powerful_groups();
+                }
+                outside
+                    .entry(kind)
+                    .or_insert_with(|| self.outside(kind))
+                    .clone()
+            },
+        )
+    }
+
+    /// A change (W0606) to the principals `within` gives, by kind and action, as sets of
+    /// ARNs; then changes to identity providers. Creating principals and changing
+    /// boundaries are not among them: they are W0601 and W0602.
+    pub(crate) fn changes(
+        &self,
+        message: &str,
+        within: &mut dyn FnMut(&'static str, &str) -> Vec<Lang>,
+    ) -> Option<Finding> {
+        let message = message.to_string();
         for kind in ["user", "role", "group"] {
-            let spaces = self.outside(kind);
             for s in classes::iam_writes_on(&[kind]) {
                 if !self.could_allow(&s.action) {
                     continue;
@@ -716,12 +739,10 @@ impl<'a> Analysis<'a> {
                 {
                     continue;
                 }
-                // Adding a user to a group is authorized on the group alone: the user may be
-                // anyone outside reach, so every group that may carry power counts.
-                let spaces: Vec<Lang> = if s.action == "iam:AddUserToGroup" {
-                    self.powerful_groups()
-                } else if s.resources.iter().any(|(_, r, _)| *r == kind) {
-                    spaces.clone()
+                let spaces: Vec<Lang> = if s.action == "iam:AddUserToGroup"
+                    || s.resources.iter().any(|(_, r, _)| *r == kind)
+                {
+                    within(kind, &s.action)
                 } else {
                     continue;
                 };
@@ -748,7 +769,7 @@ impl<'a> Analysis<'a> {
                             None => continue,
                         }
                     }
-                    return Some(Finding::new(Code::GuardOutsideReach, message, w));
+                    return Some(Finding::new(Code::GuardOutsideReach, message.clone(), w));
                 }
             }
         }
