@@ -1,7 +1,9 @@
 //! Account snapshots: the JSON that `aws iam get-account-authorization-details` prints, read
 //! into a [`Project`] so the guardrail analysis sees the account as it is: every user, group
 //! and role with its policies, boundary, groups, tags and trust, and every customer managed
-//! policy.
+//! policy; and, for `iamx import --account`, descriptions, a role's `MaxSessionDuration` and
+//! its instance profile (one, at the role's path; the others in
+//! [`Project::other_profiles`]).
 //!
 //! Several files merge into one account (the pages of one paginated call, or calls with
 //! different `--filter`s). Policy documents are read whether the CLI printed them as JSON
@@ -285,6 +287,14 @@ pub fn analyze_with_project_and_resources(
     account
         .other_versions
         .retain(|(arn, _, _)| kept.contains(arn));
+    let roles: std::collections::HashSet<&str> = account
+        .principals
+        .iter()
+        .filter_map(|p| p.arn.as_deref())
+        .collect();
+    account
+        .other_profiles
+        .retain(|p| roles.contains(p.role.as_str()));
     let offset = account.documents.len();
     account.documents.extend(declared.documents);
     account
@@ -528,6 +538,10 @@ struct Principal {
     boundary: Option<Spanned<String>>,
     groups: Vec<Spanned<String>>,
     tags: IndexMap<String, String>,
+    /// A role's `Description`, `MaxSessionDuration` and instance profiles (name, path).
+    description: Option<String>,
+    max_session: Option<u32>,
+    profiles: Vec<(Spanned<String>, String)>,
 }
 
 /// A customer managed policy: its default version.
@@ -538,6 +552,7 @@ struct Policy {
     document: Option<(iam::Policy, Option<Span>)>,
     /// The other versions: id and document.
     others: Vec<(String, iam::Policy)>,
+    description: Option<String>,
 }
 
 struct Reader {
@@ -898,14 +913,30 @@ impl Reader {
                 }
             }
         }
+        let (mut description, mut max_session, mut profiles) = (None, None, Vec::new());
         if kind == PrincipalKind::Role {
-            // Instance profiles name the role they hold; they change nothing the analysis
-            // asks, but a wrong type is still a broken snapshot.
+            // Instance profiles, the session duration and the description change nothing the
+            // analysis asks; `iamx import --account` writes them.
             if let Some(items) = self.list(item, "InstanceProfileList", what) {
                 for (i, p) in items.iter().enumerate() {
-                    self.object(p, &format!("{}[{i}]", at(what, "InstanceProfileList")));
+                    let w = format!("{}[{i}]", at(what, "InstanceProfileList"));
+                    let Some(p) = self.object(p, &w) else {
+                        continue;
+                    };
+                    let name = self.required_string(p, "InstanceProfileName", &w);
+                    let path = match p.get("Path") {
+                        Some(m) => self.string(&m.value, &at(&w, "Path")).map(|p| p.value),
+                        None => Some("/".to_string()),
+                    };
+                    if let (Some(name), Some(path)) = (name, path) {
+                        profiles.push((name, path));
+                    }
                 }
             }
+            if let Some(m) = item.get("MaxSessionDuration") {
+                max_session = self.session(&m.value, &at(what, "MaxSessionDuration"));
+            }
+            description = self.description(item, what);
         }
         self.principals.push(Principal {
             kind,
@@ -919,7 +950,41 @@ impl Reader {
             boundary,
             groups,
             tags,
+            description,
+            max_session,
+            profiles,
         });
+    }
+
+    /// An optional `Description`: a string.
+    fn description(&mut self, item: &Node, what: &str) -> Option<String> {
+        let m = item.get("Description")?;
+        self.string(&m.value, &at(what, "Description"))
+            .map(|d| d.value)
+    }
+
+    /// A role's `MaxSessionDuration`: whole seconds in IAM's range, one to twelve hours.
+    fn session(&mut self, node: &Node, what: &str) -> Option<u32> {
+        let Value::Number(text) = &node.value else {
+            self.wrong_type(node, what, "a number");
+            return None;
+        };
+        let range = crate::lower::MIN_SESSION..=crate::lower::MAX_SESSION;
+        let (why, label) = match text.parse::<u64>() {
+            Ok(seconds) if range.contains(&seconds) => return u32::try_from(seconds).ok(),
+            Ok(_) => (
+                "outside IAM's range of 3600 to 43200 seconds",
+                "not from 3600 to 43200",
+            ),
+            Err(_) => ("not a whole number of seconds", "not a whole number"),
+        };
+        self.unreadable(
+            node.span,
+            format!("`{what}` is `{text}`, {why}"),
+            label,
+            "a role's `MaxSessionDuration` is from 3600 (one hour) to 43200 (twelve hours) seconds: take the snapshot again with the AWS CLI",
+        );
+        None
     }
 
     fn policy(&mut self, file: &str, item: &Node, what: &str) {
@@ -933,6 +998,7 @@ impl Reader {
             Some(m) => self.string(&m.value, &at(what, "DefaultVersionId")),
             None => None,
         };
+        let description = self.description(item, what);
         let (Some(name), Some(arn), Some(path)) = (name, arn, path) else {
             return;
         };
@@ -1000,6 +1066,7 @@ impl Reader {
             arn: arn.value,
             document,
             others,
+            description,
         });
     }
 
@@ -1137,7 +1204,7 @@ impl Reader {
                 arn: Some(p.arn.clone()),
                 boundary: is_boundary,
                 guard,
-                description: None,
+                description: p.description.clone(),
                 docs: Vec::new(),
                 document: project.documents.len() - 1,
                 span: p.name.span,
@@ -1146,7 +1213,22 @@ impl Reader {
         let known_policy = |arn: &str| {
             known.contains_key(arn) || crate::eval::project::aws_managed_document(arn).is_some()
         };
-        for p in principals {
+        for mut p in principals {
+            // A role holds one instance profile in iamx, at the role's path: the first that
+            // fits; the others are kept for `iamx import --account` to name.
+            let mut instance_profile = None;
+            for (name, path) in std::mem::take(&mut p.profiles) {
+                if instance_profile.is_none() && path == p.path && profile_name_fits(&name.value) {
+                    instance_profile = Some(name.value);
+                } else {
+                    project.other_profiles.push(iam::OtherProfile {
+                        role: p.arn.clone(),
+                        name: name.value,
+                        path,
+                        span: name.span,
+                    });
+                }
+            }
             let dir = match p.kind {
                 PrincipalKind::User => "users",
                 PrincipalKind::Group => "groups",
@@ -1248,19 +1330,29 @@ impl Reader {
                 attached,
                 groups: member_of,
                 tags: p.tags,
-                description: None,
+                description: p.description,
                 docs: Vec::new(),
                 documents,
                 span: Some(p.span),
                 name_span: p.name.span,
                 delegates: false,
-                max_session: None,
-                instance_profile: None,
+                max_session: p.max_session,
+                instance_profile,
                 split: false,
             });
         }
         Some(project)
     }
+}
+
+/// A name iamx can give an instance profile: IAM's characters, 1 to 128 of them.
+fn profile_name_fits(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
 }
 
 /// Writes a JSON value with two-space indentation, numbers as written.

@@ -1,12 +1,14 @@
 //! `iamx import --account`: an account snapshot written as an `.iamx` project.
 //!
-//! Every customer managed policy (its default version) and boundary, and every user, group and
-//! role with its path, tags, boundary, attachments, inline policies, groups and trust policy.
-//! Each document goes through [`crate::import::import`], so it is proved to build to the
-//! snapshot's JSON, or refused; AWS managed policies are written `aws NAME`; the account is the
-//! snapshot's. What iamx cannot write is reported: names iamx cannot spell and documents it
-//! cannot say exactly are errors (nothing is written), the versions of a policy besides its
-//! default a note (W0808).
+//! Every customer managed policy (its default version, description) and boundary, and every
+//! user, group and role with its path, tags, boundary, attachments, inline policies, groups and
+//! trust policy, and a role's description, `max session` and instance profile. Each document
+//! goes through [`crate::import::import`], so it is proved to build to the snapshot's JSON, or
+//! refused; AWS managed policies are written `aws NAME`; the account is the snapshot's. What
+//! iamx cannot write is reported: names iamx cannot spell and documents it cannot say exactly
+//! are errors (nothing is written); the versions of a policy besides its default, a role's
+//! instance profiles besides the one it holds, and a description with control characters are
+//! a note (W0808).
 
 use crate::ast::{self, Entry, Ident, Item, PolicyRef, Str};
 use crate::diag::{self, Code, Diagnostic};
@@ -115,6 +117,89 @@ fn document(
     }
 }
 
+/// A `description "…"` entry, or a note (W0808) when iamx cannot write it: a string holds
+/// no control characters besides newlines and tabs.
+fn description(
+    text: Option<&str>,
+    what: &str,
+    span: Option<Span>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Entry> {
+    let text = text?;
+    if !text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Some(Entry::Description(str_(text, None), nowhere()));
+    }
+    let mut d = Diagnostic::new(
+        Code::AccountImportLoss,
+        format!("{what} has a description iamx cannot write; it is left out"),
+    )
+    .help("an iamx string holds no control characters besides newlines and tabs: add the description to the project without them");
+    if let Some(span) = span {
+        d = d.at(span, "its description holds a control character");
+    }
+    diagnostics.push(d);
+    None
+}
+
+/// A session duration as one writes it: `12h`, `90m`, or seconds.
+fn duration(seconds: u32) -> String {
+    if seconds % 3600 == 0 {
+        format!("{}h", seconds / 3600)
+    } else if seconds % 60 == 0 {
+        format!("{}m", seconds / 60)
+    } else {
+        seconds.to_string()
+    }
+}
+
+/// The instance profiles of a role that iamx does not write (W0808): a role holds one, at its
+/// own path.
+fn other_profiles(project: &Project, p: &iam::PrincipalInfo, diagnostics: &mut Vec<Diagnostic>) {
+    let lost: Vec<&iam::OtherProfile> = project
+        .other_profiles
+        .iter()
+        .filter(|o| p.arn.as_deref() == Some(o.role.as_str()))
+        .collect();
+    if lost.is_empty() {
+        return;
+    }
+    let named = lost
+        .iter()
+        .map(|o| {
+            if o.path != p.path {
+                format!("`{}` at path `{}`", o.name, o.path)
+            } else {
+                format!("`{}`", o.name)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let kept = match &p.instance_profile {
+        Some(name) => format!("iamx writes `{name}`"),
+        None => "iamx writes none".to_string(),
+    };
+    let mut d = Diagnostic::new(
+        Code::AccountImportLoss,
+        format!(
+            "role `{}` is in instance profiles iamx does not write ({named}); {kept}",
+            p.name
+        ),
+    )
+    .help("an iamx role has one instance profile, at the role's path: deploying the project leaves the others in the account as they are");
+    if let Some(span) = p.name_span {
+        d = d.at(span, "this role");
+    }
+    for o in &lost {
+        if let Some(span) = o.span {
+            d = d.with_label(span, "not written");
+        }
+    }
+    diagnostics.push(d);
+}
+
 fn policy_ref(project: &Project, arn: &str) -> PolicyRef {
     if let Some(rest) = arn.split_once(":iam::aws:policy/").map(|(_, r)| r) {
         return PolicyRef::Aws(rest.to_string(), nowhere());
@@ -149,10 +234,16 @@ fn write(
             continue;
         };
         if let Item::Policy(policy) = &mut item {
+            let mut at = 0;
             if p.path != "/" {
                 policy
                     .entries
-                    .insert(0, Entry::Path(str_(&p.path, account), nowhere()));
+                    .insert(at, Entry::Path(str_(&p.path, account), nowhere()));
+                at += 1;
+            }
+            let what = format!("policy `{}`", p.name);
+            if let Some(d) = description(p.description.as_deref(), &what, p.span, diagnostics) {
+                policy.entries.insert(at, d);
             }
         }
         let others = project
@@ -188,6 +279,13 @@ fn write(
         if p.path != "/" {
             entries.push(Entry::Path(str_(&p.path, account), nowhere()));
         }
+        let named = format!("{what} `{}`", p.name);
+        entries.extend(description(
+            p.description.as_deref(),
+            &named,
+            p.name_span,
+            diagnostics,
+        ));
         if let Some(b) = &p.boundary {
             entries.push(Entry::Boundary(policy_ref(project, &b.value), nowhere()));
         }
@@ -219,7 +317,10 @@ fn write(
                 nowhere(),
             ));
         }
+        // The settings first (the trust policy, the session, the instance profile), then the
+        // inline policies.
         let mut ok = true;
+        let mut inline = Vec::new();
         for &i in &p.documents {
             let d = &project.documents[i];
             if d.kind == DocumentKind::Trust {
@@ -243,7 +344,7 @@ fn write(
                             _ => None,
                         })
                         .collect();
-                    entries.push(Entry::Policy(ast::InlinePolicy {
+                    inline.push(Entry::Policy(ast::InlinePolicy {
                         docs: Vec::new(),
                         attributes: Vec::new(),
                         name: ident(&d.name),
@@ -254,6 +355,16 @@ fn write(
                 _ => ok = false,
             }
         }
+        if let Some(seconds) = p.max_session {
+            entries.push(Entry::MaxSession(duration(seconds), nowhere(), nowhere()));
+        }
+        if let Some(profile) = &p.instance_profile {
+            // A profile named like the role is written without its name.
+            let name = (profile != &p.name).then(|| str_(profile, None));
+            entries.push(Entry::InstanceProfile(name, nowhere()));
+        }
+        other_profiles(project, p, diagnostics);
+        entries.extend(inline);
         if !ok {
             continue;
         }

@@ -1055,8 +1055,8 @@ fn max_session(scope: &Scope, text: &str, span: Span) -> Option<u32> {
 }
 
 /// IAM's range for a role's `MaxSessionDuration`, in seconds.
-const MIN_SESSION: u64 = 3_600;
-const MAX_SESSION: u64 = 43_200;
+pub(crate) const MIN_SESSION: u64 = 3_600;
+pub(crate) const MAX_SESSION: u64 = 43_200;
 
 fn effect(effect: ast::Effect, span: Span) -> Spanned<iam::Effect> {
     let effect = match effect {

@@ -1176,3 +1176,311 @@ fn catalogue_pairs() {
     assert!(pairs >= 120, "{pairs} pairs");
     insta::assert_snapshot!(table);
 }
+
+/// A role's instance profile, `MaxSessionDuration` and `Description`, and a policy's
+/// `Description`, as a snapshot has them: `iamx import --account` writes them, formatted, and
+/// the project builds to the same `manifest.json` fields. A role's second profile, or one at
+/// another path, is a note (W0808) naming it.
+#[test]
+fn import_account_keeps_profiles_sessions_and_descriptions() {
+    let name = "profiles_and_descriptions.json";
+    round_trip(&[name]);
+    let imported = iamx::account_import::import_account(vec![source(name)]);
+    let files = imported.files.unwrap();
+    let notes: Vec<(&str, &str)> = imported
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.message.as_str()))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            ("W0808", "role `batch` is in instance profiles iamx does not write (`batch-legacy` at path `/legacy/`); iamx writes `batch-profile`"),
+            ("W0808", "role `web` is in instance profiles iamx does not write (`web-spare`); iamx writes `web`"),
+            ("W0808", "role `legacy-only` is in instance profiles iamx does not write (`legacy-only` at path `/old/`); iamx writes none"),
+        ]
+    );
+    // Each note points at the role and at the profiles it loses.
+    assert!(imported
+        .diagnostics
+        .iter()
+        .all(|d| d.span.is_some() && d.labels.len() == 1));
+
+    // Built in the library: the same settings as the snapshot read.
+    let options = iamx::Options {
+        skip_guardrail: true,
+        skip_tests: true,
+        ..iamx::Options::default()
+    };
+    let compiled = iamx::compile(
+        files
+            .iter()
+            .map(|(n, t)| Source::new(n.as_str(), t.clone().into_bytes()))
+            .collect(),
+        &options,
+    );
+    assert!(!compiled.has_errors(), "{}", rendered(&compiled));
+    let built = compiled.project.unwrap();
+    let (_, original, _) = iamx::account::read(vec![source(name)]);
+    let original = original.unwrap();
+    let settings = |project: &iamx::iam::Project| {
+        let mut principals: Vec<_> = project
+            .principals
+            .iter()
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    p.instance_profile.clone(),
+                    p.max_session,
+                    p.description.clone(),
+                )
+            })
+            .collect();
+        principals.sort();
+        let mut policies: Vec<_> = project
+            .policies
+            .iter()
+            .map(|p| (p.name.clone(), p.description.clone()))
+            .collect();
+        policies.sort();
+        (principals, policies)
+    };
+    assert_eq!(settings(&built), settings(&original));
+    let some = |s: &str| Some(s.to_string());
+    assert_eq!(
+        settings(&original),
+        (
+            vec![
+                ("ana".into(), None, None, None),
+                (
+                    "batch".into(),
+                    some("batch-profile"),
+                    Some(5400),
+                    some("Batch jobs: \"nightly\" and {weekly}, see ${aws:username}\nSecond line")
+                ),
+                ("lambda-plain".into(), None, None, None),
+                ("legacy-only".into(), None, Some(3601), None),
+                (
+                    "report-runner".into(),
+                    some("report-runner"),
+                    Some(7200),
+                    some("Runs the monthly report on an EC2 instance")
+                ),
+                ("web".into(), some("web"), Some(43200), None),
+            ],
+            vec![
+                (
+                    "ReadReports".into(),
+                    some("Read the {account}'s \"monthly\" reports")
+                ),
+                ("Unused".into(), None),
+            ]
+        )
+    );
+
+    // Through the command line: formatted, and `manifest.json` has the fields.
+    let dir = std::env::temp_dir().join(format!("iamx-import-profiles-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (project_dir, out_dir) = (dir.join("iam"), dir.join("out"));
+    let snapshot = format!("tests/fixtures/account/{name}");
+    let (code, stderr) = iamx(&[
+        "import",
+        "--account",
+        &snapshot,
+        "-o",
+        &project_dir.to_string_lossy(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stderr) = iamx(&["fmt", "--check", &project_dir.to_string_lossy()]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stderr) = iamx(&[
+        "build",
+        &project_dir.to_string_lossy(),
+        "-o",
+        &out_dir.to_string_lossy(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("manifest.json")).unwrap()).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    for p in &original.principals {
+        let m = manifest["principals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == p.name.as_str())
+            .unwrap_or_else(|| panic!("{} not in the manifest", p.name));
+        assert_eq!(
+            m.get("instance_profile").and_then(|v| v.as_str()),
+            p.instance_profile.as_deref(),
+            "{}",
+            p.name
+        );
+        assert_eq!(
+            m.get("max_session").and_then(|v| v.as_u64()),
+            p.max_session.map(u64::from),
+            "{}",
+            p.name
+        );
+        assert_eq!(
+            m.get("description").and_then(|v| v.as_str()),
+            p.description.as_deref(),
+            "{}",
+            p.name
+        );
+    }
+    for p in &original.policies {
+        let m = manifest["policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == p.name.as_str())
+            .unwrap_or_else(|| panic!("{} not in the manifest", p.name));
+        assert_eq!(
+            m.get("description").and_then(|v| v.as_str()),
+            p.description.as_deref(),
+            "{}",
+            p.name
+        );
+    }
+
+    let mut text = String::new();
+    for d in &imported.diagnostics {
+        text.push_str(&render::human(d, &imported.sources, false));
+    }
+    for (name, body) in &files {
+        text.push_str(&format!("=== {name}\n{body}"));
+    }
+    insta::assert_snapshot!(text);
+}
+
+/// A `MaxSessionDuration` that is not whole seconds from one to twelve hours, and a
+/// `Description` or an instance profile's name that is not a string, are broken snapshots
+/// (E0801), each pointed at.
+#[test]
+fn bad_sessions_and_descriptions_are_diagnosed() {
+    let mut all = String::new();
+    for (name, fields) in [
+        (
+            "bad/max_session.json",
+            &[
+                "RoleDetailList[0].MaxSessionDuration",
+                "RoleDetailList[1].MaxSessionDuration",
+                "RoleDetailList[2].MaxSessionDuration",
+            ],
+        ),
+        (
+            "bad/description.json",
+            &[
+                "RoleDetailList[0].Description",
+                "RoleDetailList[1].InstanceProfileList[0].InstanceProfileName",
+                "Policies[0].Description",
+            ],
+        ),
+    ] {
+        let c = analyze(&[name]);
+        assert_eq!(codes(&c), ["E0801"; 3], "{name}:\n{}", rendered(&c));
+        assert!(c.project.is_none() && c.guardrail.is_none(), "{name}");
+        for (d, field) in c.diagnostics.iter().zip(fields) {
+            assert!(
+                d.message.starts_with(&format!("`{field}` is ")),
+                "{name}: {}",
+                d.message
+            );
+            assert!(d.span.is_some(), "{name}: {}", d.message);
+        }
+        all.push_str(&format!("=== {name}\n{}", rendered(&c)));
+    }
+    insta::assert_snapshot!(all);
+}
+
+/// An example's instance profile, session and description go through `iamx build --target
+/// account`, the snapshot reader and `iamx import --account`, and come back the same.
+#[test]
+fn example_profiles_survive_an_account_round_trip() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("examples/lambda-service-role");
+    let out = std::env::temp_dir().join(format!("iamx-account-profiles-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let (code, stderr) = iamx(&[
+        "build",
+        &dir.to_string_lossy(),
+        "--target",
+        "account",
+        "-o",
+        &out.to_string_lossy(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let text = std::fs::read(out.join("account/authorization-details.json")).unwrap();
+    std::fs::remove_dir_all(&out).unwrap();
+    let imported = iamx::account_import::import_account(vec![Source::new("snapshot.json", text)]);
+    assert!(imported.diagnostics.is_empty());
+    let files = imported.files.unwrap();
+    let options = iamx::Options {
+        skip_guardrail: true,
+        skip_tests: true,
+        ..iamx::Options::default()
+    };
+    let compile = |sources| iamx::compile(sources, &options).project.unwrap();
+    let again = compile(
+        files
+            .iter()
+            .map(|(n, t)| Source::new(n.as_str(), t.clone().into_bytes()))
+            .collect(),
+    );
+    let example = compile(example_sources(&dir));
+    let settings = |project: &iamx::iam::Project| {
+        project
+            .principals
+            .iter()
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    p.instance_profile.clone(),
+                    p.max_session,
+                    p.description.clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(settings(&again), settings(&example));
+    assert!(settings(&example)
+        .iter()
+        .any(|(_, profile, session, _)| profile.is_some() && session.is_some()));
+    assert!(settings(&example).iter().any(|(.., d)| d.is_some()));
+}
+
+/// A description with a control character iamx strings cannot hold (a carriage return) is
+/// left out with a note (W0808); the rest is written.
+#[test]
+fn import_account_notes_descriptions_it_cannot_write() {
+    let snapshot = serde_json::json!({
+        "RoleDetailList": [{"RoleName": "runner", "Path": "/",
+            "Arn": "arn:aws:iam::123456789012:role/runner",
+            "Description": "line one\r\nline two", "MaxSessionDuration": 3600,
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}],
+    });
+    let imported = iamx::account_import::import_account(vec![Source::new(
+        "snapshot.json",
+        snapshot.to_string().into_bytes(),
+    )]);
+    let notes: Vec<(&str, &str)> = imported
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.message.as_str()))
+        .collect();
+    assert_eq!(
+        notes,
+        [(
+            "W0808",
+            "role `runner` has a description iamx cannot write; it is left out"
+        )]
+    );
+    let files = imported.files.unwrap();
+    let roles = &files.iter().find(|(n, _)| n == "roles.iamx").unwrap().1;
+    assert!(
+        !roles.contains("description") && roles.contains("max session 1h"),
+        "{roles}"
+    );
+}

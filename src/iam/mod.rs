@@ -255,6 +255,21 @@ pub struct Project {
     /// default, as (policy ARN, version id, document). `iam:SetDefaultPolicyVersion` makes
     /// one of them the policy.
     pub other_versions: Vec<(String, String, Policy)>,
+    /// Account snapshots only: the instance profiles of roles that a project cannot state (a
+    /// role holds one, at its own path, in iamx): a role's second profile, or one at another
+    /// path.
+    pub other_profiles: Vec<OtherProfile>,
+}
+
+/// An instance profile of a snapshot's role that is not the role's `instance profile`.
+#[derive(Clone, Debug)]
+pub struct OtherProfile {
+    /// The role's ARN.
+    pub role: String,
+    pub name: String,
+    pub path: String,
+    /// Where its name is in the snapshot.
+    pub span: Option<Span>,
 }
 
 /// A `test` block: expectations about requests of the project's principals.
