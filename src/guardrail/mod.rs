@@ -90,13 +90,25 @@ impl Report {
         }
         let unbounded = self.principals.len() - bounded.len();
         if unbounded > 0 {
-            let open = self
-                .principals
-                .iter()
-                .filter(|p| !p.bounded && !p.closed)
-                .count();
+            // An escalation that depends on what an account snapshot does not show (W0805)
+            // is counted apart: it is not a sure one.
+            let (mut open, mut may) = (0, 0);
+            for p in self.principals.iter().filter(|p| !p.bounded && !p.closed) {
+                if !p.findings.is_empty()
+                    && p.findings.iter().all(|d| d.code == Code::SnapshotDepends)
+                {
+                    may += 1;
+                } else {
+                    open += 1;
+                }
+            }
+            let may = if may > 0 {
+                format!(", {may} may, depending on what the snapshot does not show")
+            } else {
+                String::new()
+            };
             parts.push(format!(
-                "{} without a boundary ({open} can escalate)",
+                "{} without a boundary ({open} can escalate{may})",
                 plural(unbounded, "principal", "principals")
             ));
         }
