@@ -234,6 +234,8 @@ pub fn analyze_with_project_and_resources(
         sources: map,
         mut diagnostics,
         project,
+        accepted,
+        allowances,
         ..
     } = compilation;
     let (mut map, snapshot, found) = read_into(map, snapshots);
@@ -323,7 +325,19 @@ pub fn analyze_with_project_and_resources(
             p.guard = crate::guardrail::spec::recognize(&account.documents[p.document].policy);
         }
     }
-    finish(map, account, diagnostics, resources)
+    let mut c = finish(map, account, diagnostics, resources);
+    // The project's `@allow`s reach the account analysis's warnings about what it declares;
+    // those that accepted a warning of the compilation already are not asked again.
+    let unused: Vec<crate::allow::Allowance> = allowances
+        .into_iter()
+        .filter(|a| !accepted.iter().any(|x| x.allowed_at == a.at))
+        .collect();
+    let complete = !c.has_errors();
+    let mut later = crate::allow::apply(&unused, &mut c.diagnostics, complete);
+    c.accepted = accepted;
+    c.accepted.append(&mut later);
+    diag::sort(&mut c.diagnostics);
+    c
 }
 
 /// The guardrail analysis of an account's project, with administrators listed once and
@@ -405,6 +419,7 @@ fn finish(
         sources: map,
         diagnostics,
         accepted: Vec::new(),
+        allowances: Vec::new(),
         project: Some(project),
         guardrail: Some(report),
     }

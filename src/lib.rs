@@ -289,6 +289,9 @@ pub struct Compilation {
     pub diagnostics: Vec<Diagnostic>,
     /// Warnings an `@allow(CODE, "reason")` accepted: not among `diagnostics`.
     pub accepted: Vec<allow::Accepted>,
+    /// The project's `@allow`s, for analyses that add warnings later (an account's, with
+    /// `iamx check --account`).
+    pub allowances: Vec<allow::Allowance>,
     pub project: Option<iam::Project>,
     /// The guardrail's closure per boundary and principal, when the project compiled.
     pub guardrail: Option<guardrail::Report>,
@@ -302,6 +305,7 @@ impl Compilation {
             sources,
             diagnostics,
             accepted: Vec::new(),
+            allowances: Vec::new(),
             project: None,
             guardrail: None,
         }
@@ -580,6 +584,7 @@ pub fn compile(sources: Vec<Source>, options: &Options) -> Compilation {
         sources: map,
         diagnostics,
         accepted,
+        allowances,
         project: (!failed).then_some(project),
         guardrail,
     }
@@ -745,6 +750,7 @@ pub fn analyze_principal(
         sources: map,
         diagnostics,
         accepted: Vec::new(),
+        allowances: Vec::new(),
         project: None,
         guardrail: Some(report),
     }

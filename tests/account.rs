@@ -1484,3 +1484,43 @@ fn import_account_notes_descriptions_it_cannot_write() {
         "{roles}"
     );
 }
+
+/// A project's `@allow`s reach the account analysis's warnings about what the project
+/// declares: an accepted escalation is counted, not printed; an `@allow` that accepts nothing,
+/// there either, is W0227.
+#[test]
+fn project_allows_reach_account_findings() {
+    let dir = std::env::temp_dir().join(format!("iamx-account-allow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("main.iamx"),
+        r#"account "123456789012"
+
+@allow(W0611, "break-glass user, watched by the SOC")
+user breakglass {
+  allow sts:AssumeRole on "arn:aws:iam::123456789012:role/Admin"
+}
+
+@allow(W0611, "nothing to accept here")
+user reader {
+  allow s3:GetObject on "arn:aws:s3:::reports/*"
+}
+"#,
+    )
+    .unwrap();
+    let snapshot = fixture("unbounded_escalations.json");
+    let (code, out) = iamx(&[
+        "check",
+        "--account",
+        &snapshot.to_string_lossy(),
+        &dir.join("main.iamx").to_string_lossy(),
+        "--color",
+        "never",
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("user `breakglass`"), "{out}");
+    assert!(out.contains("user `alice`"), "{out}");
+    assert!(out.contains("[W0227]"), "{out}");
+    assert!(out.contains("(1 warning accepted)"), "{out}");
+}
