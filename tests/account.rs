@@ -1524,3 +1524,50 @@ user reader {
     assert!(out.contains("[W0227]"), "{out}");
     assert!(out.contains("(1 warning accepted)"), "{out}");
 }
+
+/// Resource tags decide: a principal allowed to update the code of functions tagged
+/// `team=ops` runs code as the administrator role the `report` function (tagged so) runs as;
+/// one allowed the `team=data` functions reaches only `ingest`, which holds nothing, and the
+/// functions `--resources` does not list, whose tags and roles are unknown (W0805); one allowed
+/// `ingest` alone, with no condition, is not reported. Without the file, tags and roles are all
+/// unknown.
+#[test]
+fn resource_tags_decide() {
+    let who = |c: &Compilation| -> Vec<(String, String)> {
+        c.diagnostics
+            .iter()
+            .map(|d| {
+                let who = d.message.split('`').nth(1).unwrap_or("").to_string();
+                (d.code.as_str().to_string(), who)
+            })
+            .collect()
+    };
+    let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+    let with = iamx::account::analyze_with_resources(
+        vec![source("run_as_tags.json")],
+        Some(source("run_as_tags_resources.json")),
+    );
+    assert_eq!(
+        who(&with),
+        [
+            pair("W0611", "ops-dev"),
+            pair("W0805", "data-dev"),
+            pair("W0804", "Admin")
+        ],
+        "{}",
+        rendered(&with)
+    );
+    assert!(with.diagnostics[0].message.contains("function:report"));
+    let without = analyze(&["run_as_tags.json"]);
+    assert_eq!(
+        who(&without),
+        [
+            pair("W0805", "ops-dev"),
+            pair("W0805", "data-dev"),
+            pair("W0805", "plain"),
+            pair("W0804", "Admin")
+        ],
+        "{}",
+        rendered(&without)
+    );
+}

@@ -28,7 +28,7 @@ use crate::eval::pattern::wildcard;
 use crate::iam::{self, Effect, PrincipalKind, Project};
 
 use super::lang::{self, Group, Lang, Names};
-use super::solve::{Holder, Witness};
+use super::solve::{Holder, KeySpace, Witness};
 use super::vectors::Analysis;
 use super::{Found, Lead, Subject, World};
 use crate::diag::{Code, Diagnostic};
@@ -903,6 +903,9 @@ pub(crate) fn refine(
     identity: &[&iam::Policy],
     mut findings: Vec<Found>,
 ) -> Vec<Found> {
+    // One analysis of the principal, made when first needed: it is not cheap.
+    let cell: std::cell::OnceCell<Analysis> = std::cell::OnceCell::new();
+    let lazy = || cell.get_or_init(|| Analysis::new(world, subject, holder, identity.to_vec()));
     // Running code as a resource's role: that role decides.
     let ran = findings
         .iter()
@@ -912,7 +915,7 @@ pub(crate) fn refine(
         .any(|f| f.finding.code == Code::GuardRunAsOthers)
         && !known.admins.contains(&subject.arn)
     {
-        let analysis = Analysis::new(world, subject, holder, identity.to_vec());
+        let analysis = lazy();
         let caller = format!("{} {}", subject.kind.as_str(), subject.name);
         let user_name = (subject.kind == PrincipalKind::User).then_some(subject.name.as_str());
         findings.retain_mut(|f| {
@@ -922,10 +925,11 @@ pub(crate) fn refine(
             match run_as(
                 known,
                 world,
-                &analysis,
+                analysis,
                 &caller,
                 user_name,
                 &f.finding.witness,
+                identity,
             ) {
                 Judgement::Clean => false,
                 Judgement::Sure {
@@ -951,14 +955,28 @@ pub(crate) fn refine(
             }
         });
     }
+    // Most principals test no resource tag: nothing to look at.
+    let tests_tags = identity
+        .iter()
+        .flat_map(|p| &p.statements)
+        .flat_map(|s| &s.conditions)
+        .any(|c| c.key.to_ascii_lowercase().contains("resourcetag/"));
+    if !ran && tests_tags && !known.admins.contains(&subject.arn) {
+        let analysis = lazy();
+        let caller = format!("{} {}", subject.kind.as_str(), subject.name);
+        let user_name = (subject.kind == PrincipalKind::User).then_some(subject.name.as_str());
+        findings.extend(tag_gated_run_as(
+            known, world, analysis, &caller, user_name, identity,
+        ));
+    }
     // Changing other principals: only those it can become, or stronger ones it can become.
     if findings
         .iter()
         .any(|f| f.finding.code == Code::GuardOutsideReach)
         && !known.admins.contains(&subject.arn)
     {
-        let analysis = Analysis::new(world, subject, holder, identity.to_vec());
-        let change = change_others(known, world, &analysis, subject, ran);
+        let analysis = lazy();
+        let change = change_others(known, world, analysis, subject, ran);
         findings.retain_mut(|f| {
             if f.finding.code != Code::GuardOutsideReach {
                 return true;
@@ -979,8 +997,8 @@ pub(crate) fn refine(
         .any(|f| f.finding.code == Code::GuardEditPoliciesElsewhere)
         && !known.admins.contains(&subject.arn)
     {
-        let analysis = Analysis::new(world, subject, holder, identity.to_vec());
-        let edit = edit_policies(known, world, &analysis, subject, ran);
+        let analysis = lazy();
+        let edit = edit_policies(known, world, analysis, subject, ran);
         findings.retain_mut(|f| {
             if f.finding.code != Code::GuardEditPoliciesElsewhere {
                 return true;
@@ -1002,7 +1020,7 @@ pub(crate) fn refine(
     {
         return findings;
     }
-    let analysis = Analysis::new(world, subject, holder, identity.to_vec());
+    let analysis = lazy();
     let caller = format!("{} {}", subject.kind.as_str(), subject.name);
     let user_name = (subject.kind == PrincipalKind::User).then_some(subject.name.as_str());
     // What passing gives: `None` when nothing.
@@ -1023,7 +1041,7 @@ pub(crate) fn refine(
             .cloned()
             .filter(|_| reuse);
         let judgement = cached.unwrap_or_else(|| {
-            let j = judge(known, world, &analysis, subject, pass);
+            let j = judge(known, world, analysis, subject, pass);
             if reuse {
                 known.judged.borrow_mut().insert((id, pass), j.clone());
             }
@@ -1717,6 +1735,95 @@ fn edit_policies(
     })
 }
 
+/// The resource tag keys (`aws:ResourceTag/…`, `SERVICE:ResourceTag/…`; lower case) the
+/// statements naming an action test, each free to hold any value or none: the tags of a
+/// resource whose tags are not known.
+fn any_tags(identity: &[&iam::Policy], action: &str) -> Vec<(String, KeySpace)> {
+    let mut keys: Vec<String> = Vec::new();
+    for s in identity.iter().flat_map(|p| &p.statements) {
+        if !names_action(s, action) {
+            continue;
+        }
+        for c in &s.conditions {
+            let key = c.key.to_ascii_lowercase();
+            if key
+                .split_once(':')
+                .is_some_and(|(_, rest)| rest.starts_with("resourcetag/"))
+                && !keys.contains(&key)
+            {
+                keys.push(key);
+            }
+        }
+    }
+    keys.into_iter()
+        .map(|k| (k, KeySpace::In(Lang::any())))
+        .collect()
+}
+
+/// Running code in existing resources whose tags the policies test: the analysis of the
+/// guardrail takes tags the holder cannot set as not there; in an account, a listed resource
+/// has the tags `--resources` gives it, and another any tags. The first action that gives
+/// something, judged as [`run_as`] judges; `None` when none does.
+fn tag_gated_run_as(
+    known: &Known,
+    world: &World,
+    analysis: &Analysis,
+    caller: &str,
+    user_name: Option<&str>,
+    identity: &[&iam::Policy],
+) -> Option<Found> {
+    for runner in &super::classes::escalations().runners {
+        if !analysis.names_service(&runner.service) {
+            continue;
+        }
+        for (s, _) in super::classes::running_actions_of(runner) {
+            if !analysis.could_allow(&s.action) {
+                continue;
+            }
+            let keys = any_tags(identity, &s.action);
+            if keys.is_empty() {
+                // Without tag conditions, the guardrail's analysis answered already.
+                continue;
+            }
+            let Some(first) = analysis.solve(&s.action, Lang::any(), keys) else {
+                continue;
+            };
+            let mut finding = super::vectors::Finding::new(
+                Code::GuardRunAsOthers,
+                format!("can run code as other principals (`{}`)", s.action),
+                first.clone(),
+            );
+            match run_as(known, world, analysis, caller, user_name, &first, identity) {
+                Judgement::Clean => continue,
+                Judgement::Sure {
+                    witness,
+                    role,
+                    why,
+                    via,
+                } => {
+                    finding.message = format!(
+                        "can run code as role `{role}` (`{}` on `{}`), {why}",
+                        witness.action,
+                        witness.resource.as_deref().unwrap_or("…")
+                    );
+                    finding.witness = witness;
+                    finding.via = via;
+                }
+                Judgement::Depends { witness, what, .. } => {
+                    finding.witness = witness;
+                    finding.depends = Some(what);
+                }
+            }
+            return Some(Found {
+                finding,
+                holder: None,
+                worst: false,
+            });
+        }
+    }
+    None
+}
+
 /// What running code as resources' roles gives a principal, from the first request that does
 /// (`first`): each listed resource it may make that request on runs as a known role, judged
 /// as a role it assumes; resources not listed run as roles unknown.
@@ -1727,6 +1834,7 @@ fn run_as(
     caller: &str,
     user_name: Option<&str>,
     first: &Witness,
+    identity: &[&iam::Policy],
 ) -> Judgement {
     let action = first.action.as_str();
     let Some(list) = &known.resources else {
@@ -1792,10 +1900,39 @@ fn run_as(
         }
     }
     if depends.is_none() {
-        // Resources the file does not list: their role is unknown.
-        let all = format!("arn:{}:*", world.partition);
-        let others = Lang::one_of(vec![lang::glob(&all, true)]).except_names(&known.resource_names);
-        if let Some(w) = analysis.solve(action, others, Vec::new()) {
+        // Resources the file does not list, of the types that run as a role (an instance, not
+        // the document `ssm:SendCommand` also takes): their role is unknown, and so are their
+        // tags.
+        let prefix = action.split(':').next().unwrap_or("");
+        let mut spaces: Vec<Lang> = super::classes::escalations()
+            .runners
+            .iter()
+            .filter(|r| r.service == prefix)
+            .flat_map(|r| &r.resource_types)
+            .flat_map(|t| {
+                super::classes::resource_spaces(prefix, t, &world.partition, &world.account)
+            })
+            // AWS's own resources (account `aws`, a built-in code interpreter) run as no role
+            // of anyone's account.
+            .map(|space| {
+                space.except_names(&known.resource_names).except(lang::glob(
+                    &format!("arn:{}:*:*:aws:*", world.partition),
+                    true,
+                ))
+            })
+            .collect();
+        if spaces.is_empty() {
+            // An ARN pattern has its six parts: `arn:aws:*` would match none.
+            let all = format!("arn:{}:*:*:*:*", world.partition);
+            spaces.push(
+                Lang::one_of(vec![lang::glob(&all, true)]).except_names(&known.resource_names),
+            );
+        }
+        let tags = any_tags(identity, action);
+        if let Some(w) = spaces
+            .into_iter()
+            .find_map(|space| analysis.solve(action, space, tags.clone()))
+        {
             let what = format!(
                 "which role the resources `--resources` does not list run as, such as `{}`",
                 w.resource.as_deref().unwrap_or("…")

@@ -210,12 +210,12 @@ impl<'a> Analysis<'a> {
 
     /// Whether both sides have an allow that may name an action of the service, judged from
     /// the service part of their action patterns (no service data is read).
-    fn names_service(&self, prefix: &str) -> bool {
+    pub(crate) fn names_service(&self, prefix: &str) -> bool {
         self.services.iter().all(|s| s.names(prefix))
     }
 
     /// Whether both sides have an allow that names the action (a cheap first look).
-    fn could_allow(&self, action: &str) -> bool {
+    pub(crate) fn could_allow(&self, action: &str) -> bool {
         self.allows.0.names(action) && self.allows.1.as_ref().is_none_or(|b| b.names(action))
     }
 
