@@ -1571,3 +1571,51 @@ fn resource_tags_decide() {
         rendered(&without)
     );
 }
+
+/// Who can become whom, for principals with no boundary: changing a principal is an
+/// escalation with a way to become it (its keys, its trust, joining the group), never alone;
+/// roles that name a principal in their trust policy are followed, several steps deep; a
+/// condition the caller meets (MFA) or a `NotResource` does not hide an administrator.
+#[test]
+fn who_becomes_whom() {
+    let c = analyze(&["who_becomes_whom.json"]);
+    let named = |d: &iamx::diag::Diagnostic| d.message.split('`').nth(1).unwrap_or("").to_string();
+    for clean in [
+        "empower-only",
+        "attach-only",
+        "attach-role-only",
+        "own-keys",
+        "weakling",
+    ] {
+        assert!(
+            !c.diagnostics.iter().any(|d| named(d) == clean),
+            "{clean} is reported:\n{}",
+            rendered(&c)
+        );
+    }
+    for escalates in [
+        "join-and-empower",
+        "attach-and-keys",
+        "trust-and-attach",
+        "keys-of-named",
+        "keys-of-chain",
+        "password-of-group-admin",
+        "detach-deny-and-keys",
+        "keys-with-mfa",
+        "keys-but-self",
+    ] {
+        assert!(
+            c.diagnostics
+                .iter()
+                .any(|d| named(d) == escalates && d.code.as_str() == "W0611"),
+            "{escalates} is not a sure escalation:\n{}",
+            rendered(&c)
+        );
+    }
+    let table: String = c
+        .diagnostics
+        .iter()
+        .map(|d| format!("{} {}\n", d.code.as_str(), d.message))
+        .collect();
+    insta::assert_snapshot!(table);
+}

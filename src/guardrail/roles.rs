@@ -479,24 +479,43 @@ impl Known {
     }
 
     /// What the roles whose trust policy names a principal (`arn`) give it: it may assume
-    /// them with no policy of its own allowing it. One step: those roles' own named roles
-    /// are theirs to report.
+    /// them with no policy of its own allowing it, and then the roles that name those, up to
+    /// a few steps.
     fn through_named(&self, caller: &str, user_name: Option<&str>, arn: &str) -> Option<Verdict> {
+        self.named_from(caller, user_name, arn, &mut vec![arn.to_string()])
+    }
+
+    fn named_from(
+        &self,
+        caller: &str,
+        user_name: Option<&str>,
+        arn: &str,
+        seen: &mut Vec<String>,
+    ) -> Option<Verdict> {
+        const STEPS: usize = 4;
         let mut depends = None;
         for &r in self.named.get(arn)? {
             let role = &self.roles[r];
-            if role.arn == arn {
+            if seen.contains(&role.arn) {
                 continue;
             }
-            match self.compare(caller, user_name, r) {
-                Verdict::Weaker => {}
-                Verdict::Stronger(why) => {
+            let found = match self.compare(caller, user_name, r) {
+                Verdict::Weaker if seen.len() < STEPS => {
+                    seen.push(role.arn.clone());
+                    self.named_from(caller, user_name, &role.arn, seen)
+                }
+                Verdict::Weaker => None,
+                other => Some(other),
+            };
+            match found {
+                None | Some(Verdict::Weaker) => {}
+                Some(Verdict::Stronger(why)) => {
                     return Some(Verdict::Stronger(format!(
                         "which can assume role `{}` (its trust policy names it), {why}",
                         role.name
                     )))
                 }
-                Verdict::Depends(what) => {
+                Some(Verdict::Depends(what)) => {
                     depends.get_or_insert(Verdict::Depends(what));
                 }
             }
