@@ -138,28 +138,26 @@ def instance(template, name):
     return arn
 
 
-SELF_CREDENTIALS = {"iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile"}
+# What the safe user may do each IAM or STS action on: its own credentials, another
+# principal's policies it cannot become, a role or group that holds no more than it, a policy
+# attached only to a role it cannot become, its own policy with no stronger version.
+SAFE = {
+    **dict.fromkeys(["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:CreateLoginProfile",
+                     "iam:UpdateLoginProfile"], "user/${aws:username}"),
+    **dict.fromkeys(["iam:AttachUserPolicy", "iam:PutUserPolicy"], "user/cat-weak-user"),
+    **dict.fromkeys(["iam:AttachGroupPolicy", "iam:PutGroupPolicy"], "group/cat-lonely-group"),
+    "iam:AddUserToGroup": "group/cat-weak-group",
+    **dict.fromkeys(["iam:AttachRolePolicy", "iam:PutRolePolicy"], "role/cat-other-role"),
+    **dict.fromkeys(["iam:UpdateAssumeRolePolicy", "sts:AssumeRole"], "role/cat-weak-role"),
+    "iam:CreatePolicyVersion": "policy/cat-other-policy",
+    "iam:SetDefaultPolicyVersion": "policy/cat-safe-{n}",
+}
 
 
 def safe_target(action, n):
-    """What the safe user may do `action` on."""
-    if action in SELF_CREDENTIALS:
-        return f"arn:aws:iam::{A}:user/${{aws:username}}"
-    if action in ("iam:AttachUserPolicy", "iam:PutUserPolicy"):
-        return f"arn:aws:iam::{A}:user/cat-weak-user"
-    if action in ("iam:AttachGroupPolicy", "iam:PutGroupPolicy"):
-        return f"arn:aws:iam::{A}:group/cat-lonely-group"
-    if action == "iam:AddUserToGroup":
-        return f"arn:aws:iam::{A}:group/cat-weak-group"
-    if action in ("iam:AttachRolePolicy", "iam:PutRolePolicy"):
-        return f"arn:aws:iam::{A}:role/cat-other-role"
-    if action in ("iam:UpdateAssumeRolePolicy", "sts:AssumeRole"):
-        return f"arn:aws:iam::{A}:role/cat-weak-role"
-    if action == "iam:CreatePolicyVersion":
-        return f"arn:aws:iam::{A}:policy/cat-other-policy"
-    if action == "iam:SetDefaultPolicyVersion":
-        return f"arn:aws:iam::{A}:policy/cat-safe-{n}"
-    return None
+    """What the safe user may do `action` on; `None` for a service's action."""
+    target = SAFE.get(action)
+    return target and f"arn:aws:iam::{A}:" + target.replace("{n}", str(n))
 
 
 pairs = 0

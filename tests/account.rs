@@ -595,6 +595,22 @@ fn project_declarations_join_the_account() {
 
 /// `iamx import --account`, then the project built again: every document of the snapshot as
 /// JSON values, and every principal's path, ARN, boundary, attachments, groups and tags.
+/// The project `iamx import --account` wrote, compiled (its own checks only).
+fn build_imported(files: &[(String, String)]) -> Compilation {
+    let options = iamx::Options {
+        skip_guardrail: true,
+        skip_tests: true,
+        ..iamx::Options::default()
+    };
+    iamx::compile(
+        files
+            .iter()
+            .map(|(n, t)| Source::new(n.as_str(), t.clone().into_bytes()))
+            .collect(),
+        &options,
+    )
+}
+
 fn round_trip(names: &[&str]) -> Vec<String> {
     round_trip_sources(names, names.iter().map(|n| source(n)).collect())
 }
@@ -608,18 +624,7 @@ fn round_trip_sources(names: &[&str], sources: Vec<Source>) -> Vec<String> {
         }
         panic!("{names:?} did not import:\n{text}")
     });
-    let options = iamx::Options {
-        skip_guardrail: true,
-        skip_tests: true,
-        ..iamx::Options::default()
-    };
-    let compiled = iamx::compile(
-        files
-            .iter()
-            .map(|(n, t)| Source::new(n.as_str(), t.clone().into_bytes()))
-            .collect(),
-        &options,
-    );
+    let compiled = build_imported(&files);
     assert!(!compiled.has_errors(), "{names:?}: {}", rendered(&compiled));
     let built = compiled.project.unwrap();
     let (_, original, _) = iamx::account::read(sources);
@@ -1207,18 +1212,7 @@ fn import_account_keeps_profiles_sessions_and_descriptions() {
         .all(|d| d.span.is_some() && d.labels.len() == 1));
 
     // Built in the library: the same settings as the snapshot read.
-    let options = iamx::Options {
-        skip_guardrail: true,
-        skip_tests: true,
-        ..iamx::Options::default()
-    };
-    let compiled = iamx::compile(
-        files
-            .iter()
-            .map(|(n, t)| Source::new(n.as_str(), t.clone().into_bytes()))
-            .collect(),
-        &options,
-    );
+    let compiled = build_imported(&files);
     assert!(!compiled.has_errors(), "{}", rendered(&compiled));
     let built = compiled.project.unwrap();
     let (_, original, _) = iamx::account::read(vec![source(name)]);

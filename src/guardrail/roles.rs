@@ -988,16 +988,20 @@ pub(crate) fn refine(
             known, world, analysis, &caller, user_name, identity,
         ));
     }
-    // Changing other principals: only those it can become, or stronger ones it can become.
-    if findings
-        .iter()
-        .any(|f| f.finding.code == Code::GuardOutsideReach)
-        && !known.admins.contains(&subject.arn)
-    {
-        let analysis = lazy();
-        let change = change_others(known, world, analysis, subject, ran);
+    // Changing other principals, and editing managed policies attached elsewhere: only where
+    // it can become what changes, or take over something stronger.
+    type Judge = fn(&Known, &World, &Analysis, &Subject, bool) -> Option<Change>;
+    let judges: [(Code, Judge); 2] = [
+        (Code::GuardOutsideReach, change_others),
+        (Code::GuardEditPoliciesElsewhere, edit_policies),
+    ];
+    for (code, judge) in judges {
+        if known.admins.contains(&subject.arn) || !findings.iter().any(|f| f.finding.code == code) {
+            continue;
+        }
+        let change = judge(known, world, lazy(), subject, ran);
         findings.retain_mut(|f| {
-            if f.finding.code != Code::GuardOutsideReach {
+            if f.finding.code != code {
                 return true;
             }
             let Some(change) = change.clone() else {
@@ -1007,28 +1011,6 @@ pub(crate) fn refine(
             f.finding.witness = change.witness;
             f.finding.via = change.via;
             f.finding.depends = change.depends;
-            true
-        });
-    }
-    // Editing managed policies: only those attached where it can become.
-    if findings
-        .iter()
-        .any(|f| f.finding.code == Code::GuardEditPoliciesElsewhere)
-        && !known.admins.contains(&subject.arn)
-    {
-        let analysis = lazy();
-        let edit = edit_policies(known, world, analysis, subject, ran);
-        findings.retain_mut(|f| {
-            if f.finding.code != Code::GuardEditPoliciesElsewhere {
-                return true;
-            }
-            let Some(edit) = edit.clone() else {
-                return false;
-            };
-            f.finding.message = edit.message;
-            f.finding.witness = edit.witness;
-            f.finding.via = edit.via;
-            f.finding.depends = edit.depends;
             true
         });
     }
@@ -1257,6 +1239,18 @@ struct Change {
     depends: Option<String>,
 }
 
+impl Change {
+    /// A change whose escalation depends on something: on what.
+    fn depending(message: impl Into<String>, on: String, witness: Witness) -> Change {
+        Change {
+            witness,
+            message: message.into(),
+            via: None,
+            depends: Some(on),
+        }
+    }
+}
+
 /// How many principals of one kind a change is checked on one by one, past the classes of
 /// principals alike.
 const MAX_TARGETS: usize = 64;
@@ -1317,12 +1311,11 @@ fn change_others(
             };
             let Some(arn) = w.resource.clone() else {
                 exhausted = false;
-                depends.get_or_insert(Change {
-                    witness: w,
-                    message: format!("can take over {kind}s"),
-                    via: None,
-                    depends: Some(format!("a set of {kind}s too large to search")),
-                });
+                depends.get_or_insert(Change::depending(
+                    format!("can take over {kind}s"),
+                    format!("a set of {kind}s too large to search"),
+                    w,
+                ));
                 break;
             };
             let (verdict, name, admin, class) = if kind == "user" {
@@ -1370,26 +1363,16 @@ fn change_others(
                     stronger.get_or_insert_with(|| sure(w, format!("{taking}, {why}"), Some(arn)));
                 }
                 Verdict::Depends(what) => {
-                    depends.get_or_insert(Change {
-                        witness: w,
-                        message: taking,
-                        via: None,
-                        depends: Some(what),
-                    });
+                    depends.get_or_insert(Change::depending(taking, what, w));
                 }
             }
         }
         if exhausted && depends.is_none() {
             if let Some(w) = solve_any(actions, &space) {
-                depends = Some(Change {
-                    message: format!("can take over {kind}s"),
-                    depends: Some(format!(
+                depends = Some(Change::depending(format!("can take over {kind}s"), format!(
                         "{kind}s of more than {MAX_ROLES} kinds it can take over, past what iamx compares one by one: `{}`",
                         w.resource.as_deref().unwrap_or("…")
-                    )),
-                    witness: w,
-                    via: None,
-                });
+                    ), w));
             }
         }
         if depends.is_none() {
@@ -1400,15 +1383,14 @@ fn change_others(
                 .except(lang::glob("*#*", true))
                 .except(me.clone());
             if let Some(w) = solve_any(actions, &future) {
-                depends = Some(Change {
-                    message: format!("can take over {kind}s"),
-                    depends: Some(format!(
+                depends = Some(Change::depending(
+                    format!("can take over {kind}s"),
+                    format!(
                         "which {kind}s are created later: `{}` is not in the snapshot",
                         w.resource.as_deref().unwrap_or("…")
-                    )),
-                    witness: w,
-                    via: None,
-                });
+                    ),
+                    w,
+                ));
             }
         }
     }
@@ -1437,12 +1419,11 @@ fn change_others(
                     ));
                 }
                 Verdict::Depends(what) => {
-                    depends.get_or_insert(Change {
-                        witness: w,
-                        message: format!("can add itself to group `{name}`"),
-                        via: None,
-                        depends: Some(what),
-                    });
+                    depends.get_or_insert(Change::depending(
+                        format!("can add itself to group `{name}`"),
+                        what,
+                        w,
+                    ));
                 }
             }
         }
@@ -1452,15 +1433,14 @@ fn change_others(
             .except_names(&known.group_names)
             .except(lang::glob("*#*", true));
         if let Some(w) = analysis.solve("iam:AddUserToGroup", future, Vec::new()) {
-            depends.get_or_insert(Change {
-                message: "can add users to groups".into(),
-                depends: Some(format!(
+            depends.get_or_insert(Change::depending(
+                "can add users to groups",
+                format!(
                     "which groups are created later: `{}` is not in the snapshot",
                     w.resource.as_deref().unwrap_or("…")
-                )),
-                witness: w,
-                via: None,
-            });
+                ),
+                w,
+            ));
         }
     }
     // Changing what a principal it can become may do; a group, when it or one it can become
@@ -1574,15 +1554,10 @@ fn change_others(
         ));
     }
     if let Some(w) = first_unchecked {
-        depends.get_or_insert(Change {
-            message: "can change the permissions of principals".into(),
-            depends: Some(format!(
+        depends.get_or_insert(Change::depending("can change the permissions of principals", format!(
                 "whether it can become one of the more than {MAX_TARGETS} principals it can change, past what iamx checks one by one: `{}`",
                 w.resource.as_deref().unwrap_or("…")
-            )),
-            witness: w,
-            via: None,
-        });
+            ), w));
     }
     depends
 }
@@ -1726,15 +1701,10 @@ fn edit_policies(
     }
     let more = if exhausted { solve(&space) } else { None };
     if let Some(w) = more {
-        return Some(Change {
-            message: "can edit managed policies".into(),
-            depends: Some(format!(
+        return Some(Change::depending("can edit managed policies", format!(
                 "where the more than {MAX_TARGETS} policies it can edit are attached, past what iamx checks one by one: `{}`",
                 w.resource.as_deref().unwrap_or("…")
-            )),
-            witness: w,
-            via: None,
-        });
+            ), w));
     }
     // Policies the snapshot does not hold: someone may create them, and attach them.
     let all = format!("arn:{}:iam::{}:policy/*", world.partition, world.account);
@@ -1743,15 +1713,10 @@ fn edit_policies(
         future = future.except(lang::exact(own));
     }
     let w = solve(&future)?;
-    Some(Change {
-        message: "can edit managed policies".into(),
-        depends: Some(format!(
+    Some(Change::depending("can edit managed policies", format!(
             "which policies are created later, and where they are attached: `{}` is not in the snapshot",
             w.resource.as_deref().unwrap_or("…")
-        )),
-        witness: w,
-        via: None,
-    })
+        ), w))
 }
 
 /// The resource tag keys (`aws:ResourceTag/…`, `SERVICE:ResourceTag/…`; lower case) the
