@@ -1613,3 +1613,52 @@ fn who_becomes_whom() {
         .collect();
     insta::assert_snapshot!(table);
 }
+
+/// Snapshots that read but hold odd things (a name where a list was, an empty document, a
+/// strange ARN) never panic the analysis of who can become whom.
+#[test]
+fn odd_accounts_never_panic_the_analysis() {
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("who_becomes_whom.json")).unwrap())
+            .unwrap();
+    fn walk(v: &serde_json::Value, at: String, out: &mut Vec<String>) {
+        out.push(at.clone());
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    walk(x, format!("{at}/{k}"), out);
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    walk(x, format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut paths = Vec::new();
+    walk(&value, String::new(), &mut paths);
+    let mut analysed = 0;
+    for path in paths.iter().skip(1).step_by(5) {
+        for replacement in [
+            serde_json::json!([]),
+            serde_json::json!("arn:aws:iam::123456789012:user/*"),
+            serde_json::json!({"Version": "2012-10-17", "Statement": []}),
+        ] {
+            let mut odd = value.clone();
+            *odd.pointer_mut(path).unwrap() = replacement.clone();
+            let text = odd.to_string().into_bytes();
+            let (_, read, _) = iamx::account::read(vec![Source::new("odd.json", text.clone())]);
+            if read.is_none() {
+                continue;
+            }
+            analysed += 1;
+            catch_unwind(AssertUnwindSafe(|| {
+                iamx::account::analyze(vec![Source::new("odd.json", text)])
+            }))
+            .unwrap_or_else(|_| panic!("the analysis panicked with {path} = {replacement}"));
+        }
+    }
+    assert!(analysed > 50, "only {analysed} odd accounts read");
+}
