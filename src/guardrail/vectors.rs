@@ -184,7 +184,19 @@ impl<'a> Analysis<'a> {
             side.clone().map_or_else(|| Services::All.into(), |s| s.0),
         ];
         a.allows = (identity, side.map(|s| s.1));
-        a.settable_tags = a.tags_it_can_set();
+        // Which resources' tags it can set matters only to conditions on resource tags: most
+        // principals test none, and the search is not cheap.
+        let tests_tags = a
+            .identity
+            .iter()
+            .copied()
+            .chain(a.boundary().map(|b| &b.policy))
+            .flat_map(|p| &p.statements)
+            .flat_map(|s| &s.conditions)
+            .any(|c| c.key.to_ascii_lowercase().contains("resourcetag/"));
+        if tests_tags {
+            a.settable_tags = a.tags_it_can_set();
+        }
         a
     }
 
