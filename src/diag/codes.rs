@@ -121,6 +121,7 @@ codes! {
     GuardRunAsOthers = "W0609", "can run code as other principals";
     GuardAssumeOutside = "W0610", "can assume roles outside the boundary";
     GuardUnboundedPrincipal = "W0611", "unbounded principal can escalate";
+    GuardResourcePolicyGrant = "W0612", "can grant itself through a resource-based policy";
     GuardedButOpen = "E0620", "guarded boundary or delegating principal is open";
     DelegateWithoutGuard = "E0621", "`delegate` without a guarded boundary";
     // 07: tests

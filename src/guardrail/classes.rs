@@ -33,10 +33,21 @@ pub struct Escalations {
     #[serde(default)]
     pub not_running_except: Vec<String>,
     pub pass_takers: Vec<PassTaker>,
+    /// Actions that write a resource-based policy (or a KMS grant) that may name an IAM user
+    /// or role session of the account: within the account, what it grants them their
+    /// permissions boundaries do not limit.
+    #[serde(default)]
+    pub resource_policy_writers: Vec<Writer>,
     pub paths: Vec<CataloguePath>,
     /// Actions that read, though the reference gives them another level.
     #[serde(default)]
     pub reads_despite_level: Vec<ReadsDespiteLevel>,
+}
+
+/// An action that writes a resource-based policy: `resourcePolicyWriters`.
+#[derive(Debug, Deserialize)]
+pub struct Writer {
+    pub action: String,
 }
 
 #[derive(Debug, Deserialize)]

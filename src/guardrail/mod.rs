@@ -14,7 +14,7 @@
 //! principals outside its reach (policies, credentials, trust, paths, groups) or identity
 //! providers; W0607 pass such a role to a service that runs code; W0608 edit managed policies
 //! attached elsewhere; W0609 run code as a resource's role; W0610 assume roles outside its
-//! reach.
+//! reach; W0612 grant itself, through a resource-based policy, what the boundary does not.
 //!
 //! One door, a file per idea: [`spec`] (the guard and its lowering), [`classes`] (which
 //! actions each class asks about, from data), [`vectors`] (reach and the classes), [`solve`]
@@ -1003,6 +1003,9 @@ fn fix_for(code: Code, boundary: &str, guard: Option<&GuardSpec>) -> String {
         }
         (Code::GuardRunAsOthers, _) => "allow these actions only on resources tagged as the team's, with a tag its holder cannot set (a name prefix does not do: a resource of that name may run with any role), or not at all".into(),
         (Code::GuardAssumeOutside, _) => "allow `sts:AssumeRole` only on roles that carry the boundary".into(),
+        (Code::GuardResourcePolicyGrant, _) => format!(
+            "leave the action that writes the resource's policy out of boundary `{boundary}`, or allow there what such a policy could grant: within the account, a grant to a user or a role session by name passes the boundary"
+        ),
         _ => narrow,
     }
 }

@@ -291,6 +291,23 @@ pub fn no_new_versions(own_policies: &[String], span: Option<Span>) -> Statement
     )
 }
 
+/// A policy that allows every action on every resource: with other policies, the question is
+/// then only whether one of their denies applies.
+pub fn allow_all() -> crate::iam::Policy {
+    crate::iam::Policy {
+        statements: vec![statement(
+            "AllowAll",
+            Effect::Allow,
+            vec!["*".into()],
+            false,
+            vec!["*".into()],
+            Vec::new(),
+            None,
+        )],
+        id: None,
+    }
+}
+
 fn statement(
     sid: &str,
     effect: Effect,

@@ -684,6 +684,8 @@ impl<'a> Analysis<'a> {
         out.extend(self.policies_elsewhere());
         // W0609: run code as other principals through a resource's role.
         out.extend(self.run_as_others());
+        // W0612: grant itself, through a resource-based policy, what the boundary does not.
+        out.extend(self.resource_policy_grant());
         // W0610: assume roles outside its reach.
         // Roles of other accounts too: assuming them leaves the boundary as well.
         let mut assumable = outside_roles.clone();
@@ -957,6 +959,90 @@ impl<'a> Analysis<'a> {
         let found = split(&|h| self.within_world(h));
         self.world.attached.borrow_mut().insert(key, found.clone());
         found
+    }
+
+    /// W0612: within its account, a resource-based policy (or a KMS grant) that names a user
+    /// or a role session grants it what it says whatever the permissions boundary says. A
+    /// holder that may write one on a resource of the account can grant itself there what its
+    /// boundary does not allow (and no deny takes away).
+    fn resource_policy_grant(&self) -> Option<Finding> {
+        let boundary = &self.boundary()?.policy;
+        let allow_all = spec::allow_all();
+        for writer in &classes::escalations().resource_policy_writers {
+            let (prefix, _) = writer.action.split_once(':')?;
+            if !self.names_service(prefix) || !self.could_allow(&writer.action) {
+                continue;
+            }
+            let Some((service, action)) = crate::awsdb::action_by_full_name(&writer.action) else {
+                continue;
+            };
+            for t in &action.resource_types {
+                let [own, _] = classes::resource_spaces(
+                    prefix,
+                    t.name,
+                    &self.world.partition,
+                    &self.world.account,
+                );
+                let Some(w) = self.solve(&writer.action, own, Vec::new()) else {
+                    continue;
+                };
+                let Some(resource) = w.resource.clone() else {
+                    continue;
+                };
+                let one = || Lang::one_of(vec![lang::exact(&resource)]);
+                let ask = |identity: &[&iam::Policy], action: &str| {
+                    Solver {
+                        holder: self.holder,
+                        identity,
+                        boundary: None,
+                        settable_tags: &[],
+                        memo: None,
+                    }
+                    .solve(&Query {
+                        action: action.to_string(),
+                        resource: one(),
+                        keys: Vec::new(),
+                    })
+                    .is_some()
+                };
+                let mut denies: Vec<&iam::Policy> = vec![&allow_all, boundary];
+                denies.extend(self.identity.iter().copied());
+                // An action on that kind of resource the boundary never allows there, and no
+                // deny forbids.
+                // Writes first, then permissions management, reads, lists and tags: the
+                // plainest example of what it gains.
+                // (Creating the resource is no use: it is there already.)
+                let rank = |a: &crate::awsdb::Action| match a.primary_access_level() {
+                    crate::awsdb::AccessLevel::Write if !a.name.starts_with("Create") => 0,
+                    crate::awsdb::AccessLevel::PermissionsManagement => 1,
+                    crate::awsdb::AccessLevel::Read => 2,
+                    crate::awsdb::AccessLevel::List => 3,
+                    _ => 4,
+                };
+                let mut candidates: Vec<&crate::awsdb::Action> = service
+                    .actions
+                    .iter()
+                    .filter(|a| a.resource_type(t.name).is_some())
+                    .collect();
+                candidates.sort_by_key(|a| rank(a));
+                let gained = candidates.into_iter().find_map(|a| {
+                    let full = format!("{prefix}:{}", a.name);
+                    (full != writer.action && !ask(&[boundary], &full) && ask(&denies, &full))
+                        .then_some(full)
+                });
+                if let Some(gained) = gained {
+                    return Some(Finding::new(
+                        Code::GuardResourcePolicyGrant,
+                        format!(
+                            "can grant itself `{gained}` on `{resource}` through the resource's policy (`{}`), which its permissions boundary does not limit",
+                            writer.action
+                        ),
+                        w,
+                    ));
+                }
+            }
+        }
+        None
     }
 
     fn run_as_others(&self) -> Option<Finding> {
