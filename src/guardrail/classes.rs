@@ -48,6 +48,10 @@ pub struct Escalations {
 #[derive(Debug, Deserialize)]
 pub struct Writer {
     pub action: String,
+    /// The only actions what it writes can grant (a KMS grant's operations); every action on
+    /// the resource when empty.
+    #[serde(default)]
+    pub grants: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

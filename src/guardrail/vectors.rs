@@ -1023,6 +1023,13 @@ impl<'a> Analysis<'a> {
                     .actions
                     .iter()
                     .filter(|a| a.resource_type(t.name).is_some())
+                    .filter(|a| {
+                        writer.grants.is_empty()
+                            || writer
+                                .grants
+                                .iter()
+                                .any(|g| g.eq_ignore_ascii_case(&format!("{prefix}:{}", a.name)))
+                    })
                     .collect();
                 candidates.sort_by_key(|a| rank(a));
                 let gained = candidates.into_iter().find_map(|a| {
@@ -1034,7 +1041,12 @@ impl<'a> Analysis<'a> {
                     return Some(Finding::new(
                         Code::GuardResourcePolicyGrant,
                         format!(
-                            "can grant itself `{gained}` on `{resource}` through the resource's policy (`{}`), which its permissions boundary does not limit",
+                            "can grant itself `{gained}` on `{resource}` through {} (`{}`), which its permissions boundary does not limit",
+                            if writer.action.ends_with("Grant") {
+                                "a grant"
+                            } else {
+                                "the resource's policy"
+                            },
                             writer.action
                         ),
                         w,
