@@ -181,7 +181,25 @@ fn broken_snapshots_never_panic() {
         &std::fs::read_to_string(fixture("safe_delegated_admin.json")).unwrap(),
     )
     .unwrap();
-    let mut paths = Vec::new();
+    let paths = json_paths(&value);
+    for path in paths.iter().skip(1) {
+        for replacement in [
+            serde_json::json!(7),
+            serde_json::json!("%zz"),
+            serde_json::json!(null),
+        ] {
+            let mut broken = value.clone();
+            *broken.pointer_mut(path).unwrap() = replacement.clone();
+            let source = Source::new("broken.json", broken.to_string().into_bytes());
+            // Read only: the analysis of what reads is covered above, and is slower.
+            catch_unwind(AssertUnwindSafe(|| iamx::account::read(vec![source])))
+                .unwrap_or_else(|_| panic!("panicked with {path} = {replacement}"));
+        }
+    }
+}
+
+/// Every place in a JSON value, as JSON pointers (the root first, as "").
+fn json_paths(value: &serde_json::Value) -> Vec<String> {
     fn walk(v: &serde_json::Value, at: String, out: &mut Vec<String>) {
         out.push(at.clone());
         match v {
@@ -198,21 +216,9 @@ fn broken_snapshots_never_panic() {
             _ => {}
         }
     }
-    walk(&value, String::new(), &mut paths);
-    for path in paths.iter().skip(1) {
-        for replacement in [
-            serde_json::json!(7),
-            serde_json::json!("%zz"),
-            serde_json::json!(null),
-        ] {
-            let mut broken = value.clone();
-            *broken.pointer_mut(path).unwrap() = replacement.clone();
-            let source = Source::new("broken.json", broken.to_string().into_bytes());
-            // Read only: the analysis of what reads is covered above, and is slower.
-            catch_unwind(AssertUnwindSafe(|| iamx::account::read(vec![source])))
-                .unwrap_or_else(|_| panic!("panicked with {path} = {replacement}"));
-        }
-    }
+    let mut out = Vec::new();
+    walk(value, String::new(), &mut out);
+    out
 }
 
 /// Runs `iamx` in the crate root: exit code and stderr.
@@ -1621,24 +1627,7 @@ fn odd_accounts_never_panic_the_analysis() {
     let value: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(fixture("who_becomes_whom.json")).unwrap())
             .unwrap();
-    fn walk(v: &serde_json::Value, at: String, out: &mut Vec<String>) {
-        out.push(at.clone());
-        match v {
-            serde_json::Value::Object(m) => {
-                for (k, x) in m {
-                    walk(x, format!("{at}/{k}"), out);
-                }
-            }
-            serde_json::Value::Array(a) => {
-                for (i, x) in a.iter().enumerate() {
-                    walk(x, format!("{at}/{i}"), out);
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut paths = Vec::new();
-    walk(&value, String::new(), &mut paths);
+    let paths = json_paths(&value);
     let mut analysed = 0;
     for path in paths.iter().skip(1).step_by(5) {
         for replacement in [
