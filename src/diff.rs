@@ -514,13 +514,18 @@ fn resource_pattern(text: &str) -> (Vec<Sym>, bool) {
                 continue;
             }
         }
-        let b = rest.as_bytes()[0];
-        match b {
-            b'*' => star(&mut out),
-            b'?' => out.push(Sym::One),
-            b => out.push(Sym::Byte(b)),
+        // A character at a time: a name may hold non-ASCII text, of several bytes.
+        let c = rest.chars().next().unwrap_or_default();
+        match c {
+            '*' => star(&mut out),
+            '?' => out.push(Sym::One),
+            _ => out.extend(
+                rest.as_bytes()[..c.len_utf8()]
+                    .iter()
+                    .map(|&b| Sym::Byte(b)),
+            ),
         }
-        rest = &rest[1..];
+        rest = &rest[c.len_utf8()..];
     }
     (lang::arn_parts(out), variable)
 }

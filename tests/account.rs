@@ -31,6 +31,20 @@ fn analyze(names: &[&str]) -> Compilation {
         .unwrap_or_else(|_| panic!("the analysis panicked on {names:?}"))
 }
 
+/// The principal a diagnostic is about: the first name in backticks of its message
+/// (`user `alice` has no …` → `alice`).
+fn named(d: &iamx::diag::Diagnostic) -> &str {
+    d.message.split('`').nth(1).unwrap_or("")
+}
+
+/// Each diagnostic's code and the principal it is about.
+fn found(c: &Compilation) -> Vec<(&'static str, &str)> {
+    c.diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), named(d)))
+        .collect()
+}
+
 fn codes(c: &Compilation) -> Vec<&'static str> {
     c.diagnostics.iter().map(|d| d.code.as_str()).collect()
 }
@@ -350,11 +364,7 @@ fn administrators_are_listed_once() {
     let c = iamx::account::analyze(vec![source]);
     // An administrator through its group: W0804, not W0611. One with a Deny is not one, and
     // is judged as any other.
-    let found: Vec<(&str, &str)> = c
-        .diagnostics
-        .iter()
-        .map(|d| (d.code.as_str(), d.message.split('`').nth(1).unwrap_or("")))
-        .collect();
+    let found = found(&c);
     // Here, with no `iam:*`, what it can get depends on the roles that resources run as, and
     // on roles not created yet: W0805.
     assert_eq!(found, [("W0804", "root-ish"), ("W0805", "careful")]);
@@ -368,11 +378,7 @@ fn administrators_are_listed_once() {
 #[test]
 fn unbounded_pairs() {
     let c = analyze(&["unbounded_pairs.json"]);
-    let found: Vec<(&str, &str)> = c
-        .diagnostics
-        .iter()
-        .map(|d| (d.code.as_str(), d.message.split('`').nth(1).unwrap_or("")))
-        .collect();
+    let found = found(&c);
     // Every vulnerable variant is found, and the administrator is listed once.
     for vulnerable in ["pass-vuln", "assume-vuln"] {
         assert!(found.contains(&("W0611", vulnerable)), "{found:?}");
@@ -393,11 +399,7 @@ fn unbounded_pairs() {
 #[test]
 fn roles_judged_by_what_they_hold() {
     let c = analyze(&["role_verdicts.json"]);
-    let found: Vec<(&str, &str)> = c
-        .diagnostics
-        .iter()
-        .map(|d| (d.code.as_str(), d.message.split('`').nth(1).unwrap_or("")))
-        .collect();
+    let found = found(&c);
     assert_eq!(
         found,
         [
@@ -425,11 +427,7 @@ fn roles_judged_by_what_they_hold() {
 #[test]
 fn escalation_paths() {
     let c = analyze(&["paths.json"]);
-    let found: Vec<(&str, &str)> = c
-        .diagnostics
-        .iter()
-        .map(|d| (d.code.as_str(), d.message.split('`').nth(1).unwrap_or("")))
-        .collect();
+    let found = found(&c);
     assert_eq!(
         found,
         [
@@ -464,11 +462,7 @@ fn escalation_paths() {
 #[test]
 fn policy_versions() {
     let c = analyze(&["policy_versions.json"]);
-    let mut found: Vec<(&str, &str)> = c
-        .diagnostics
-        .iter()
-        .map(|d| (d.code.as_str(), d.message.split('`').nth(1).unwrap_or("")))
-        .collect();
+    let mut found = found(&c);
     found.sort();
     assert_eq!(
         found,
@@ -487,23 +481,14 @@ fn policy_versions() {
 /// judged as any role; without the file, that depends on the roles, and says so.
 #[test]
 fn resources_run_as_their_role() {
-    let found = |c: &Compilation| -> Vec<(String, String)> {
-        c.diagnostics
-            .iter()
-            .map(|d| {
-                let who = d.message.split('`').nth(1).unwrap_or("").to_string();
-                (d.code.as_str().to_string(), who)
-            })
-            .collect()
-    };
     let without = analyze(&["run_as.json"]);
     assert_eq!(
         found(&without),
         [
-            ("W0805".into(), "coder-vuln".into()),
-            ("W0805".into(), "coder-safe".into()),
-            ("W0805".into(), "coder-any".into()),
-            ("W0804".into(), "lambda-admin".into()),
+            ("W0805", "coder-vuln"),
+            ("W0805", "coder-safe"),
+            ("W0805", "coder-any"),
+            ("W0804", "lambda-admin"),
         ]
     );
     let with = iamx::account::analyze_with_resources(
@@ -514,12 +499,12 @@ fn resources_run_as_their_role() {
     assert_eq!(
         found(&with),
         [
-            ("W0611".into(), "coder-vuln".into()),
-            ("W0611".into(), "coder-any".into()),
-            ("W0804".into(), "lambda-admin".into()),
+            ("W0611", "coder-vuln"),
+            ("W0611", "coder-any"),
+            ("W0804", "lambda-admin"),
             (
-                "W0807".into(),
-                "arn:aws:lambda:us-east-1:123456789012:function:fn-gone".into()
+                "W0807",
+                "arn:aws:lambda:us-east-1:123456789012:function:fn-gone"
             ),
         ]
     );
@@ -823,7 +808,6 @@ fn import_account_cli() {
 /// an escalation (W0611), no `safe-` one is reported at all.
 fn catalogue_holds(label: &str, c: &Compilation) {
     let project = c.project.as_ref().expect("analysed");
-    let named = |d: &iamx::diag::Diagnostic| d.message.split('`').nth(1).unwrap_or("").to_string();
     let mut vulnerable = 0;
     for p in &project.principals {
         if p.name.starts_with("vuln-") {
@@ -1150,7 +1134,6 @@ fn catalogue_pairs() {
     let c = iamx::account::analyze_with_resources(vec![source(snapshot)], Some(source(resources)));
     assert!(!c.has_errors(), "{}", rendered(&c));
     let project = c.project.as_ref().unwrap();
-    let named = |d: &iamx::diag::Diagnostic| d.message.split('`').nth(1).unwrap_or("").to_string();
     let mut table = String::new();
     let mut pairs = 0;
     for p in &project.principals {
@@ -1533,26 +1516,16 @@ user reader {
 /// unknown.
 #[test]
 fn resource_tags_decide() {
-    let who = |c: &Compilation| -> Vec<(String, String)> {
-        c.diagnostics
-            .iter()
-            .map(|d| {
-                let who = d.message.split('`').nth(1).unwrap_or("").to_string();
-                (d.code.as_str().to_string(), who)
-            })
-            .collect()
-    };
-    let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
     let with = iamx::account::analyze_with_resources(
         vec![source("run_as_tags.json")],
         Some(source("run_as_tags_resources.json")),
     );
     assert_eq!(
-        who(&with),
+        found(&with),
         [
-            pair("W0611", "ops-dev"),
-            pair("W0805", "data-dev"),
-            pair("W0804", "Admin")
+            ("W0611", "ops-dev"),
+            ("W0805", "data-dev"),
+            ("W0804", "Admin")
         ],
         "{}",
         rendered(&with)
@@ -1560,12 +1533,12 @@ fn resource_tags_decide() {
     assert!(with.diagnostics[0].message.contains("function:report"));
     let without = analyze(&["run_as_tags.json"]);
     assert_eq!(
-        who(&without),
+        found(&without),
         [
-            pair("W0805", "ops-dev"),
-            pair("W0805", "data-dev"),
-            pair("W0805", "plain"),
-            pair("W0804", "Admin")
+            ("W0805", "ops-dev"),
+            ("W0805", "data-dev"),
+            ("W0805", "plain"),
+            ("W0804", "Admin")
         ],
         "{}",
         rendered(&without)
@@ -1579,7 +1552,6 @@ fn resource_tags_decide() {
 #[test]
 fn who_becomes_whom() {
     let c = analyze(&["who_becomes_whom.json"]);
-    let named = |d: &iamx::diag::Diagnostic| d.message.split('`').nth(1).unwrap_or("").to_string();
     for clean in [
         "empower-only",
         "attach-only",
@@ -1650,4 +1622,29 @@ fn odd_accounts_never_panic_the_analysis() {
         }
     }
     assert!(analysed > 50, "only {analysed} odd accounts read");
+}
+
+/// Names with non-ASCII text (IAM refuses them, but a snapshot is a file anyone can write)
+/// are compared and reported as any other: the same verdicts as with the ASCII names. The
+/// comparison of a weaker user once cut such a name inside a character, and panicked.
+#[test]
+fn non_ascii_names_give_the_same_verdicts() {
+    let text = std::fs::read_to_string(fixture("who_becomes_whom.json")).unwrap();
+    let odd = text
+        .replace("weakling", "wéäk-ling✓")
+        .replace("named-user", "名前")
+        .replace("chain-user", "çhåin");
+    let ascii = analyze(&["who_becomes_whom.json"]);
+    let c = catch_unwind(AssertUnwindSafe(|| {
+        iamx::account::analyze(vec![Source::new("odd.json", odd)])
+    }))
+    .expect("the analysis of non-ASCII names does not panic");
+    assert_eq!(codes(&c), codes(&ascii), "{}", rendered(&c));
+    assert!(
+        c.diagnostics
+            .iter()
+            .any(|d| d.message.contains("user `wéäk-ling✓`")),
+        "{}",
+        rendered(&c)
+    );
 }
