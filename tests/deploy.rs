@@ -584,8 +584,9 @@ fn large_project(policies: usize) -> String {
     source
 }
 
-/// Builds `source` to the CloudFormation target; returns every template by its path.
-fn cloudformation_of(name: &str, source: &str) -> (PathBuf, BTreeMap<String, Value>) {
+/// Builds `source`, a project of one file, to `targets` in a fresh directory; returns the
+/// output directory.
+fn build_source(name: &str, source: &str, targets: &str) -> PathBuf {
     let dir = scratch(name);
     fs::create_dir_all(&dir).unwrap();
     fs::write(dir.join("main.iamx"), source).unwrap();
@@ -595,7 +596,7 @@ fn cloudformation_of(name: &str, source: &str) -> (PathBuf, BTreeMap<String, Val
         .arg(dir.join("main.iamx"))
         .arg("-o")
         .arg(&out)
-        .args(["--target", "json,cloudformation"])
+        .args(["--target", targets])
         .output()
         .unwrap();
     assert!(
@@ -603,6 +604,12 @@ fn cloudformation_of(name: &str, source: &str) -> (PathBuf, BTreeMap<String, Val
         "{}",
         String::from_utf8_lossy(&result.stderr)
     );
+    out
+}
+
+/// Builds `source` to the CloudFormation target; returns every template by its path.
+fn cloudformation_of(name: &str, source: &str) -> (PathBuf, BTreeMap<String, Value>) {
+    let out = build_source(name, source, "json,cloudformation");
     let templates = fs::read_dir(out.join("cloudformation"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -804,23 +811,7 @@ fn split_parts_deploy() {
         ));
     }
     source.push_str("}\n\nrole Writer {\n  trust { allow account }\n  attach Big\n}\n");
-    let dir = scratch("split-parts");
-    fs::create_dir_all(&dir).unwrap();
-    fs::write(dir.join("main.iamx"), &source).unwrap();
-    let out = dir.join("out");
-    let result = Command::new(env!("CARGO_BIN_EXE_iamx"))
-        .arg("build")
-        .arg(dir.join("main.iamx"))
-        .arg("-o")
-        .arg(&out)
-        .args(["--target", "json,cloudformation,terraform"])
-        .output()
-        .unwrap();
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
+    let out = build_source("split-parts", &source, "json,cloudformation,terraform");
     let expected = json_documents(&out);
     let names: BTreeSet<&str> = expected.keys().map(|(_, n)| n.as_str()).collect();
     assert!(

@@ -394,16 +394,7 @@ fn random_policy(rng: &mut Rng, statements: usize, allow_only: bool) -> iamx::ia
             actions[0], actions[1], resources[0], resources[1]
         ));
     }
-    let text = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
-        out.join(",")
-    );
-    let (read, _) = iamx::iam::from_json::read_policy(
-        iamx::source::FileId(0),
-        &text,
-        Some(iamx::iam::from_json::JsonKind::Identity),
-    );
-    read.expect("generated policy reads").policy
+    policy_of(&out, iamx::iam::from_json::JsonKind::Identity)
 }
 
 fn side(identity: &iamx::iam::Policy, boundary: Option<&iamx::iam::Policy>) -> iamx::diff::Side {
@@ -1049,16 +1040,7 @@ fn random_resource_policy(rng: &mut Rng, statements: usize) -> iamx::iam::Policy
             actions[0], actions[1], resources[0], resources[1]
         ));
     }
-    let text = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
-        out.join(",")
-    );
-    let (read, found) = iamx::iam::from_json::read_policy(
-        iamx::source::FileId(0),
-        &text,
-        Some(iamx::iam::from_json::JsonKind::Resource),
-    );
-    read.unwrap_or_else(|| panic!("{text}: {found:?}")).policy
+    policy_of(&out, iamx::iam::from_json::JsonKind::Resource)
 }
 
 /// Random pairs of resource-based policies: a verdict that denies a broadening (or a
@@ -1146,4 +1128,15 @@ fn resource_policy_verdicts_agree_with_evaluation() {
     }
     assert!(some_allowed > 100, "{some_allowed}");
     assert!(no_change > 3, "{no_change}");
+}
+
+/// A generated policy: its statements (JSON objects), read as a document of `kind`.
+fn policy_of(statements: &[String], kind: iamx::iam::from_json::JsonKind) -> iamx::iam::Policy {
+    let text = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+        statements.join(",")
+    );
+    let (read, found) =
+        iamx::iam::from_json::read_policy(iamx::source::FileId(0), &text, Some(kind));
+    read.unwrap_or_else(|| panic!("{text}: {found:?}")).policy
 }

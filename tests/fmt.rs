@@ -133,9 +133,8 @@ fn examples_are_formatted_and_build_the_same() {
     }
 }
 
-#[test]
-fn book_blocks_format_idempotently_and_build_the_same() {
-    let mut pages = Vec::new();
+/// Every page of the book (`book/src`, its folders too).
+fn book_pages() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         for e in std::fs::read_dir(dir).unwrap() {
             let p = e.unwrap().path();
@@ -146,7 +145,14 @@ fn book_blocks_format_idempotently_and_build_the_same() {
             }
         }
     }
+    let mut pages = Vec::new();
     walk(&root().join("book/src"), &mut pages);
+    pages
+}
+
+#[test]
+fn book_blocks_format_idempotently_and_build_the_same() {
+    let pages = book_pages();
     let mut blocks = 0;
     for page in pages {
         // Its example is the file fmt refuses.
@@ -249,18 +255,7 @@ fn the_book_shows_what_import_does() {
 /// fragment (it does not parse alone) is not a file, and not checked.
 #[test]
 fn book_blocks_are_formatted() {
-    let mut pages = Vec::new();
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|e| e == "md") {
-                out.push(p);
-            }
-        }
-    }
-    walk(&root().join("book/src"), &mut pages);
+    let mut pages = book_pages();
     pages.sort();
     let mut unformatted = Vec::new();
     let mut checked = 0;

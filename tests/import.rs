@@ -86,6 +86,14 @@ fn imports(json: &str, kind: Option<JsonKind>, account: Option<&str>) -> String 
 
 /// The codes of the diagnostics an import that fails gives.
 fn refused(json: &str, kind: Option<JsonKind>) -> Vec<String> {
+    refusal(json, kind)
+        .iter()
+        .map(|d| d.code.as_str().to_string())
+        .collect()
+}
+
+/// The diagnostics of an import that must fail.
+fn refusal(json: &str, kind: Option<JsonKind>) -> Vec<iamx::diag::Diagnostic> {
     let options = ImportOptions {
         name: "Imported".into(),
         kind,
@@ -93,7 +101,7 @@ fn refused(json: &str, kind: Option<JsonKind>) -> Vec<String> {
     };
     match import(FileId(0), json, &options) {
         Ok((item, _)) => panic!("imported:\n{}", print(vec![item], None)),
-        Err(ds) => ds.iter().map(|d| d.code.as_str().to_string()).collect(),
+        Err(ds) => ds,
     }
 }
 
@@ -313,22 +321,14 @@ fn every_json_fixture_imports_or_is_refused() {
 
 /// Each error of a refused import with the line of the JSON it points at.
 fn refused_at(json: &str, kind: Option<JsonKind>) -> Vec<(String, usize)> {
-    let options = ImportOptions {
-        name: "Imported".into(),
-        kind,
-        account: None,
-    };
-    match import(FileId(0), json, &options) {
-        Ok((item, _)) => panic!("imported:\n{}", print(vec![item], None)),
-        Err(ds) => ds
-            .iter()
-            .map(|d| {
-                let span = d.span.expect("the diagnostic points at the JSON");
-                let line = json[..span.start as usize].matches('\n').count() + 1;
-                (d.code.as_str().to_string(), line)
-            })
-            .collect(),
-    }
+    refusal(json, kind)
+        .iter()
+        .map(|d| {
+            let span = d.span.expect("the diagnostic points at the JSON");
+            let line = json[..span.start as usize].matches('\n').count() + 1;
+            (d.code.as_str().to_string(), line)
+        })
+        .collect()
 }
 
 #[test]

@@ -158,15 +158,7 @@ pub fn run(args: ImportArgs) -> Exit {
                     import::print(Vec::new(), Some(account)),
                 ));
             }
-            match write_new(dir, &files) {
-                Ok(()) => {
-                    for (path, _) in &files {
-                        errln!("wrote {}", display_path(path));
-                    }
-                    Exit::Success
-                }
-                Err(e) => fail(e),
-            }
+            write_and_say(dir, &files)
         }
     }
 }
@@ -225,9 +217,14 @@ fn run_account(snapshot: &Path, args: &ImportArgs) -> Exit {
         .into_iter()
         .map(|(name, text)| (dir.join(name), text))
         .collect();
-    match write_new(dir, &files) {
+    write_and_say(dir, &files)
+}
+
+/// Writes new files (none if one is there already), and says each one it wrote.
+fn write_and_say(dir: &Path, files: &[(PathBuf, String)]) -> Exit {
+    match write_new(dir, files) {
         Ok(()) => {
-            for (path, _) in &files {
+            for (path, _) in files {
                 errln!("wrote {}", display_path(path));
             }
             Exit::Success

@@ -662,6 +662,16 @@ impl Known {
     }
 }
 
+/// How [`diff::Side`] labels a principal ("user alice"), and a user's name (what
+/// `${aws:username}` is in its policies).
+fn caller_of(subject: &Subject) -> (String, Option<&str>) {
+    let label = format!("{} {}", subject.kind.as_str(), subject.name);
+    (
+        label,
+        (subject.kind == PrincipalKind::User).then_some(subject.name.as_str()),
+    )
+}
+
 /// Whether a statement's `Action` (or `NotAction`) names an action.
 fn names_action(s: &iam::Statement, action: &str) -> bool {
     match &s.action {
@@ -806,8 +816,7 @@ fn judge(
     } else {
         "sts:AssumeRole"
     };
-    let caller = format!("{} {}", subject.kind.as_str(), subject.name);
-    let user_name = (subject.kind == PrincipalKind::User).then_some(subject.name.as_str());
+    let (caller, user_name) = caller_of(subject);
     let mut depends: Option<(Witness, Option<String>, String)> = None;
     // Only roles whose trust may let it: the others need no look.
     let named: Vec<Vec<lang::Sym>> = match known.named.get(&subject.arn) {
@@ -925,6 +934,7 @@ pub(crate) fn refine(
     // One analysis of the principal, made when first needed: it is not cheap.
     let cell: std::cell::OnceCell<Analysis> = std::cell::OnceCell::new();
     let lazy = || cell.get_or_init(|| Analysis::new(world, subject, holder, identity.to_vec()));
+    let (caller, user_name) = caller_of(subject);
     // Running code as a resource's role: that role decides.
     let ran = findings
         .iter()
@@ -935,8 +945,6 @@ pub(crate) fn refine(
         && !known.admins.contains(&subject.arn)
     {
         let analysis = lazy();
-        let caller = format!("{} {}", subject.kind.as_str(), subject.name);
-        let user_name = (subject.kind == PrincipalKind::User).then_some(subject.name.as_str());
         findings.retain_mut(|f| {
             if f.finding.code != Code::GuardRunAsOthers {
                 return true;
@@ -982,8 +990,6 @@ pub(crate) fn refine(
         .any(|c| c.key.to_ascii_lowercase().contains("resourcetag/"));
     if !ran && tests_tags && !known.admins.contains(&subject.arn) {
         let analysis = lazy();
-        let caller = format!("{} {}", subject.kind.as_str(), subject.name);
-        let user_name = (subject.kind == PrincipalKind::User).then_some(subject.name.as_str());
         findings.extend(tag_gated_run_as(
             known, world, analysis, &caller, user_name, identity,
         ));
@@ -1022,8 +1028,6 @@ pub(crate) fn refine(
         return findings;
     }
     let analysis = lazy();
-    let caller = format!("{} {}", subject.kind.as_str(), subject.name);
-    let user_name = (subject.kind == PrincipalKind::User).then_some(subject.name.as_str());
     // What passing gives: `None` when nothing.
     let mut passed: Option<Option<String>> = None;
     findings.retain_mut(|f| {
@@ -1272,8 +1276,7 @@ fn change_others(
     subject: &Subject,
     ran: bool,
 ) -> Option<Change> {
-    let caller = format!("{} {}", subject.kind.as_str(), subject.name);
-    let user_name = (subject.kind == PrincipalKind::User).then_some(subject.name.as_str());
+    let (caller, user_name) = caller_of(subject);
     let solve_any = |actions: &[&str], space: &Lang| {
         actions
             .iter()
@@ -1318,30 +1321,29 @@ fn change_others(
                 ));
                 break;
             };
-            let (verdict, name, admin, class) = if kind == "user" {
-                let Some(&i) = known.other_by_arn.get(&arn) else {
-                    space = space.except(lang::exact(&arn));
-                    continue;
-                };
-                let o = &known.others[i];
-                (
-                    known.other_verdict(&caller, user_name, i),
-                    o.name.clone(),
-                    o.admin,
-                    known.other_classes[known.other_class_of[i]].1.clone(),
-                )
+            // The principal of the snapshot, its verdict, and those alike.
+            let target = if kind == "user" {
+                known.other_by_arn.get(&arn).map(|&i| {
+                    let o = &known.others[i];
+                    let class = &known.other_classes[known.other_class_of[i]].1;
+                    let verdict = known.other_verdict(&caller, user_name, i);
+                    (verdict, o.name.clone(), o.admin, class.clone())
+                })
             } else {
-                let Some(&i) = known.by_arn.get(&arn) else {
-                    space = space.except(lang::exact(&arn));
-                    continue;
-                };
-                let r = &known.roles[i];
-                (
-                    known.verdict(&caller, user_name, i),
-                    r.name.clone(),
-                    r.admin,
-                    known.classes[known.class_of[i]].1.clone(),
-                )
+                known.by_arn.get(&arn).map(|&i| {
+                    let r = &known.roles[i];
+                    let class = &known.classes[known.class_of[i]].1;
+                    (
+                        known.verdict(&caller, user_name, i),
+                        r.name.clone(),
+                        r.admin,
+                        class.clone(),
+                    )
+                })
+            };
+            let Some((verdict, name, admin, class)) = target else {
+                space = space.except(lang::exact(&arn));
+                continue;
             };
             space = space.except_names(&class);
             let taking = if kind == "user" {
